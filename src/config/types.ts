@@ -1,0 +1,151 @@
+/**
+ * The normalised, validated, deep-frozen configuration. Everything downstream reads this shape,
+ * never the raw YAML: durations are milliseconds, percents are basis points (percent × 100,
+ * integers 0..10000), URLs are parsed origins, defaults are filled in.
+ */
+
+export type Side = 'old' | 'new'
+export const SIDES: readonly Side[] = ['old', 'new']
+
+export interface ListenAddress {
+  readonly host: string
+  readonly port: number
+}
+
+/** Where a bucketing key comes from. Values are used raw (not URL-decoded), like nginx's $arg_/$cookie_. */
+export type KeySource =
+  | { readonly kind: 'header'; readonly name: string } // name lower-cased
+  | { readonly kind: 'cookie'; readonly name: string }
+  | { readonly kind: 'query'; readonly name: string }
+  | { readonly kind: 'ip' }
+  | { readonly kind: 'json'; readonly field: string } // queues only: a field of the job body
+
+export interface GroupConfig {
+  readonly name: string
+  readonly backend: Side
+  /** The group's own key source; undefined = the route's sticky key. */
+  readonly key: KeySource | undefined
+  /** Ids from `users` plus the lines of `usersFile` (resolved relative to the config file). */
+  readonly users: readonly string[]
+  readonly usersFile: string | undefined
+}
+
+export interface TimeWindow {
+  /** 0 = Sunday … 6 = Saturday. */
+  readonly days: readonly number[]
+  /** Minutes after local midnight; `to` < `from` crosses midnight. */
+  readonly fromMin: number
+  readonly toMin: number
+}
+
+export interface SchedulePolicy {
+  readonly timezone: string
+  readonly windows: readonly TimeWindow[]
+  /** 'hold' keeps the percent outside windows; a number (basis points) lowers it to that. */
+  readonly outside: 'hold' | { readonly percentBp: number }
+}
+
+export interface AnalysisPolicy {
+  readonly windowMs: number
+  readonly minRequests: number
+  readonly maxErrorRate: number | undefined
+  readonly maxP99Ms: number | undefined
+  readonly maxErrorRateVsOld: number | undefined
+  readonly maxP99VsOld: number | undefined
+  readonly failureLimit: number
+}
+
+export interface RolloutPolicy {
+  /** Basis points, strictly increasing. */
+  readonly stepsBp: readonly number[]
+  readonly intervalMs: number
+  readonly schedule: SchedulePolicy | undefined
+  readonly analysis: AnalysisPolicy | undefined
+}
+
+export interface Timeouts {
+  readonly connectMs: number
+  readonly headerMs: number
+  readonly idleMs: number
+}
+
+export interface RouteMatch {
+  /** Lower-cased host without port; undefined matches any host. */
+  readonly host: string | undefined
+  /** Always starts with '/'; '/' matches everything. */
+  readonly pathPrefix: string
+}
+
+export interface RouteConfig {
+  readonly name: string
+  readonly match: RouteMatch
+  /** Origins like 'http://10.0.0.1:3000' (no path); several are balanced. */
+  readonly old: readonly string[]
+  readonly new: readonly string[]
+  readonly percentBp: number
+  /** In order; the first present wins. `assignCookie` adds its cookie source if missing. */
+  readonly sticky: readonly KeySource[]
+  readonly assignCookie: string | undefined
+  readonly groups: readonly GroupConfig[]
+  readonly optIn: boolean
+  readonly rollout: RolloutPolicy | undefined
+  readonly timeouts: Timeouts
+  readonly exposeBackendHeader: boolean
+}
+
+export type QueueEndpointConfig =
+  | { readonly type: 'redis-list'; readonly url: string; readonly key: string }
+  | { readonly type: 'redis-stream'; readonly url: string; readonly key: string; readonly group: string | undefined }
+  | { readonly type: 'bullmq'; readonly url: string; readonly queue: string; readonly prefix: string; readonly jobName: string }
+  | { readonly type: 'http'; readonly url: string; readonly timeoutMs: number; readonly retries: number }
+
+export interface QueueConfig {
+  readonly name: string
+  readonly source: QueueEndpointConfig
+  readonly old: QueueEndpointConfig
+  readonly new: QueueEndpointConfig
+  readonly percentBp: number
+  readonly sticky: readonly KeySource[]
+  readonly groups: readonly GroupConfig[]
+  readonly rollout: RolloutPolicy | undefined
+}
+
+export interface AdminConfig {
+  readonly listen: ListenAddress
+  /** From `admin.token`, else the SLUICE_ADMIN_TOKEN environment variable; undefined = no auth (loopback only). */
+  readonly token: string | undefined
+}
+
+export interface StateConfig {
+  readonly store: 'memory' | 'redis'
+  /** Absolute path of the state file for the memory store; undefined = live state is lost on restart. */
+  readonly file: string | undefined
+  readonly redis: string | undefined
+}
+
+export interface LogConfig {
+  readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
+  readonly access: boolean
+  /** 0..1: the share of requests that get an access-log line when `access` is on. */
+  readonly accessSample: number
+}
+
+export interface ShutdownConfig {
+  /** Time between readiness turning false and the listeners closing (load balancers notice). */
+  readonly drainDelayMs: number
+  /** Upper bound for in-flight requests to finish after the listeners closed. */
+  readonly timeoutMs: number
+}
+
+export interface Config {
+  /** Absolute path of the file this came from ('<memory>' for embedded configs). */
+  readonly file: string
+  readonly listen: ListenAddress
+  readonly admin: AdminConfig
+  readonly state: StateConfig
+  readonly routes: readonly RouteConfig[]
+  readonly queues: readonly QueueConfig[]
+  readonly notify: { readonly webhooks: readonly string[] }
+  readonly log: LogConfig
+  readonly shutdown: ShutdownConfig
+}

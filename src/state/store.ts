@@ -1,0 +1,67 @@
+import type { RolloutState, TargetRef } from '../core/types.js'
+
+/** Who changed live state; recorded with every history event. */
+export type Actor = 'admin' | 'config' | 'schedule' | 'analysis'
+
+/** The live (non-file) state of one route or queue. */
+export interface TargetLive {
+  readonly percentBp: number
+  readonly state: RolloutState
+  /** Index into the rollout's steps; -1 before the first step or without a rollout. */
+  readonly step: number
+  /** The percent the config file said when it was last applied (the reload rule compares with it). */
+  readonly filePercentBp: number
+  /** Epoch ms of the last change. */
+  readonly updatedAt: number
+  /** Incremented on every update: the compare-and-set token. */
+  readonly version: number
+}
+
+export interface HistoryEvent {
+  /** Epoch ms. */
+  readonly at: number
+  readonly actor: Actor
+  readonly reason: string | undefined
+  readonly from: { readonly percentBp: number; readonly state: RolloutState }
+  readonly to: { readonly percentBp: number; readonly state: RolloutState }
+  /** Analysis figures, on analysis events only. */
+  readonly figures?: unknown
+}
+
+/** Everything the store holds, keyed by `kind/name` (see refKey). */
+export interface LiveSnapshot {
+  readonly targets: ReadonlyMap<string, TargetLive>
+}
+
+export type UpdateResult = { readonly ok: true; readonly live: TargetLive } | { readonly ok: false; readonly current: TargetLive | undefined }
+
+/**
+ * Where live state lives: in memory (optionally persisted to a file) or in Redis.
+ *
+ * Guarantees: `update` is a compare-and-set on `version` that also appends the history event in the
+ * same atomic step; `snapshot()` is synchronous and never waits on I/O (the data plane and the admin
+ * reads use it); `onChange` fires after any change, local or (for shared stores) from another replica.
+ * Leaves out: deciding *what* to change; that is control/'s job, through core/rollout.
+ */
+export interface StateStore {
+  readonly kind: 'memory' | 'redis'
+  /** Load persisted state (start-up, reconnect). Idempotent. */
+  load(): Promise<void>
+  snapshot(): LiveSnapshot
+  get(ref: TargetRef): TargetLive | undefined
+  /** Create or replace a target's state. `expectVersion` 0 means "must not exist yet". */
+  update(ref: TargetRef, expectVersion: number, next: Omit<TargetLive, 'version'>, event: HistoryEvent | undefined): Promise<UpdateResult>
+  /** Oldest first; at most `limit` of the newest. */
+  history(ref: TargetRef, limit: number): Promise<readonly HistoryEvent[]>
+  onChange(listener: (ref: TargetRef) => void): () => void
+  /** Resolves when the store is reachable (for /readyz). */
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+export function refKey(ref: TargetRef): string {
+  return `${ref.kind}/${ref.name}`
+}
+
+/** How many history events the store keeps per target. */
+export const HISTORY_LIMIT = 1000
