@@ -1,0 +1,272 @@
+import { watch, type FSWatcher } from 'node:fs'
+import { basename, dirname } from 'node:path'
+import type { Logger } from 'pino'
+import { formatProblem, loadConfigFile, type LoadResult } from './config/index.js'
+import type { Config } from './config/types.js'
+import { SluiceError } from './errors.js'
+import { systemClock, type Clock, type Timer } from './util/clock.js'
+import { systemRandom, type Random } from './util/random.js'
+import { MemoryStateStore } from './state/memory.js'
+import type { StateStore } from './state/store.js'
+import { buildViews } from './state/views.js'
+import { createOutcomeBus } from './observe/events.js'
+import { createLogger } from './observe/log.js'
+import { createRecorder, type Recorder } from './observe/recorder.js'
+import { HttpDataPlane } from './dataplane/http/server.js'
+import { Commands } from './control/commands.js'
+import { createAdminServer } from './admin/server.js'
+import { VERSION } from './version.js'
+
+/** How long file-change events are coalesced before a reload (editors write in several steps). */
+const WATCH_DEBOUNCE_MS = 250
+/** Safety net for missed file events (NFS, some container mounts): re-read and compare the hash. */
+const WATCH_POLL_MS = 30_000
+
+export interface AppOptions {
+  config: Config
+  /** sha256 of the config text, to skip reloads that change nothing. */
+  configHash: string
+  /** The file to reload from on SIGHUP or change; undefined for embedded configs (demo). */
+  configPath?: string
+  logger?: Logger
+  clock?: Clock
+  random?: Random
+  /** Install SIGTERM/SIGINT/SIGHUP handlers and watch the config file (the CLI does; tests may not). */
+  handleSignals?: boolean
+}
+
+export interface Addresses {
+  data: { host: string; port: number }
+  admin: { host: string; port: number }
+}
+
+/**
+ * The composition root: the only module that picks concrete implementations and wires the planes.
+ * Start order: store → recorder → live state → views → data plane → admin; stop in reverse, after
+ * draining. `closed` resolves with the exit code once everything has stopped.
+ */
+export class SluiceApp {
+  readonly logger: Logger
+  readonly recorder: Recorder
+  readonly store: StateStore
+  readonly commands: Commands
+  readonly closed: Promise<number>
+  #config: Config
+  #hash: string
+  #dataPlane: HttpDataPlane
+  #admin: ReturnType<typeof createAdminServer>
+  #clock: Clock
+  #ready = false
+  #stopping = false
+  #resolveClosed!: (code: number) => void
+  #watcher: FSWatcher | undefined
+  #poll: Timer | undefined
+  #debounce: Timer | undefined
+  #signalHandlers: Array<[NodeJS.Signals, () => void]> = []
+  #addresses: Addresses | undefined
+  #reloading: Promise<boolean> = Promise.resolve(true)
+
+  constructor(private readonly opts: AppOptions) {
+    this.#config = opts.config
+    this.#hash = opts.configHash
+    this.#clock = opts.clock ?? systemClock
+    this.logger = opts.logger ?? createLogger({ level: opts.config.log.level })
+    this.closed = new Promise((resolve) => { this.#resolveClosed = resolve })
+    this.store = createStore(opts.config)
+    this.recorder = createRecorder({ version: VERSION })
+    const bus = createOutcomeBus()
+    bus.subscribe((o) => this.recorder.outcome(o))
+    this.commands = new Commands({
+      store: this.store, clock: this.#clock, logger: this.logger, recorder: this.recorder,
+      targets: () => this.#config,
+    })
+    this.#dataPlane = new HttpDataPlane({
+      listen: opts.config.listen, bus, logger: this.logger, random: opts.random ?? systemRandom,
+      access: { enabled: opts.config.log.access, sample: opts.config.log.accessSample },
+    })
+    // Built before anything listens, so an insecure admin address fails start-up cleanly.
+    this.#admin = createAdminServer({
+      listen: opts.config.admin.listen, token: opts.config.admin.token, recorder: this.recorder,
+      commands: this.commands, store: this.store, targets: () => this.#config,
+      readiness: () => this.#readiness(), logger: this.logger,
+    })
+  }
+
+  get config(): Config {
+    return this.#config
+  }
+
+  get addresses(): Addresses {
+    if (!this.#addresses) throw new Error('sluice has not started')
+    return this.#addresses
+  }
+
+  async start(): Promise<Addresses> {
+    await this.store.load()
+    this.recorder.setTargets(this.#config.routes, this.#config.queues)
+    this.recorder.configReload(true, this.#clock.now())
+    this.recorder.stateStoreUp(true)
+    await this.commands.applyFileIntent(this.#config, undefined)
+    this.#refreshViews()
+    this.store.onChange(() => this.#refreshViews())
+    const data = await this.#dataPlane.listen()
+    const admin = await this.#admin.listen()
+    this.#addresses = { data, admin }
+    this.#ready = true
+    if (this.opts.handleSignals) this.#installProcessHooks()
+    this.#logSummary()
+    return this.#addresses
+  }
+
+  /** Re-read the config file; keep the running config when it is invalid. Resolves true when applied or unchanged. */
+  reload(reason: string): Promise<boolean> {
+    // Serialise reloads: a SIGHUP during a file-change reload waits for it.
+    this.#reloading = this.#reloading.then(() => this.#reloadNow(reason))
+    return this.#reloading
+  }
+
+  /** Graceful stop: readiness off, drain, close listeners (bounded), close the store. */
+  async shutdown(signal: string): Promise<void> {
+    if (this.#stopping) return
+    this.#stopping = true
+    this.#ready = false
+    const { drainDelayMs, timeoutMs } = this.#config.shutdown
+    this.logger.info({ signal, drainDelayMs, timeoutMs, inflight: this.#dataPlane.inflight() }, 'shutting down')
+    this.#uninstallProcessHooks()
+    this.#dataPlane.startDrain()
+    if (drainDelayMs > 0) await sleep(drainDelayMs)
+    await this.#dataPlane.close(timeoutMs)
+    await this.#admin.close()
+    await this.store.close()
+    this.logger.info('stopped')
+    this.#resolveClosed(0)
+  }
+
+  async #reloadNow(reason: string): Promise<boolean> {
+    const path = this.opts.configPath
+    if (!path || this.#stopping) return false
+    const result: LoadResult = await loadConfigFile(path)
+    if (!result.ok) {
+      for (const p of result.problems) this.logger.error({ problem: formatProblem(p) }, 'config reload refused: the running config stays')
+      this.recorder.configReload(false, this.#clock.now())
+      return false
+    }
+    if (result.hash === this.#hash) {
+      this.logger.debug({ reason }, 'config unchanged')
+      return true
+    }
+    const prev = this.#config
+    warnRestartOnly(this.logger, prev, result.config)
+    this.recorder.setTargets(result.config.routes, result.config.queues)
+    this.#config = result.config
+    this.#hash = result.hash
+    await this.commands.applyFileIntent(result.config, prev)
+    this.#refreshViews()
+    this.recorder.configReload(true, this.#clock.now())
+    this.logger.info({ reason, routes: result.config.routes.map((r) => r.name), hash: result.hash.slice(0, 12) }, 'config reloaded')
+    return true
+  }
+
+  #refreshViews(): void {
+    const views = buildViews(this.#config.routes, this.#config.queues, this.store.snapshot())
+    this.#dataPlane.setRoutes(this.#config.routes, views.routes)
+  }
+
+  #readiness(): { ready: boolean; checks: Record<string, boolean> } {
+    const checks = { config: true, listeners: this.#addresses !== undefined, stateStore: true, notShuttingDown: !this.#stopping }
+    return { ready: this.#ready && !this.#stopping, checks }
+  }
+
+  #installProcessHooks(): void {
+    const onTerm = (sig: NodeJS.Signals) => () => {
+      if (this.#stopping) {
+        this.logger.warn({ signal: sig }, 'second signal: exiting now')
+        this.#resolveClosed(1)
+        return
+      }
+      void this.shutdown(sig)
+    }
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) this.#on(sig, onTerm(sig))
+    this.#on('SIGHUP', () => { void this.reload('SIGHUP') })
+    this.#watchConfig()
+  }
+
+  #on(sig: NodeJS.Signals, fn: () => void): void {
+    process.on(sig, fn)
+    this.#signalHandlers.push([sig, fn])
+  }
+
+  #uninstallProcessHooks(): void {
+    // Keep SIGTERM/SIGINT so a second signal still forces the exit; stop reload sources.
+    for (const [sig, fn] of this.#signalHandlers) if (sig === 'SIGHUP') process.off(sig, fn)
+    this.#watcher?.close()
+    this.#poll?.stop()
+    this.#debounce?.stop()
+  }
+
+  /**
+   * Watch the config file's directory, not the file: Kubernetes ConfigMaps swap a `..data` symlink
+   * and editors rename into place, both invisible to a watch on the file itself.
+   */
+  #watchConfig(): void {
+    const path = this.opts.configPath
+    if (!path) return
+    const name = basename(path)
+    const schedule = () => {
+      this.#debounce?.stop()
+      this.#debounce = this.#clock.after(WATCH_DEBOUNCE_MS, () => { void this.reload('file changed') })
+    }
+    try {
+      this.#watcher = watch(dirname(path), { persistent: false }, (_event, file) => {
+        if (file === null || file === name || file === '..data') schedule()
+      })
+      this.#watcher.on('error', (err) => this.logger.warn({ err }, 'config watch failed; SIGHUP still reloads'))
+    } catch (err) {
+      this.logger.warn({ err }, 'cannot watch the config directory; SIGHUP still reloads')
+    }
+    this.#poll = this.#clock.every(WATCH_POLL_MS, () => { void this.reload('poll') })
+  }
+
+  #logSummary(): void {
+    const c = this.#config
+    const a = this.addresses
+    this.logger.info({
+      version: VERSION,
+      data: `http://${hostPort(a.data)}`,
+      admin: `http://${hostPort(a.admin)}`,
+      adminAuth: c.admin.token ? 'bearer token' : 'none (loopback only)',
+      stateStore: c.state.store + (c.state.file ? ` (${c.state.file})` : ' (live changes are lost on restart)'),
+      config: this.opts.configPath ?? '<embedded>',
+      routes: c.routes.map((r) => ({
+        name: r.name, host: r.match.host ?? '*', pathPrefix: r.match.pathPrefix,
+        percent: (this.store.get({ kind: 'route', name: r.name })?.percentBp ?? r.percentBp) / 100,
+        old: r.old, new: r.new,
+      })),
+    }, 'sluice started')
+  }
+}
+
+function createStore(config: Config): StateStore {
+  if (config.state.store === 'redis') {
+    throw new SluiceError('SLUICE_ERR_STATE_STORE', 'state.store: redis is not available in this version yet; use state.store: memory')
+  }
+  return new MemoryStateStore()
+}
+
+/** Listeners and the store are built once; say so instead of silently ignoring the edit. */
+function warnRestartOnly(logger: Logger, prev: Config, next: Config): void {
+  const changed: string[] = []
+  if (hostPort(prev.listen) !== hostPort(next.listen)) changed.push('listen')
+  if (hostPort(prev.admin.listen) !== hostPort(next.admin.listen)) changed.push('admin.listen')
+  if (prev.admin.token !== next.admin.token) changed.push('admin.token')
+  if (JSON.stringify(prev.state) !== JSON.stringify(next.state)) changed.push('state')
+  if (changed.length > 0) logger.warn({ keys: changed }, 'these config changes take effect at the next restart')
+}
+
+export function hostPort(a: { host: string; port: number }): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}

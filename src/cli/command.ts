@@ -1,0 +1,15 @@
+import type { Io } from './io.js'
+
+/** Options every command may take; each command reads the ones it needs. */
+export interface CliOptions {
+  config: string | undefined
+  admin: string
+  token: string | undefined
+  output: 'table' | 'json'
+  reason: string | undefined
+  duration: string | undefined
+  url: string | undefined
+}
+
+/** A CLI command: resolves with the process exit code. */
+export type Command = (args: readonly string[], opts: CliOptions, io: Io) => Promise<number>

@@ -1,0 +1,18 @@
+import { request } from 'undici'
+import { EXIT } from '../exit-codes.js'
+import type { Command } from '../command.js'
+
+/** For Docker's HEALTHCHECK (no curl or shell needed): exit 0 when /healthz answers 200. */
+export const healthcheckCommand: Command = async (_args, opts, io) => {
+  const url = opts.url ?? new URL('/healthz', opts.admin).toString()
+  try {
+    const res = await request(url, { headersTimeout: 3000, bodyTimeout: 3000 })
+    await res.body.dump()
+    if (res.statusCode === 200) return EXIT.ok
+    io.err(`unhealthy: ${url} answered ${res.statusCode}`)
+    return EXIT.refused
+  } catch (err) {
+    io.err(`unhealthy: cannot reach ${url}: ${(err as Error).message}`)
+    return EXIT.unreachable
+  }
+}

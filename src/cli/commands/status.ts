@@ -1,0 +1,53 @@
+import { AdminCallError, callAdmin } from '../admin-client.js'
+import { EXIT } from '../exit-codes.js'
+import { table, type Io } from '../io.js'
+import type { Command } from '../command.js'
+
+/** The fields of the admin API's ROUTE/QUEUE shape that the table shows. */
+export interface TargetJson {
+  name: string
+  kind: 'route' | 'queue'
+  percent: number
+  state: string
+  step: number
+  steps: number[]
+  nextStepAt: string | null
+  windowOpen: boolean | null
+  lastVerdict: null | { pass: boolean; failed?: string[] }
+}
+
+/** `sluice status [-o json]`: one row per route and queue. */
+export const statusCommand: Command = async (_args, opts, io) => {
+  const target = { url: opts.admin, token: opts.token }
+  try {
+    const routes = ((await callAdmin(target, 'GET', '/api/routes')) as { routes: TargetJson[] }).routes
+    const queues = ((await callAdmin(target, 'GET', '/api/queues')) as { queues: TargetJson[] }).queues
+    if (opts.output === 'json') io.out(JSON.stringify({ routes, queues }, null, 2))
+    else io.out(statusTable([...routes, ...queues]))
+    return EXIT.ok
+  } catch (err) {
+    return reportAdminError(err, io)
+  }
+}
+
+export function statusTable(targets: readonly TargetJson[]): string {
+  if (targets.length === 0) return 'no routes or queues configured'
+  return table(
+    ['NAME', 'KIND', 'PERCENT', 'STATE', 'STEP', 'NEXT STEP', 'VERDICT'],
+    targets.map((t) => [
+      t.name, t.kind, `${t.percent}%`, t.state,
+      t.steps.length > 0 ? `${t.step + 1}/${t.steps.length}` : '-', // step is -1 before the first step
+      t.nextStepAt ?? '-',
+      t.lastVerdict === null ? '-' : t.lastVerdict.pass ? 'pass' : `fail (${(t.lastVerdict.failed ?? []).join(', ')})`,
+    ]),
+  )
+}
+
+/** Print an admin failure and return its exit code (2 unreachable/unauthorized, 1 refused). */
+export function reportAdminError(err: unknown, io: Io): number {
+  if (err instanceof AdminCallError) {
+    io.err(`sluice: ${err.message}`)
+    return err.exitCode
+  }
+  throw err
+}

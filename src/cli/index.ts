@@ -1,0 +1,83 @@
+import { parseArgs } from 'node:util'
+import { VERSION } from '../version.js'
+import { EXIT } from './exit-codes.js'
+import { processIo, type Io } from './io.js'
+import type { Command } from './command.js'
+import { startCommand } from './commands/start.js'
+import { validateCommand } from './commands/validate.js'
+import { statusCommand } from './commands/status.js'
+import { setPercentCommand } from './commands/set-percent.js'
+import { historyCommand } from './commands/history.js'
+import { healthcheckCommand } from './commands/healthcheck.js'
+import { demoCommand } from './commands/demo.js'
+
+
+const COMMANDS: Readonly<Record<string, Command>> = {
+  start: startCommand,
+  validate: validateCommand,
+  status: statusCommand,
+  'set-percent': setPercentCommand,
+  history: historyCommand,
+  healthcheck: healthcheckCommand,
+  demo: demoCommand,
+}
+
+export const USAGE = `usage: sluice <command> [options]
+
+commands:
+  start --config FILE            run the proxy (data plane and admin plane)
+  validate --config FILE         check a config file: exit 0 if valid, else one line per problem
+  status [-o json]               routes and queues: percent, state, step, last verdict
+  set-percent NAME P [--reason]  set the share sent to new (0-100, two decimals)
+  history NAME [-o json]         a route's or queue's events, oldest first
+  demo [--duration D]            two sample backends, sluice in front, synthetic traffic
+  healthcheck [--url URL]        exit 0 when the admin plane's /healthz answers (for Docker)
+
+options for admin-talking commands:
+  --admin URL    admin plane (default http://127.0.0.1:8081, or SLUICE_ADMIN_URL)
+  --token T      bearer token (default: SLUICE_ADMIN_TOKEN)
+  -o, --output   table | json
+
+exit codes: 0 done, 1 refused by sluice (message printed) or invalid config,
+            2 admin plane unreachable or token refused`
+
+export async function run(argv: readonly string[], io: Io = processIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        admin: { type: 'string' },
+        token: { type: 'string' },
+        output: { type: 'string', short: 'o' },
+        reason: { type: 'string' },
+        duration: { type: 'string' },
+        url: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    })
+  } catch (err) {
+    io.err(`sluice: ${(err as Error).message}\n\n${USAGE}`)
+    return EXIT.refused
+  }
+  const { values, positionals } = parsed
+  if (values.version) { io.out(VERSION); return EXIT.ok }
+  const [name, ...rest] = positionals
+  if (values.help || name === undefined || name === 'help') { io.out(USAGE); return name === undefined && !values.help ? EXIT.refused : EXIT.ok }
+  const command = COMMANDS[name]
+  if (!command) { io.err(`sluice: unknown command '${name}'\n\n${USAGE}`); return EXIT.refused }
+  const output = values.output ?? 'table'
+  if (output !== 'table' && output !== 'json') { io.err(`sluice: --output must be table or json, not '${output}'`); return EXIT.refused }
+  return command(rest, {
+    config: values.config ?? env.SLUICE_CONFIG,
+    admin: values.admin ?? env.SLUICE_ADMIN_URL ?? 'http://127.0.0.1:8081',
+    token: values.token ?? env.SLUICE_ADMIN_TOKEN,
+    output,
+    reason: values.reason,
+    duration: values.duration,
+    url: values.url,
+  }, io)
+}

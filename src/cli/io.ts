@@ -1,0 +1,17 @@
+/** Where commands write; injectable so tests can run commands in-process. */
+export interface Io {
+  out(text: string): void
+  err(text: string): void
+}
+
+export const processIo: Io = {
+  out: (text) => { process.stdout.write(text.endsWith('\n') ? text : `${text}\n`) },
+  err: (text) => { process.stderr.write(text.endsWith('\n') ? text : `${text}\n`) },
+}
+
+/** A plain left-aligned text table: header row, then one row per item. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()
+  return [line(header), ...rows.map(line)].join('\n')
+}

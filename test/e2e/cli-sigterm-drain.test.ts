@@ -1,0 +1,42 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { request } from 'undici'
+import { SluiceProcess, testConfig } from '../helpers/sluice-process.js'
+import { startSideBackend, type SideBackend } from '../helpers/side-backend.js'
+
+describe('SIGTERM drain', () => {
+  let sluice: SluiceProcess | undefined
+  let backends: SideBackend[] = []
+  afterEach(async () => {
+    await sluice?.stop()
+    await Promise.all(backends.map((b) => b.close()))
+    backends = []
+  })
+
+  it('turns readiness off, finishes the in-flight request with connection: close, then exits 0', async () => {
+    const old = await startSideBackend('old', { delayMs: 800 })
+    const nu = await startSideBackend('new')
+    backends = [old, nu]
+    sluice = await new SluiceProcess(testConfig(`  - name: app
+    old: ${old.url}
+    new: ${nu.url}
+    percent: 0
+`).replace('drainDelay: 0s', 'drainDelay: 300ms')).start()
+
+    expect((await request(`${sluice.admin}/readyz`)).statusCode).toBe(200)
+    const inflight = request(`${sluice.data}/slow`)
+    await new Promise((r) => setTimeout(r, 200)) // the request is now at the slow backend
+    sluice.signal('SIGTERM')
+    await sluice.waitForLog((l) => l.msg === 'shutting down')
+
+    const ready = await request(`${sluice.admin}/readyz`)
+    expect(ready.statusCode).toBe(503)
+    await ready.body.dump()
+
+    const res = await inflight
+    expect(res.statusCode).toBe(200)
+    expect(res.headers.connection).toBe('close')
+    expect(await res.body.json()).toEqual({ backend: 'old' })
+    expect(await sluice.exited()).toBe(0)
+    await expect(request(`${sluice.data}/`)).rejects.toThrow()
+  })
+})

@@ -1,0 +1,31 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http'
+
+/** A backend that answers `{"backend": SIDE}`; `delayMs` holds each response back. */
+export interface SideBackend {
+  url: string
+  hits: number
+  close(): Promise<void>
+}
+
+export async function startSideBackend(side: 'old' | 'new', opts: { delayMs?: number } = {}): Promise<SideBackend> {
+  const body = JSON.stringify({ backend: side })
+  const state = { hits: 0 }
+  const server: Server = createServer((req: IncomingMessage, res) => {
+    state.hits++
+    req.resume()
+    const send = () => {
+      res.writeHead(200, { 'content-type': 'application/json', 'x-side': side })
+      res.end(body)
+    }
+    if (opts.delayMs) setTimeout(send, opts.delayMs)
+    else send()
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const { port } = server.address() as { port: number }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    get hits() { return state.hits },
+    set hits(v) { state.hits = v },
+    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()) }),
+  }
+}

@@ -1,0 +1,100 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+
+/**
+ * The layering of ARCHITECTURE.md, enforced: imports only point down
+ * (errors/util → config → core → state → observe → dataplane | control → admin → cli/app),
+ * dataplane and control never import each other, and there are no import cycles.
+ */
+const SRC = resolve(import.meta.dirname, '../../src')
+
+const LAYERS: ReadonlyArray<[RegExp, string, number]> = [
+  [/^(errors|version)\.ts$|^util\//, 'base', 0],
+  [/^config\//, 'config', 1],
+  [/^core\//, 'core', 2],
+  [/^state\//, 'state', 3],
+  [/^observe\//, 'observe', 4],
+  [/^dataplane\//, 'dataplane', 5],
+  [/^control\//, 'control', 5],
+  [/^admin\//, 'admin', 6],
+  [/^(cli\/|app\.ts$|main\.ts$|index\.ts$)/, 'edge', 7],
+]
+
+function layerOf(file: string): { name: string; rank: number } {
+  const hit = LAYERS.find(([re]) => re.test(file))
+  if (!hit) throw new Error(`${file} is in no layer: add it to test/unit/architecture.test.ts`)
+  return { name: hit[1], rank: hit[2] }
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name)
+    if (statSync(path).isDirectory()) return sourceFiles(path)
+    return path.endsWith('.ts') ? [relative(SRC, path)] : []
+  })
+}
+
+const IMPORT_RE = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g
+
+function importsOf(file: string): { local: string[]; packages: string[] } {
+  const text = readFileSync(join(SRC, file), 'utf8')
+  const local: string[] = []
+  const packages: string[] = []
+  for (const m of text.matchAll(IMPORT_RE)) {
+    const spec = m[1] ?? m[2]!
+    if (spec.startsWith('.')) local.push(relative(SRC, resolve(SRC, dirname(file), spec)).replace(/\.js$/, '.ts'))
+    else packages.push(spec)
+  }
+  return { local, packages }
+}
+
+const files = sourceFiles(SRC)
+const graph = new Map(files.map((f) => [f, importsOf(f)]))
+
+describe('architecture', () => {
+  it('every import points down the layers (dataplane and control are siblings)', () => {
+    const bad: string[] = []
+    for (const [file, { local }] of graph) {
+      const from = layerOf(file)
+      for (const target of local) {
+        const to = layerOf(target)
+        const sibling = from.rank === 5 && to.rank === 5 && from.name !== to.name
+        if (to.rank > from.rank || sibling) bad.push(`${file} (${from.name}) imports ${target} (${to.name})`)
+      }
+    }
+    expect(bad).toEqual([])
+  })
+
+  it('the core is pure: no I/O modules, no clock, no randomness', () => {
+    const bad: string[] = []
+    for (const [file, { packages }] of graph) {
+      if (!file.startsWith('core/')) continue
+      for (const p of packages) bad.push(`${file} imports ${p}`)
+      const text = readFileSync(join(SRC, file), 'utf8')
+      if (/Date\.now\(|Math\.random\(|setTimeout\(|setInterval\(/.test(text)) bad.push(`${file} reads the clock or randomness`)
+    }
+    expect(bad).toEqual([])
+  })
+
+  it('only observe/recorder.ts imports prom-client, only main.ts calls process.exit', () => {
+    const promUsers = files.filter((f) => graph.get(f)!.packages.includes('prom-client'))
+    expect(promUsers).toEqual(['observe/recorder.ts'])
+    const exits = files.filter((f) => /process\.exit\(/.test(readFileSync(join(SRC, f), 'utf8')))
+    expect(exits).toEqual(['main.ts'])
+  })
+
+  it('has no import cycles', () => {
+    const cycles: string[] = []
+    const state = new Map<string, 'visiting' | 'done'>()
+    const visit = (f: string, path: string[]) => {
+      if (state.get(f) === 'done') return
+      if (state.get(f) === 'visiting') { cycles.push([...path.slice(path.indexOf(f)), f].join(' → ')); return }
+      state.set(f, 'visiting')
+      for (const t of graph.get(f)?.local ?? []) visit(t, [...path, f])
+      state.set(f, 'done')
+    }
+    for (const f of files) visit(f, [])
+    expect(cycles).toEqual([])
+  })
+})
