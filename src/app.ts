@@ -72,7 +72,7 @@ export class SluiceApp {
     this.#clock = opts.clock ?? systemClock
     this.logger = opts.logger ?? createLogger({ level: opts.config.log.level })
     this.closed = new Promise((resolve) => { this.#resolveClosed = resolve })
-    this.store = createStore(opts.config)
+    this.store = createStore(opts.config, this.logger, this.#clock)
     this.recorder = createRecorder({ version: VERSION })
     const bus = createOutcomeBus()
     bus.subscribe((o) => this.recorder.outcome(o))
@@ -246,11 +246,15 @@ export class SluiceApp {
   }
 }
 
-function createStore(config: Config): StateStore {
+function createStore(config: Config, logger: Logger, clock: Clock): StateStore {
   if (config.state.store === 'redis') {
     throw new SluiceError('SLUICE_ERR_STATE_STORE', 'state.store: redis is not available in this version yet; use state.store: memory')
   }
-  return new MemoryStateStore()
+  return new MemoryStateStore({
+    file: config.state.file,
+    now: () => clock.now(),
+    onProblem: (message, detail) => logger.error(detail, message),
+  })
 }
 
 /** Listeners and the store are built once; say so instead of silently ignoring the edit. */

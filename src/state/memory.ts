@@ -1,39 +1,86 @@
 import type { TargetRef } from '../core/types.js'
+import { SluiceError } from '../errors.js'
+import { readStateFile, writeStateFile, type PersistedState } from './state-file.js'
 import {
   HISTORY_LIMIT, refKey,
-  type HistoryEvent, type LiveSnapshot, type StateStore, type TargetLive, type UpdateResult,
+  type GroupEdits, type HistoryEvent, type LiveSnapshot, type StateStore, type TargetLive, type UpdateResult,
 } from './store.js'
 
+export interface MemoryStoreOptions {
+  /** Persist every change to this file (atomic write) and load it at start; undefined = lost on restart. */
+  readonly file?: string | undefined
+  readonly now?: () => number
+  /** Told about a state file that had to be moved aside, and similar problems worth a log line. */
+  readonly onProblem?: (message: string, detail: Record<string, unknown>) => void
+}
+
+type Members = Map<string, Map<string, GroupEdits>>
+
 /**
- * The embedded default: live state in this process only. Persistence to `state.file` is added by
- * the file-backed store (issue: durable live state); without it, live changes are lost on restart.
+ * The embedded default: live state in this process, optionally persisted to `state.file`.
+ * Every change is serialised; with a file, the new state is written (and fsynced) before it is
+ * committed in memory, so a failed write changes nothing and the caller gets SLUICE_ERR_STATE_STORE.
  */
 export class MemoryStateStore implements StateStore {
   readonly kind = 'memory' as const
   #targets = new Map<string, TargetLive>()
+  #members: Members = new Map()
   #history = new Map<string, HistoryEvent[]>()
   #listeners = new Set<(ref: TargetRef) => void>()
+  #queue: Promise<unknown> = Promise.resolve()
+  readonly #opts: MemoryStoreOptions
 
-  async load(): Promise<void> {}
+  constructor(opts: MemoryStoreOptions = {}) {
+    this.#opts = opts
+  }
+
+  async load(): Promise<void> {
+    const file = this.#opts.file
+    if (!file) return
+    const result = await readStateFile(file, this.#now())
+    if (result.kind === 'corrupt') {
+      this.#opts.onProblem?.('the state file is unreadable or corrupt; starting from the config file', { file, reason: result.reason, movedTo: result.movedTo })
+    }
+    if (result.kind !== 'ok') return
+    this.#targets = new Map(Object.entries(result.state.targets).map(([k, v]) => [k, Object.freeze({ ...v })]))
+    this.#history = new Map(Object.entries(result.state.history).map(([k, v]) => [k, [...v]]))
+    this.#members = new Map(Object.entries(result.state.members ?? {}).map(([k, groups]) => [k, new Map(
+      Object.entries(groups).map(([g, e]) => [g, { added: new Set(e.added), removed: new Set(e.removed) }]),
+    )]))
+  }
 
   snapshot(): LiveSnapshot {
-    return { targets: this.#targets }
+    return { targets: this.#targets, members: this.#members }
   }
 
   get(ref: TargetRef): TargetLive | undefined {
     return this.#targets.get(refKey(ref))
   }
 
-  async update(ref: TargetRef, expectVersion: number, next: Omit<TargetLive, 'version'>, event: HistoryEvent | undefined): Promise<UpdateResult> {
-    const key = refKey(ref)
-    const current = this.#targets.get(key)
-    if ((current?.version ?? 0) !== expectVersion) return { ok: false, current }
-    const live: TargetLive = Object.freeze({ ...next, version: expectVersion + 1 })
-    // Copy-on-write: a snapshot handed out earlier never changes under its reader.
-    this.#targets = new Map(this.#targets).set(key, live)
-    if (event) this.#append(key, event)
-    for (const l of this.#listeners) l(ref)
-    return { ok: true, live }
+  update(ref: TargetRef, expectVersion: number, next: Omit<TargetLive, 'version'>, event: HistoryEvent | undefined): Promise<UpdateResult> {
+    return this.#serial(async () => {
+      const key = refKey(ref)
+      const current = this.#targets.get(key)
+      if ((current?.version ?? 0) !== expectVersion) return { ok: false, current }
+      const live: TargetLive = Object.freeze({ ...next, version: expectVersion + 1 })
+      // Copy-on-write: a snapshot handed out earlier never changes under its reader.
+      const targets = new Map(this.#targets).set(key, live)
+      const history = event ? this.#withEvent(key, event) : this.#history
+      await this.#persist(targets, history, this.#members)
+      this.#targets = targets
+      this.#history = history
+      this.#emit(ref)
+      return { ok: true, live }
+    })
+  }
+
+  setMember(ref: TargetRef, group: string, id: string, present: boolean): Promise<void> {
+    return this.#serial(async () => {
+      const members = withMember(this.#members, refKey(ref), group, id, present)
+      await this.#persist(this.#targets, this.#history, members)
+      this.#members = members
+      this.#emit(ref)
+    })
   }
 
   async history(ref: TargetRef, limit: number): Promise<readonly HistoryEvent[]> {
@@ -49,13 +96,59 @@ export class MemoryStateStore implements StateStore {
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {
+    await this.#queue.catch(() => undefined)
     this.#listeners.clear()
   }
 
-  #append(key: string, event: HistoryEvent): void {
-    const list = this.#history.get(key) ?? []
-    list.push(event)
+  #serial<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(work, work)
+    this.#queue = run.catch(() => undefined)
+    return run
+  }
+
+  #withEvent(key: string, event: HistoryEvent): Map<string, HistoryEvent[]> {
+    const list = [...(this.#history.get(key) ?? []), event]
     if (list.length > HISTORY_LIMIT) list.splice(0, list.length - HISTORY_LIMIT)
-    this.#history.set(key, list)
+    return new Map(this.#history).set(key, list)
+  }
+
+  async #persist(targets: Map<string, TargetLive>, history: Map<string, HistoryEvent[]>, members: Members): Promise<void> {
+    const file = this.#opts.file
+    if (!file) return
+    try {
+      await writeStateFile(file, toPersisted(targets, history, members, this.#now()))
+    } catch (err) {
+      throw new SluiceError('SLUICE_ERR_STATE_STORE', `cannot write the state file ${file}: ${(err as Error).message}; the change was not applied`, { cause: err })
+    }
+  }
+
+  #emit(ref: TargetRef): void {
+    for (const l of this.#listeners) l(ref)
+  }
+
+  #now(): number {
+    return this.#opts.now?.() ?? Date.now()
+  }
+}
+
+function withMember(members: Members, key: string, group: string, id: string, present: boolean): Members {
+  const groups = new Map(members.get(key) ?? [])
+  const edits = groups.get(group) ?? { added: new Set<string>(), removed: new Set<string>() }
+  const added = new Set(edits.added)
+  const removed = new Set(edits.removed)
+  if (present) { added.add(id); removed.delete(id) } else { added.delete(id); removed.add(id) }
+  groups.set(group, { added, removed })
+  return new Map(members).set(key, groups)
+}
+
+function toPersisted(targets: Map<string, TargetLive>, history: Map<string, HistoryEvent[]>, members: Members, now: number): PersistedState {
+  return {
+    format: 1,
+    savedAt: now,
+    targets: Object.fromEntries(targets),
+    history: Object.fromEntries(history),
+    members: Object.fromEntries([...members].map(([k, groups]) => [k, Object.fromEntries(
+      [...groups].map(([g, e]) => [g, { added: [...e.added], removed: [...e.removed] }]),
+    )])),
   }
 }

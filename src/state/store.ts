@@ -28,9 +28,19 @@ export interface HistoryEvent {
   readonly figures?: unknown
 }
 
+/** Live edits of one group's membership, on top of the ids the config file lists. */
+export interface GroupEdits {
+  /** Ids added live (effective even when the file does not list them). */
+  readonly added: ReadonlySet<string>
+  /** Ids removed live (not members even when the file lists them). */
+  readonly removed: ReadonlySet<string>
+}
+
 /** Everything the store holds, keyed by `kind/name` (see refKey). */
 export interface LiveSnapshot {
   readonly targets: ReadonlyMap<string, TargetLive>
+  /** refKey → group name → live edits. */
+  readonly members: ReadonlyMap<string, ReadonlyMap<string, GroupEdits>>
 }
 
 export type UpdateResult = { readonly ok: true; readonly live: TargetLive } | { readonly ok: false; readonly current: TargetLive | undefined }
@@ -51,6 +61,8 @@ export interface StateStore {
   get(ref: TargetRef): TargetLive | undefined
   /** Create or replace a target's state. `expectVersion` 0 means "must not exist yet". */
   update(ref: TargetRef, expectVersion: number, next: Omit<TargetLive, 'version'>, event: HistoryEvent | undefined): Promise<UpdateResult>
+  /** Add (`present`) or remove an id from a group, live; effective for the next decision. */
+  setMember(ref: TargetRef, group: string, id: string, present: boolean): Promise<void>
   /** Oldest first; at most `limit` of the newest. */
   history(ref: TargetRef, limit: number): Promise<readonly HistoryEvent[]>
   onChange(listener: (ref: TargetRef) => void): () => void

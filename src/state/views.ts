@@ -2,7 +2,7 @@ import type { GroupConfig, QueueConfig, RouteConfig } from '../config/types.js'
 import { thresholdFor } from '../core/bucket.js'
 import { groupDecision } from '../core/decide.js'
 import type { Decision, GroupView, Kind, TargetView } from '../core/types.js'
-import { refKey, type LiveSnapshot, type TargetLive } from './store.js'
+import { refKey, type GroupEdits, type LiveSnapshot, type TargetLive } from './store.js'
 
 /** Every target's decision view, by name. Immutable: replaced whole on any change. */
 export interface ViewTable {
@@ -12,13 +12,16 @@ export interface ViewTable {
 
 export function buildViews(routes: readonly RouteConfig[], queues: readonly QueueConfig[], live: LiveSnapshot): ViewTable {
   const r = new Map<string, TargetView>()
-  for (const cfg of routes) r.set(cfg.name, buildView('route', cfg, live.targets.get(refKey({ kind: 'route', name: cfg.name }))))
+  for (const cfg of routes) r.set(cfg.name, buildView('route', cfg, live))
   const q = new Map<string, TargetView>()
-  for (const cfg of queues) q.set(cfg.name, buildView('queue', cfg, live.targets.get(refKey({ kind: 'queue', name: cfg.name }))))
+  for (const cfg of queues) q.set(cfg.name, buildView('queue', cfg, live))
   return { routes: r, queues: q }
 }
 
-function buildView(kind: Kind, cfg: RouteConfig | QueueConfig, live: TargetLive | undefined): TargetView {
+function buildView(kind: Kind, cfg: RouteConfig | QueueConfig, snapshot: LiveSnapshot): TargetView {
+  const key = refKey({ kind, name: cfg.name })
+  const live: TargetLive | undefined = snapshot.targets.get(key)
+  const edits = snapshot.members.get(key)
   const percentBp = live?.percentBp ?? cfg.percentBp
   return Object.freeze({
     kind,
@@ -27,14 +30,19 @@ function buildView(kind: Kind, cfg: RouteConfig | QueueConfig, live: TargetLive 
     threshold: thresholdFor(percentBp),
     hashPrefix: `${cfg.name}:`,
     keySources: cfg.sticky,
-    groups: Object.freeze(cfg.groups.map(buildGroup)),
+    groups: Object.freeze(cfg.groups.map((g) => buildGroup(g, edits?.get(g.name)))),
     optIn: 'optIn' in cfg ? cfg.optIn : false,
   })
 }
 
-function buildGroup(g: GroupConfig): GroupView {
+/** Effective members: the file's ids plus live additions, minus live removals. */
+function buildGroup(g: GroupConfig, edits: GroupEdits | undefined): GroupView {
   const decision: Decision = groupDecision(g.backend, g.name)
   const members = new Map<string, Decision>()
   for (const id of g.users) members.set(id, decision)
+  if (edits) {
+    for (const id of edits.added) members.set(id, decision)
+    for (const id of edits.removed) members.delete(id)
+  }
   return Object.freeze({ name: g.name, source: g.key, members })
 }

@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto'
+import { open, readFile, rename } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import type { HistoryEvent, TargetLive } from './store.js'
+
+/** What the memory store writes to `state.file`. Bump `format` on an incompatible change. */
+export interface PersistedState {
+  readonly format: 1
+  readonly savedAt: number
+  readonly targets: Readonly<Record<string, TargetLive>>
+  readonly history: Readonly<Record<string, readonly HistoryEvent[]>>
+  readonly members?: Readonly<Record<string, Readonly<Record<string, { readonly added: readonly string[]; readonly removed: readonly string[] }>>>>
+}
+
+export type ReadResult =
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'ok'; readonly state: PersistedState }
+  /** The file was unreadable or corrupt and has been moved aside to `movedTo` (never overwritten). */
+  | { readonly kind: 'corrupt'; readonly reason: string; readonly movedTo: string | undefined }
+
+/** Read the state file; a corrupt one is renamed to `FILE.corrupt-<time>` so nothing is silently lost. */
+export async function readStateFile(path: string, now: number): Promise<ReadResult> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' }
+    return { kind: 'corrupt', reason: `cannot read: ${(err as Error).message}`, movedTo: undefined }
+  }
+  const problem = checkState(text)
+  if (typeof problem !== 'string') return { kind: 'ok', state: problem }
+  const movedTo = `${path}.corrupt-${new Date(now).toISOString().replace(/[:.]/g, '-')}`
+  try {
+    await rename(path, movedTo)
+    return { kind: 'corrupt', reason: problem, movedTo }
+  } catch (err) {
+    return { kind: 'corrupt', reason: `${problem}; and it could not be moved aside: ${(err as Error).message}`, movedTo: undefined }
+  }
+}
+
+function checkState(text: string): PersistedState | string {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch (err) {
+    return `not JSON: ${(err as Error).message}`
+  }
+  const s = parsed as Partial<PersistedState> | null
+  if (s === null || typeof s !== 'object' || s.format !== 1) return 'not a sluice state file (format 1)'
+  if (typeof s.targets !== 'object' || s.targets === null || typeof s.history !== 'object' || s.history === null) return 'targets or history missing'
+  for (const [key, t] of Object.entries(s.targets)) {
+    if (typeof t?.percentBp !== 'number' || typeof t.version !== 'number' || typeof t.state !== 'string') return `target '${key}' is malformed`
+  }
+  return s as PersistedState
+}
+
+/**
+ * Write atomically: a temp file in the same directory, fsync, rename over the old file, fsync the
+ * directory. A crash at any point leaves either the old or the new file, never half of one.
+ */
+export async function writeStateFile(path: string, state: PersistedState): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`)
+  const fh = await open(tmp, 'w', 0o600)
+  try {
+    await fh.writeFile(JSON.stringify(state))
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+  await rename(tmp, path)
+  await syncDir(dirname(path))
+}
+
+async function syncDir(dir: string): Promise<void> {
+  let fh
+  try {
+    fh = await open(dir, 'r')
+    await fh.sync()
+  } catch {
+    // Some filesystems refuse fsync on a directory; the rename is still atomic there.
+  } finally {
+    await fh?.close()
+  }
+}

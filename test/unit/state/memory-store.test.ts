@@ -1,0 +1,82 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { MemoryStateStore } from '../../../src/state/memory.js'
+import { stateStoreContract } from '../../contract/state-store.contract.js'
+
+stateStoreContract('memory', async () => new MemoryStateStore())
+
+const dirs: string[] = []
+function tempFile(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-state-'))
+  dirs.push(dir)
+  return join(dir, 'state.json')
+}
+afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }) })
+
+stateStoreContract('memory with state.file', async () => new MemoryStateStore({ file: tempFile() }))
+
+describe('memory store with state.file', () => {
+  const ref = { kind: 'route', name: 'checkout' } as const
+  const live = { percentBp: 700, state: 'manual', step: -1, filePercentBp: 0, updatedAt: 5 } as const
+  const event = { at: 5, actor: 'admin', reason: 'more', from: { percentBp: 0, state: 'manual' }, to: { percentBp: 700, state: 'manual' } } as const
+
+  it('survives a restart: percent, history and group edits are reloaded', async () => {
+    const file = tempFile()
+    const a = new MemoryStateStore({ file })
+    await a.load()
+    await a.update(ref, 0, live, event)
+    await a.setMember(ref, 'beta', 'alice', true)
+    await a.close()
+
+    const b = new MemoryStateStore({ file })
+    await b.load()
+    expect(b.get(ref)).toMatchObject({ percentBp: 700, version: 1 })
+    expect(await b.history(ref, 10)).toEqual([event])
+    expect([...(b.snapshot().members.get('route/checkout')?.get('beta')?.added ?? [])]).toEqual(['alice'])
+    // and it keeps counting versions from where it was
+    expect((await b.update(ref, 1, { ...live, percentBp: 800 }, undefined)).ok).toBe(true)
+  })
+
+  it('a corrupt file is reported and moved aside, never silently replaced', async () => {
+    const file = tempFile()
+    writeFileSync(file, '{"format": 1, "targets": ')
+    const problems: Array<Record<string, unknown>> = []
+    const store = new MemoryStateStore({ file, now: () => Date.UTC(2026, 0, 2), onProblem: (_m, d) => problems.push(d) })
+    await store.load()
+    expect(store.get(ref)).toBeUndefined()
+    expect(problems).toHaveLength(1)
+    expect(String(problems[0]!.reason)).toMatch(/not JSON/)
+    const moved = String(problems[0]!.movedTo)
+    expect(readFileSync(moved, 'utf8')).toBe('{"format": 1, "targets": ')
+    // the next write creates a fresh file and leaves the moved copy alone
+    await store.update(ref, 0, live, undefined)
+    expect(JSON.parse(readFileSync(file, 'utf8')).targets['route/checkout'].percentBp).toBe(700)
+    expect(readFileSync(moved, 'utf8')).toBe('{"format": 1, "targets": ')
+  })
+
+  it('a file of another shape is corrupt too', async () => {
+    const file = tempFile()
+    writeFileSync(file, JSON.stringify({ hello: 'world' }))
+    const problems: string[] = []
+    const store = new MemoryStateStore({ file, onProblem: (m) => problems.push(m) })
+    await store.load()
+    expect(problems).toHaveLength(1)
+  })
+
+  it('writes atomically: no temp files are left behind', async () => {
+    const file = tempFile()
+    const store = new MemoryStateStore({ file })
+    for (let i = 0; i < 5; i++) await store.update(ref, i, { ...live, percentBp: i * 100 }, undefined)
+    const dir = join(file, '..')
+    expect(readdirSync(dir)).toEqual(['state.json'])
+  })
+
+  it('a failed write changes nothing and says why', async () => {
+    const store = new MemoryStateStore({ file: join(tmpdir(), 'no-such-dir-for-sluice', 'state.json') })
+    await expect(store.update(ref, 0, live, event)).rejects.toMatchObject({ code: 'SLUICE_ERR_STATE_STORE' })
+    expect(store.get(ref)).toBeUndefined()
+    expect(await store.history(ref, 10)).toEqual([])
+  })
+})
