@@ -13,6 +13,12 @@ export interface TargetLive {
   readonly filePercentBp: number
   /** Epoch ms of the last change. */
   readonly updatedAt: number
+  /** Epoch ms when the current rollout step began: the step interval counts from here. */
+  readonly stepSince?: number
+  /** Consecutive failed analysis evaluations (a pass resets it; 'insufficient' leaves it). */
+  readonly failures?: number
+  /** While `waiting` under `outside: N`: the percent the ramp returns to when a window opens. */
+  readonly resumeBp?: number
   /** Incremented on every update: the compare-and-set token. */
   readonly version: number
 }
