@@ -21,6 +21,8 @@ export const ErrorCodes = {
   SLUICE_ERR_BAD_FRAMING: { status: 400, message: 'ambiguous request framing is refused' },
   SLUICE_ERR_LOOP: { status: 508, message: 'the request already went through this sluice (Via loop)' },
   SLUICE_ERR_ADMIN_UNREACHABLE: { status: 503, message: 'the admin plane cannot be reached' },
+  SLUICE_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'this method is not allowed here; see the allow header' },
+  SLUICE_ERR_BODY_TOO_LARGE: { status: 413, message: 'the request body is too large' },
 } as const
 
 export type ErrorCode = keyof typeof ErrorCodes

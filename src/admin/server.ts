@@ -1,0 +1,138 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Logger } from 'pino'
+import type { ListenAddress } from '../config/types.js'
+import type { Commands } from '../control/commands.js'
+import type { TargetSet } from '../control/status.js'
+import { SluiceError } from '../errors.js'
+import type { Recorder } from '../observe/recorder.js'
+import type { StateStore } from '../state/store.js'
+import { assertSecureListen, bearerCheck } from './auth.js'
+import { errorReply, replyForError, send, type Reply } from './reply.js'
+import { Router } from './router.js'
+import { apiRoutes } from './routes/api.js'
+import { dashboardRoutes } from './routes/dashboard.js'
+import { healthRoutes, type Readiness } from './routes/health.js'
+import { metricsRoutes } from './routes/metrics.js'
+
+export interface AdminDeps {
+  readonly listen: ListenAddress
+  /** undefined (or empty) = no authentication, allowed on loopback addresses only. */
+  readonly token: string | undefined
+  readonly recorder: Recorder
+  readonly commands: Commands
+  readonly store: StateStore
+  readonly targets: () => TargetSet
+  readonly readiness: () => Readiness
+  readonly logger: Logger
+}
+
+/** The admin listener. `close` stops accepting and resolves once open connections are gone (bounded). */
+export interface AdminServer {
+  listen(): Promise<{ host: string; port: number }>
+  close(): Promise<void>
+}
+
+/** Admin calls are small and local; a client that dawdles longer is stuck or hostile. */
+const HEADERS_TIMEOUT_MS = 10_000
+const REQUEST_TIMEOUT_MS = 30_000
+/** After this, connections still open at close (a stuck client) are cut so shutdown cannot hang. */
+const CLOSE_GRACE_MS = 2_000
+const API_PREFIX = '/api/'
+
+/**
+ * Builds the admin plane. Throws SLUICE_ERR_ADMIN_INSECURE right away (before anything listens)
+ * when the address is not loopback and there is no token. Only paths under /api need the token:
+ * health probes and Prometheus scrape without one.
+ */
+export function createAdminServer(deps: AdminDeps): AdminServer {
+  const token = deps.token === '' ? undefined : deps.token
+  assertSecureListen(deps.listen, token)
+  const router = buildRouter(deps)
+  const authorized = bearerCheck(token)
+  const server = createServer((req, res) => { void handle(req, res, router, authorized, deps.logger) })
+  server.headersTimeout = HEADERS_TIMEOUT_MS
+  server.requestTimeout = REQUEST_TIMEOUT_MS
+  return {
+    listen: () => listen(server, deps.listen),
+    close: () => close(server),
+  }
+}
+
+function buildRouter(deps: AdminDeps): Router {
+  const router = new Router()
+  healthRoutes(router, deps.readiness)
+  metricsRoutes(router, deps.recorder)
+  dashboardRoutes(router, deps.store, deps.targets)
+  apiRoutes(router, { commands: deps.commands, store: deps.store, targets: deps.targets })
+  return router
+}
+
+async function handle(
+  req: IncomingMessage, res: ServerResponse, router: Router,
+  authorized: (h: string | undefined) => boolean, logger: Logger,
+): Promise<void> {
+  let reply: Reply
+  try {
+    reply = await route(req, router, authorized)
+  } catch (err) {
+    reply = replyForError(err) ?? internalError(err, req, logger)
+  }
+  // A refused body may still be arriving: close the connection instead of parsing the rest as a request.
+  if (!req.complete) res.setHeader('connection', 'close')
+  try {
+    send(res, reply)
+  } catch (err) {
+    logger.error({ err }, 'admin reply could not be written')
+    res.destroy()
+  }
+}
+
+async function route(req: IncomingMessage, router: Router, authorized: (h: string | undefined) => boolean): Promise<Reply> {
+  const url = req.url ?? '/'
+  const q = url.indexOf('?')
+  const path = q === -1 ? url : url.slice(0, q)
+  if ((path === '/api' || path.startsWith(API_PREFIX)) && !authorized(req.headers.authorization)) {
+    return errorReply(401, 'unauthorized', 'missing or wrong bearer token: send Authorization: Bearer TOKEN (admin.token or SLUICE_ADMIN_TOKEN)', { 'www-authenticate': 'Bearer realm="sluice"' })
+  }
+  const match = router.match(req.method ?? 'GET', path)
+  if (match.kind === 'none') throw new SluiceError('SLUICE_ERR_NOT_FOUND', `no admin endpoint at ${path}`)
+  if (match.kind === 'method') {
+    const allow = match.allow.join(', ')
+    return errorReply(405, 'method_not_allowed', `${req.method ?? ''} is not allowed on ${path}; use ${allow}`, { allow })
+  }
+  const query = new URLSearchParams(q === -1 ? '' : url.slice(q + 1))
+  return match.handler({ raw: req, path, query, params: match.params })
+}
+
+function internalError(err: unknown, req: IncomingMessage, logger: Logger): Reply {
+  logger.error({ err, method: req.method, path: req.url }, 'admin request failed')
+  return errorReply(500, 'internal', 'internal error; the sluice log has the details')
+}
+
+function listen(server: Server, at: ListenAddress): Promise<{ host: string; port: number }> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => {
+      reject(new SluiceError('SLUICE_ERR_LISTEN', `the admin plane cannot listen on ${at.host}:${at.port}: ${err.message}`, { cause: err }))
+    }
+    server.once('error', onError)
+    server.listen(at.port, at.host, () => {
+      server.off('error', onError)
+      resolve({ host: at.host, port: (server.address() as AddressInfo).port })
+    })
+  })
+}
+
+function close(server: Server): Promise<void> {
+  if (!server.listening) return Promise.resolve()
+  return new Promise((resolve) => {
+    const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS)
+    force.unref()
+    server.close(() => {
+      clearTimeout(force)
+      resolve()
+    })
+    // Since Node 19 close() also drops idle keep-alive sockets; saying so keeps intent explicit.
+    server.closeIdleConnections()
+  })
+}

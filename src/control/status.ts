@@ -1,0 +1,112 @@
+import type { QueueConfig, QueueEndpointConfig, RouteConfig } from '../config/types.js'
+import type { Kind, RolloutState, TargetRef } from '../core/types.js'
+import { SluiceError } from '../errors.js'
+import type { Actor, HistoryEvent, TargetLive } from '../state/store.js'
+
+/** The targets of the running config (a Config satisfies it). */
+export interface TargetSet {
+  readonly routes: readonly RouteConfig[]
+  readonly queues: readonly QueueConfig[]
+}
+
+export type TargetConfig = RouteConfig | QueueConfig
+
+/** The configured route or queue; SLUICE_ERR_NOT_FOUND with "no route named 'x'" otherwise. */
+export function findTarget(set: TargetSet, ref: TargetRef): TargetConfig {
+  const list: readonly TargetConfig[] = ref.kind === 'route' ? set.routes : set.queues
+  const cfg = list.find((t) => t.name === ref.name)
+  if (cfg === undefined) throw new SluiceError('SLUICE_ERR_NOT_FOUND', `no ${ref.kind} named '${ref.name}'`)
+  return cfg
+}
+
+/**
+ * ROUTE / QUEUE of PRODUCT.md. Contract fields are never renamed; the extras after `lastVerdict`
+ * help operators and never carry secrets (no URL credentials, no sink URLs).
+ */
+export interface TargetJson {
+  readonly name: string
+  readonly kind: Kind
+  /** 0–100, two decimals. */
+  readonly percent: number
+  readonly state: RolloutState
+  readonly step: number
+  readonly steps: readonly number[]
+  readonly nextStepAt: string | null
+  readonly windowOpen: boolean | null
+  /** Group name → member count. */
+  readonly groups: Readonly<Record<string, number>>
+  readonly lastVerdict: null
+  /** The percent the config file asked for when it was last applied. */
+  readonly filePercent: number
+  readonly updatedAt: string | null
+  readonly match?: { readonly host: string | null; readonly pathPrefix: string }
+  readonly old?: readonly string[] | { readonly type: string }
+  readonly new?: readonly string[] | { readonly type: string }
+  readonly source?: { readonly type: string }
+}
+
+/** `live` is undefined only before the live state was created: the file's values are shown then. */
+export function describeTarget(kind: Kind, cfg: TargetConfig, live: TargetLive | undefined): TargetJson {
+  const base = {
+    name: cfg.name,
+    kind,
+    percent: toPercent(live?.percentBp ?? cfg.percentBp),
+    state: live?.state ?? 'manual',
+    step: live?.step ?? -1,
+    steps: cfg.rollout?.stepsBp.map(toPercent) ?? [],
+    // Computed by the rollout controller (a later issue); until then nothing is scheduled.
+    nextStepAt: null,
+    windowOpen: null,
+    groups: Object.fromEntries(cfg.groups.map((g) => [g.name, g.users.length])),
+    lastVerdict: null,
+    filePercent: toPercent(live?.filePercentBp ?? cfg.percentBp),
+    updatedAt: live === undefined ? null : new Date(live.updatedAt).toISOString(),
+  }
+  if ('match' in cfg) {
+    return { ...base, match: { host: cfg.match.host ?? null, pathPrefix: cfg.match.pathPrefix }, old: cfg.old.map(safeOrigin), new: cfg.new.map(safeOrigin) }
+  }
+  return { ...base, source: endpoint(cfg.source), old: endpoint(cfg.old), new: endpoint(cfg.new) }
+}
+
+export interface HistoryEventJson {
+  readonly at: string
+  readonly actor: Actor
+  readonly reason: string | null
+  readonly from: { readonly percent: number; readonly state: RolloutState }
+  readonly to: { readonly percent: number; readonly state: RolloutState }
+  readonly figures?: unknown
+}
+
+/** The history JSON of PRODUCT.md, oldest first (the store's order). */
+export function historyJson(events: readonly HistoryEvent[]): { events: HistoryEventJson[] } {
+  return { events: events.map(eventJson) }
+}
+
+function eventJson(e: HistoryEvent): HistoryEventJson {
+  const json: HistoryEventJson = {
+    at: new Date(e.at).toISOString(),
+    actor: e.actor,
+    reason: e.reason ?? null,
+    from: { percent: toPercent(e.from.percentBp), state: e.from.state },
+    to: { percent: toPercent(e.to.percentBp), state: e.to.state },
+  }
+  return e.figures === undefined ? json : { ...json, figures: e.figures }
+}
+
+export function toPercent(bp: number): number {
+  return bp / 100
+}
+
+/** Origins are normalised without credentials, but strip any user-info again: this goes to API clients. */
+function safeOrigin(origin: string): string {
+  try {
+    return new URL(origin).origin
+  } catch {
+    return origin
+  }
+}
+
+/** Queue endpoint URLs may hold passwords (redis://:pw@host): only the type is shown. */
+function endpoint(e: QueueEndpointConfig): { readonly type: string } {
+  return { type: e.type }
+}

@@ -1,0 +1,283 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { SIDES, type QueueConfig, type RouteConfig, type Side } from '../config/types.js'
+import { DECISION_REASONS, ROLLOUT_STATES, type DecisionReason, type Kind, type RolloutState, type TargetRef } from '../core/types.js'
+import { UPSTREAM_ERROR_REASONS, type Outcome, type UpstreamErrorReason } from './events.js'
+
+/**
+ * Owns every `sluice_*` metric (the only module that imports prom-client, on a private Registry).
+ *
+ * Guarantees: every known label combination of the configured targets exists from `setTargets` on
+ * (at 0), so `increase()` alerts fire on the first event; series of targets that left the config are
+ * removed; `outcome` never throws and allocates no label objects (children are resolved once per
+ * route × side, and once per status code). Leaves out: deciding anything; it only records.
+ */
+export interface Recorder {
+  /** (Re)initialise every known label set at 0 for these routes/queues (start-up and every reload); removes series of targets that disappeared. Existing series keep their values. */
+  setTargets(routes: readonly RouteConfig[], queues: readonly QueueConfig[]): void
+  /** Subscribe this to the OutcomeBus. Outcomes of targets not passed to `setTargets` are dropped. */
+  outcome(o: Outcome): void
+  percent(ref: TargetRef, percentBp: number): void
+  rolloutState(ref: TargetRef, state: RolloutState): void
+  rollback(ref: TargetRef, reason: string): void
+  /** `at` is epoch ms; the success timestamp only moves on success. */
+  configReload(ok: boolean, at: number): void
+  stateStoreUp(up: boolean): void
+  leader(isLeader: boolean): void
+  /** Jobs waiting in a queue's source. */
+  queueBacklog(queue: string, jobs: number): void
+  render(): Promise<string>
+  readonly contentType: string
+}
+
+/** Proxy latency buckets in seconds: fine below 5 ms (proxy overhead), up to 60 s (slow backends, long uploads). */
+const REQUEST_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+/** Routing a job is a publish to a broker: much faster than a proxied request. */
+const JOB_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
+export const ROLLBACK_REASONS = ['error_rate', 'error_rate_vs_old', 'p99', 'p99_vs_old', 'manual'] as const
+const JOB_OUTCOMES = ['routed', 'failed'] as const
+/** nginx's "client closed request": the client went away before a response was sent (Outcome.status 0). */
+const CLIENT_CLOSED_CODE = '499'
+const DURATION_METRIC = 'sluice_request_duration_seconds'
+
+type CounterChild = Counter.Internal
+type HistogramChild = Histogram.Internal<string>
+
+interface SideSeries {
+  readonly duration: HistogramChild
+  /** Status code → requests_total child; filled on first sight of a code. */
+  readonly codes: Map<number, CounterChild>
+  readonly errors: Readonly<Record<UpstreamErrorReason, CounterChild>>
+  readonly decisions: Readonly<Record<DecisionReason, CounterChild>>
+}
+type RouteSeries = Readonly<Record<Side, SideSeries>>
+type QueueSeries = Readonly<Record<Side, { readonly routed: CounterChild; readonly failed: CounterChild; readonly duration: HistogramChild }>>
+
+export function createRecorder(opts: { version?: string } = {}): Recorder {
+  return new PromRecorder(opts.version ?? 'unknown')
+}
+
+class PromRecorder implements Recorder {
+  readonly #registry = new Registry()
+  readonly #m
+  #duration: Histogram<'route' | 'backend'>
+  #bucketsS: readonly number[] = REQUEST_BUCKETS_S
+  #routes = new Map<string, RouteSeries>()
+  #queues = new Map<string, QueueSeries>()
+
+  constructor(version: string) {
+    collectDefaultMetrics({ register: this.#registry })
+    this.#m = defineMetrics(this.#registry)
+    this.#duration = this.#newDurationHistogram()
+    this.#m.buildInfo.set({ version, node_version: process.version }, 1)
+  }
+
+  get contentType(): string {
+    return this.#registry.contentType
+  }
+
+  render(): Promise<string> {
+    return this.#registry.metrics()
+  }
+
+  setTargets(routes: readonly RouteConfig[], queues: readonly QueueConfig[]): void {
+    const recreated = this.#ensureBuckets(routes)
+    const names = new Set(routes.map((r) => r.name))
+    for (const [name, series] of this.#routes) if (!names.has(name)) this.#removeRoute(name, series)
+    const qnames = new Set(queues.map((q) => q.name))
+    for (const name of this.#queues.keys()) if (!qnames.has(name)) this.#removeQueue(name)
+    const next = new Map<string, RouteSeries>()
+    for (const r of routes) next.set(r.name, this.#initRoute(r, this.#routes.get(r.name), recreated))
+    this.#routes = next
+    for (const q of queues) if (!this.#queues.has(q.name)) this.#queues.set(q.name, this.#initQueue(q))
+  }
+
+  outcome(o: Outcome): void {
+    if (o.kind === 'queue') return this.#job(o)
+    // Unknown names are routes removed by a reload while their last requests were in flight:
+    // recording them would resurrect series that setTargets just removed.
+    const route = this.#routes.get(o.name)
+    if (route === undefined) return
+    const served = route[o.servedBy]
+    served.duration.observe(seconds(o.durationMs))
+    ;(served.codes.get(o.status) ?? this.#addCode(o.name, o.servedBy, o.status, served.codes)).inc()
+    const decided = route[o.side]
+    // `?.`: an enum value this build does not know must not throw on the request path.
+    if (o.error !== undefined) decided.errors[o.error]?.inc()
+    decided.decisions[o.reason]?.inc()
+  }
+
+  percent(ref: TargetRef, percentBp: number): void {
+    this.#m.percent.set({ kind: ref.kind, name: ref.name }, percentBp / 100)
+  }
+
+  rolloutState(ref: TargetRef, state: RolloutState): void {
+    for (const s of ROLLOUT_STATES) this.#m.state.set({ kind: ref.kind, name: ref.name, state: s }, s === state ? 1 : 0)
+  }
+
+  rollback(ref: TargetRef, reason: string): void {
+    this.#m.rollbacks.inc({ kind: ref.kind, name: ref.name, reason })
+  }
+
+  configReload(ok: boolean, at: number): void {
+    this.#m.reloadOk.set(ok ? 1 : 0)
+    if (ok) this.#m.reloadAt.set(at / 1000)
+  }
+
+  stateStoreUp(up: boolean): void {
+    this.#m.storeUp.set(up ? 1 : 0)
+  }
+
+  leader(isLeader: boolean): void {
+    this.#m.leader.set(isLeader ? 1 : 0)
+  }
+
+  queueBacklog(queue: string, jobs: number): void {
+    this.#m.backlog.set({ queue }, jobs)
+  }
+
+  #job(o: Outcome): void {
+    const q = this.#queues.get(o.name)
+    if (q === undefined) return
+    const side = q[o.servedBy]
+    // A job is "routed" once its sink accepted it; a transport error means it went back to the source.
+    ;(o.error === undefined ? side.routed : side.failed).inc()
+    side.duration.observe(seconds(o.durationMs))
+  }
+
+  #addCode(route: string, backend: Side, status: number, codes: Map<number, CounterChild>): CounterChild {
+    const child = this.#m.requests.labels(route, backend, codeLabel(status))
+    codes.set(status, child)
+    return child
+  }
+
+  /** Every maxP99Ms becomes a bucket bound so "share of requests under the SLO" is exact in PromQL. */
+  #ensureBuckets(routes: readonly RouteConfig[]): boolean {
+    const wanted = new Set(this.#bucketsS)
+    for (const r of routes) {
+      const p99 = r.rollout?.analysis?.maxP99Ms
+      if (p99 !== undefined) wanted.add(p99 / 1000)
+    }
+    // Bounds are only ever added: dropping one would reset the histogram for no gain.
+    if (wanted.size === this.#bucketsS.length) return false
+    this.#bucketsS = [...wanted].sort((a, b) => a - b)
+    // prom-client cannot change the buckets of a live histogram; a new one is a counter reset, which rate() handles.
+    this.#registry.removeSingleMetric(DURATION_METRIC)
+    this.#duration = this.#newDurationHistogram()
+    return true
+  }
+
+  #newDurationHistogram(): Histogram<'route' | 'backend'> {
+    return new Histogram({
+      name: DURATION_METRIC,
+      help: 'Time from the first request byte to the last response byte, per route and the side that served it',
+      labelNames: ['route', 'backend'] as const,
+      buckets: [...this.#bucketsS],
+      registers: [this.#registry],
+    })
+  }
+
+  #initRoute(r: RouteConfig, prev: RouteSeries | undefined, zeroDuration: boolean): RouteSeries {
+    const ref: TargetRef = { kind: 'route', name: r.name }
+    if (prev === undefined) this.#initRollout(ref, r.percentBp)
+    const side = (backend: Side): SideSeries => {
+      const labels = { route: r.name, backend }
+      if (prev === undefined || zeroDuration) this.#duration.zero(labels)
+      const codes = prev?.[backend].codes ?? new Map<number, CounterChild>()
+      if (prev === undefined) this.#addCode(r.name, backend, 200, codes).inc(0)
+      return {
+        duration: this.#duration.labels(labels),
+        codes,
+        errors: childrenOf(this.#m.upstreamErrors, UPSTREAM_ERROR_REASONS, (reason) => ({ route: r.name, backend, reason })),
+        decisions: childrenOf(this.#m.decisions, DECISION_REASONS, (reason) => ({ route: r.name, backend, reason })),
+      }
+    }
+    return { old: side('old'), new: side('new') }
+  }
+
+  #initQueue(q: QueueConfig): QueueSeries {
+    this.#initRollout({ kind: 'queue', name: q.name }, q.percentBp)
+    this.#m.backlog.set({ queue: q.name }, 0)
+    const side = (backend: Side): QueueSeries[Side] => {
+      const children = childrenOf(this.#m.jobs, JOB_OUTCOMES, (outcome) => ({ queue: q.name, backend, outcome }))
+      this.#m.jobDuration.zero({ queue: q.name, backend })
+      return { ...children, duration: this.#m.jobDuration.labels({ queue: q.name, backend }) }
+    }
+    return { old: side('old'), new: side('new') }
+  }
+
+  /** A new target starts at its file percent in `manual` until control/ reports the live state. */
+  #initRollout(ref: TargetRef, percentBp: number): void {
+    this.percent(ref, percentBp)
+    this.rolloutState(ref, 'manual')
+    for (const reason of ROLLBACK_REASONS) this.#m.rollbacks.inc({ kind: ref.kind, name: ref.name, reason }, 0)
+  }
+
+  #removeRoute(name: string, series: RouteSeries): void {
+    for (const backend of SIDES) {
+      this.#duration.remove({ route: name, backend })
+      for (const status of series[backend].codes.keys()) this.#m.requests.remove({ route: name, backend, code: codeLabel(status) })
+      for (const reason of UPSTREAM_ERROR_REASONS) this.#m.upstreamErrors.remove({ route: name, backend, reason })
+      for (const reason of DECISION_REASONS) this.#m.decisions.remove({ route: name, backend, reason })
+    }
+    this.#removeRollout('route', name)
+    this.#routes.delete(name)
+  }
+
+  #removeQueue(name: string): void {
+    for (const backend of SIDES) {
+      this.#m.jobDuration.remove({ queue: name, backend })
+      for (const outcome of JOB_OUTCOMES) this.#m.jobs.remove({ queue: name, backend, outcome })
+    }
+    this.#m.backlog.remove({ queue: name })
+    this.#removeRollout('queue', name)
+    this.#queues.delete(name)
+  }
+
+  #removeRollout(kind: Kind, name: string): void {
+    this.#m.percent.remove({ kind, name })
+    for (const state of ROLLOUT_STATES) this.#m.state.remove({ kind, name, state })
+    for (const reason of ROLLBACK_REASONS) this.#m.rollbacks.remove({ kind, name, reason })
+  }
+}
+
+/** Resolves one child per enum value and creates its series at 0. */
+function childrenOf<K extends string, L extends string>(
+  counter: Counter<L>, keys: readonly K[], labelsFor: (k: K) => Partial<Record<L, string>>,
+): Record<K, CounterChild> {
+  const out = {} as Record<K, CounterChild>
+  for (const k of keys) {
+    const child = counter.labels(labelsFor(k))
+    child.inc(0)
+    out[k] = child
+  }
+  return out
+}
+
+function codeLabel(status: number): string {
+  return status === 0 ? CLIENT_CLOSED_CODE : String(status)
+}
+
+/** prom-client throws on a non-finite observation; the hot path must never throw. */
+function seconds(ms: number): number {
+  return Number.isFinite(ms) && ms > 0 ? ms / 1000 : 0
+}
+
+function defineMetrics(registry: Registry) {
+  const registers = [registry]
+  return {
+    requests: new Counter({ name: 'sluice_requests_total', help: 'Client requests by route, the side that served them and the status sent (499: client went away first)', labelNames: ['route', 'backend', 'code'] as const, registers }),
+    upstreamErrors: new Counter({ name: 'sluice_upstream_errors_total', help: 'Transport failures of the decided side, by reason', labelNames: ['route', 'backend', 'reason'] as const, registers }),
+    decisions: new Counter({ name: 'sluice_decisions_total', help: 'Routing decisions by route, chosen side and why', labelNames: ['route', 'backend', 'reason'] as const, registers }),
+    percent: new Gauge({ name: 'sluice_percent', help: 'Current share of traffic or jobs sent to the new side, in percent (0-100)', labelNames: ['kind', 'name'] as const, registers }),
+    state: new Gauge({ name: 'sluice_rollout_state', help: 'Rollout state of a route or queue: 1 for the current state, 0 for the others', labelNames: ['kind', 'name', 'state'] as const, registers }),
+    rollbacks: new Counter({ name: 'sluice_rollbacks_total', help: 'Rollbacks of a route or queue to the old side, by reason', labelNames: ['kind', 'name', 'reason'] as const, registers }),
+    jobs: new Counter({ name: 'sluice_jobs_total', help: 'Queue jobs handed to a side, by outcome', labelNames: ['queue', 'backend', 'outcome'] as const, registers }),
+    jobDuration: new Histogram({ name: 'sluice_job_route_duration_seconds', help: 'Time to route one job to its side', labelNames: ['queue', 'backend'] as const, buckets: JOB_BUCKETS_S, registers }),
+    backlog: new Gauge({ name: 'sluice_queue_backlog', help: 'Jobs waiting in the source of a queue', labelNames: ['queue'] as const, registers }),
+    reloadOk: new Gauge({ name: 'sluice_config_last_reload_successful', help: 'Whether the last configuration load or reload succeeded (1) or was refused (0)', registers }),
+    reloadAt: new Gauge({ name: 'sluice_config_last_reload_success_timestamp_seconds', help: 'Unix time of the last successful configuration load or reload', registers }),
+    storeUp: new Gauge({ name: 'sluice_state_store_up', help: 'Whether the state store answers (1) or not (0)', registers }),
+    leader: new Gauge({ name: 'sluice_leader', help: 'Whether this replica runs the rollout controller (1) or not (0)', registers }),
+    buildInfo: new Gauge({ name: 'sluice_build_info', help: 'Build information; the value is always 1', labelNames: ['version', 'node_version'] as const, registers }),
+  }
+}
