@@ -10,6 +10,7 @@ export const ErrorCodes = {
   SLUICE_ERR_BAD_REQUEST: { status: 400, message: 'the request is malformed' },
   SLUICE_ERR_UNAUTHORIZED: { status: 401, message: 'missing or wrong bearer token' },
   SLUICE_ERR_CONFLICT: { status: 409, message: 'the state changed concurrently; retry' },
+  SLUICE_ERR_INVALID_STATE: { status: 409, message: 'the command does not apply in the current rollout state' },
   SLUICE_ERR_STATE_STORE: { status: 503, message: 'the state store is unavailable' },
   SLUICE_ERR_ADMIN_INSECURE: { status: 500, message: 'a non-loopback admin listen address needs admin.token (or SLUICE_ADMIN_TOKEN)' },
   SLUICE_ERR_LISTEN: { status: 500, message: 'cannot listen on the configured address' },

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino'
-import type { RolloutState, TargetRef } from '../core/types.js'
+import type { Verdict } from '../core/analysis.js'
+import { step, type RolloutEvent, type RolloutLive, type Transition } from '../core/rollout.js'
+import type { TargetRef } from '../core/types.js'
 import { SluiceError } from '../errors.js'
 import type { Recorder } from '../observe/recorder.js'
 import type { Actor, HistoryEvent, StateStore, TargetLive } from '../state/store.js'
@@ -10,6 +12,15 @@ import { findTarget, toPercent, type TargetConfig, type TargetSet } from './stat
 const MAX_CAS_ATTEMPTS = 10
 const MAX_PERCENT_BP = 10_000
 
+/** A change of percent or state, as notifications and the rollback counter hear about it. */
+export interface TransitionNotice {
+  readonly ref: TargetRef
+  readonly transition: Transition
+  readonly from: TargetLive | Plan
+  readonly to: TargetLive
+  readonly at: number
+}
+
 export interface CommandsDeps {
   readonly store: StateStore
   readonly clock: Clock
@@ -17,6 +28,8 @@ export interface CommandsDeps {
   readonly recorder: Recorder
   /** The running config's targets; read on every call so reloads are seen. */
   readonly targets: () => TargetSet
+  /** Told about every transition that has a notify kind (rolled_back, completed, paused). */
+  readonly onNotice?: (n: TransitionNotice) => void
 }
 
 export interface CommandOptions {
@@ -24,19 +37,19 @@ export interface CommandOptions {
   readonly reason?: string | undefined
 }
 
+export type ManualCommand = 'pause' | 'resume' | 'promote' | 'rollback'
+
 /** The fields a command decides; `updatedAt` and `version` are the store's bookkeeping. */
-type Plan = Pick<TargetLive, 'percentBp' | 'state' | 'step' | 'filePercentBp'>
-/** current → next, or undefined when there is nothing to change. Pure: re-run on every CAS retry. */
-type Planner = (current: TargetLive | undefined) => Plan | undefined
+export type Plan = Omit<TargetLive, 'updatedAt' | 'version'>
+/** current → next (with its transition), or undefined when there is nothing to change. Re-run on every CAS retry. */
+type Planner = (current: Plan) => { next: Plan; transition: Transition | undefined } | undefined
 
 /**
- * Manual control of live state (admin API, CLI) and the start/reload application of file intent.
- *
- * Guarantees: every change goes through a compare-and-set on the store with its history event in
- * the same step, retried on conflict; each change updates the recorder and logs one info line.
- * Validation errors are SluiceErrors (NOT_FOUND, BAD_REQUEST) thrown before anything is written.
- * Every command is a Planner run by `#transition`, so pause/resume/promote/rollback slot in as
- * further planners.
+ * All changes of live state: manual commands (admin API, CLI), the rollout controller's ticks, and
+ * the start/reload application of file intent. Every change is planned by the pure core/rollout
+ * `step` and written with a compare-and-set that carries its history event, retried on conflict;
+ * each change updates the recorder and logs one info line. Refusals are SluiceErrors thrown before
+ * anything is written (NOT_FOUND, BAD_REQUEST, INVALID_STATE).
  */
 export class Commands {
   readonly #deps: CommandsDeps
@@ -47,31 +60,53 @@ export class Commands {
 
   /** Sets the share to new; a manual change takes the target out of any automatic rollout. */
   async setPercent(ref: TargetRef, percentBp: number, opts: CommandOptions): Promise<TargetLive> {
-    const cfg = findTarget(this.#deps.targets(), ref)
     if (!Number.isInteger(percentBp) || percentBp < 0 || percentBp > MAX_PERCENT_BP) {
+      findTarget(this.#deps.targets(), ref)
       throw new SluiceError('SLUICE_ERR_BAD_REQUEST', `percent ${toPercent(percentBp)} is not allowed: use a number from 0 to 100 with at most two decimals`)
     }
-    return this.#transition(ref, cfg, opts, (cur) => {
-      const base = cur ?? initialPlan(cfg)
+    return this.#rollout(ref, opts, (now) => ({ type: 'set-percent', now, percentBp, actor: opts.actor, reason: opts.reason }), (cur) =>
       // Idempotent: a repeated PUT of the same percent writes nothing and adds no history event.
-      if (cur !== undefined && cur.percentBp === percentBp && cur.state === 'manual') return undefined
-      return { ...pick(base), percentBp, state: 'manual' }
-    })
+      cur.percentBp === percentBp && cur.state === 'manual')
+  }
+
+  /** pause, resume, promote or rollback, as the operator's command. */
+  run(ref: TargetRef, command: ManualCommand, opts: CommandOptions): Promise<TargetLive> {
+    return this.#rollout(ref, opts, (now) => ({ type: command, now, actor: opts.actor, reason: opts.reason }))
   }
 
   /**
-   * Start: create missing live state from the file (manual, step -1). Reload: the file's percent is
-   * applied only when it differs from the one last applied (`filePercentBp`), so an edit in the file
-   * wins and an unrelated reload never undoes a live change or a rollback. Then the recorder is
-   * synchronised with the live state of every target. `prev` is only used to log removed targets:
-   * their live state stays in the store, so re-adding one resumes where it was.
+   * Add or remove a user id in a group, live. Ids are 1–256 characters with no control characters
+   * (emails, UIDs, any request attribute); effective for the next request.
+   */
+  async setMember(ref: TargetRef, group: string, id: string, present: boolean, opts: CommandOptions): Promise<void> {
+    const cfg = findTarget(this.#deps.targets(), ref)
+    if (!cfg.groups.some((g) => g.name === group)) {
+      throw new SluiceError('SLUICE_ERR_NOT_FOUND', `${ref.kind} '${ref.name}' has no group named '${group}' (groups: ${cfg.groups.map((g) => g.name).join(', ') || 'none'})`)
+    }
+    if (!isValidMemberId(id)) {
+      throw new SluiceError('SLUICE_ERR_BAD_REQUEST', `a user id must be 1-256 printable characters (no control characters), not ${JSON.stringify(id.length > 40 ? `${id.slice(0, 40)}...` : id)}`)
+    }
+    await this.#deps.store.setMember(ref, group, id, present)
+    this.#deps.logger.info({ kind: ref.kind, name: ref.name, group, actor: opts.actor, reason: opts.reason }, present ? 'group member added' : 'group member removed')
+  }
+
+  /** The controller's periodic evaluation: time, schedule window and the last window's verdict. */
+  tick(ref: TargetRef, windowOpen: boolean, verdict: Verdict | undefined): Promise<TargetLive> {
+    return this.#rollout(ref, { actor: 'schedule' }, (now) => ({ type: 'tick', now, windowOpen, verdict }))
+  }
+
+  /**
+   * Start: create missing live state from the file (a target with a rollout block starts
+   * progressing from before its first step). Reload: the file's percent is applied only when it
+   * differs from the one last applied (`filePercentBp`), so an edit in the file wins and an
+   * unrelated reload never undoes a live change or a rollback. Then the recorder is synchronised.
    */
   async applyFileIntent(config: TargetSet, prev: TargetSet | undefined): Promise<void> {
     const opts: CommandOptions = { actor: 'config', reason: 'percent changed in the config file' }
     for (const [kind, list] of [['route', config.routes], ['queue', config.queues]] as const) {
       for (const cfg of list) {
         const ref: TargetRef = { kind, name: cfg.name }
-        const live = await this.#transition(ref, cfg, opts, (cur) => fileChange(cfg, cur))
+        const live = await this.#transition(ref, cfg, opts, (cur) => fileChange(cfg, cur, this.#deps.store.get(ref) === undefined))
         this.#deps.recorder.percent(ref, live.percentBp)
         this.#deps.recorder.rolloutState(ref, live.state)
       }
@@ -79,20 +114,31 @@ export class Commands {
     if (prev !== undefined) this.#logRemoved(config, prev)
   }
 
+  #rollout(ref: TargetRef, opts: CommandOptions, event: (now: number) => RolloutEvent, noop?: (cur: Plan) => boolean): Promise<TargetLive> {
+    const cfg = findTarget(this.#deps.targets(), ref)
+    return this.#transition(ref, cfg, opts, (cur) => {
+      if (noop?.(cur)) return undefined
+      const result = step(cfg.rollout, cur, event(this.#deps.clock.now()))
+      if (!result.ok) throw new SluiceError('SLUICE_ERR_INVALID_STATE', result.message)
+      if (result.next === cur) return undefined
+      return { next: { ...result.next, filePercentBp: cur.filePercentBp }, transition: result.transition }
+    })
+  }
+
   async #transition(ref: TargetRef, cfg: TargetConfig, opts: CommandOptions, plan: Planner): Promise<TargetLive> {
     const { store, clock } = this.#deps
     let current = store.get(ref)
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-      const next = plan(current)
-      if (next === undefined) {
-        if (current === undefined) throw new Error(`planner for ${ref.kind} '${ref.name}' declined to create its live state`)
-        return current
-      }
       // A target without live state yet starts from its file values: a change from there is history too.
-      const event = historyEvent(current ?? initialPlan(cfg), next, clock.now(), opts)
-      const result = await store.update(ref, current?.version ?? 0, { ...next, updatedAt: clock.now() }, event)
+      const from: Plan = current ?? initialPlan(cfg)
+      const planned = plan(from)
+      if (planned === undefined && current !== undefined) return current
+      const { next, transition } = planned ?? { next: from, transition: undefined }
+      const now = clock.now()
+      const event = historyEvent(from, next, now, transition ?? { actor: opts.actor, reason: opts.reason ?? 'config' })
+      const result = await store.update(ref, current?.version ?? 0, { ...next, updatedAt: now }, event)
       if (result.ok) {
-        this.#report(ref, current ?? initialPlan(cfg), result.live, opts)
+        this.#report(ref, from, result.live, transition, opts, now)
         return result.live
       }
       current = result.current
@@ -100,16 +146,20 @@ export class Commands {
     throw new SluiceError('SLUICE_ERR_CONFLICT', `${ref.kind} '${ref.name}' kept changing concurrently; retry`)
   }
 
-  #report(ref: TargetRef, from: Plan, to: TargetLive, opts: CommandOptions): void {
+  #report(ref: TargetRef, from: Plan, to: TargetLive, transition: Transition | undefined, opts: CommandOptions, at: number): void {
     const { recorder, logger } = this.#deps
     recorder.percent(ref, to.percentBp)
     recorder.rolloutState(ref, to.state)
-    const fields = { kind: ref.kind, name: ref.name, actor: opts.actor, reason: opts.reason }
-    if (from.percentBp !== to.percentBp) {
-      logger.info({ ...fields, from: toPercent(from.percentBp), to: toPercent(to.percentBp) }, 'percent changed')
+    const fields = { kind: ref.kind, name: ref.name, actor: transition?.actor ?? opts.actor, reason: transition?.reason ?? opts.reason }
+    if (transition?.notify === 'rolled_back') {
+      recorder.rollback(ref, rollbackReason(transition))
+      logger.warn({ ...fields, from: toPercent(from.percentBp), figures: transition.verdict && figuresOf(transition.verdict) }, 'rolled back')
+    } else if (from.percentBp !== to.percentBp) {
+      logger.info({ ...fields, from: toPercent(from.percentBp), to: toPercent(to.percentBp), state: to.state }, 'percent changed')
     } else if (from.state !== to.state) {
       logger.info({ ...fields, from: from.state, to: to.state }, 'state changed')
     }
+    if (transition?.notify) this.#deps.onNotice?.({ ref, transition, from, to, at })
   }
 
   #logRemoved(config: TargetSet, prev: TargetSet): void {
@@ -120,32 +170,37 @@ export class Commands {
   }
 }
 
-function fileChange(cfg: TargetConfig, cur: TargetLive | undefined): Plan | undefined {
-  if (cur === undefined) return initialPlan(cfg)
+const MEMBER_ID_RE = /^[^\p{Cc}]{1,256}$/u
+
+export function isValidMemberId(id: string): boolean {
+  return MEMBER_ID_RE.test(id) && id.trim().length > 0
+}
+
+function fileChange(cfg: TargetConfig, cur: Plan, isNew: boolean): { next: Plan; transition: undefined } | undefined {
+  if (isNew) return { next: cur, transition: undefined }
   if (cur.filePercentBp === cfg.percentBp) return undefined
-  return { ...pick(cur), percentBp: cfg.percentBp, filePercentBp: cfg.percentBp, state: 'manual' }
+  return { next: { percentBp: cfg.percentBp, filePercentBp: cfg.percentBp, state: 'manual', step: cur.step }, transition: undefined }
 }
 
 function initialPlan(cfg: TargetConfig): Plan {
-  return { percentBp: cfg.percentBp, state: 'manual', step: -1, filePercentBp: cfg.percentBp }
+  return { percentBp: cfg.percentBp, state: cfg.rollout ? 'progressing' : 'manual', step: -1, filePercentBp: cfg.percentBp }
 }
 
-function pick(live: Plan): Plan {
-  return { percentBp: live.percentBp, state: live.state, step: live.step, filePercentBp: live.filePercentBp }
+/** sluice_rollbacks_total's reason: the first failed check, or `manual`. */
+function rollbackReason(t: Transition): string {
+  const check = t.verdict?.failed[0]
+  if (t.actor !== 'analysis' || check === undefined) return 'manual'
+  return { maxErrorRate: 'error_rate', maxErrorRateVsOld: 'error_rate_vs_old', maxP99Ms: 'p99', maxP99VsOld: 'p99_vs_old' }[check]
 }
 
-/** Only changes of percent or state are history; bookkeeping (filePercentBp) is not. */
-function historyEvent(from: Plan, to: Plan, at: number, opts: CommandOptions): HistoryEvent | undefined {
+/** The analysis figures a history event and a webhook carry: both sides' counts, rates, p99 and the failed checks. */
+export function figuresOf(v: Verdict): Record<string, unknown> {
+  return { verdict: v.kind, failed: v.failed, old: v.old, new: v.new, checks: v.checks }
+}
+
+/** Only changes of percent or state are history; bookkeeping (filePercentBp, stepSince) is not. */
+function historyEvent(from: Plan, to: Plan, at: number, t: Pick<Transition, 'actor' | 'reason' | 'verdict'>): HistoryEvent | undefined {
   if (from.percentBp === to.percentBp && from.state === to.state) return undefined
-  return {
-    at,
-    actor: opts.actor,
-    reason: opts.reason,
-    from: snapshot(from.percentBp, from.state),
-    to: snapshot(to.percentBp, to.state),
-  }
-}
-
-function snapshot(percentBp: number, state: RolloutState): HistoryEvent['from'] {
-  return { percentBp, state }
+  const base = { at, actor: t.actor, reason: t.reason, from: { percentBp: from.percentBp, state: from.state }, to: { percentBp: to.percentBp, state: to.state } }
+  return t.verdict ? { ...base, figures: figuresOf(t.verdict) } : base
 }

@@ -1,7 +1,8 @@
 import type { QueueConfig, QueueEndpointConfig, RouteConfig } from '../config/types.js'
 import type { Kind, RolloutState, TargetRef } from '../core/types.js'
 import { SluiceError } from '../errors.js'
-import type { Actor, HistoryEvent, TargetLive } from '../state/store.js'
+import type { Actor, GroupEdits, HistoryEvent, TargetLive } from '../state/store.js'
+import { effectiveMembers } from '../state/views.js'
 
 /** The targets of the running config (a Config satisfies it). */
 export interface TargetSet {
@@ -46,7 +47,7 @@ export interface TargetJson {
 }
 
 /** `live` is undefined only before the live state was created: the file's values are shown then. */
-export function describeTarget(kind: Kind, cfg: TargetConfig, live: TargetLive | undefined): TargetJson {
+export function describeTarget(kind: Kind, cfg: TargetConfig, live: TargetLive | undefined, edits?: ReadonlyMap<string, GroupEdits>): TargetJson {
   const base = {
     name: cfg.name,
     kind,
@@ -57,7 +58,7 @@ export function describeTarget(kind: Kind, cfg: TargetConfig, live: TargetLive |
     // Computed by the rollout controller (a later issue); until then nothing is scheduled.
     nextStepAt: null,
     windowOpen: null,
-    groups: Object.fromEntries(cfg.groups.map((g) => [g.name, g.users.length])),
+    groups: Object.fromEntries(cfg.groups.map((g) => [g.name, effectiveMembers(g, edits?.get(g.name)).size])),
     lastVerdict: null,
     filePercent: toPercent(live?.filePercentBp ?? cfg.percentBp),
     updatedAt: live === undefined ? null : new Date(live.updatedAt).toISOString(),

@@ -35,14 +35,19 @@ function buildView(kind: Kind, cfg: RouteConfig | QueueConfig, snapshot: LiveSna
   })
 }
 
-/** Effective members: the file's ids plus live additions, minus live removals. */
 function buildGroup(g: GroupConfig, edits: GroupEdits | undefined): GroupView {
   const decision: Decision = groupDecision(g.backend, g.name)
   const members = new Map<string, Decision>()
-  for (const id of g.users) members.set(id, decision)
+  for (const id of effectiveMembers(g, edits)) members.set(id, decision)
+  return Object.freeze({ name: g.name, source: g.key, members })
+}
+
+/** A group's members: the file's ids plus live additions, minus live removals. */
+export function effectiveMembers(g: GroupConfig, edits: GroupEdits | undefined): Set<string> {
+  const members = new Set(g.users)
   if (edits) {
-    for (const id of edits.added) members.set(id, decision)
+    for (const id of edits.added) members.add(id)
     for (const id of edits.removed) members.delete(id)
   }
-  return Object.freeze({ name: g.name, source: g.key, members })
+  return members
 }

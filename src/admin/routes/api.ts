@@ -1,8 +1,9 @@
-import type { Commands } from '../../control/commands.js'
+import type { Commands, ManualCommand } from '../../control/commands.js'
 import { describeTarget, findTarget, historyJson, type TargetSet } from '../../control/status.js'
+import { effectiveMembers } from '../../state/views.js'
 import type { Kind, TargetRef } from '../../core/types.js'
 import { SluiceError } from '../../errors.js'
-import { HISTORY_LIMIT, type StateStore } from '../../state/store.js'
+import { HISTORY_LIMIT, refKey, type StateStore } from '../../state/store.js'
 import { readJsonObject } from '../body.js'
 import { json, type Reply } from '../reply.js'
 import type { AdminRequest, Router } from '../router.js'
@@ -14,6 +15,7 @@ export interface ApiDeps {
 }
 
 const KINDS: readonly Kind[] = ['route', 'queue']
+const MANUAL_COMMANDS: readonly ManualCommand[] = ['pause', 'resume', 'promote', 'rollback']
 /** A reason is a note for the history, not a document. */
 const MAX_REASON_LENGTH = 500
 /** Tolerance for float noise when checking "at most two decimals" (0.29 * 100 = 28.999999999999996). */
@@ -28,27 +30,83 @@ export function apiRoutes(router: Router, deps: ApiDeps): void {
     router.add('GET', `${base}/:name`, (req) => one(refOf(kind, req), deps))
     router.add('PUT', `${base}/:name/percent`, (req) => setPercent(refOf(kind, req), req, deps))
     router.add('GET', `${base}/:name/history`, (req) => history(refOf(kind, req), req, deps))
+    for (const command of MANUAL_COMMANDS) {
+      router.add('POST', `${base}/:name/${command}`, (req) => manual(refOf(kind, req), command, req, deps))
+    }
+    router.add('GET', `${base}/:name/groups`, (req) => groups(refOf(kind, req), deps))
+    router.add('PUT', `${base}/:name/groups/:group/users/:id`, (req) => member(refOf(kind, req), req, true, deps))
+    router.add('DELETE', `${base}/:name/groups/:group/users/:id`, (req) => member(refOf(kind, req), req, false, deps))
   }
+}
+
+/** ROUTE / QUEUE with live percent, state and group sizes (file ids plus live edits). */
+function describe(ref: TargetRef, deps: ApiDeps): ReturnType<typeof describeTarget> {
+  const cfg = findTarget(deps.targets(), ref)
+  return describeTarget(ref.kind, cfg, deps.store.get(ref), deps.store.snapshot().members.get(refKey(ref)))
+}
+
+/** POST .../pause|resume|promote|rollback, the body optional: {"reason": "..."}. */
+async function manual(ref: TargetRef, command: ManualCommand, req: AdminRequest, deps: ApiDeps): Promise<Reply> {
+  findTarget(deps.targets(), ref)
+  const reason = parseReason(await readOptionalJsonObject(req))
+  await deps.commands.run(ref, command, { actor: 'admin', reason })
+  return json(200, describe(ref, deps))
+}
+
+/** GET .../groups: every group's side and effective members, sorted. */
+function groups(ref: TargetRef, deps: ApiDeps): Reply {
+  const cfg = findTarget(deps.targets(), ref)
+  const edits = deps.store.snapshot().members.get(refKey(ref))
+  const out = Object.fromEntries(cfg.groups.map((g) => [g.name, {
+    backend: g.backend, users: [...effectiveMembers(g, edits?.get(g.name))].sort(),
+  }]))
+  return json(200, { groups: out })
+}
+
+/** PUT|DELETE .../groups/GROUP/users/ID: live membership, effective on the next request. */
+async function member(ref: TargetRef, req: AdminRequest, present: boolean, deps: ApiDeps): Promise<Reply> {
+  const group = req.params['group'] ?? ''
+  const id = req.params['id'] ?? ''
+  const reason = parseReason(await readOptionalJsonObject(req))
+  await deps.commands.setMember(ref, group, id, present, { actor: 'admin', reason })
+  const cfg = findTarget(deps.targets(), ref)
+  const g = cfg.groups.find((x) => x.name === group)!
+  const members = effectiveMembers(g, deps.store.snapshot().members.get(refKey(ref))?.get(group))
+  return json(200, { group, id, member: members.has(id), members: members.size })
+}
+
+/** Command bodies are optional: no body (or an empty one) is `{}`. */
+async function readOptionalJsonObject(req: AdminRequest): Promise<Record<string, unknown>> {
+  const length = req.raw.headers['content-length']
+  if (req.raw.headers['transfer-encoding'] === undefined && (length === undefined || length === '0')) return {}
+  return readJsonObject(req.raw, '{"reason": "why"}')
+}
+
+function parseReason(body: Record<string, unknown>): string | undefined {
+  const reason = body['reason']
+  if (reason !== undefined && (typeof reason !== 'string' || reason.length > MAX_REASON_LENGTH)) {
+    throw new SluiceError('SLUICE_ERR_BAD_REQUEST', `"reason" must be a string of at most ${MAX_REASON_LENGTH} characters`)
+  }
+  return reason
 }
 
 function list(kind: Kind, deps: ApiDeps): Reply {
   const set = deps.targets()
   const cfgs = kind === 'route' ? set.routes : set.queues
-  const items = cfgs.map((cfg) => describeTarget(kind, cfg, deps.store.get({ kind, name: cfg.name })))
+  const items = cfgs.map((cfg) => describe({ kind, name: cfg.name }, deps))
   return json(200, { [`${kind}s`]: items })
 }
 
 function one(ref: TargetRef, deps: ApiDeps): Reply {
-  const cfg = findTarget(deps.targets(), ref)
-  return json(200, describeTarget(ref.kind, cfg, deps.store.get(ref)))
+  return json(200, describe(ref, deps))
 }
 
 async function setPercent(ref: TargetRef, req: AdminRequest, deps: ApiDeps): Promise<Reply> {
   // Unknown names are a 404 before the body is judged: the more useful answer.
-  const cfg = findTarget(deps.targets(), ref)
+  findTarget(deps.targets(), ref)
   const input = parsePercentInput(await readJsonObject(req.raw, PERCENT_EXAMPLE))
-  const live = await deps.commands.setPercent(ref, input.percentBp, { actor: 'admin', reason: input.reason })
-  return json(200, describeTarget(ref.kind, cfg, live))
+  await deps.commands.setPercent(ref, input.percentBp, { actor: 'admin', reason: input.reason })
+  return json(200, describe(ref, deps))
 }
 
 async function history(ref: TargetRef, req: AdminRequest, deps: ApiDeps): Promise<Reply> {
@@ -66,11 +124,7 @@ export function parsePercentInput(body: Record<string, unknown>): { percentBp: n
   if (Math.abs(p * 100 - Math.round(p * 100)) > DECIMAL_EPSILON) {
     throw new SluiceError('SLUICE_ERR_BAD_REQUEST', `"percent" ${p} has more than two decimals: sluice's resolution is 0.01 %`)
   }
-  const reason = body['reason']
-  if (reason !== undefined && (typeof reason !== 'string' || reason.length > MAX_REASON_LENGTH)) {
-    throw new SluiceError('SLUICE_ERR_BAD_REQUEST', `"reason" must be a string of at most ${MAX_REASON_LENGTH} characters`)
-  }
-  return { percentBp: Math.round(p * 100), reason }
+  return { percentBp: Math.round(p * 100), reason: parseReason(body) }
 }
 
 function refOf(kind: Kind, req: AdminRequest): TargetRef {

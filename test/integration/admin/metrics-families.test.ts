@@ -60,10 +60,11 @@ describe('/metrics at start-up', () => {
     }
     // The route's maxP99Ms (300 ms) is a bucket bound, so "share under the SLO" is exact.
     expect(valueOf(s, 'sluice_request_duration_seconds_bucket', { route: 'checkout', backend: 'new', le: '0.3' })).toBe(0)
-    for (const [kind, name, percent] of [['route', 'checkout', 2.5], ['queue', 'emails', 10]] as const) {
+    // A target with a rollout block starts progressing; one without is manual.
+    for (const [kind, name, percent, current] of [['route', 'checkout', 2.5, 'progressing'], ['queue', 'emails', 10, 'manual']] as const) {
       expect(valueOf(s, 'sluice_percent', { kind, name })).toBe(percent)
       for (const state of ['manual', 'progressing', 'waiting', 'paused', 'rolled_back', 'completed']) {
-        expect(valueOf(s, 'sluice_rollout_state', { kind, name, state })).toBe(state === 'manual' ? 1 : 0)
+        expect(valueOf(s, 'sluice_rollout_state', { kind, name, state })).toBe(state === current ? 1 : 0)
       }
       for (const reason of ['error_rate', 'error_rate_vs_old', 'p99', 'p99_vs_old', 'manual']) {
         expect(valueOf(s, 'sluice_rollbacks_total', { kind, name, reason })).toBe(0)
