@@ -10,6 +10,8 @@ import { setPercentCommand } from './commands/set-percent.js'
 import { historyCommand } from './commands/history.js'
 import { healthcheckCommand } from './commands/healthcheck.js'
 import { demoCommand } from './commands/demo.js'
+import { leverCommand } from './commands/lever.js'
+import { usersCommand } from './commands/users.js'
 
 
 const COMMANDS: Readonly<Record<string, Command>> = {
@@ -18,6 +20,11 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   status: statusCommand,
   'set-percent': setPercentCommand,
   history: historyCommand,
+  pause: leverCommand('pause'),
+  resume: leverCommand('resume'),
+  promote: leverCommand('promote'),
+  rollback: leverCommand('rollback'),
+  users: usersCommand,
   healthcheck: healthcheckCommand,
   demo: demoCommand,
 }
@@ -29,7 +36,12 @@ commands:
   validate --config FILE         check a config file: exit 0 if valid, else one line per problem
   status [-o json]               routes and queues: percent, state, step, last verdict
   set-percent NAME P [--reason]  set the share sent to new (0-100, two decimals)
+  pause | resume NAME            hold an automatic rollout / continue it (after a rollback: from step 1)
+  promote NAME                   100 % to new now (state completed)
+  rollback NAME                  0 % to new now (state rolled_back)
+  users add|remove NAME GROUP ID...   live group membership; users list NAME
   history NAME [-o json]         a route's or queue's events, oldest first
+  (mutating commands take --reason TEXT, kept in the history)
   demo [--duration D]            two sample backends, sluice in front, synthetic traffic
   healthcheck [--url URL]        exit 0 when the admin plane's /healthz answers (for Docker)
 

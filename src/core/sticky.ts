@@ -48,11 +48,11 @@ export function cookieValue(header: string | undefined, name: string): string | 
   let at = 0
   while (at < header.length) {
     while (header.charCodeAt(at) === 0x20 || header.charCodeAt(at) === 0x3b) at++ // ' ' and ';'
-    const eq = header.indexOf('=', at)
-    if (eq < 0) return undefined
-    let end = header.indexOf(';', eq)
+    let end = header.indexOf(';', at)
     if (end < 0) end = header.length
-    if (eq - at === name.length && header.startsWith(name, at)) {
+    // The '=' must be inside this pair: a bare "flag" cookie must not swallow the next pair.
+    const eq = header.indexOf('=', at)
+    if (eq >= 0 && eq < end && eq - at === name.length && header.startsWith(name, at)) {
       let v = header.slice(eq + 1, end).trim()
       if (v.length >= 2 && v.charCodeAt(0) === 0x22 && v.charCodeAt(v.length - 1) === 0x22) v = v.slice(1, -1)
       return nonEmpty(v)
@@ -64,14 +64,15 @@ export function cookieValue(header: string | undefined, name: string): string | 
 
 /** The raw value of query parameter `name` in a request target ("/p?a=1&b=2"). */
 export function queryValue(url: string, name: string): string | undefined {
+  // The query ends at the first '#': nothing in a fragment is a parameter.
+  const hash = url.indexOf('#')
+  const stop = hash < 0 ? url.length : hash
   const q = url.indexOf('?')
-  if (q < 0) return undefined
+  if (q < 0 || q > stop) return undefined
   let at = q + 1
-  while (at < url.length) {
+  while (at < stop) {
     let end = url.indexOf('&', at)
-    if (end < 0) end = url.length
-    const hash = url.indexOf('#', at)
-    if (hash >= 0 && hash < end) end = hash
+    if (end < 0 || end > stop) end = stop
     const eq = url.indexOf('=', at)
     const nameEnd = eq >= 0 && eq < end ? eq : end
     if (nameEnd - at === name.length && url.startsWith(name, at)) {
@@ -88,21 +89,5 @@ export function normalizeIp(addr: string | undefined): string | undefined {
   return addr.startsWith('::ffff:') && addr.indexOf('.') > 0 ? addr.slice(7) : addr
 }
 
-/** Parse "header:x-user-id" and friends; returns an error message for anything else. */
-export function parseKeySource(text: string): KeySource | string {
-  if (text === 'ip') return { kind: 'ip' }
-  const colon = text.indexOf(':')
-  const kind = colon < 0 ? text : text.slice(0, colon)
-  const name = colon < 0 ? '' : text.slice(colon + 1)
-  if (!['header', 'cookie', 'query', 'json'].includes(kind)) {
-    return `'${text}' is not a key source: use header:NAME, cookie:NAME, query:NAME, json:FIELD or ip`
-  }
-  if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) return `'${text}' needs a name after '${kind}:'`
-  if (kind === 'header') return { kind, name: name.toLowerCase() }
-  if (kind === 'json') return { kind, field: name }
-  return { kind: kind as 'cookie' | 'query', name }
-}
-
-export function formatKeySource(s: KeySource): string {
-  return s.kind === 'ip' ? 'ip' : s.kind === 'json' ? `json:${s.field}` : `${s.kind}:${s.name}`
-}
+// Parsing key sources from config text is config's job; re-exported for callers of the core.
+export { formatKeySource, parseKeySource } from '../config/key-source.js'

@@ -1,0 +1,131 @@
+import { resolve } from 'node:path'
+import { parseKeySource } from './key-source.js'
+import { SluiceError } from '../errors.js'
+import { parseDuration } from '../util/duration.js'
+import type { Env } from './interpolate.js'
+import { normalizeRollout } from './normalize-rollout.js'
+import type { RawConfig, RawEndpoint, RawGroup, RawQueue, RawRoute } from './raw.js'
+import type { Config, GroupConfig, KeySource, QueueConfig, QueueEndpointConfig, RouteConfig } from './types.js'
+import { parseListen, toBasisPoints } from './values.js'
+
+/** What normalisation needs besides the validated data. */
+export interface NormalizeContext {
+  /** Absolute path of the config file, or '<memory>'. */
+  readonly file: string
+  /** Directory that relative paths in the file (state.file, usersFile) are resolved against. */
+  readonly baseDir: string
+  readonly env: Env
+  /** Text of every group's usersFile, by absolute path (load.ts reads them). */
+  readonly usersFiles: ReadonlyMap<string, string>
+}
+
+/**
+ * Validated, defaulted data → the deep-frozen `Config` everything downstream reads: durations in
+ * ms, percents in basis points, origins parsed, key sources parsed, paths absolute. Call it only
+ * with data that `validate` accepted; it throws SLUICE_ERR_CONFIG_INVALID otherwise.
+ */
+export function normalize(data: unknown, ctx: NormalizeContext): Config {
+  const raw = data as RawConfig
+  return deepFreeze({
+    file: ctx.file,
+    listen: parseListen(raw.listen),
+    admin: { listen: parseListen(raw.admin.listen), token: raw.admin.token ?? nonEmpty(ctx.env.SLUICE_ADMIN_TOKEN) },
+    state: { store: raw.state.store, file: raw.state.file === undefined ? undefined : resolve(ctx.baseDir, raw.state.file), redis: raw.state.redis },
+    routes: raw.routes.map((r) => normalizeRoute(r, ctx)),
+    queues: raw.queues.map((q) => normalizeQueue(q, ctx)),
+    notify: { webhooks: [...raw.notify.webhooks] },
+    log: { ...raw.log },
+    shutdown: { drainDelayMs: parseDuration(raw.shutdown.drainDelay), timeoutMs: parseDuration(raw.shutdown.timeout) },
+  })
+}
+
+function normalizeRoute(raw: RawRoute, ctx: NormalizeContext): RouteConfig {
+  return {
+    name: raw.name,
+    match: { host: raw.match.host?.toLowerCase(), pathPrefix: raw.match.pathPrefix },
+    old: origins(raw.old),
+    new: origins(raw.new),
+    percentBp: toBasisPoints(raw.percent),
+    sticky: withAssignedCookie(raw.sticky.map(keySource), raw.assignCookie),
+    assignCookie: raw.assignCookie,
+    groups: normalizeGroups(raw.groups, ctx),
+    optIn: raw.optIn,
+    rollout: normalizeRollout(raw.rollout),
+    timeouts: {
+      connectMs: parseDuration(raw.timeouts.connect),
+      headerMs: parseDuration(raw.timeouts.header),
+      idleMs: parseDuration(raw.timeouts.idle),
+    },
+    exposeBackendHeader: raw.exposeBackendHeader,
+  }
+}
+
+function normalizeQueue(raw: RawQueue, ctx: NormalizeContext): QueueConfig {
+  return {
+    name: raw.name,
+    source: endpoint(raw.source),
+    old: endpoint(raw.old),
+    new: endpoint(raw.new),
+    percentBp: toBasisPoints(raw.percent),
+    sticky: raw.sticky.map(keySource),
+    groups: normalizeGroups(raw.groups, ctx),
+    rollout: normalizeRollout(raw.rollout),
+  }
+}
+
+function origins(value: string | readonly string[]): string[] {
+  return (typeof value === 'string' ? [value] : value).map((u) => new URL(u).origin)
+}
+
+function keySource(text: string): KeySource {
+  const parsed = parseKeySource(text)
+  if (typeof parsed === 'string') throw new SluiceError('SLUICE_ERR_CONFIG_INVALID', parsed)
+  return parsed
+}
+
+/** `assignCookie: NAME` is only useful if the cookie is read back: add `cookie:NAME` last, unless listed. */
+function withAssignedCookie(sticky: KeySource[], cookie: string | undefined): KeySource[] {
+  if (cookie === undefined || sticky.some((s) => s.kind === 'cookie' && s.name === cookie)) return sticky
+  return [...sticky, { kind: 'cookie', name: cookie }]
+}
+
+function normalizeGroups(groups: Readonly<Record<string, RawGroup>>, ctx: NormalizeContext): GroupConfig[] {
+  return Object.entries(groups).map(([name, g]) => {
+    const usersFile = g.usersFile === undefined ? undefined : resolve(ctx.baseDir, g.usersFile)
+    const fromFile = usersFile === undefined ? [] : usersFileIds(ctx.usersFiles.get(usersFile) ?? '')
+    return {
+      name,
+      backend: g.backend,
+      key: g.key === undefined ? undefined : keySource(g.key),
+      users: [...new Set([...g.users, ...fromFile])],
+      usersFile,
+    }
+  })
+}
+
+/** One id per line; surrounding blanks trimmed; empty lines and `#` comments skipped. */
+export function usersFileIds(text: string): string[] {
+  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'))
+}
+
+function endpoint(raw: RawEndpoint): QueueEndpointConfig {
+  switch (raw.type) {
+    case 'redis-list': return { type: raw.type, url: raw.url, key: raw.key }
+    case 'redis-stream': return { type: raw.type, url: raw.url, key: raw.key, group: raw.group }
+    case 'bullmq': return { type: raw.type, url: raw.url, queue: raw.queue, prefix: raw.prefix, jobName: raw.jobName }
+    case 'http': return { type: raw.type, url: raw.url, timeoutMs: parseDuration(raw.timeout), retries: raw.retries }
+  }
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v === '' ? undefined : v
+}
+
+/** Freeze an object graph, so no consumer can change the config another one reads. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const child of Object.values(value)) deepFreeze(child)
+  }
+  return value
+}

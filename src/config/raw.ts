@@ -1,0 +1,84 @@
+import type { LogConfig, Side } from './types.js'
+
+/**
+ * The YAML file's shape once the schema has accepted it and filled in its defaults: what
+ * normalize.ts turns into `Config`. Keys with a schema default are not optional here.
+ */
+
+export interface RawConfig {
+  readonly listen: string
+  readonly admin: { readonly listen: string; readonly token?: string }
+  readonly state: { readonly store: 'memory' | 'redis'; readonly file?: string; readonly redis?: string }
+  readonly routes: readonly RawRoute[]
+  readonly queues: readonly RawQueue[]
+  readonly notify: { readonly webhooks: readonly string[] }
+  readonly log: { readonly level: LogConfig['level']; readonly access: boolean; readonly accessSample: number }
+  readonly shutdown: { readonly drainDelay: string; readonly timeout: string }
+}
+
+export interface RawGroup {
+  readonly backend: Side
+  readonly key?: string
+  readonly users: readonly string[]
+  readonly usersFile?: string
+}
+
+export interface RawWindow {
+  readonly days: readonly string[]
+  readonly from: string
+  readonly to: string
+}
+
+export interface RawSchedule {
+  readonly timezone: string
+  readonly windows: readonly RawWindow[]
+  readonly outside: 'hold' | number
+}
+
+export interface RawAnalysis {
+  readonly window: string
+  readonly minRequests: number
+  readonly maxErrorRate?: number
+  readonly maxP99Ms?: number
+  readonly maxErrorRateVsOld?: number
+  readonly maxP99VsOld?: number
+  readonly failureLimit: number
+}
+
+export interface RawRollout {
+  readonly steps: readonly number[]
+  readonly interval: string
+  readonly schedule?: RawSchedule
+  readonly analysis?: RawAnalysis
+}
+
+/** What routes and queues share. */
+export interface RawTarget {
+  readonly name: string
+  readonly percent: number
+  readonly sticky: readonly string[]
+  readonly groups: Readonly<Record<string, RawGroup>>
+  readonly rollout?: RawRollout
+}
+
+export interface RawRoute extends RawTarget {
+  readonly match: { readonly host?: string; readonly pathPrefix: string }
+  readonly old: string | readonly string[]
+  readonly new: string | readonly string[]
+  readonly assignCookie?: string
+  readonly optIn: boolean
+  readonly timeouts: { readonly connect: string; readonly header: string; readonly idle: string }
+  readonly exposeBackendHeader: boolean
+}
+
+export type RawEndpoint =
+  | { readonly type: 'redis-list'; readonly url: string; readonly key: string }
+  | { readonly type: 'redis-stream'; readonly url: string; readonly key: string; readonly group?: string }
+  | { readonly type: 'bullmq'; readonly url: string; readonly queue: string; readonly prefix: string; readonly jobName: string }
+  | { readonly type: 'http'; readonly url: string; readonly timeout: string; readonly retries: number }
+
+export interface RawQueue extends RawTarget {
+  readonly source: RawEndpoint
+  readonly old: RawEndpoint
+  readonly new: RawEndpoint
+}

@@ -1,0 +1,250 @@
+import { DURATION_PATTERN } from '../util/duration.js'
+
+/**
+ * The JSON Schema (draft-07) of sluice's YAML file: the single source of its structure and of
+ * every default (Ajv fills them in with `useDefaults`). `config/sluice.schema.json` is generated
+ * from it (`npm run build && npm run schema`) so editors using yaml-language-server autocomplete
+ * the file. Draft-07 because that is what yaml-language-server reliably supports.
+ *
+ * What a schema says badly is checked in `semantic.ts` instead: two-decimal percents (Ajv's
+ * `multipleOf: 0.01` rejects 0.29 and 33.33 through float error), URLs, time zones, key sources,
+ * strictly increasing steps and unique names.
+ */
+
+/** A JSON Schema node; plain data, so it serialises to the shipped file unchanged. */
+export type SchemaNode = { readonly [keyword: string]: unknown }
+
+/** Patterns that the validator turns into a human message (see messages.ts). */
+export const PATTERNS = {
+  duration: DURATION_PATTERN,
+  name: '^[a-z0-9-]+$',
+  // A letter first: JavaScript objects reorder integer-like keys, and group order is decision order.
+  groupName: '^[A-Za-z][A-Za-z0-9_-]*$',
+  listen: '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+):[0-9]{1,5}$',
+  host: '^[A-Za-z0-9._-]+$',
+  pathPrefix: '^/',
+  cookieName: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",
+  timeFrom: '^([01][0-9]|2[0-3]):[0-5][0-9]$',
+  timeTo: '^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$',
+  hold: '^hold$',
+} as const
+
+export const DEFAULT_LISTEN = '127.0.0.1:8080'
+export const DEFAULT_ADMIN_LISTEN = '127.0.0.1:8081'
+/** Index = JavaScript's getDay() (0 = Sunday). */
+export const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const
+const WEEK = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']
+export const SOURCE_TYPES = ['redis-list', 'redis-stream'] as const
+export const SINK_TYPES = ['redis-list', 'redis-stream', 'bullmq', 'http'] as const
+
+function obj(description: string, properties: Record<string, SchemaNode>, extra: Record<string, unknown> = {}): SchemaNode {
+  return { type: 'object', description, additionalProperties: false, properties, ...extra }
+}
+
+function str(description: string, extra: Record<string, unknown> = {}): SchemaNode {
+  return { type: 'string', description, ...extra }
+}
+
+function duration(description: string, def?: string): SchemaNode {
+  return str(description, { pattern: PATTERNS.duration, examples: ['500ms', '30s', '10m', '1h'], ...(def ? { default: def } : {}) })
+}
+
+function percent(description: string, extra: Record<string, unknown> = {}): SchemaNode {
+  return { type: 'number', minimum: 0, maximum: 100, description: `${description} (0-100, at most two decimals)`, ...extra }
+}
+
+/** A reference into `definitions`: shared blocks appear once in the shipped file. */
+function ref(name: keyof typeof definitions): SchemaNode {
+  return { $ref: `#/definitions/${name}` }
+}
+
+function list(description: string, items: SchemaNode, extra: Record<string, unknown> = {}): SchemaNode {
+  return { type: 'array', description, items, ...extra }
+}
+
+const backends: SchemaNode = {
+  type: ['string', 'array'],
+  description: 'An origin URL (http://host:port) or a non-empty list of them (balanced)',
+  minLength: 1,
+  minItems: 1,
+  items: { type: 'string', minLength: 1 },
+  examples: ['http://10.0.0.1:3000'],
+}
+
+const sticky: SchemaNode = list(
+  'Bucketing key sources, the first present wins: header:NAME, cookie:NAME, query:NAME, ip (routes) or json:FIELD (queues); none present = random per request',
+  str('A key source'),
+  { default: [] },
+)
+
+const group: SchemaNode = obj('A group of pinned users', {
+  backend: { enum: ['old', 'new'], description: 'The side the group members always get' },
+  key: str("The group's own key source (default: the sticky key)"),
+  users: list('Member ids, matched against the key value', str('A member id'), { default: [] }),
+  usersFile: str('A file with one id per line (# comments allowed), relative to the config file'),
+}, { required: ['backend'] })
+
+const groups: SchemaNode = {
+  type: 'object',
+  description: 'Pinned users by group name; the first group holding the key wins',
+  propertyNames: { pattern: PATTERNS.groupName },
+  additionalProperties: ref('group'),
+  default: {},
+}
+
+const window: SchemaNode = obj('A time window in which the percent may go up', {
+  days: list('Days of the week (default: every day)', { enum: WEEK }, { minItems: 1, uniqueItems: true, default: WEEK }),
+  from: str('Start, local time HH:MM', { pattern: PATTERNS.timeFrom, examples: ['09:00'] }),
+  to: str('End, local time HH:MM (24:00 = midnight; before `from` = crosses midnight)', { pattern: PATTERNS.timeTo, examples: ['17:00'] }),
+}, { required: ['from', 'to'] })
+
+const schedule: SchemaNode = obj('When the percent may go up', {
+  timezone: str('IANA time zone of the windows', { examples: ['Europe/Berlin', 'UTC'] }),
+  windows: list('Windows in which the percent may go up', ref('window'), { minItems: 1 }),
+  outside: {
+    type: ['string', 'number'],
+    description: "Outside the windows: 'hold' keeps the percent, a number lowers it to that percent",
+    pattern: PATTERNS.hold,
+    minimum: 0,
+    maximum: 100,
+    default: 'hold',
+  },
+}, { required: ['timezone', 'windows'] })
+
+const analysis: SchemaNode = obj('Judging the new side on each step; failing it rolls back', {
+  window: duration('Sliding window of measurements', '1m'),
+  minRequests: { type: 'integer', minimum: 0, default: 100, description: 'Below this many new-side requests in the window the new side is not judged' },
+  maxErrorRate: { type: 'number', minimum: 0, maximum: 1, description: 'Largest share of 5xx and transport errors on the new side (0-1)' },
+  maxP99Ms: { type: 'number', exclusiveMinimum: 0, description: 'Largest p99 latency of the new side, in ms' },
+  maxErrorRateVsOld: { type: 'number', exclusiveMinimum: 0, description: "New side's error rate at most k times the old side's (plus a small floor)" },
+  maxP99VsOld: { type: 'number', exclusiveMinimum: 0, description: "New side's p99 at most k times the old side's" },
+  failureLimit: { type: 'integer', minimum: 1, default: 2, description: 'Consecutive failed evaluations before rollback' },
+})
+
+const rollout: SchemaNode = obj('Automatic ramp of the percent', {
+  steps: list('Percents to step through, strictly increasing', percent('A step'), { minItems: 1, examples: [[1, 5, 10, 25, 50, 100]] }),
+  interval: duration('Minimum time on each step', '10m'),
+  schedule: ref('schedule'),
+  analysis: ref('analysis'),
+}, { required: ['steps'] })
+
+const route: SchemaNode = obj('A route: requests matching it are split between old and new', {
+  name: str('Unique name: lower-case letters, digits and -', { pattern: PATTERNS.name }),
+  match: obj('Which requests this route takes; first match wins', {
+    host: str('Host name without port (any host when absent)', { pattern: PATTERNS.host }),
+    pathPrefix: str('Path prefix', { pattern: PATTERNS.pathPrefix, default: '/' }),
+  }, { default: {} }),
+  old: ref('backends'),
+  new: ref('backends'),
+  percent: percent('Share of requests to new', { default: 0 }),
+  sticky,
+  assignCookie: str('Give anonymous clients a random id in this cookie so they stay sticky', { pattern: PATTERNS.cookieName }),
+  groups,
+  optIn: { type: 'boolean', default: false, description: 'Users may opt in/out via /_sluice/opt-in and /_sluice/opt-out' },
+  rollout: ref('rollout'),
+  timeouts: obj('Upstream timeouts', {
+    connect: duration('TCP (+TLS) connect', '5s'),
+    header: duration('Until the response headers arrive (then 504)', '60s'),
+    idle: duration('Longest pause in a body, either way', '60s'),
+  }, { default: {} }),
+  exposeBackendHeader: { type: 'boolean', default: false, description: 'Responses carry x-sluice-backend: old|new' },
+}, { required: ['name', 'old', 'new'] })
+
+/** One branch per endpoint `type`: if/then rather than oneOf, so an error names one branch only. */
+function endpoint(description: string, branches: Record<string, Record<string, SchemaNode>>): SchemaNode {
+  const types = Object.keys(branches)
+  return {
+    type: 'object',
+    description,
+    required: ['type'],
+    properties: { type: { enum: types, description: `One of ${types.join(', ')}` } },
+    allOf: types.map((t) => ({
+      if: { properties: { type: { const: t } }, required: ['type'] },
+      then: { properties: { type: {}, ...branches[t] }, additionalProperties: false, required: ['url', ...requiredOf(t)] },
+    })),
+  }
+}
+
+function requiredOf(type: string): string[] {
+  return type === 'bullmq' ? ['queue'] : type === 'http' ? [] : ['key']
+}
+
+const redisUrl = str('Redis URL', { examples: ['redis://127.0.0.1:6379/0'] })
+const redisKey = str('Redis key', { minLength: 1 })
+
+const source = endpoint('Where jobs are taken from', {
+  'redis-list': { url: redisUrl, key: redisKey },
+  'redis-stream': { url: redisUrl, key: redisKey, group: str('Consumer group', { minLength: 1, default: 'sluice' }) },
+})
+
+const sink = endpoint('Where jobs are published', {
+  'redis-list': { url: redisUrl, key: redisKey },
+  'redis-stream': { url: redisUrl, key: redisKey },
+  bullmq: {
+    url: redisUrl,
+    queue: str('BullMQ queue name', { minLength: 1 }),
+    prefix: str('BullMQ key prefix', { default: 'bull' }),
+    jobName: str('Job name', { default: 'job' }),
+  },
+  http: {
+    url: str('URL the job is POSTed to as JSON; 2xx = accepted'),
+    timeout: duration('Time limit per attempt', '5s'),
+    retries: { type: 'integer', minimum: 0, maximum: 10, default: 3, description: 'Retries after the first attempt' },
+  },
+})
+
+/** Blocks that routes and queues share, referenced with `$ref` (nothing may sit beside a draft-07 `$ref`). */
+// A definition's own `default` would be ignored (Ajv compiles it as a separate function), so blocks
+// that have one (sticky, groups) stay inline.
+const definitions = { backends, group, window, schedule, analysis, rollout, source, sink }
+
+const queue: SchemaNode = obj('A queue: jobs from `source` are split between old and new', {
+  name: str('Unique name: lower-case letters, digits and -', { pattern: PATTERNS.name }),
+  source: ref('source'),
+  old: ref('sink'),
+  new: ref('sink'),
+  percent: percent('Share of jobs to new', { default: 0 }),
+  sticky,
+  groups,
+  rollout: ref('rollout'),
+}, { required: ['name', 'source', 'old', 'new'] })
+
+const listen = (description: string, def: string): SchemaNode =>
+  str(description, { pattern: PATTERNS.listen, default: def, examples: [def, '[::1]:8080'] })
+
+export const configSchema: SchemaNode = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  title: 'sluice configuration',
+  ...obj('sluice: a traffic-splitting reverse proxy', {
+    listen: listen('Data plane address, HOST:PORT', DEFAULT_LISTEN),
+    admin: obj('Admin plane', {
+      listen: listen('Admin plane address, HOST:PORT', DEFAULT_ADMIN_LISTEN),
+      token: str('Bearer token for /api (default: the SLUICE_ADMIN_TOKEN environment variable)', { minLength: 1 }),
+    }, { default: {} }),
+    state: obj('Where live state is kept', {
+      store: { enum: ['memory', 'redis'], default: 'memory', description: 'memory (one process) or redis (several replicas)' },
+      file: str('memory store: file that keeps live state across restarts, relative to the config file'),
+      redis: str('redis store: Redis URL', { examples: ['redis://127.0.0.1:6379/0'] }),
+    }, { default: {} }),
+    routes: list('HTTP routes, matched in order', route, { default: [] }),
+    queues: list('Queue routers', queue, { default: [] }),
+    notify: obj('Notifications', {
+      webhooks: list('URLs that get a JSON POST on rollback, completion and pause by analysis', str('Webhook URL'), { default: [] }),
+    }, { default: {} }),
+    log: obj('Logging', {
+      level: { enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info', description: 'Log level' },
+      access: { type: 'boolean', default: false, description: 'One log line per request' },
+      accessSample: { type: 'number', minimum: 0, maximum: 1, default: 1, description: 'Share of requests logged when access is on (0-1)' },
+    }, { default: {} }),
+    shutdown: obj('Graceful shutdown on SIGTERM', {
+      drainDelay: duration('Time between readiness turning false and the listeners closing', '5s'),
+      timeout: duration('Upper bound for in-flight requests to finish', '25s'),
+    }, { default: {} }),
+  }),
+  definitions,
+}
+
+/** The schema as the shipped JSON file's text. */
+export function renderSchemaJson(): string {
+  return `${JSON.stringify(configSchema, null, 2)}\n`
+}

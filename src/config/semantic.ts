@@ -1,0 +1,148 @@
+import { parseKeySource } from './key-source.js'
+import type { Finding, KeyPath } from './problem.js'
+import { SINK_TYPES, SOURCE_TYPES } from './schema.js'
+import {
+  httpUrlProblem,
+  listenProblem,
+  originProblem,
+  percentDecimalsProblem,
+  redisUrlProblem,
+  timeZoneProblem,
+} from './values.js'
+
+/**
+ * The checks a JSON Schema cannot express well: URLs, two-decimal percents, unique names, key
+ * sources, increasing steps, time zones. They run on the data whether or not the schema accepted
+ * it, so one `validate` run reports everything; each check therefore looks at a value only when
+ * it has the right type (a wrong type is the schema's finding).
+ */
+export function semanticFindings(data: unknown): Finding[] {
+  const out: Finding[] = []
+  const report: Report = (path, message) => out.push({ path, message })
+  const root = rec(data)
+  if (!root) return out
+  checkTop(root, report)
+  uniqueNames(root.routes, 'routes', report)
+  uniqueNames(root.queues, 'queues', report)
+  arr(root.routes).forEach((r, i) => checkRoute(rec(r), ['routes', i], report))
+  arr(root.queues).forEach((q, i) => checkQueue(rec(q), ['queues', i], report))
+  return out
+}
+
+type Report = (path: KeyPath, message: string) => void
+type Rec = Readonly<Record<string, unknown>>
+type Kind = 'route' | 'queue'
+
+function rec(v: unknown): Rec | undefined {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Rec) : undefined
+}
+
+function arr(v: unknown): readonly unknown[] {
+  return Array.isArray(v) ? v : []
+}
+
+/** Run `check` on `value` if it is a string. */
+function checkText(value: unknown, path: KeyPath, check: (text: string) => string | undefined, report: Report): void {
+  const message = typeof value === 'string' ? check(value) : undefined
+  if (message !== undefined) report(path, message)
+}
+
+function checkPercent(value: unknown, path: KeyPath, report: Report): void {
+  // Out-of-range values are the schema's finding; only the decimals are checked here.
+  if (typeof value !== 'number' || value < 0 || value > 100) return
+  const message = percentDecimalsProblem(value)
+  if (message !== undefined) report(path, message)
+}
+
+function checkTop(root: Rec, report: Report): void {
+  checkText(root.listen, ['listen'], listenProblem, report)
+  checkText(rec(root.admin)?.listen, ['admin', 'listen'], listenProblem, report)
+  arr(rec(root.notify)?.webhooks).forEach((u, i) => checkText(u, ['notify', 'webhooks', i], httpUrlProblem, report))
+  const state = rec(root.state)
+  checkText(state?.redis, ['state', 'redis'], redisUrlProblem, report)
+  if (state?.store === 'redis' && state.redis === undefined) report(['state', 'redis'], "is required when store is 'redis'")
+}
+
+/** A second route (or queue) with a name already used is reported at its `name`. */
+function uniqueNames(list: unknown, key: 'routes' | 'queues', report: Report): void {
+  const seen = new Map<string, number>()
+  arr(list).forEach((item, i) => {
+    const name = rec(item)?.name
+    if (typeof name !== 'string') return
+    const first = seen.get(name)
+    if (first === undefined) seen.set(name, i)
+    else report([key, i, 'name'], `'${name}' is already the name of ${key}.${first}: names must be unique`)
+  })
+}
+
+function checkRoute(route: Rec | undefined, path: KeyPath, report: Report): void {
+  if (!route) return
+  checkBackends(route.old, [...path, 'old'], report)
+  checkBackends(route.new, [...path, 'new'], report)
+  checkTargetCommon(route, path, 'route', report)
+}
+
+function checkQueue(queue: Rec | undefined, path: KeyPath, report: Report): void {
+  if (!queue) return
+  checkEndpoint(rec(queue.source), [...path, 'source'], SOURCE_TYPES, report)
+  checkEndpoint(rec(queue.old), [...path, 'old'], SINK_TYPES, report)
+  checkEndpoint(rec(queue.new), [...path, 'new'], SINK_TYPES, report)
+  checkTargetCommon(queue, path, 'queue', report)
+}
+
+/** What routes and queues share: percent, sticky, groups, rollout. */
+function checkTargetCommon(target: Rec, path: KeyPath, kind: Kind, report: Report): void {
+  checkPercent(target.percent, [...path, 'percent'], report)
+  arr(target.sticky).forEach((s, i) => checkText(s, [...path, 'sticky', i], (t) => keySourceProblem(t, kind), report))
+  for (const [name, group] of Object.entries(rec(target.groups) ?? {})) {
+    checkText(rec(group)?.key, [...path, 'groups', name, 'key'], (t) => keySourceProblem(t, kind), report)
+  }
+  checkRollout(rec(target.rollout), [...path, 'rollout'], report)
+}
+
+function checkBackends(value: unknown, path: KeyPath, report: Report): void {
+  if (typeof value === 'string') checkText(value, path, originProblem, report)
+  else arr(value).forEach((u, i) => checkText(u, [...path, i], originProblem, report))
+}
+
+function checkEndpoint(endpoint: Rec | undefined, path: KeyPath, types: readonly string[], report: Report): void {
+  // An unknown type already has its one clear message; its other keys mean nothing yet.
+  if (!endpoint || !types.includes(String(endpoint.type))) return
+  checkText(endpoint.url, [...path, 'url'], endpoint.type === 'http' ? httpUrlProblem : redisUrlProblem, report)
+}
+
+/** Routes read keys from requests, queues from the job's JSON body. */
+function keySourceProblem(text: string, kind: Kind): string | undefined {
+  const parsed = parseKeySource(text)
+  if (typeof parsed === 'string') return parsed
+  if (kind === 'queue' && parsed.kind !== 'json') return `'${text}' cannot be read from a job: queues use json:FIELD`
+  if (kind === 'route' && parsed.kind === 'json') return `'${text}' is for queues: routes use header:NAME, cookie:NAME, query:NAME or ip`
+  return undefined
+}
+
+function checkRollout(rollout: Rec | undefined, path: KeyPath, report: Report): void {
+  if (!rollout) return
+  checkSteps(rollout.steps, [...path, 'steps'], report)
+  const schedule = rec(rollout.schedule)
+  if (!schedule) return
+  checkText(schedule.timezone, [...path, 'schedule', 'timezone'], timeZoneProblem, report)
+  checkPercent(schedule.outside, [...path, 'schedule', 'outside'], report)
+  arr(schedule.windows).forEach((w, i) => checkWindow(rec(w), [...path, 'schedule', 'windows', i], report))
+}
+
+function checkSteps(steps: unknown, path: KeyPath, report: Report): void {
+  let previous: number | undefined
+  arr(steps).forEach((step, i) => {
+    if (typeof step !== 'number') return
+    checkPercent(step, [...path, i], report)
+    if (previous !== undefined && step <= previous) {
+      report([...path, i], `${step} is not above the step before it (${previous}): steps must be strictly increasing`)
+    }
+    previous = step
+  })
+}
+
+function checkWindow(window: Rec | undefined, path: KeyPath, report: Report): void {
+  if (typeof window?.from !== 'string' || window.from !== window.to) return
+  report([...path, 'to'], `equals from (${window.from}), so the window is empty: use from: '00:00' and to: '24:00' for a whole day`)
+}
