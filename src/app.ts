@@ -14,6 +14,9 @@ import { createLogger } from './observe/log.js'
 import { createRecorder, type Recorder } from './observe/recorder.js'
 import { HttpDataPlane } from './dataplane/http/server.js'
 import { Commands } from './control/commands.js'
+import { RolloutController } from './control/controller.js'
+import { WebhookNotifier } from './control/notify.js'
+import { AnalysisWindows } from './observe/window.js'
 import { createAdminServer } from './admin/server.js'
 import { VERSION } from './version.js'
 
@@ -33,6 +36,8 @@ export interface AppOptions {
   random?: Random
   /** Install SIGTERM/SIGINT/SIGHUP handlers and watch the config file (the CLI does; tests may not). */
   handleSignals?: boolean
+  /** Rollout controller tick (default 1 s). */
+  tickMs?: number
 }
 
 export interface Addresses {
@@ -50,9 +55,11 @@ export class SluiceApp {
   readonly recorder: Recorder
   readonly store: StateStore
   readonly commands: Commands
+  readonly controller: RolloutController
   readonly closed: Promise<number>
   #config: Config
   #hash: string
+  #notifier: WebhookNotifier
   #dataPlane: HttpDataPlane
   #admin: ReturnType<typeof createAdminServer>
   #clock: Clock
@@ -75,10 +82,17 @@ export class SluiceApp {
     this.store = createStore(opts.config, this.logger, this.#clock)
     this.recorder = createRecorder({ version: VERSION })
     const bus = createOutcomeBus()
+    const windows = new AnalysisWindows()
     bus.subscribe((o) => this.recorder.outcome(o))
+    bus.subscribe((o) => windows.record(o))
+    this.#notifier = new WebhookNotifier(() => this.#config.notify.webhooks, this.logger)
     this.commands = new Commands({
       store: this.store, clock: this.#clock, logger: this.logger, recorder: this.recorder,
-      targets: () => this.#config,
+      targets: () => this.#config, onNotice: (n) => this.#notifier.notify(n),
+    })
+    this.controller = new RolloutController({
+      commands: this.commands, store: this.store, windows, clock: this.#clock, logger: this.logger,
+      targets: () => this.#config, ...(opts.tickMs === undefined ? {} : { tickMs: opts.tickMs }),
     })
     this.#dataPlane = new HttpDataPlane({
       listen: opts.config.listen, bus, logger: this.logger, random: opts.random ?? systemRandom,
@@ -89,6 +103,7 @@ export class SluiceApp {
       listen: opts.config.admin.listen, token: opts.config.admin.token, recorder: this.recorder,
       commands: this.commands, store: this.store, targets: () => this.#config,
       readiness: () => this.#readiness(), logger: this.logger,
+      rolloutFacts: (ref, cfg) => this.controller.info(ref, cfg),
     })
   }
 
@@ -112,6 +127,7 @@ export class SluiceApp {
     const data = await this.#dataPlane.listen()
     const admin = await this.#admin.listen()
     this.#addresses = { data, admin }
+    this.controller.start()
     this.#ready = true
     if (this.opts.handleSignals) this.#installProcessHooks()
     this.#logSummary()
@@ -133,10 +149,12 @@ export class SluiceApp {
     const { drainDelayMs, timeoutMs } = this.#config.shutdown
     this.logger.info({ signal, drainDelayMs, timeoutMs, inflight: this.#dataPlane.inflight() }, 'shutting down')
     this.#uninstallProcessHooks()
+    this.controller.stop()
     this.#dataPlane.startDrain()
     if (drainDelayMs > 0) await sleep(drainDelayMs)
     await this.#dataPlane.close(timeoutMs)
     await this.#admin.close()
+    await this.#notifier.flush()
     await this.store.close()
     this.logger.info('stopped')
     this.#resolveClosed(0)

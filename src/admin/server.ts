@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
 import type { ListenAddress } from '../config/types.js'
 import type { Commands } from '../control/commands.js'
-import type { TargetSet } from '../control/status.js'
+import type { RolloutFacts, TargetConfig, TargetSet } from '../control/status.js'
+import type { TargetRef } from '../core/types.js'
 import { SluiceError } from '../errors.js'
 import type { Recorder } from '../observe/recorder.js'
 import type { StateStore } from '../state/store.js'
@@ -25,6 +26,8 @@ export interface AdminDeps {
   readonly targets: () => TargetSet
   readonly readiness: () => Readiness
   readonly logger: Logger
+  /** The rollout controller's facts for status (next step, window, last verdict). */
+  readonly rolloutFacts?: ((ref: TargetRef, cfg: TargetConfig) => RolloutFacts) | undefined
 }
 
 /** The admin listener. `close` stops accepting and resolves once open connections are gone (bounded). */
@@ -64,7 +67,7 @@ function buildRouter(deps: AdminDeps): Router {
   healthRoutes(router, deps.readiness)
   metricsRoutes(router, deps.recorder)
   dashboardRoutes(router, deps.store, deps.targets)
-  apiRoutes(router, { commands: deps.commands, store: deps.store, targets: deps.targets })
+  apiRoutes(router, { commands: deps.commands, store: deps.store, targets: deps.targets, rolloutFacts: deps.rolloutFacts })
   return router
 }
 

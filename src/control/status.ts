@@ -1,5 +1,6 @@
 import type { QueueConfig, QueueEndpointConfig, RouteConfig } from '../config/types.js'
 import type { Kind, RolloutState, TargetRef } from '../core/types.js'
+import type { Verdict } from '../core/analysis.js'
 import { SluiceError } from '../errors.js'
 import type { Actor, GroupEdits, HistoryEvent, TargetLive } from '../state/store.js'
 import { effectiveMembers } from '../state/views.js'
@@ -36,7 +37,7 @@ export interface TargetJson {
   readonly windowOpen: boolean | null
   /** Group name → member count. */
   readonly groups: Readonly<Record<string, number>>
-  readonly lastVerdict: null
+  readonly lastVerdict: VerdictJson | null
   /** The percent the config file asked for when it was last applied. */
   readonly filePercent: number
   readonly updatedAt: string | null
@@ -47,7 +48,29 @@ export interface TargetJson {
 }
 
 /** `live` is undefined only before the live state was created: the file's values are shown then. */
-export function describeTarget(kind: Kind, cfg: TargetConfig, live: TargetLive | undefined, edits?: ReadonlyMap<string, GroupEdits>): TargetJson {
+/** What the rollout controller knows beyond live state (see control/controller.ts RolloutInfo). */
+export interface RolloutFacts {
+  readonly nextStepAt: number | null
+  readonly windowOpen: boolean | null
+  readonly lastVerdict: (Verdict & { readonly at: number }) | null
+}
+
+/** PRODUCT.md's lastVerdict: when, pass or not, which checks failed, both sides' figures. */
+export interface VerdictJson {
+  readonly at: string
+  readonly pass: boolean
+  readonly kind: Verdict['kind']
+  readonly failed: readonly string[]
+  readonly old: { readonly requests: number; readonly errorRate: number; readonly p99Ms: number | null }
+  readonly new: { readonly requests: number; readonly errorRate: number; readonly p99Ms: number | null }
+}
+
+export function verdictJson(v: Verdict & { readonly at: number }): VerdictJson {
+  const side = (s: Verdict['old']) => ({ requests: s.requests, errorRate: s.errorRate, p99Ms: s.p99Ms })
+  return { at: new Date(v.at).toISOString(), pass: v.kind !== 'fail', kind: v.kind, failed: v.failed, old: side(v.old), new: side(v.new) }
+}
+
+export function describeTarget(kind: Kind, cfg: TargetConfig, live: TargetLive | undefined, edits?: ReadonlyMap<string, GroupEdits>, facts?: RolloutFacts): TargetJson {
   const base = {
     name: cfg.name,
     kind,
@@ -55,11 +78,10 @@ export function describeTarget(kind: Kind, cfg: TargetConfig, live: TargetLive |
     state: live?.state ?? 'manual',
     step: live?.step ?? -1,
     steps: cfg.rollout?.stepsBp.map(toPercent) ?? [],
-    // Computed by the rollout controller (a later issue); until then nothing is scheduled.
-    nextStepAt: null,
-    windowOpen: null,
+    nextStepAt: facts?.nextStepAt == null ? null : new Date(facts.nextStepAt).toISOString(),
+    windowOpen: facts?.windowOpen ?? null,
     groups: Object.fromEntries(cfg.groups.map((g) => [g.name, effectiveMembers(g, edits?.get(g.name)).size])),
-    lastVerdict: null,
+    lastVerdict: facts?.lastVerdict ? verdictJson(facts.lastVerdict) : null,
     filePercent: toPercent(live?.filePercentBp ?? cfg.percentBp),
     updatedAt: live === undefined ? null : new Date(live.updatedAt).toISOString(),
   }

@@ -1,5 +1,5 @@
 import type { Commands, ManualCommand } from '../../control/commands.js'
-import { describeTarget, findTarget, historyJson, type TargetSet } from '../../control/status.js'
+import { describeTarget, findTarget, historyJson, type RolloutFacts, type TargetConfig, type TargetSet } from '../../control/status.js'
 import { effectiveMembers } from '../../state/views.js'
 import type { Kind, TargetRef } from '../../core/types.js'
 import { SluiceError } from '../../errors.js'
@@ -12,6 +12,8 @@ export interface ApiDeps {
   readonly commands: Commands
   readonly store: StateStore
   readonly targets: () => TargetSet
+  /** The rollout controller's view (next step, window, last verdict); absent in tests without one. */
+  readonly rolloutFacts?: ((ref: TargetRef, cfg: TargetConfig) => RolloutFacts) | undefined
 }
 
 const KINDS: readonly Kind[] = ['route', 'queue']
@@ -42,7 +44,7 @@ export function apiRoutes(router: Router, deps: ApiDeps): void {
 /** ROUTE / QUEUE with live percent, state and group sizes (file ids plus live edits). */
 function describe(ref: TargetRef, deps: ApiDeps): ReturnType<typeof describeTarget> {
   const cfg = findTarget(deps.targets(), ref)
-  return describeTarget(ref.kind, cfg, deps.store.get(ref), deps.store.snapshot().members.get(refKey(ref)))
+  return describeTarget(ref.kind, cfg, deps.store.get(ref), deps.store.snapshot().members.get(refKey(ref)), deps.rolloutFacts?.(ref, cfg))
 }
 
 /** POST .../pause|resume|promote|rollback, the body optional: {"reason": "..."}. */
