@@ -8,6 +8,7 @@ export interface CliOptions {
   output: 'table' | 'json'
   reason: string | undefined
   duration: string | undefined
+  timeout: string | undefined
   url: string | undefined
 }
 

@@ -12,6 +12,7 @@ import { healthcheckCommand } from './commands/healthcheck.js'
 import { demoCommand } from './commands/demo.js'
 import { leverCommand } from './commands/lever.js'
 import { usersCommand } from './commands/users.js'
+import { waitCommand } from './commands/wait.js'
 
 
 const COMMANDS: Readonly<Record<string, Command>> = {
@@ -25,6 +26,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   promote: leverCommand('promote'),
   rollback: leverCommand('rollback'),
   users: usersCommand,
+  wait: waitCommand,
   healthcheck: healthcheckCommand,
   demo: demoCommand,
 }
@@ -41,6 +43,7 @@ commands:
   rollback NAME                  0 % to new now (state rolled_back)
   users add|remove NAME GROUP ID...   live group membership; users list NAME
   history NAME [-o json]         a route's or queue's events, oldest first
+  wait NAME [--timeout D]        exit 0 when completed, 1 when rolled back, 2 on time-out (CI)
   (mutating commands take --reason TEXT, kept in the history)
   demo [--duration D]            two sample backends, sluice in front, synthetic traffic
   healthcheck [--url URL]        exit 0 when the admin plane's /healthz answers (for Docker)
@@ -66,6 +69,7 @@ export async function run(argv: readonly string[], io: Io = processIo, env: Node
         output: { type: 'string', short: 'o' },
         reason: { type: 'string' },
         duration: { type: 'string' },
+        timeout: { type: 'string' },
         url: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
@@ -90,6 +94,7 @@ export async function run(argv: readonly string[], io: Io = processIo, env: Node
     output,
     reason: values.reason,
     duration: values.duration,
+    timeout: values.timeout,
     url: values.url,
   }, io)
 }

@@ -4,17 +4,21 @@ import { createServer, type IncomingMessage, type Server } from 'node:http'
 export interface SideBackend {
   url: string
   hits: number
+  /** Share of requests answered 500 from now on (every k-th request, deterministic). */
+  failRate: number
   close(): Promise<void>
 }
 
 export async function startSideBackend(side: 'old' | 'new', opts: { delayMs?: number } = {}): Promise<SideBackend> {
   const body = JSON.stringify({ backend: side })
-  const state = { hits: 0 }
+  const state = { hits: 0, failRate: 0, failed: 0 }
   const server: Server = createServer((req: IncomingMessage, res) => {
     state.hits++
     req.resume()
+    const fail = state.failRate > 0 && state.failed < Math.floor(state.hits * state.failRate)
+    if (fail) state.failed++
     const send = () => {
-      res.writeHead(200, { 'content-type': 'application/json', 'x-side': side })
+      res.writeHead(fail ? 500 : 200, { 'content-type': 'application/json', 'x-side': side })
       res.end(body)
     }
     if (opts.delayMs) setTimeout(send, opts.delayMs)
@@ -26,6 +30,8 @@ export async function startSideBackend(side: 'old' | 'new', opts: { delayMs?: nu
     url: `http://127.0.0.1:${port}`,
     get hits() { return state.hits },
     set hits(v) { state.hits = v },
+    get failRate() { return state.failRate },
+    set failRate(v) { state.failRate = v },
     close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()) }),
   }
 }

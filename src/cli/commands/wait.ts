@@ -1,0 +1,40 @@
+import { parseDuration } from '../../util/duration.js'
+import { AdminCallError, callTarget } from '../admin-client.js'
+import type { Command } from '../command.js'
+import { EXIT } from '../exit-codes.js'
+import type { TargetJson } from './status.js'
+
+const POLL_MS = 1000
+const DEFAULT_TIMEOUT = '1h'
+
+/**
+ * `sluice wait NAME [--timeout D]` for CI pipelines: exit 0 when the rollout is `completed`,
+ * 1 when `rolled_back`, 2 on time-out. An unreachable admin plane is retried until the time-out
+ * (a deploy may restart sluice); a refused token or an unknown name end it at once.
+ */
+export const waitCommand: Command = async (args, opts, io) => {
+  const [name] = args
+  if (!name) { io.err('usage: sluice wait NAME [--timeout D]   (exit 0 completed, 1 rolled_back, 2 time-out)'); return EXIT.refused }
+  const deadline = Date.now() + parseDuration(opts.timeout ?? DEFAULT_TIMEOUT)
+  let last = ''
+  for (;;) {
+    try {
+      const t = (await callTarget({ url: opts.admin, token: opts.token }, 'GET', name, '')) as TargetJson
+      const line = `${t.kind} ${t.name}: ${t.state} at ${t.percent}%`
+      if (line !== last) io.out(line)
+      last = line
+      if (t.state === 'completed') return EXIT.ok
+      if (t.state === 'rolled_back') return EXIT.refused
+    } catch (err) {
+      if (!(err instanceof AdminCallError)) throw err
+      if (err.status !== undefined) { io.err(`sluice: ${err.message}`); return err.exitCode }
+      if (last !== 'unreachable') io.err(`sluice: ${err.message}; retrying`)
+      last = 'unreachable'
+    }
+    if (Date.now() + POLL_MS > deadline) {
+      io.err(`sluice: timed out waiting for ${name} to complete`)
+      return EXIT.unreachable
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS))
+  }
+}
