@@ -2,17 +2,22 @@ import { describe, expect, it } from 'vitest'
 import { runCli } from '../helpers/sluice-process.js'
 
 describe('sluice demo', () => {
-  it('runs backends, sluice and traffic, prints the observed share and stops cleanly', async () => {
-    const r = await runCli(['demo', '--duration', '5s'], {}, 30_000)
+  it('ramps, breaks the new backend, rolls back with the reason, prints the timeline, and stops cleanly', async () => {
+    const r = await runCli(['demo', '--duration', '22s'], {}, 60_000)
+    expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
-    expect(r.stdout).toMatch(/data plane\s+http:\/\/127\.0\.0\.1:\d+/)
-    const shares = r.stdout.split('\n').filter((l) => l.includes('observed: new'))
-    expect(shares.length).toBeGreaterThanOrEqual(2)
-    // At 10 % the observed share of the first report is near 10 %, and nothing failed.
-    const first = /new\s+([\d.]+)%/.exec(shares[0]!)
-    expect(Number(first?.[1])).toBeGreaterThan(2)
-    expect(Number(first?.[1])).toBeLessThan(25)
-    expect(r.stdout).not.toMatch(/errors\)/)
-    expect(r.stdout).toContain('demo stopped')
+    const out = r.stdout
+    expect(out).toMatch(/data plane\s+http:\/\/127\.0\.0\.1:\d+/)
+    expect(out.split('\n').filter((l) => l.includes('observed: new')).length).toBeGreaterThanOrEqual(5)
+    // The ramp advances through its first steps, by the schedule actor, after passing analyses.
+    expect(out).toContain('-- 5% progressing (schedule')
+    expect(out).toContain('-- 10% progressing (schedule')
+    expect(out).toContain('-- the new backend starts failing')
+    // Then analysis rolls it back, and says why with both sides' figures.
+    expect(out).toMatch(/-- 0% rolled_back \(analysis: analysis failed 2 times in a row: maxErrorRate/)
+    expect(out).toMatch(/-- rolled back because maxErrorRate.* failed: new \d+ requests, [\d.]+ % errors; old \d+ requests, 0\.0 % errors/)
+    expect(out).toMatch(/timeline \(sluice history demo\):\nAT\s+ACTOR\s+FROM\s+TO\s+REASON/)
+    expect(out).toMatch(/demo\s+route\s+0%\s+rolled_back/)
+    expect(out).toContain('demo stopped')
   })
 })

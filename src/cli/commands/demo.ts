@@ -2,17 +2,21 @@ import { createServer, type Server } from 'node:http'
 import { Pool } from 'undici'
 import { hostPort, SluiceApp } from '../../app.js'
 import { formatProblem, loadConfigText } from '../../config/index.js'
+import { historyJson } from '../../control/status.js'
 import { parseDuration } from '../../util/duration.js'
 import { createLogger } from '../../observe/log.js'
-import { EXIT } from '../exit-codes.js'
-import type { Io } from '../io.js'
 import type { Command } from '../command.js'
+import { EXIT } from '../exit-codes.js'
+import { table, type Io } from '../io.js'
+import { statusTable, type TargetJson } from './status.js'
 
 const REPORT_EVERY_MS = 2000
 const CONCURRENCY = 4
 const USERS = 5000
-/** The scripted ramp: [seconds after start, percent]. The rollout controller will do this by itself later. */
-const RAMP: ReadonlyArray<readonly [number, number]> = [[8, 25], [16, 50], [24, 100]]
+/** The new backend starts failing once the ramp reaches this percent (basis points). */
+const FAIL_FROM_BP = 2500
+const FAIL_RATE = 0.3
+const REF = { kind: 'route', name: 'demo' } as const
 
 const DEMO_CONFIG = (oldUrl: string, newUrl: string) => `
 listen: 127.0.0.1:0
@@ -23,45 +27,105 @@ routes:
   - name: demo
     old: ${oldUrl}
     new: ${newUrl}
-    percent: 10
     sticky: [header:x-user-id]
     exposeBackendHeader: true
+    rollout:
+      steps: [5, 10, 25, 50, 100]
+      interval: 4s
+      analysis: { window: 2s, minRequests: 10, maxErrorRate: 0.05, maxErrorRateVsOld: 2, failureLimit: 2 }
 `
 
-/** `sluice demo`: two sample backends, sluice in front, synthetic traffic and the observed share. */
+/** A sample backend; `failRate` of its answers are 500s once set. */
+interface SampleBackend { server: Server; url: string; failRate: number }
+
+/** `sluice demo`: two sample backends, sluice in front, synthetic traffic, a ramp, a failure and the rollback. */
 export const demoCommand: Command = async (_args, opts, io) => {
   const durationMs = opts.duration ? parseDuration(opts.duration) : undefined
-  const backends = await Promise.all([sampleBackend('old'), sampleBackend('new')])
-  const loaded = await loadConfigText(DEMO_CONFIG(url(backends[0]!), url(backends[1]!)), '<demo>')
+  const [oldB, newB] = await Promise.all([sampleBackend('old'), sampleBackend('new')])
+  const loaded = await loadConfigText(DEMO_CONFIG(oldB.url, newB.url), '<demo>')
   if (!loaded.ok) { for (const p of loaded.problems) io.err(formatProblem(p)); return EXIT.refused }
-  const app = new SluiceApp({ config: loaded.config, configHash: loaded.hash, logger: createLogger({ level: 'warn' }) })
+  const app = new SluiceApp({ config: loaded.config, configHash: loaded.hash, logger: createLogger({ level: 'warn' }), tickMs: 250 })
   const { data, admin } = await app.start()
-  io.out(`sluice demo: old backend ${url(backends[0]!)}, new backend ${url(backends[1]!)}`)
+  io.out(`sluice demo: old backend ${oldB.url}, new backend ${newB.url}`)
   io.out(`data plane  http://${hostPort(data)}   (try: curl -i -H 'x-user-id: alice' http://${hostPort(data)}/)`)
-  io.out(`admin plane http://${hostPort(admin)}   (dashboard /, metrics /metrics, API /api/routes)`)
-  io.out(`ramp: 10% now, then ${RAMP.map(([s, p]) => `${p}% at ${s}s`).join(', ')}; Ctrl-C stops\n`)
+  io.out(`admin plane http://${hostPort(admin)}   (status page /, metrics /metrics, API /api/routes)`)
+  io.out(`rollout: 5 → 10 → 25 → 50 → 100 %, a step every 4 s when the 2 s analysis window passes;`)
+  io.out(`the new backend starts failing ${FAIL_RATE * 100} % of requests at ${FAIL_FROM_BP / 100} %. Ctrl-C stops.\n`)
   const traffic = new Traffic(`http://${hostPort(data)}`)
-  const stop = await runUntilStopped(app, traffic, io, durationMs)
-  await stop()
-  await Promise.all(backends.map((b) => new Promise((resolve) => b.close(resolve))))
+  const story = new Story(app, newB, io)
+  const report = setInterval(() => { io.out(shareLine(app, traffic)); story.check() }, REPORT_EVERY_MS)
+  const watch = setInterval(() => story.check(), 200)
+  await untilStopped(durationMs)
+  clearInterval(report)
+  clearInterval(watch)
+  await traffic.stop()
+  await story.printTimeline()
+  await app.shutdown('demo stopped')
+  await Promise.all([oldB, newB].map((b) => new Promise((resolve) => b.server.close(resolve))))
   io.out('demo stopped')
   return EXIT.ok
 }
 
-function url(server: Server): string {
-  const a = server.address() as { port: number }
-  return `http://127.0.0.1:${a.port}`
-}
-
-function sampleBackend(side: 'old' | 'new'): Promise<Server> {
-  const body = JSON.stringify({ backend: side })
-  const server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
+function sampleBackend(side: 'old' | 'new'): Promise<SampleBackend> {
+  const ok = JSON.stringify({ backend: side })
+  const failed = JSON.stringify({ backend: side, error: 'simulated failure' })
+  const b = { failRate: 0 } as SampleBackend
+  let n = 0
+  b.server = createServer((_req, res) => {
+    const fail = b.failRate > 0 && (n++ % Math.round(1 / b.failRate)) === 0
+    const body = fail ? failed : ok
+    res.writeHead(fail ? 500 : 200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
     res.end(body)
   })
-  server.keepAliveTimeout = 10_000
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)))
+  b.server.keepAliveTimeout = 10_000
+  return new Promise((resolve) => b.server.listen(0, '127.0.0.1', () => {
+    b.url = `http://127.0.0.1:${(b.server.address() as { port: number }).port}`
+    resolve(b)
+  }))
 }
+
+/** Prints each change of percent or state as it happens, breaks the new backend at the right moment, explains the rollback. */
+class Story {
+  #last = ''
+  #broken = false
+
+  constructor(private readonly app: SluiceApp, private readonly newBackend: SampleBackend, private readonly io: Io) {}
+
+  check(): void {
+    const live = this.app.store.get(REF)
+    if (!live) return
+    const now = `${live.percentBp}/${live.state}`
+    if (now === this.#last) return
+    this.#last = now
+    void this.app.store.history(REF, 1).then(([e]) => {
+      this.io.out(`-- ${live.percentBp / 100}% ${live.state}${e ? ` (${e.actor}: ${e.reason ?? ''})` : ''}`)
+      if (live.state === 'rolled_back' && e?.figures) this.#explain(e.figures as Figures)
+    })
+    if (!this.#broken && live.percentBp >= FAIL_FROM_BP) {
+      this.#broken = true
+      this.newBackend.failRate = FAIL_RATE
+      this.io.out(`-- the new backend starts failing ${FAIL_RATE * 100} % of requests`)
+    }
+  }
+
+  async printTimeline(): Promise<void> {
+    const { events } = historyJson(await this.app.store.history(REF, 50))
+    this.io.out('\ntimeline (sluice history demo):')
+    this.io.out(table(['AT', 'ACTOR', 'FROM', 'TO', 'REASON'], events.map((e) => [
+      e.at.slice(11, 19), e.actor, `${e.from.percent}% ${e.from.state}`, `${e.to.percent}% ${e.to.state}`, e.reason ?? '',
+    ])))
+    const status = (await (await fetch(`http://${hostPort(this.app.addresses.admin)}/api/routes`)).json()) as { routes: TargetJson[] }
+    this.io.out(`\nstatus (sluice status):\n${statusTable(status.routes)}`)
+  }
+
+  #explain(f: Figures): void {
+    const side = (s: SideFigures) => `${s.requests} requests, ${(s.errorRate * 100).toFixed(1)} % errors`
+    this.io.out(`-- rolled back because ${f.failed.join(' and ')} failed: new ${side(f.new)}; old ${side(f.old)}`)
+  }
+}
+
+interface SideFigures { requests: number; errorRate: number }
+interface Figures { failed: string[]; old: SideFigures; new: SideFigures }
 
 /** Synthetic users: CONCURRENCY loops sending requests with random user ids, counting sides. */
 class Traffic {
@@ -96,42 +160,29 @@ class Traffic {
         const res = await this.#pool.request({ path: '/', method: 'GET', headers: { 'x-user-id': user } })
         await res.body.dump()
         const side = res.headers['x-sluice-backend']
-        if (side === 'new' || side === 'old') this.counts[side]++
-        else this.counts.error++
+        if (res.statusCode >= 500) this.counts.error++
+        else if (side === 'new' || side === 'old') this.counts[side]++
       } catch {
         this.counts.error++
       }
-      await new Promise((r) => setTimeout(r, 5))
+      await new Promise((r) => setTimeout(r, 2))
     }
   }
 }
 
-async function runUntilStopped(app: SluiceApp, traffic: Traffic, io: Io, durationMs: number | undefined): Promise<() => Promise<void>> {
-  const started = Date.now()
-  const ramp = RAMP.map(([s, p]) => setTimeout(() => {
-    void app.commands.setPercent({ kind: 'route', name: 'demo' }, p * 100, { actor: 'admin', reason: 'demo ramp' })
-      .then(() => io.out(`-- percent set to ${p}% (admin, demo ramp)`))
-  }, s * 1000))
-  const report = setInterval(() => io.out(shareLine(app, traffic, started)), REPORT_EVERY_MS)
-  await new Promise<void>((resolve) => {
+function untilStopped(durationMs: number | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
     const done = () => { process.off('SIGINT', done); process.off('SIGTERM', done); resolve() }
     process.once('SIGINT', done)
     process.once('SIGTERM', done)
     if (durationMs !== undefined) setTimeout(done, durationMs).unref()
   })
-  return async () => {
-    ramp.forEach(clearTimeout)
-    clearInterval(report)
-    await traffic.stop()
-    await app.shutdown('demo stopped')
-  }
 }
 
-function shareLine(app: SluiceApp, traffic: Traffic, started: number): string {
+function shareLine(app: SluiceApp, traffic: Traffic): string {
   const c = traffic.take()
-  const total = c.old + c.new
+  const total = c.old + c.new + c.error
   const pct = (n: number) => (total === 0 ? '  -  ' : `${((100 * n) / total).toFixed(1).padStart(5)}%`)
-  const live = app.store.get({ kind: 'route', name: 'demo' })?.percentBp ?? 0
-  const secs = Math.round((Date.now() - started) / 1000)
-  return `[${String(secs).padStart(3)}s] percent ${String(live / 100).padStart(3)}%  observed: new ${pct(c.new)}  old ${pct(c.old)}  (${total} requests${c.error ? `, ${c.error} errors` : ''})`
+  const live = app.store.get(REF)
+  return `   percent ${String((live?.percentBp ?? 0) / 100).padStart(3)}%  observed: new ${pct(c.new)}  old ${pct(c.old)}  errors ${pct(c.error)}  (${total} requests)`
 }
