@@ -81,9 +81,14 @@ export class RolloutController {
   async #tickOne(ref: TargetRef, policy: RolloutPolicy): Promise<void> {
     const key = refKey(ref)
     const now = this.#deps.clock.now()
-    const verdict = this.#judge(key, policy, now)
     const live = this.#deps.store.get(ref)
-    if (!live || !ACTIVE.has(live.state)) return
+    if (!live || !ACTIVE.has(live.state)) {
+      // Nothing to judge: drop the window, and keep the verdict that led here for status.
+      this.#deps.windows.take(key)
+      this.#evalAt.delete(key)
+      return
+    }
+    const verdict = this.#judge(key, policy, now)
     try {
       await this.#deps.commands.tick(ref, windowOpen(policy.schedule, now), verdict)
     } catch (err) {

@@ -67,7 +67,7 @@ export interface VerdictJson {
 
 export function verdictJson(v: Verdict & { readonly at: number }): VerdictJson {
   const side = (s: Verdict['old']) => ({ requests: s.requests, errorRate: s.errorRate, p99Ms: s.p99Ms })
-  return { at: new Date(v.at).toISOString(), pass: v.kind !== 'fail', kind: v.kind, failed: v.failed, old: side(v.old), new: side(v.new) }
+  return { at: new Date(v.at).toISOString(), pass: v.kind === 'pass', kind: v.kind, failed: v.failed, old: side(v.old), new: side(v.new) }
 }
 
 export function describeTarget(kind: Kind, cfg: TargetConfig, live: TargetLive | undefined, edits?: ReadonlyMap<string, GroupEdits>, facts?: RolloutFacts): TargetJson {

@@ -22,7 +22,7 @@ const DEMO_CONFIG = (oldUrl: string, newUrl: string) => `
 listen: 127.0.0.1:0
 admin: { listen: 127.0.0.1:0 }
 shutdown: { drainDelay: 0s, timeout: 5s }
-log: { level: warn }
+log: { level: error }
 routes:
   - name: demo
     old: ${oldUrl}
@@ -44,7 +44,7 @@ export const demoCommand: Command = async (_args, opts, io) => {
   const [oldB, newB] = await Promise.all([sampleBackend('old'), sampleBackend('new')])
   const loaded = await loadConfigText(DEMO_CONFIG(oldB.url, newB.url), '<demo>')
   if (!loaded.ok) { for (const p of loaded.problems) io.err(formatProblem(p)); return EXIT.refused }
-  const app = new SluiceApp({ config: loaded.config, configHash: loaded.hash, logger: createLogger({ level: 'warn' }), tickMs: 250 })
+  const app = new SluiceApp({ config: loaded.config, configHash: loaded.hash, logger: createLogger({ level: 'error' }), tickMs: 250 })
   const { data, admin } = await app.start()
   io.out(`sluice demo: old backend ${oldB.url}, new backend ${newB.url}`)
   io.out(`data plane  http://${hostPort(data)}   (try: curl -i -H 'x-user-id: alice' http://${hostPort(data)}/)`)

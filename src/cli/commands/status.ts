@@ -13,7 +13,7 @@ export interface TargetJson {
   steps: number[]
   nextStepAt: string | null
   windowOpen: boolean | null
-  lastVerdict: null | { pass: boolean; failed?: string[] }
+  lastVerdict: null | { pass: boolean; kind?: string; failed?: string[]; new?: { requests: number } }
 }
 
 /** `sluice status [-o json]`: one row per route and queue. */
@@ -38,9 +38,16 @@ export function statusTable(targets: readonly TargetJson[]): string {
       t.name, t.kind, `${t.percent}%`, t.state,
       t.steps.length > 0 ? `${t.step + 1}/${t.steps.length}` : '-', // step is -1 before the first step
       t.nextStepAt ?? '-',
-      t.lastVerdict === null ? '-' : t.lastVerdict.pass ? 'pass' : `fail (${(t.lastVerdict.failed ?? []).join(', ')})`,
+      verdictCell(t.lastVerdict),
     ]),
   )
+}
+
+function verdictCell(v: TargetJson['lastVerdict']): string {
+  if (v === null) return '-'
+  if (v.pass) return 'pass'
+  if (v.kind === 'insufficient') return `insufficient (new: ${v.new?.requests ?? 0} requests)`
+  return `fail (${(v.failed ?? []).join(', ')})`
 }
 
 /** Print an admin failure and return its exit code (2 unreachable/unauthorized, 1 refused). */

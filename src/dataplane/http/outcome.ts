@@ -1,0 +1,47 @@
+import type { ProxyContext, ProxyResponse } from './context.js'
+import { pathOf } from './passes/match-route.js'
+import { abortUpstream } from './relay.js'
+
+/**
+ * The response's 'close' listener, shared by every request (it reads its context from the response):
+ * stops the upstream leg if the response did not finish (a client abort, detected by 'close' without
+ * `writableFinished`, never by the unreliable 'aborted'), then publishes the one Outcome.
+ */
+export function onResponseClose(this: ProxyResponse): void {
+  const ctx = this.ctx
+  if (ctx === undefined) return
+  this.ctx = undefined
+  if (!this.writableFinished) abortUpstream(ctx)
+  const durationMs = performance.now() - ctx.startedAt
+  publish(ctx, durationMs)
+  if (ctx.plane.access.enabled) accessLog(ctx, durationMs)
+  ctx.plane.requestDone()
+}
+
+/** Requests that never reached a decision (framing errors, no route) concern no route: no outcome. */
+function publish(ctx: ProxyContext, durationMs: number): void {
+  const route = ctx.route
+  const decision = ctx.decision
+  if (route === undefined || decision === undefined) return
+  ctx.plane.bus.publish({
+    kind: 'route',
+    name: route.name,
+    side: decision.side,
+    reason: decision.reason,
+    servedBy: ctx.servedBy ?? decision.side,
+    status: ctx.res.headersSent ? ctx.res.statusCode : 0,
+    error: ctx.error,
+    fellBack: ctx.fellBack,
+    durationMs,
+  })
+}
+
+function accessLog(ctx: ProxyContext, durationMs: number): void {
+  const sample = ctx.plane.access.sample
+  if (sample < 1 && Math.random() >= sample) return
+  ctx.plane.logger.info({
+    method: ctx.req.method, path: pathOf(ctx.url), status: ctx.res.headersSent ? ctx.res.statusCode : 0,
+    durationMs: Math.round(durationMs * 1000) / 1000, route: ctx.route?.name, side: ctx.decision?.side,
+    servedBy: ctx.servedBy, error: ctx.error, fellBack: ctx.fellBack || undefined,
+  }, 'request')
+}

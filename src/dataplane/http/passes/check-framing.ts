@@ -1,0 +1,42 @@
+import type { ProxyContext } from '../context.js'
+import type { PassResult } from '../pipeline.js'
+import { respondError } from './respond-error.js'
+
+/**
+ * Refuses requests a proxy must not forward ambiguously (RFC 9112 §6.1, NOTES-proxies §5.1–2).
+ * Node's strict parser already answers 400 to CL+TE, duplicate Content-Length, obs-fold and the
+ * like; it lets through `Transfer-Encoding: gzip, chunked` and Transfer-Encoding on HTTP/1.0, which
+ * stop here, as do a second Host header (undici would refuse it) and request targets that are not
+ * a path. Answers carry `connection: close`: whatever follows on the socket cannot be trusted.
+ * Also records whether the request has a body, which later passes need.
+ */
+export function checkFraming(ctx: ProxyContext): PassResult {
+  const req = ctx.req
+  const te = req.headers['transfer-encoding']
+  if (te !== undefined) {
+    if (req.httpVersionMajor === 1 && req.httpVersionMinor === 0) return reject(ctx, 'transfer-encoding is not allowed on an HTTP/1.0 request')
+    if (te.trim().toLowerCase() !== 'chunked') return reject(ctx, `transfer-encoding '${te}' is refused: only 'chunked' is accepted`)
+    ctx.hasBody = true
+  } else {
+    const cl = req.headers['content-length']
+    ctx.hasBody = cl !== undefined && Number(cl) > 0
+  }
+  if (ctx.url.charCodeAt(0) !== 0x2f) return reject(ctx, 'the request target must be a path starting with /')
+  if (hostCount(req.rawHeaders) > 1) return reject(ctx, 'more than one host header')
+  return 'next'
+}
+
+function reject(ctx: ProxyContext, message: string): PassResult {
+  respondError(ctx, 'SLUICE_ERR_BAD_FRAMING', message, true)
+  return 'done'
+}
+
+/** Node keeps only the first Host in req.headers, so duplicates are counted on the raw list. */
+function hostCount(raw: readonly string[]): number {
+  let n = 0
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!
+    if (name.length === 4 && name.toLowerCase() === 'host') n++
+  }
+  return n
+}

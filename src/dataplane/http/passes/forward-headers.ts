@@ -1,0 +1,54 @@
+import type { ProxyContext } from '../context.js'
+import { connectionTokens, isConnectionScoped } from '../hop-by-hop.js'
+import type { PassResult } from '../pipeline.js'
+
+/** The upstream request's headers, from the client's raw list (duplicates and case preserved). */
+export function forwardHeaders(ctx: ProxyContext): PassResult {
+  ctx.upstreamHeaders = buildUpstreamHeaders(ctx.req.rawHeaders, ctx.ip)
+  return 'next'
+}
+
+/** Answered by Node already (100-continue) or overwritten below; never copied from the client. */
+const DROPPED: ReadonlySet<string> = new Set(['expect', 'x-forwarded-proto', 'x-forwarded-host'])
+
+/**
+ * Builds the flat [name, value, …] list undici sends. Removes hop-by-hop headers, every header the
+ * client's `Connection` names (collected first, so a token cannot remove what sluice adds next),
+ * `x-sluice-*` (clients must not steer sluice), `expect`; keeps Host and Content-Length (undici frames
+ * the body from it, or chunks when absent). Appends the client address to `x-forwarded-for`, sets
+ * `x-forwarded-proto` and `x-forwarded-host`, and adds `via` (RFC 9110 §7.6.3).
+ * Shared with the WebSocket path, whose upgrade headers undici writes itself.
+ */
+export function buildUpstreamHeaders(raw: readonly string[], clientIp: string | undefined): string[] {
+  const named = namedByConnection(raw)
+  const out: string[] = []
+  let xff: string | undefined
+  let host: string | undefined
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!
+    const value = raw[i + 1]!
+    const lower = name.toLowerCase()
+    if (isConnectionScoped(lower, named) || DROPPED.has(lower)) continue
+    if (lower === 'x-forwarded-for') {
+      xff = xff === undefined ? value : `${xff}, ${value}`
+      continue
+    }
+    if (lower === 'host') host = value
+    out.push(name, value)
+  }
+  const forwardedFor = clientIp === undefined ? xff : xff === undefined ? clientIp : `${xff}, ${clientIp}`
+  if (forwardedFor !== undefined) out.push('x-forwarded-for', forwardedFor)
+  out.push('x-forwarded-proto', 'http')
+  if (host !== undefined) out.push('x-forwarded-host', host)
+  out.push('via', '1.1 sluice')
+  return out
+}
+
+function namedByConnection(raw: readonly string[]): string[] | undefined {
+  let named: string[] | undefined
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!
+    if (name.length === 10 && name.toLowerCase() === 'connection') named = connectionTokens(raw[i + 1]!, named)
+  }
+  return named
+}

@@ -1,0 +1,23 @@
+import { readKey } from '../../../core/sticky.js'
+import { randomId } from '../../../util/random.js'
+import type { ProxyContext } from '../context.js'
+import type { PassResult } from '../pipeline.js'
+
+/** One year: the id outlives any rollout, so an anonymous visitor stays on one side throughout. */
+const COOKIE_ATTRIBUTES = '; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax'
+
+/**
+ * The bucketing key: the first present sticky source. An anonymous client of a route with
+ * `assignCookie` gets a fresh random id, used as its key right away and set as a cookie on the
+ * response, so its next requests carry the same key and land on the same side.
+ */
+export function resolveKey(ctx: ProxyContext): PassResult {
+  const route = ctx.route!
+  ctx.key = readKey(route.keySources, ctx)
+  if (ctx.key === undefined && route.cookiePrefix !== undefined) {
+    const id = randomId()
+    ctx.key = id
+    ctx.setCookie = route.cookiePrefix + id + COOKIE_ATTRIBUTES
+  }
+  return 'next'
+}

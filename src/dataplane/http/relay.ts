@@ -1,0 +1,93 @@
+import type { Dispatcher } from 'undici'
+import { SluiceError } from '../../errors.js'
+import type { ProxyContext, ProxyResponse } from './context.js'
+import { mapUpstreamError } from './error-map.js'
+import { connectionTokens, isConnectionScoped } from './hop-by-hop.js'
+import { canFallBack, fallBackToOld } from './passes/fallback.js'
+import { respondUpstreamError } from './passes/respond-error.js'
+
+/**
+ * The upstream response, relayed to the client as it arrives: undici's handler callbacks, written
+ * straight to `res`, with back-pressure (a full `res` pauses undici; 'drain' resumes it).
+ */
+
+/** The abort reason when the client went away; shared, it carries no per-request data. */
+const CLIENT_GONE = new Error('the client closed the connection')
+
+export function startUpstream(ctx: ProxyContext, controller: Dispatcher.DispatchController): void {
+  ctx.controller = controller
+  // The client may have left while the request waited for a connection.
+  if (ctx.clientGone) controller.abort(CLIENT_GONE)
+}
+
+/** Called from the response's 'close': stops the upstream leg when the response did not finish. */
+export function abortUpstream(ctx: ProxyContext): void {
+  ctx.clientGone = true
+  ctx.controller?.abort(CLIENT_GONE)
+}
+
+export function relayHead(
+  ctx: ProxyContext, controller: Dispatcher.DispatchController, status: number,
+  headers: Record<string, string | string[] | undefined>,
+): void {
+  if (status < 200) return // interim answers (103 …) are not relayed
+  const out = responseHeaders(headers)
+  if (ctx.route!.exposeBackendHeader) out.push('x-sluice-backend', ctx.servedBy ?? 'old')
+  if (ctx.setCookie !== undefined) out.push('set-cookie', ctx.setCookie)
+  // Drain (NOTES-proxies §5.20), or a request body the backend did not wait for: end the connection.
+  if (ctx.plane.draining || (ctx.hasBody && !ctx.req.complete)) out.push('connection', 'close')
+  try {
+    ctx.res.writeHead(status, out)
+  } catch (err) {
+    // Node refuses a header value llhttp let through: the backend's response is not valid HTTP.
+    controller.abort(new SluiceError('SLUICE_ERR_UPSTREAM_PROTOCOL', 'the backend sent a header Node refuses', { cause: err }))
+  }
+}
+
+export function relayData(ctx: ProxyContext, controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  if (ctx.clientGone) return
+  if (ctx.res.write(chunk)) return
+  controller.pause()
+  if (!ctx.drainHooked) {
+    ctx.drainHooked = true
+    ctx.res.on('drain', resumeUpstream)
+  }
+}
+
+export function relayEnd(ctx: ProxyContext): void {
+  ctx.res.end()
+}
+
+/**
+ * A failed upstream leg: ignored when the client left (our own abort), retried on old when the
+ * fallback rule allows, otherwise a 502/504 JSON answer, or a cut-off response when its head is out.
+ */
+export function relayError(ctx: ProxyContext, err: Error): void {
+  if (ctx.isClientGone()) return
+  const failure = mapUpstreamError(err)
+  // The outcome's error is about the decided side; a failing fallback does not overwrite it.
+  if (!ctx.fellBack) ctx.error = failure.reason
+  ctx.plane.logger.debug({ err, route: ctx.route?.name, side: ctx.servedBy, reason: failure.reason }, 'upstream failed')
+  if (canFallBack(ctx, failure)) return fallBackToOld(ctx)
+  // Honest truncation: the client sees a cut-off response, never a 502 glued to a 200.
+  if (ctx.res.headersSent) return void ctx.res.destroy()
+  respondUpstreamError(ctx, failure)
+}
+
+function resumeUpstream(this: ProxyResponse): void {
+  this.ctx?.controller?.resume()
+}
+
+/** The backend's headers minus hop-by-hop, Connection-named and `x-sluice-*` ones; duplicates kept as arrays. */
+function responseHeaders(headers: Record<string, string | string[] | undefined>): (string | string[])[] {
+  const conn = headers.connection
+  const named = typeof conn === 'string' ? connectionTokens(conn, undefined) : undefined
+  const out: (string | string[])[] = []
+  for (const name in headers) {
+    const value = headers[name]
+    // undici lower-cases names, so they compare directly.
+    if (value === undefined || isConnectionScoped(name, named)) continue
+    out.push(name, value)
+  }
+  return out
+}

@@ -1,0 +1,205 @@
+import { createServer, STATUS_CODES, type IncomingMessage, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
+import type { Logger } from 'pino'
+import type { ListenAddress, RouteConfig } from '../../config/types.js'
+import type { TargetView } from '../../core/types.js'
+import { SluiceError } from '../../errors.js'
+import type { OutcomeBus } from '../../observe/events.js'
+import { systemRandom, type Random } from '../../util/random.js'
+import { ProxyContext, ProxyResponse, type PlaneState } from './context.js'
+import { onResponseClose } from './outcome.js'
+import { HTTP_PASSES } from './passes/index.js'
+import { runPasses } from './pipeline.js'
+import { compileRoutes, EMPTY_TABLE, type RouteTable } from './route-table.js'
+import { UpstreamPools } from './upstream.js'
+import { handleUpgrade } from './upgrade.js'
+import type { Tunnel } from './websocket.js'
+
+export interface HttpDataPlaneOptions {
+  listen: ListenAddress
+  /** Receives one Outcome per client request that reached a decision (and per WebSocket upgrade). */
+  bus: OutcomeBus
+  logger: Logger
+  /** Used for decisions of requests without a key. */
+  random?: Random
+  /** Per-request access log, off by default; `sample` is the share of requests logged (0..1). */
+  access?: { enabled: boolean; sample: number }
+}
+
+/**
+ * Client-side timers (NOTES-proxies §5.14). Keep-alive longer than the idle timeout of any load
+ * balancer in front (AWS ALB: 60 s); headers must arrive within 20 s (slowloris); no whole-request
+ * deadline, since long uploads are legitimate and the route's idle timeout covers stalls; and the
+ * timers are checked every second instead of Node's coarse 30 s.
+ */
+const KEEP_ALIVE_MS = 65_000
+const HEADERS_TIMEOUT_MS = 20_000
+const CHECK_INTERVAL_MS = 1_000
+/** After the deadline, how long close() waits for the destroyed requests' close events. */
+const CUT_OFF_GRACE_MS = 1_000
+
+/**
+ * The HTTP data plane: the listener, the passes pipeline over undici, WebSocket hand-off and
+ * graceful shutdown. Guarantees: one Outcome per decided request, published when its response
+ * closed; route and view changes apply to the next request without dropping warm upstream pools;
+ * after startDrain/close every response carries `connection: close`.
+ */
+export class HttpDataPlane {
+  readonly #server: Server<typeof IncomingMessage, typeof ProxyResponse>
+  readonly #plane: Plane
+  readonly #pools: UpstreamPools
+  readonly #tunnels = new Set<Tunnel>()
+  readonly #listen: ListenAddress
+  readonly #logger: Logger
+  #closing: Promise<void> | undefined
+
+  constructor(opts: HttpDataPlaneOptions) {
+    this.#listen = opts.listen
+    this.#logger = opts.logger
+    this.#plane = new Plane(opts, () => this.#server.closeIdleConnections())
+    this.#pools = new UpstreamPools(opts.logger)
+    this.#server = createServer({
+      ServerResponse: ProxyResponse,
+      keepAliveTimeout: KEEP_ALIVE_MS,
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      requestTimeout: 0,
+      connectionsCheckingInterval: CHECK_INTERVAL_MS,
+    })
+    this.#server.keepAliveTimeout = KEEP_ALIVE_MS
+    this.#server.on('request', this.#onRequest)
+    this.#server.on('upgrade', this.#onUpgrade)
+    this.#server.on('clientError', this.#onClientError)
+  }
+
+  /**
+   * Install routes and their decision views (by route name). Called at start, after every reload and
+   * every live-state change. Reuses undici pools for unchanged origin lists; closes unused ones gracefully.
+   */
+  setRoutes(routes: readonly RouteConfig[], views: ReadonlyMap<string, TargetView>): void {
+    if (this.#closing !== undefined) return
+    for (const r of routes) {
+      if (!views.has(r.name)) throw new Error(`route '${r.name}' has no view: setRoutes needs one for every route`)
+    }
+    this.#plane.table = compileRoutes(routes, views, this.#pools.replace(routes))
+  }
+
+  listen(): Promise<{ host: string; port: number }> {
+    const { host, port } = this.#listen
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => {
+        reject(new SluiceError('SLUICE_ERR_LISTEN', `cannot listen on ${host}:${port}: ${err.message}`, { cause: err }))
+      }
+      this.#server.once('error', onError)
+      this.#server.listen(port, host, () => {
+        this.#server.off('error', onError)
+        this.#server.on('error', (err) => this.#logger.error({ err }, 'data plane listener failed'))
+        const a = this.#server.address() as AddressInfo
+        resolve({ host: a.address, port: a.port })
+      })
+    })
+  }
+
+  /** Draining: every response from now on carries `connection: close`; idle keep-alive sockets close now. */
+  startDrain(): void {
+    this.#plane.draining = true
+    this.#server.closeIdleConnections()
+  }
+
+  /**
+   * Stop accepting, let in-flight requests finish within `timeoutMs` (answering with connection: close),
+   * then destroy what remains (sockets, WebSocket tunnels) and close the upstream pools.
+   * Tunnels are not waited for: a WebSocket session can outlive any deadline, and clients reconnect.
+   */
+  close(timeoutMs: number): Promise<void> {
+    this.#closing ??= this.#close(timeoutMs)
+    return this.#closing
+  }
+
+  inflight(): number {
+    return this.#plane.inflight
+  }
+
+  async #close(timeoutMs: number): Promise<void> {
+    this.startDrain()
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()))
+    const finished = await this.#plane.whenIdle(timeoutMs)
+    if (!finished) this.#logger.warn({ inflight: this.#plane.inflight, timeoutMs }, 'in-flight requests cut off at the shutdown deadline')
+    this.#server.closeAllConnections()
+    for (const t of [...this.#tunnels]) t.destroy()
+    this.#tunnels.clear()
+    // Destroyed sockets report 'close' a little later; their outcomes are published by then.
+    if (!finished) await this.#plane.whenIdle(CUT_OFF_GRACE_MS)
+    await closed
+    await this.#pools.close(finished)
+  }
+
+  readonly #onRequest = (req: IncomingMessage, res: ProxyResponse): void => {
+    const ctx = new ProxyContext(this.#plane, req, res)
+    res.ctx = ctx
+    res.on('close', onResponseClose)
+    this.#plane.inflight++
+    runPasses(ctx, HTTP_PASSES)
+  }
+
+  readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    handleUpgrade(this.#plane, this.#tunnels, req, socket, head)
+  }
+
+  /** Node's parser refused the request (malformed, smuggling attempt, timeout): answer and close. */
+  readonly #onClientError = (err: NodeJS.ErrnoException, socket: Duplex): void => {
+    this.#logger.debug({ code: err.code, reason: err.message }, 'client request refused by the HTTP parser')
+    // Raw bytes may only go out when no response is under way on this socket (as Node's default does).
+    if (err.code === 'ECONNRESET' || !socket.writable || hasPendingResponse(socket)) return void socket.destroy()
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`, () => socket.destroy())
+  }
+}
+
+/** Node keeps the response being written on `socket._httpMessage` (internal, stable since Node 0.x). */
+function hasPendingResponse(socket: Duplex): boolean {
+  return (socket as Duplex & { _httpMessage?: unknown })._httpMessage != null
+}
+
+/** The shared state behind PlaneState, plus in-flight counting for close(). */
+class Plane implements PlaneState {
+  table: RouteTable = EMPTY_TABLE
+  draining = false
+  inflight = 0
+  readonly random: Random
+  readonly bus: OutcomeBus
+  readonly logger: Logger
+  readonly access: { readonly enabled: boolean; readonly sample: number }
+  #onIdle: (() => void) | undefined
+  readonly #closeIdleConnections: () => void
+
+  constructor(opts: HttpDataPlaneOptions, closeIdleConnections: () => void) {
+    this.#closeIdleConnections = closeIdleConnections
+    this.random = opts.random ?? systemRandom
+    this.bus = opts.bus
+    this.logger = opts.logger
+    this.access = opts.access ?? { enabled: false, sample: 1 }
+  }
+
+  requestDone(): void {
+    this.inflight--
+    // A response whose head went out before the drain began kept its socket alive: close it now that
+    // it is idle (NOTES-proxies §5.20), rather than waiting for close().
+    if (this.draining) this.#closeIdleConnections()
+    if (this.inflight === 0) this.#onIdle?.()
+  }
+
+  /** Resolves true when no request is in flight, false when `timeoutMs` passed first. */
+  whenIdle(timeoutMs: number): Promise<boolean> {
+    if (this.inflight === 0) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => finish(false), timeoutMs)
+      const finish = (idle: boolean): void => {
+        clearTimeout(timer)
+        this.#onIdle = undefined
+        resolve(idle)
+      }
+      this.#onIdle = () => finish(true)
+    })
+  }
+}

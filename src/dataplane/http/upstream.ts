@@ -1,0 +1,90 @@
+import { BalancedPool, Pool, type Dispatcher } from 'undici'
+import type { Logger } from 'pino'
+import type { RouteConfig, Side } from '../../config/types.js'
+
+/**
+ * One side of one route: where its requests go. The dispatcher is shared by every route that
+ * names the same origins with the same connect timeout, and owned by {@link UpstreamPools}.
+ */
+export interface Backend {
+  readonly side: Side
+  readonly origins: readonly string[]
+  /** A Pool for one origin, a BalancedPool for a list. */
+  readonly dispatcher: Dispatcher
+}
+
+export interface RouteBackends {
+  readonly old: Backend
+  readonly new: Backend
+}
+
+/**
+ * A slow backend must not be able to make sluice open thousands of sockets (undici's default is
+ * unlimited); 256 per origin is far above what one keep-alive origin needs at this proxy's speed.
+ */
+export const CONNECTIONS_PER_ORIGIN = 256
+/** Below Node's default server keep-alive (5 s), so a backend never closes a socket we are reusing. */
+export const UPSTREAM_KEEP_ALIVE_MS = 4_000
+
+/**
+ * The undici dispatchers for a route set. `replace` is called on every route or state change: it
+ * keeps the dispatcher of an unchanged origin list (its warm keep-alive sockets survive a percent
+ * change or a reload) and closes, gracefully, the ones no route uses any more.
+ * Header and body timeouts are per request (they differ per route), so they are not part of the key.
+ */
+export class UpstreamPools {
+  #byKey = new Map<string, Dispatcher>()
+  readonly #logger: Logger
+
+  constructor(logger: Logger) {
+    this.#logger = logger
+  }
+
+  replace(routes: readonly RouteConfig[]): Map<string, RouteBackends> {
+    const next = new Map<string, Dispatcher>()
+    const out = new Map<string, RouteBackends>()
+    for (const route of routes) {
+      out.set(route.name, {
+        old: this.#backend('old', route.old, route.timeouts.connectMs, next),
+        new: this.#backend('new', route.new, route.timeouts.connectMs, next),
+      })
+    }
+    for (const [key, dispatcher] of this.#byKey) {
+      if (!next.has(key)) this.#closeQuietly(dispatcher)
+    }
+    this.#byKey = next
+    return out
+  }
+
+  /** Graceful close waits for requests already sent; `destroy` aborts them. */
+  async close(graceful: boolean): Promise<void> {
+    const all = [...this.#byKey.values()]
+    this.#byKey = new Map()
+    await Promise.allSettled(all.map((d) => (graceful ? d.close() : d.destroy())))
+  }
+
+  #backend(side: Side, origins: readonly string[], connectMs: number, next: Map<string, Dispatcher>): Backend {
+    const key = `${connectMs} ${origins.join(' ')}`
+    let dispatcher = next.get(key) ?? this.#byKey.get(key)
+    if (dispatcher === undefined) dispatcher = createDispatcher(origins, connectMs)
+    next.set(key, dispatcher)
+    return Object.freeze({ side, origins, dispatcher })
+  }
+
+  #closeQuietly(dispatcher: Dispatcher): void {
+    dispatcher.close().catch((err: unknown) => this.#logger.warn({ err }, 'closing an unused upstream pool failed'))
+  }
+}
+
+function createDispatcher(origins: readonly string[], connectMs: number): Dispatcher {
+  const options: Pool.Options = {
+    connections: CONNECTIONS_PER_ORIGIN,
+    // Arbitrary backends: no head-of-line blocking, no surprises from servers that mishandle pipelining.
+    pipelining: 1,
+    keepAliveTimeout: UPSTREAM_KEEP_ALIVE_MS,
+    connectTimeout: connectMs,
+  }
+  const [first] = origins
+  if (origins.length === 1 && first !== undefined) return new Pool(first, options)
+  return new BalancedPool([...origins], options)
+}
