@@ -1,5 +1,6 @@
 import type { ProxyContext } from '../context.js'
 import type { PassResult } from '../pipeline.js'
+import { isLoop } from '../via.js'
 import { respondError } from './respond-error.js'
 
 /**
@@ -7,7 +8,7 @@ import { respondError } from './respond-error.js'
  * Node's strict parser already answers 400 to CL+TE, duplicate Content-Length, obs-fold and the
  * like; it lets through `Transfer-Encoding: gzip, chunked` and Transfer-Encoding on HTTP/1.0, which
  * stop here, as do a second Host header (undici would refuse it) and request targets that are not
- * a path. Answers carry `connection: close`: whatever follows on the socket cannot be trusted.
+ * a path, and requests that already passed through this very process (a Via loop, 508). Answers carry `connection: close`: whatever follows on the socket cannot be trusted.
  * Also records whether the request has a body, which later passes need.
  */
 export function checkFraming(ctx: ProxyContext): PassResult {
@@ -23,6 +24,10 @@ export function checkFraming(ctx: ProxyContext): PassResult {
   }
   if (ctx.url.charCodeAt(0) !== 0x2f) return reject(ctx, 'the request target must be a path starting with /')
   if (hostCount(req.rawHeaders) > 1) return reject(ctx, 'more than one host header')
+  if (isLoop(req.headers.via)) {
+    respondError(ctx, 'SLUICE_ERR_LOOP', 'this request already went through this sluice: a route points back at sluice itself', true)
+    return 'done'
+  }
   return 'next'
 }
 

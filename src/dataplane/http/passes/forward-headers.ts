@@ -1,6 +1,7 @@
 import type { ProxyContext } from '../context.js'
 import { connectionTokens, isConnectionScoped } from '../hop-by-hop.js'
 import type { PassResult } from '../pipeline.js'
+import { VIA_VALUE } from '../via.js'
 
 /** The upstream request's headers, from the client's raw list (duplicates and case preserved). */
 export function forwardHeaders(ctx: ProxyContext): PassResult {
@@ -40,7 +41,7 @@ export function buildUpstreamHeaders(raw: readonly string[], clientIp: string | 
   if (forwardedFor !== undefined) out.push('x-forwarded-for', forwardedFor)
   out.push('x-forwarded-proto', 'http')
   if (host !== undefined) out.push('x-forwarded-host', host)
-  out.push('via', '1.1 sluice')
+  out.push('via', VIA_VALUE)
   return out
 }
 
