@@ -1,5 +1,6 @@
 import type { KeySource, RouteConfig } from '../../config/types.js'
 import type { TargetView } from '../../core/types.js'
+import { optCookieName } from './opt-cookie.js'
 import type { RouteBackends } from './upstream.js'
 
 /** One route, precompiled for the hot path: everything a request needs, found with one lookup. */
@@ -13,6 +14,8 @@ export interface CompiledRoute {
   readonly keySources: readonly KeySource[]
   /** `NAME=` of the assigned id cookie, when `assignCookie` is set. */
   readonly cookiePrefix: string | undefined
+  /** The opt-in/out cookie of this route (read only when the route allows opting in). */
+  readonly optCookie: string
   readonly backends: RouteBackends
   readonly headersTimeout: number
   readonly bodyTimeout: number
@@ -45,6 +48,7 @@ function compileRoute(r: RouteConfig, view: TargetView, backends: RouteBackends)
     view,
     keySources: withAssignedCookie(r.sticky, r.assignCookie),
     cookiePrefix: r.assignCookie === undefined ? undefined : `${r.assignCookie}=`,
+    optCookie: optCookieName(r.name),
     backends,
     headersTimeout: r.timeouts.headerMs,
     bodyTimeout: r.timeouts.idleMs,

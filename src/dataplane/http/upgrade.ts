@@ -10,6 +10,7 @@ import { pathOf } from './passes/match-route.js'
 import { errorBody } from './passes/respond-error.js'
 import { findRoute } from './route-table.js'
 import { isWebSocketUpgrade, tunnelWebSocket, type Tunnel, type TunnelResult } from './websocket.js'
+import { optChoice } from './opt-cookie.js'
 
 /**
  * The server's 'upgrade' listener. Only WebSocket handshakes are tunnelled, with the same route match
@@ -29,7 +30,7 @@ export function handleUpgrade(plane: PlaneState, tunnels: Set<Tunnel>, req: Inco
     return rejectRaw(socket, 'SLUICE_ERR_NO_ROUTE', `no route matches host '${req.headers.host ?? ''}' path '${pathOf(url)}'`)
   }
   const input = keyInput(req)
-  const decision = decide(route.view, readKey(route.keySources, input), undefined, plane.random, readerOf(input))
+  const decision = decide(route.view, readKey(route.keySources, input), optChoice(route, req.headers.cookie), plane.random, readerOf(input))
   let done = false
   let tunnel: Tunnel | undefined
   const onDone = (r: TunnelResult): void => {

@@ -5,11 +5,9 @@ import { forwardHeaders } from './forward-headers.js'
 import { forward } from './forward.js'
 import { matchRoute } from './match-route.js'
 import { resolveKey } from './resolve-key.js'
+import { sluiceEndpoints } from './sluice-endpoints.js'
 
-/**
- * The order of request handling, in one place. (The /_sluice/ endpoints of the opt-in issue will sit
- * between matchRoute and resolveKey.)
- */
+/** The order of request handling, in one place. sluice's own /_sluice/ paths come before any route. */
 export const HTTP_PASSES: readonly Pass[] = Object.freeze([
-  checkFraming, matchRoute, resolveKey, decideSide, forwardHeaders, forward,
+  checkFraming, sluiceEndpoints, matchRoute, resolveKey, decideSide, forwardHeaders, forward,
 ])

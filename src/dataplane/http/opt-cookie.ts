@@ -1,0 +1,18 @@
+import { cookieValue } from '../../core/sticky.js'
+import type { OptChoice } from '../../core/types.js'
+import type { CompiledRoute } from './route-table.js'
+
+/** One year: a user's own choice outlives any single rollout. */
+export const OPT_COOKIE_MAX_AGE_S = 31_536_000
+
+/** The route-scoped cookie that holds a user's opt-in/out choice: `sluice-opt-NAME=in|out`. */
+export function optCookieName(route: string): string {
+  return `sluice-opt-${route}`
+}
+
+/** The caller's choice for this route, read only when the route allows opting in. */
+export function optChoice(route: CompiledRoute, cookieHeader: string | string[] | undefined): OptChoice {
+  if (!route.view.optIn || cookieHeader === undefined) return undefined
+  const v = cookieValue(typeof cookieHeader === 'string' ? cookieHeader : cookieHeader.join('; '), route.optCookie)
+  return v === 'in' ? 'in' : v === 'out' ? 'out' : undefined
+}

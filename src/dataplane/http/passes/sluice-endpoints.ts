@@ -1,0 +1,88 @@
+import { decide } from '../../../core/decide.js'
+import { queryValue, readKey } from '../../../core/sticky.js'
+import type { Decision } from '../../../core/types.js'
+import type { ProxyContext } from '../context.js'
+import { OPT_COOKIE_MAX_AGE_S, optChoice } from '../opt-cookie.js'
+import type { PassResult } from '../pipeline.js'
+import type { CompiledRoute } from '../route-table.js'
+import { respondError } from './respond-error.js'
+
+/** sluice's own paths on the data plane; everything else goes to the routes. */
+const PREFIX = '/_sluice/'
+
+/**
+ * `/_sluice/opt-in?route=NAME`, `/_sluice/opt-out?route=NAME` (optional `redirect=/same/origin/path`)
+ * set the route's opt cookie; `/_sluice/whoami` answers, per route, the side the caller gets and why.
+ * The check costs one `startsWith` on every other request.
+ */
+export function sluiceEndpoints(ctx: ProxyContext): PassResult {
+  const url = ctx.url
+  if (!url.startsWith(PREFIX)) return 'next'
+  const q = url.indexOf('?')
+  const path = q < 0 ? url : url.slice(0, q)
+  if (path === '/_sluice/whoami') whoami(ctx)
+  else if (path === '/_sluice/opt-in') opt(ctx, 'in')
+  else if (path === '/_sluice/opt-out') opt(ctx, 'out')
+  else respondError(ctx, 'SLUICE_ERR_NOT_FOUND', `no sluice endpoint ${path}: use /_sluice/opt-in, /_sluice/opt-out or /_sluice/whoami`, false)
+  return 'done'
+}
+
+function opt(ctx: ProxyContext, choice: 'in' | 'out'): void {
+  const name = param(ctx.url, 'route')
+  const route = ctx.plane.table.routes.find((r) => r.name === name)
+  if (name === undefined) return respondError(ctx, 'SLUICE_ERR_BAD_REQUEST', `add ?route=NAME to choose the route to opt ${choice} of`, false)
+  if (route === undefined || !route.view.optIn) return respondError(ctx, 'SLUICE_ERR_NOT_FOUND', `route '${name}' does not exist or does not allow opting in and out`, false)
+  const redirect = param(ctx.url, 'redirect')
+  if (redirect !== undefined && !isSameOriginPath(redirect)) {
+    return respondError(ctx, 'SLUICE_ERR_BAD_REQUEST', 'redirect must be a path on this site, like /account (no scheme, no host, no //)', false)
+  }
+  const secure = ctx.req.headers['x-forwarded-proto'] === 'https' ? '; Secure' : ''
+  const cookie = `${route.optCookie}=${choice}; Path=/; Max-Age=${OPT_COOKIE_MAX_AGE_S}; HttpOnly; SameSite=Lax${secure}`
+  const headers: Record<string, string> = { 'set-cookie': cookie, 'cache-control': 'no-store' }
+  if (redirect === undefined) {
+    ctx.res.writeHead(204, headers).end()
+    return
+  }
+  ctx.res.writeHead(302, { ...headers, location: redirect, 'content-length': '0' }).end()
+}
+
+/** Which side each route gives this caller now, and why (the same decision the proxy makes). */
+function whoami(ctx: ProxyContext): void {
+  const routes: Record<string, { backend: string; reason: string }> = {}
+  for (const route of ctx.plane.table.routes) routes[route.name] = explain(decideFor(ctx, route))
+  const body = JSON.stringify({ routes })
+  ctx.res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'cache-control': 'no-store' })
+  ctx.res.end(body)
+}
+
+function decideFor(ctx: ProxyContext, route: CompiledRoute): Decision {
+  return decide(route.view, readKey(route.keySources, ctx), optChoice(route, ctx.req.headers.cookie), ctx.plane.random, ctx)
+}
+
+function explain(d: Decision): { backend: string; reason: string } {
+  return { backend: d.side, reason: d.reason === 'group' ? `group:${d.group ?? ''}` : d.reason }
+}
+
+function param(url: string, name: string): string | undefined {
+  const raw = queryValue(url, name)
+  if (raw === undefined) return undefined
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '))
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Only a path on this site: it starts with one '/', and neither '//' nor '/\' (both are read as
+ * another host by browsers), and carries no control characters. Anything else would be an open
+ * redirect.
+ */
+export function isSameOriginPath(target: string): boolean {
+  if (!target.startsWith('/') || target.startsWith('//') || target.startsWith('/\\')) return false
+  for (let i = 0; i < target.length; i++) {
+    const c = target.charCodeAt(i)
+    if (c < 0x20 || c === 0x7f || c === 0x5c) return false
+  }
+  return true
+}
