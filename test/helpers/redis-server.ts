@@ -1,0 +1,96 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+/** Where redis-server is, or undefined (tests then skip with a reason; CI installs it). */
+export const REDIS_SERVER: string | undefined = (() => {
+  for (const bin of ['redis-server', '/usr/bin/redis-server', '/usr/local/bin/redis-server']) {
+    if (spawnSync(bin, ['--version'], { stdio: 'ignore' }).status === 0) return bin
+  }
+  return undefined
+})()
+
+export const NO_REDIS_REASON = 'redis-server is not installed (CI installs it: apt-get install redis-server)'
+
+/**
+ * A private redis-server for one test file: its own port and directory, never the machine's Redis.
+ * `stop()` and `start()` again (same port) let tests simulate an outage.
+ *
+ * redis-server cannot listen on port 0, so the port is found by binding a socket to port 0 and
+ * closing it just before redis starts, retrying on a clash: the one place where a test may reuse
+ * a probed port, because the peer is not ours to start otherwise.
+ */
+export class RedisServer {
+  port = 0
+  readonly dir = mkdtempSync(join(tmpdir(), 'sluice-redis-'))
+  #proc: ChildProcess | undefined
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`
+  }
+
+  async start(): Promise<this> {
+    for (let attempt = 0; ; attempt++) {
+      if (this.port === 0 || attempt > 0) this.port = await freePort()
+      try {
+        await this.#spawn()
+        return this
+      } catch (err) {
+        if (attempt >= 4) throw err
+      }
+    }
+  }
+
+  /** Start again on the same port after stop() (the outage is over). */
+  async restart(): Promise<void> {
+    await this.#spawn()
+  }
+
+  async stop(): Promise<void> {
+    const p = this.#proc
+    this.#proc = undefined
+    if (!p || p.exitCode !== null) return
+    await new Promise<void>((resolve) => {
+      p.once('exit', () => resolve())
+      p.kill('SIGKILL')
+    })
+  }
+
+  async close(): Promise<void> {
+    await this.stop()
+    rmSync(this.dir, { recursive: true, force: true })
+  }
+
+  #spawn(): Promise<void> {
+    if (!REDIS_SERVER) throw new Error(NO_REDIS_REASON)
+    const proc = spawn(REDIS_SERVER, [
+      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+      '--dir', this.dir, '--protected-mode', 'no', '--daemonize', 'no', '--loglevel', 'notice',
+    ], { stdio: ['ignore', 'pipe', 'pipe'] })
+    this.#proc = proc
+    return new Promise((resolve, reject) => {
+      let out = ''
+      const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`redis-server did not start on ${this.port}: ${out}`)) }, 5000)
+      const check = (d: Buffer) => {
+        out += d.toString()
+        if (out.includes('Ready to accept connections')) { clearTimeout(timer); resolve() }
+      }
+      proc.stdout!.on('data', check)
+      proc.stderr!.on('data', check)
+      proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`redis-server exited with ${code}: ${out}`)) })
+    })
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number }
+      s.close(() => resolve(port))
+    })
+  })
+}
