@@ -35,8 +35,9 @@ export class SluiceProcess {
   #exit: Promise<number | null> | undefined
   #waiters: Array<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }> = []
 
-  constructor(configYaml: string) {
-    this.dir = mkdtempSync(join(tmpdir(), 'sluice-e2e-'))
+  /** `dir`: reuse a directory (a restart that must find the same state file); default a fresh temp dir. */
+  constructor(configYaml: string, dir?: string) {
+    this.dir = dir ?? mkdtempSync(join(tmpdir(), 'sluice-e2e-'))
     this.configPath = join(this.dir, 'sluice.yaml')
     writeFileSync(this.configPath, configYaml)
   }
