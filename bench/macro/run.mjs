@@ -1,0 +1,415 @@
+// Macro benchmark: direct vs sluice vs an http-proxy baseline, each in its own process.
+//
+//   backend.mjs              old + new origins (+ a stats port), one process for the whole run
+//   sluice / baseline        one fresh proxy process per round, started, polled until ready, stopped
+//   load.mjs                 autocannon (or wrk) in its own process, warm-up then a measured run
+//
+// Env knobs (defaults in brackets):
+//   CONNS [50]  DURATION [10] s  ROUNDS [3]  WARMUP [3] s  KEYS [5000] distinct x-user-id values
+//   PERCENT [10] to new  PIN [1 when taskset exists and nproc ≥ 2]: proxy on CPU 0, backend + load on CPU 1
+//   LOADGEN [autocannon] or wrk  CONTENDERS [direct,sluice,http-proxy]
+//   SLUICE_NODE_FLAGS [""] extra node flags for sluice only (e.g. --max-semi-space-size=32)
+// Rounds are interleaved (direct, sluice, http-proxy, direct, …); the table shows medians per contender.
+// Results also go to bench/results/macro-<timestamp>.json.
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
+import net from 'node:net'
+import os from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const HERE = dirname(fileURLToPath(import.meta.url))
+const BENCH = resolve(HERE, '..')
+const ROOT = resolve(BENCH, '..')
+const HOST = '127.0.0.1'
+
+const num = (name, def) => {
+  const v = process.env[name]
+  if (v === undefined || v === '') return def
+  const n = Number(v)
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got '${v}'`)
+  return n
+}
+const hasTaskset = spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status === 0
+const NPROC = os.availableParallelism?.() ?? os.cpus().length
+const pinDefault = hasTaskset && NPROC >= 2
+const PIN = process.env.PIN === undefined || process.env.PIN === '' ? pinDefault : !['0', 'false', 'no', 'off'].includes(process.env.PIN.toLowerCase())
+if (PIN && !hasTaskset) throw new Error('PIN is on but taskset is not installed')
+const S = {
+  conns: num('CONNS', 50),
+  duration: num('DURATION', 10),
+  rounds: num('ROUNDS', 3),
+  warmup: num('WARMUP', 3),
+  keys: Math.max(1, num('KEYS', 5000)),
+  percent: num('PERCENT', 10),
+  pin: PIN,
+  loadgen: process.env.LOADGEN || 'autocannon',
+  contenders: (process.env.CONTENDERS || 'direct,sluice,http-proxy').split(',').map((s) => s.trim()).filter(Boolean),
+  sluiceNodeFlags: (process.env.SLUICE_NODE_FLAGS || '').split(/\s+/).filter(Boolean),
+}
+for (const c of S.contenders) if (!['direct', 'sluice', 'http-proxy'].includes(c)) throw new Error(`unknown contender '${c}'`)
+if (!['autocannon', 'wrk'].includes(S.loadgen)) throw new Error(`LOADGEN must be autocannon or wrk, got '${S.loadgen}'`)
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100
+
+// ---------------------------------------------------------------- child processes
+
+/** Every child we started; all are stopped on exit, error and SIGINT. */
+const children = new Set()
+
+function start(name, cmd, args, { cpu, env, cwd } = {}) {
+  const [file, argv] = S.pin && cpu !== undefined ? ['taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args]
+  // taskset execs the command, so child.pid is the command's own pid (what /proc sampling needs).
+  const child = spawn(file, argv, { cwd: cwd ?? BENCH, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] })
+  child.name = name
+  child.log = ''
+  const keep = (d) => { child.log = (child.log + d).slice(-8000) }
+  child.stdout.setEncoding('utf8')
+  child.stderr.setEncoding('utf8')
+  child.stdout.on('data', keep)
+  child.stderr.on('data', keep)
+  child.exited = new Promise((res) => child.on('exit', (code, signal) => { children.delete(child); res({ code, signal }) }))
+  child.on('error', (err) => { keep(`spawn error: ${err.message}\n`) })
+  children.add(child)
+  return child
+}
+
+/** Resolves with the first stdout line that parses as JSON and satisfies `pred`. */
+function jsonLine(child, pred = () => true, timeoutMs = 20_000) {
+  return new Promise((resolve, reject) => {
+    let buf = ''
+    const timer = setTimeout(() => fail(new Error(`${child.name}: no expected output within ${timeoutMs} ms`)), timeoutMs)
+    const onData = (d) => {
+      buf += d
+      let nl
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl)
+        buf = buf.slice(nl + 1)
+        let o
+        try { o = JSON.parse(line) } catch { continue }
+        if (pred(o)) { done(); resolve(o); return }
+      }
+    }
+    const onExit = ({ code, signal }) => fail(new Error(`${child.name} exited (${code ?? signal}) before it was ready:\n${child.log}`))
+    const done = () => { clearTimeout(timer); child.stdout.off('data', onData) }
+    const fail = (e) => { done(); reject(e) }
+    child.stdout.on('data', onData)
+    child.exited.then(onExit)
+  })
+}
+
+async function stop(child, graceMs = 5000) {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  child.kill('SIGTERM')
+  const t = setTimeout(() => child.kill('SIGKILL'), graceMs)
+  await child.exited
+  clearTimeout(t)
+}
+
+let tmpDir
+let interrupted = false
+function killAll() {
+  for (const c of children) { try { c.kill('SIGKILL') } catch { /* gone */ } }
+  if (tmpDir) rmSync(tmpDir, { recursive: true, force: true })
+}
+process.on('exit', killAll)
+process.on('SIGINT', async () => {
+  if (interrupted) return
+  interrupted = true
+  process.stderr.write('\ninterrupted: stopping children\n')
+  await Promise.race([Promise.all([...children].map((c) => stop(c, 2000))), new Promise((r) => setTimeout(r, 3000))])
+  killAll()
+  process.exit(130)
+})
+process.on('SIGTERM', () => { killAll(); process.exit(143) })
+
+// ---------------------------------------------------------------- helpers
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+/** A free port: bind 0, read, close (fine for a bench, racy in tests). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer()
+    s.once('error', reject)
+    s.listen(0, HOST, () => { const { port } = s.address(); s.close(() => resolve(port)) })
+  })
+}
+
+function request(method, url, timeoutMs = 2000) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, agent: false, timeout: timeoutMs, headers: { 'x-user-id': 'probe' } }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (d) => { body += d })
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }))
+    })
+    req.on('timeout', () => req.destroy(new Error('timeout')))
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+/** Poll until `url` answers 200 (the wait-until-ready step). */
+async function waitReady(url, child, timeoutMs = 20_000) {
+  const until = Date.now() + timeoutMs
+  let last
+  while (Date.now() < until) {
+    if (child && child.exitCode !== null) throw new Error(`${child.name} exited (${child.exitCode}):\n${child.log}`)
+    try {
+      const r = await request('GET', url, 1000)
+      if (r.status === 200) return r
+      last = `HTTP ${r.status} ${r.body.slice(0, 200)}`
+    } catch (e) { last = e.message }
+    await sleep(50)
+  }
+  throw new Error(`${url} not ready after ${timeoutMs} ms (last: ${last})${child ? `\n${child.log}` : ''}`)
+}
+
+/** utime + stime of a process, in µs; with `children`, plus those of its exited, waited-for children (wrk). */
+function cpuUs(pid, children = false) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const ticks = Number(f[11]) + Number(f[12]) + (children ? Number(f[13]) + Number(f[14]) : 0)
+  return (ticks * 1e6) / CLK_TCK
+}
+
+function rssMb(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m ? Number(m[1]) / 1024 : undefined
+  } catch { return undefined }
+}
+
+const median = (xs) => {
+  const v = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b)
+  if (v.length === 0) return null
+  const m = v.length >> 1
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2
+}
+
+// ---------------------------------------------------------------- contenders
+
+async function startSluice(origins, tmp, round) {
+  const [port, admin] = [await freePort(), await freePort()]
+  const file = join(tmp, `sluice-${round}.yaml`)
+  writeFileSync(file, [
+    `listen: ${HOST}:${port}`,
+    `admin: { listen: ${HOST}:${admin} }`,
+    'shutdown: { drainDelay: 0s, timeout: 2s }',
+    'log: { level: warn }',
+    'routes:',
+    '  - name: bench',
+    `    old: ${origins.old}`,
+    `    new: ${origins.new}`,
+    `    percent: ${S.percent}`,
+    '    sticky: [header:x-user-id]',
+    '',
+  ].join('\n'))
+  const child = start('sluice', process.execPath, [...S.sluiceNodeFlags, join(ROOT, 'dist/main.js'), 'start', '--config', file], { cpu: 0, cwd: ROOT })
+  await waitReady(`http://${HOST}:${admin}/readyz`, child)
+  await waitReady(`http://${HOST}:${port}/`, child)
+  return { child, url: `http://${HOST}:${port}/`, admin: `http://${HOST}:${admin}` }
+}
+
+async function startHttpProxy(origins) {
+  const child = start('http-proxy', process.execPath, [join(HERE, 'http-proxy-baseline.mjs')],
+    { cpu: 0, env: { OLD: origins.old, NEW: origins.new, PORT: '0', PERCENT: String(S.percent) } })
+  const { port } = await jsonLine(child, (o) => typeof o.port === 'number')
+  const url = `http://${HOST}:${port}/`
+  await waitReady(url, child)
+  return { child, url }
+}
+
+// ---------------------------------------------------------------- one run
+
+async function runLoad(contender, url, proxyPid, backendPid, statsUrl) {
+  await request('POST', `${statsUrl}/__reset`)
+  const gen = start('load', process.execPath, [join(HERE, 'load.mjs'), JSON.stringify({
+    url, conns: S.conns, duration: S.duration, warmup: S.warmup, keys: S.keys, tool: S.loadgen,
+  })], { cpu: 1 })
+  await jsonLine(gen, (o) => o.phase === 'measure', (S.warmup + 30) * 1000)
+  const t0 = process.hrtime.bigint()
+  const cpu0 = proxyPid ? cpuUs(proxyPid) : 0
+  const side0 = cpuUs(gen.pid, true) + cpuUs(backendPid)
+  let rssPeak = proxyPid ? rssMb(proxyPid) ?? 0 : null
+  const sampler = proxyPid
+    ? setInterval(() => { const r = rssMb(proxyPid); if (r !== undefined && r > rssPeak) rssPeak = r }, 200)
+    : undefined
+  let res
+  try {
+    res = await new Promise((resolve, reject) => {
+      let buf = ''
+      const onData = (d) => {
+        buf += d
+        const line = buf.split('\n').find((l) => l.includes('"phase":"done"'))
+        if (!line) return
+        const o = JSON.parse(line)
+        // Read the counters now, before the processes exit or idle.
+        o.cpu1 = proxyPid ? cpuUs(proxyPid) : 0
+        o.side1 = cpuUs(gen.pid, true) + cpuUs(backendPid)
+        o.t1 = process.hrtime.bigint()
+        resolve(o)
+      }
+      gen.stdout.on('data', onData)
+      gen.exited.then(({ code, signal }) => reject(new Error(`load generator exited (${code ?? signal}):\n${gen.log}`)))
+    })
+  } finally {
+    if (sampler) clearInterval(sampler)
+  }
+  await gen.exited
+  const wallUs = Number(res.t1 - t0) / 1000
+  const stats = JSON.parse((await request('GET', `${statsUrl}/__stats`)).body)
+  return {
+    contender,
+    rps: res.rps,
+    p50: res.p50,
+    p99: res.p99,
+    requests: res.requests,
+    errors: res.errors,
+    non2xx: res.non2xx,
+    rssPeakMb: proxyPid ? rssPeak : null,
+    cpuUsPerReq: proxyPid && res.requests > 0 ? (res.cpu1 - cpu0) / res.requests : null,
+    // CPU of the load generator plus the backends over the measured run, in % of one core: near 100
+    // when pinned means core 1 (not the proxy) is what limits the figures.
+    loadSideCpuPct: (100 * (res.side1 - side0)) / wallUs,
+    backend: stats, // hits per side over warm-up + measured run; split = keys seen on both sides
+  }
+}
+
+async function runOne(contender, round, ctx) {
+  let proxy
+  try {
+    if (contender === 'direct') proxy = { url: `${ctx.origins.old}/`, child: undefined }
+    else if (contender === 'sluice') proxy = await startSluice(ctx.origins, ctx.tmp, round)
+    else proxy = await startHttpProxy(ctx.origins)
+    return await runLoad(contender, proxy.url, proxy.child?.pid, ctx.backend.pid, ctx.stats)
+  } finally {
+    if (proxy?.child) await stop(proxy.child)
+  }
+}
+
+// ---------------------------------------------------------------- report
+
+const fmt = (v, d = 0) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }))
+
+function table(rows, cols) {
+  const cells = [cols.map((c) => c[0]), ...rows.map((r) => cols.map((c) => c[1](r)))]
+  const w = cols.map((_, i) => Math.max(...cells.map((r) => r[i].length)))
+  return cells.map((r, j) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ') + (j === 0 ? '\n' + w.map((x) => '-'.repeat(x)).join('  ') : '')).join('\n')
+}
+
+function loadavg() { return os.loadavg().map((x) => Number(x.toFixed(2))) }
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  const tmp = tmpDir = mkdtempSync(join(os.tmpdir(), 'sluice-bench-'))
+  const machine = {
+    nproc: NPROC,
+    cpu: os.cpus()[0]?.model,
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    loadavgBefore: loadavg(),
+    uptimeBefore: spawnSync('uptime', { encoding: 'utf8' }).stdout?.trim(),
+  }
+  if (S.contenders.includes('sluice')) {
+    try { readFileSync(join(ROOT, 'dist/main.js')) } catch { throw new Error('dist/main.js is missing: build first (npm run build at the repo root)') }
+  }
+  console.log(`sluice macro bench: ${S.contenders.join(', ')} · ${S.conns} connections · ${S.duration}s (+${S.warmup}s warm-up) × ${S.rounds} rounds · ${S.loadgen} · ${S.keys} keys · ${S.percent}% to new · pinned: ${S.pin ? 'proxy→CPU0, backend+load→CPU1' : 'no'}`)
+  console.log(`machine: ${machine.nproc} cores, ${machine.cpu}, node ${machine.node}; ${machine.uptimeBefore}`)
+
+  const backend = start('backend', process.execPath, [join(HERE, 'backend.mjs')], { cpu: 1 })
+  const ports = await jsonLine(backend, (o) => typeof o.old === 'number')
+  const origins = { old: `http://${HOST}:${ports.old}`, new: `http://${HOST}:${ports.new}` }
+  const ctx = { tmp, backend, origins, stats: `http://${HOST}:${ports.stats}` }
+
+  const runs = []
+  try {
+    for (let round = 1; round <= S.rounds; round++) {
+      for (const c of S.contenders) {
+        const r = await runOne(c, round, ctx)
+        r.round = round
+        runs.push(r)
+        const share = r.backend.old + r.backend.new > 0 ? (100 * r.backend.new) / (r.backend.old + r.backend.new) : 0
+        console.log(`  round ${round} ${c.padEnd(10)} ${fmt(r.rps).padStart(7)} req/s  p50 ${fmt(r.p50, 2)} ms  p99 ${fmt(r.p99, 2)} ms` +
+          `  err ${r.errors}/${r.non2xx}` + (r.rssPeakMb !== null ? `  rss ${fmt(r.rssPeakMb)} MB  cpu ${fmt(r.cpuUsPerReq, 1)} µs/req` : '') +
+          `  load-side ${fmt(r.loadSideCpuPct)}%` + (c === 'direct' ? '' : `  new ${share.toFixed(2)}%`))
+      }
+    }
+  } finally {
+    await stop(backend)
+    rmSync(tmp, { recursive: true, force: true })
+  }
+
+  const medians = {}
+  for (const c of S.contenders) {
+    const rs = runs.filter((r) => r.contender === c)
+    const newShare = rs.map((r) => (r.backend.old + r.backend.new > 0 ? (100 * r.backend.new) / (r.backend.old + r.backend.new) : null))
+    medians[c] = {
+      rps: median(rs.map((r) => r.rps)),
+      p50: median(rs.map((r) => r.p50)),
+      p99: median(rs.map((r) => r.p99)),
+      errors: rs.reduce((a, r) => a + r.errors, 0),
+      non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
+      rssPeakMb: median(rs.map((r) => r.rssPeakMb)),
+      cpuUsPerReq: median(rs.map((r) => r.cpuUsPerReq)),
+      loadSideCpuPct: median(rs.map((r) => r.loadSideCpuPct)),
+      newSharePct: c === 'direct' ? null : median(newShare),
+      stickyKeysOnBothSides: c === 'direct' ? null : Math.max(...rs.map((r) => r.backend.split)),
+      keysSeen: median(rs.map((r) => r.backend.keys)),
+    }
+  }
+  const ratio = (a, b, k) => (medians[a] && medians[b] && medians[b][k] ? medians[a][k] / medians[b][k] : null)
+  const ratios = {
+    sluiceVsDirectRps: ratio('sluice', 'direct', 'rps'),
+    sluiceVsHttpProxyRps: ratio('sluice', 'http-proxy', 'rps'),
+    sluiceVsHttpProxyCpuPerReq: ratio('sluice', 'http-proxy', 'cpuUsPerReq'),
+    sluiceVsHttpProxyP99: ratio('sluice', 'http-proxy', 'p99'),
+    httpProxyVsDirectRps: ratio('http-proxy', 'direct', 'rps'),
+  }
+  machine.loadavgAfter = loadavg()
+  machine.uptimeAfter = spawnSync('uptime', { encoding: 'utf8' }).stdout?.trim()
+
+  console.log(`\nmedians of ${S.rounds} round(s):\n`)
+  const rows = S.contenders.map((c) => ({ c, ...medians[c] }))
+  console.log(table(rows, [
+    ['contender', (r) => r.c],
+    ['req/s', (r) => fmt(r.rps)],
+    ['vs direct', (r) => fmt(medians.direct ? r.rps / medians.direct.rps : null, 2)],
+    ['p50 ms', (r) => fmt(r.p50, 2)],
+    ['p99 ms', (r) => fmt(r.p99, 2)],
+    ['errors/non-2xx', (r) => `${r.errors}/${r.non2xx}`],
+    ['proxy RSS MB', (r) => fmt(r.rssPeakMb)],
+    ['proxy CPU µs/req', (r) => fmt(r.cpuUsPerReq, 1)],
+    ['load-side CPU %', (r) => fmt(r.loadSideCpuPct)],
+    ['to new %', (r) => fmt(r.newSharePct, 2)],
+  ]))
+  console.log('')
+  if (ratios.sluiceVsDirectRps !== null) console.log(`sluice / direct      throughput ${fmt(ratios.sluiceVsDirectRps, 2)}×`)
+  if (ratios.sluiceVsHttpProxyRps !== null) {
+    const ok = ratios.sluiceVsHttpProxyRps >= 2.5
+    console.log(`sluice / http-proxy  throughput ${fmt(ratios.sluiceVsHttpProxyRps, 2)}× (target ≥ 2.5×: ${ok ? 'met' : 'NOT met'}),` +
+      ` CPU per request ${fmt(ratios.sluiceVsHttpProxyCpuPerReq, 2)}×, p99 ${fmt(ratios.sluiceVsHttpProxyP99, 2)}×`)
+  }
+  if (medians.sluice) {
+    const m = medians.sluice
+    console.log(`sluice split: ${fmt(m.newSharePct, 2)} % of backend hits reached new (configured ${S.percent} %), ` +
+      `${fmt(m.keysSeen)} distinct keys, ${m.stickyKeysOnBothSides} key(s) seen on both sides (sticky: must be 0)`)
+  }
+  console.log(`load: before ${machine.loadavgBefore.join(' ')}, after ${machine.loadavgAfter.join(' ')} (1/5/15 min)`)
+
+  const out = { date: new Date().toISOString(), machine, settings: S, runs, medians, ratios }
+  const dir = join(BENCH, 'results')
+  mkdirSync(dir, { recursive: true })
+  const file = join(dir, `macro-${out.date.replace(/[:.]/g, '-')}.json`)
+  writeFileSync(file, JSON.stringify(out, null, 2) + '\n')
+  console.log(`results: ${file}`)
+}
+
+main().then(() => process.exit(0), (err) => {
+  if (interrupted) return // the SIGINT handler exits
+  process.stderr.write(`bench failed: ${err.stack ?? err}\n`)
+  killAll()
+  process.exit(1)
+})
