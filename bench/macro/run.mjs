@@ -45,10 +45,10 @@ const S = {
   percent: num('PERCENT', 10),
   pin: PIN,
   loadgen: process.env.LOADGEN || 'autocannon',
-  contenders: (process.env.CONTENDERS || 'direct,sluice,http-proxy').split(',').map((s) => s.trim()).filter(Boolean),
+  contenders: (process.env.CONTENDERS || 'direct,sluice,undici-minimal,http-proxy').split(',').map((s) => s.trim()).filter(Boolean),
   sluiceNodeFlags: (process.env.SLUICE_NODE_FLAGS || '').split(/\s+/).filter(Boolean),
 }
-for (const c of S.contenders) if (!['direct', 'sluice', 'http-proxy'].includes(c)) throw new Error(`unknown contender '${c}'`)
+for (const c of S.contenders) if (!['direct', 'sluice', 'undici-minimal', 'http-proxy'].includes(c)) throw new Error(`unknown contender '${c}'`)
 if (!['autocannon', 'wrk'].includes(S.loadgen)) throw new Error(`LOADGEN must be autocannon or wrk, got '${S.loadgen}'`)
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100
 
@@ -212,8 +212,8 @@ async function startSluice(origins, tmp, round) {
   return { child, url: `http://${HOST}:${port}/`, admin: `http://${HOST}:${admin}` }
 }
 
-async function startHttpProxy(origins) {
-  const child = start('http-proxy', process.execPath, [join(HERE, 'http-proxy-baseline.mjs')],
+async function startHttpProxy(origins, name = 'http-proxy', script = 'http-proxy-baseline.mjs') {
+  const child = start(name, process.execPath, [join(HERE, script)],
     { cpu: 0, env: { OLD: origins.old, NEW: origins.new, PORT: '0', PERCENT: String(S.percent) } })
   const { port } = await jsonLine(child, (o) => typeof o.port === 'number')
   const url = `http://${HOST}:${port}/`
@@ -282,6 +282,7 @@ async function runOne(contender, round, ctx) {
   try {
     if (contender === 'direct') proxy = { url: `${ctx.origins.old}/`, child: undefined }
     else if (contender === 'sluice') proxy = await startSluice(ctx.origins, ctx.tmp, round)
+    else if (contender === 'undici-minimal') proxy = await startHttpProxy(ctx.origins, 'undici-minimal', 'undici-minimal.mjs')
     else proxy = await startHttpProxy(ctx.origins)
     return await runLoad(contender, proxy.url, proxy.child?.pid, ctx.backend.pid, ctx.stats)
   } finally {
@@ -367,6 +368,8 @@ async function main() {
     sluiceVsHttpProxyCpuPerReq: ratio('sluice', 'http-proxy', 'cpuUsPerReq'),
     sluiceVsHttpProxyP99: ratio('sluice', 'http-proxy', 'p99'),
     httpProxyVsDirectRps: ratio('http-proxy', 'direct', 'rps'),
+    sluiceVsUndiciMinimalRps: ratio('sluice', 'undici-minimal', 'rps'),
+    sluiceVsUndiciMinimalCpuPerReq: ratio('sluice', 'undici-minimal', 'cpuUsPerReq'),
   }
   machine.loadavgAfter = loadavg()
   machine.uptimeAfter = spawnSync('uptime', { encoding: 'utf8' }).stdout?.trim()
@@ -391,6 +394,9 @@ async function main() {
     const ok = ratios.sluiceVsHttpProxyRps >= 2.5
     console.log(`sluice / http-proxy  throughput ${fmt(ratios.sluiceVsHttpProxyRps, 2)}× (target ≥ 2.5×: ${ok ? 'met' : 'NOT met'}),` +
       ` CPU per request ${fmt(ratios.sluiceVsHttpProxyCpuPerReq, 2)}×, p99 ${fmt(ratios.sluiceVsHttpProxyP99, 2)}×`)
+  }
+  if (ratios.sluiceVsUndiciMinimalRps !== null) {
+    console.log(`sluice / minimal undici proxy  throughput ${fmt(ratios.sluiceVsUndiciMinimalRps, 2)}×, CPU per request ${fmt(ratios.sluiceVsUndiciMinimalCpuPerReq, 2)}× (the cost of sluice's features over the Node floor)`)
   }
   if (medians.sluice) {
     const m = medians.sluice

@@ -16,7 +16,12 @@ const UINT32_MAX = 0xffffffff
 
 /** MurmurHash2, 32-bit, seed 0, over bytes; nginx's ngx_murmur_hash2. */
 export function murmurHash2(data: Uint8Array): number {
-  let len = data.length
+  return murmurHash2Prefix(data, data.length)
+}
+
+/** MurmurHash2 of the first `length` bytes of `data`. */
+function murmurHash2Prefix(data: Uint8Array, length: number): number {
+  let len = length
   let h = len >>> 0
   let i = 0
   while (len >= 4) {
@@ -39,39 +44,35 @@ export function murmurHash2(data: Uint8Array): number {
 }
 
 /**
- * MurmurHash2 of the UTF-8 bytes of `prefix + key` without allocating when both are ASCII
- * (the usual case: ids, e-mails, UUIDs). `prefix` is the route name plus ':'.
+ * Reused for every hash: the key's UTF-8 bytes are written here by the native encoder (fast, and
+ * correct for any input), so the hot path allocates nothing. Grows for unusually long keys.
+ * Safe to share: hashing is synchronous.
  */
+let scratch = Buffer.allocUnsafe(512)
+
+/** MurmurHash2 of the UTF-8 bytes of `prefix + key` (the route's `NAME:` and the key). */
 export function hashKey(prefix: string, key: string): number {
-  const total = prefix.length + key.length
-  if (!isAscii(prefix) || !isAscii(key)) return murmurHash2(Buffer.from(prefix + key, 'utf8'))
-  let h = total >>> 0
-  let i = 0
-  for (; i + 4 <= total; i += 4) {
-    let k = (byteAt(prefix, key, i) | (byteAt(prefix, key, i + 1) << 8) |
-      (byteAt(prefix, key, i + 2) << 16) | (byteAt(prefix, key, i + 3) << 24)) >>> 0
-    k = Math.imul(k, M)
-    k ^= k >>> 24
-    k = Math.imul(k, M)
-    h = Math.imul(h, M) ^ k
+  const worst = (prefix.length + key.length) * 3 // UTF-8 needs at most 3 bytes per UTF-16 unit
+  if (worst > scratch.length) scratch = Buffer.allocUnsafe(Math.max(worst, scratch.length * 2))
+  // Keys are almost always ASCII (ids, e-mails, UUIDs): copying char codes is cheaper than two
+  // native encoder calls; anything else goes through the UTF-8 encoder.
+  let n = copyAscii(prefix, scratch, 0)
+  if (n >= 0) n = copyAscii(key, scratch, n)
+  if (n < 0) {
+    n = scratch.write(prefix, 0, 'utf8')
+    n += scratch.write(key, n, 'utf8')
   }
-  const rest = total - i
-  if (rest >= 3) h ^= byteAt(prefix, key, i + 2) << 16
-  if (rest >= 2) h ^= byteAt(prefix, key, i + 1) << 8
-  if (rest >= 1) h = Math.imul(h ^ byteAt(prefix, key, i), M)
-  h ^= h >>> 13
-  h = Math.imul(h, M)
-  h ^= h >>> 15
-  return h >>> 0
+  return murmurHash2Prefix(scratch, n)
 }
 
-function byteAt(prefix: string, key: string, i: number): number {
-  return i < prefix.length ? prefix.charCodeAt(i) : key.charCodeAt(i - prefix.length)
-}
-
-function isAscii(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false
-  return true
+/** Copies an ASCII string's bytes to `at`; returns the end offset, or -1 at the first non-ASCII char. */
+function copyAscii(s: string, buf: Uint8Array, at: number): number {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c > 0x7f) return -1
+    buf[at + i] = c
+  }
+  return at + s.length
 }
 
 /** The hash of `NAME:KEY`, as `split_clients "NAME:${key}"` computes it. */
