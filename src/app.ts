@@ -104,6 +104,14 @@ export class SluiceApp {
       commands: this.commands, store: this.store, targets: () => this.#config,
       readiness: () => this.#readiness(), logger: this.logger,
       rolloutFacts: (ref, cfg) => this.controller.info(ref, cfg),
+      reportOutcomes: (queue, outcomes) => {
+        for (const o of outcomes) {
+          bus.publish({
+            kind: 'queue', name: queue, side: o.backend, servedBy: o.backend, reason: 'bucket',
+            status: o.ok ? 200 : 500, error: undefined, fellBack: false, durationMs: o.durationMs ?? Number.NaN, origin: 'worker',
+          })
+        }
+      },
     })
   }
 

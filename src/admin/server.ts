@@ -11,7 +11,7 @@ import type { StateStore } from '../state/store.js'
 import { assertSecureListen, bearerCheck } from './auth.js'
 import { errorReply, replyForError, send, type Reply } from './reply.js'
 import { Router } from './router.js'
-import { apiRoutes } from './routes/api.js'
+import { apiRoutes, type WorkerOutcome } from './routes/api.js'
 import { dashboardRoutes } from './routes/dashboard.js'
 import { healthRoutes, type Readiness } from './routes/health.js'
 import { metricsRoutes } from './routes/metrics.js'
@@ -28,6 +28,8 @@ export interface AdminDeps {
   readonly logger: Logger
   /** The rollout controller's facts for status (next step, window, last verdict). */
   readonly rolloutFacts?: ((ref: TargetRef, cfg: TargetConfig) => RolloutFacts) | undefined
+  /** Workers' job results for a queue (POST /api/queues/NAME/outcomes). */
+  readonly reportOutcomes?: ((queue: string, outcomes: readonly WorkerOutcome[]) => void) | undefined
 }
 
 /** The admin listener. `close` stops accepting and resolves once open connections are gone (bounded). */
@@ -67,7 +69,7 @@ function buildRouter(deps: AdminDeps): Router {
   healthRoutes(router, deps.readiness)
   metricsRoutes(router, deps.recorder)
   dashboardRoutes(router, deps.store, deps.targets)
-  apiRoutes(router, { commands: deps.commands, store: deps.store, targets: deps.targets, rolloutFacts: deps.rolloutFacts })
+  apiRoutes(router, { commands: deps.commands, store: deps.store, targets: deps.targets, rolloutFacts: deps.rolloutFacts, reportOutcomes: deps.reportOutcomes })
   return router
 }
 

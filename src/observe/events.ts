@@ -21,6 +21,11 @@ export interface Outcome extends TargetRef {
   readonly fellBack: boolean
   /** From the first request byte to the last response byte, ms. */
   readonly durationMs: number
+  /**
+   * 'worker': a queue worker's reported result for a job (POST /api/queues/NAME/outcomes or the
+   * producer API), not a routing event: it feeds the analysis windows, not the routing counters.
+   */
+  readonly origin?: 'worker'
 }
 
 export type OutcomeListener = (o: Outcome) => void

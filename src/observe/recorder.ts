@@ -92,6 +92,7 @@ class PromRecorder implements Recorder {
   }
 
   outcome(o: Outcome): void {
+    if (o.origin === 'worker') return // a worker's job result: analysis input, not a routing event
     if (o.kind === 'queue') return this.#job(o)
     // Unknown names are routes removed by a reload while their last requests were in flight:
     // recording them would resurrect series that setTargets just removed.

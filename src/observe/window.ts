@@ -100,7 +100,8 @@ export class AnalysisWindows {
       return
     }
     if (o.status === 0 && o.error === undefined) return // the client left: no verdict on the backend
-    pair[o.servedBy as Side].record(o.durationMs, isError(o.status, o.error))
+    // A worker may report a result without a duration: it counts, but not as a latency sample.
+    pair[o.servedBy as Side].record(Number.isFinite(o.durationMs) ? o.durationMs : undefined, isError(o.status, o.error))
   }
 
   take(key: string): WindowPair {

@@ -14,6 +14,8 @@ export interface ApiDeps {
   readonly targets: () => TargetSet
   /** The rollout controller's view (next step, window, last verdict); absent in tests without one. */
   readonly rolloutFacts?: ((ref: TargetRef, cfg: TargetConfig) => RolloutFacts) | undefined
+  /** Workers' job results for a queue (POST …/outcomes), handed to analysis. */
+  readonly reportOutcomes?: ((queue: string, outcomes: readonly WorkerOutcome[]) => void) | undefined
 }
 
 const KINDS: readonly Kind[] = ['route', 'queue']
@@ -39,6 +41,36 @@ export function apiRoutes(router: Router, deps: ApiDeps): void {
     router.add('PUT', `${base}/:name/groups/:group/users/:id`, (req) => member(refOf(kind, req), req, true, deps))
     router.add('DELETE', `${base}/:name/groups/:group/users/:id`, (req) => member(refOf(kind, req), req, false, deps))
   }
+  router.add('POST', '/api/queues/:name/outcomes', (req) => outcomes(refOf('queue', req), req, deps))
+}
+
+/** A batch is capped so one POST cannot hold the admin plane for long. */
+const MAX_OUTCOMES_PER_BATCH = 10_000
+const OUTCOMES_EXAMPLE = '{"outcomes": [{"backend": "new", "ok": false, "jobId": "j1", "durationMs": 12}]}'
+
+/** POST /api/queues/NAME/outcomes: workers' results, so analysis sees jobs the new system fails. → 202 */
+async function outcomes(ref: TargetRef, req: AdminRequest, deps: ApiDeps): Promise<Reply> {
+  findTarget(deps.targets(), ref)
+  const body = await readJsonObject(req.raw, OUTCOMES_EXAMPLE)
+  const list = body['outcomes']
+  if (!Array.isArray(list) || list.length > MAX_OUTCOMES_PER_BATCH) {
+    throw new SluiceError('SLUICE_ERR_BAD_REQUEST', `"outcomes" must be a list of at most ${MAX_OUTCOMES_PER_BATCH} results, for example ${OUTCOMES_EXAMPLE}`)
+  }
+  const parsed = list.map((o, i) => parseWorkerOutcome(o, i))
+  deps.reportOutcomes?.(ref.name, parsed)
+  return json(202, { accepted: parsed.length })
+}
+
+export interface WorkerOutcome { readonly backend: 'old' | 'new'; readonly ok: boolean; readonly durationMs: number | undefined }
+
+function parseWorkerOutcome(o: unknown, i: number): WorkerOutcome {
+  const v = (typeof o === 'object' && o !== null ? o : {}) as Record<string, unknown>
+  const bad = (what: string) => new SluiceError('SLUICE_ERR_BAD_REQUEST', `outcomes[${i}]: ${what}, for example ${OUTCOMES_EXAMPLE}`)
+  if (v['backend'] !== 'old' && v['backend'] !== 'new') throw bad('"backend" must be "old" or "new"')
+  if (typeof v['ok'] !== 'boolean') throw bad('"ok" must be true or false')
+  const d = v['durationMs']
+  if (d !== undefined && (typeof d !== 'number' || !(d >= 0))) throw bad('"durationMs" must be a number of milliseconds')
+  return { backend: v['backend'], ok: v['ok'], durationMs: d as number | undefined }
 }
 
 /** ROUTE / QUEUE with live percent, state and group sizes (file ids plus live edits). */
