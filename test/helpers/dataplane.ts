@@ -7,6 +7,8 @@ import { createOutcomeBus, type Outcome } from '../../src/observe/events.js'
 import { refKey, type LiveSnapshot, type TargetLive } from '../../src/state/store.js'
 import { buildViews } from '../../src/state/views.js'
 import type { Random } from '../../src/util/random.js'
+import { afterAll, beforeAll } from 'vitest'
+import { startBackend, type TestBackend } from './backends.js'
 
 /**
  * The HTTP data plane started in-process on 127.0.0.1 port 0, with routes built the way app.ts
@@ -138,4 +140,29 @@ export function rssSampler(): { stop(): number } {
       return Math.max(peak, process.memoryUsage.rss()) - before
     },
   }
+}
+
+/** What `useCheckoutPlane` gives a test file: two recording backends and a data plane in front. */
+export interface CheckoutPlane {
+  readonly oldB: TestBackend
+  readonly newB: TestBackend
+  readonly dp: TestDataPlane
+}
+
+/**
+ * For one test file: backends `old` and `new`, and a data plane with one route `checkout` to them
+ * (plus `extra`), started before all tests and closed after.
+ */
+export function useCheckoutPlane(extra: Partial<RouteConfig>): CheckoutPlane {
+  const f = {} as { oldB: TestBackend; newB: TestBackend; dp: TestDataPlane }
+  beforeAll(async () => {
+    f.oldB = await startBackend('old')
+    f.newB = await startBackend('new')
+    f.dp = await startDataPlane([routeConfig({ name: 'checkout', old: [f.oldB.url], new: [f.newB.url], ...extra })])
+  })
+  afterAll(async () => {
+    await f.dp.close()
+    await Promise.all([f.oldB.close(), f.newB.close()])
+  })
+  return f
 }

@@ -1,37 +1,21 @@
-import { afterAll, beforeAll, expect, test } from 'vitest'
-import { startBackend, type TestBackend } from '../../helpers/backends.js'
-import { routeConfig, startDataPlane, type TestDataPlane } from '../../helpers/dataplane.js'
+import { expect, test } from 'vitest'
+import { useCheckoutPlane } from '../../helpers/dataplane.js'
 
-let oldB: TestBackend
-let newB: TestBackend
-let dp: TestDataPlane
-
-beforeAll(async () => {
-  oldB = await startBackend('old')
-  newB = await startBackend('new')
-  dp = await startDataPlane([routeConfig({
-    name: 'checkout', old: [oldB.url], new: [newB.url], percentBp: 5_000,
-    sticky: [{ kind: 'header', name: 'x-user-id' }, { kind: 'cookie', name: 'sluice-id' }],
-    assignCookie: 'sluice-id',
-  })])
-})
-
-afterAll(async () => {
-  await dp.close()
-  await Promise.all([oldB.close(), newB.close()])
+const f = useCheckoutPlane({
+  percentBp: 5_000, sticky: [{ kind: 'header', name: 'x-user-id' }, { kind: 'cookie', name: 'sluice-id' }], assignCookie: 'sluice-id',
 })
 
 test('an anonymous client gets an id cookie, and with it stays on one side', async () => {
   const sides = new Set<string>()
   for (let visitor = 0; visitor < 20; visitor++) {
-    const first = await dp.client.request({ path: '/', method: 'GET' })
+    const first = await f.dp.client.request({ path: '/', method: 'GET' })
     const side = await first.body.text()
     const setCookie = first.headers['set-cookie']
     expect(setCookie).toMatch(/^sluice-id=[0-9a-f]{32}; Path=\/; Max-Age=31536000; HttpOnly; SameSite=Lax$/)
     const cookie = String(setCookie).split(';')[0]!
 
     for (let i = 0; i < 10; i++) {
-      const again = await dp.client.request({ path: '/', method: 'GET', headers: { cookie: `other=1; ${cookie}` } })
+      const again = await f.dp.client.request({ path: '/', method: 'GET', headers: { cookie: `other=1; ${cookie}` } })
       expect(await again.body.text()).toBe(side)
       expect(again.headers['set-cookie']).toBeUndefined()
     }
@@ -42,7 +26,7 @@ test('an anonymous client gets an id cookie, and with it stays on one side', asy
 })
 
 test('a client with a sticky key of its own gets no cookie', async () => {
-  const res = await dp.client.request({ path: '/', method: 'GET', headers: { 'x-user-id': 'u-1' } })
+  const res = await f.dp.client.request({ path: '/', method: 'GET', headers: { 'x-user-id': 'u-1' } })
   await res.body.text()
   expect(res.headers['set-cookie']).toBeUndefined()
 })

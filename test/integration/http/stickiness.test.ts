@@ -1,27 +1,10 @@
-import { afterAll, beforeAll, expect, test } from 'vitest'
-import { startBackend, type TestBackend } from '../../helpers/backends.js'
-import { routeConfig, startDataPlane, type TestDataPlane } from '../../helpers/dataplane.js'
+import { expect, test } from 'vitest'
+import { useCheckoutPlane } from '../../helpers/dataplane.js'
 
-let oldB: TestBackend
-let newB: TestBackend
-let dp: TestDataPlane
-
-beforeAll(async () => {
-  oldB = await startBackend('old')
-  newB = await startBackend('new')
-  dp = await startDataPlane([routeConfig({
-    name: 'checkout', old: [oldB.url], new: [newB.url], percentBp: 5_000,
-    sticky: [{ kind: 'header', name: 'x-user-id' }],
-  })])
-})
-
-afterAll(async () => {
-  await dp.close()
-  await Promise.all([oldB.close(), newB.close()])
-})
+const f = useCheckoutPlane({ percentBp: 5_000, sticky: [{ kind: 'header', name: 'x-user-id' }] })
 
 async function sideFor(id: string): Promise<string> {
-  const res = await dp.client.request({ path: '/', method: 'GET', headers: { 'x-user-id': id } })
+  const res = await f.dp.client.request({ path: '/', method: 'GET', headers: { 'x-user-id': id } })
   return res.body.text()
 }
 
