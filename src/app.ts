@@ -1,29 +1,24 @@
-import { watch, type FSWatcher } from 'node:fs'
-import { basename, dirname } from 'node:path'
 import type { Logger } from 'pino'
 import { formatProblem, loadConfigFile, type LoadResult } from './config/index.js'
 import type { Config } from './config/types.js'
 import { SluiceError } from './errors.js'
-import { systemClock, type Clock, type Timer } from './util/clock.js'
+import { systemClock, type Clock } from './util/clock.js'
 import { systemRandom, type Random } from './util/random.js'
 import { MemoryStateStore } from './state/memory.js'
 import type { StateStore } from './state/store.js'
-import { buildViews } from './state/views.js'
 import { createOutcomeBus } from './observe/events.js'
 import { createLogger } from './observe/log.js'
 import { createRecorder, type Recorder } from './observe/recorder.js'
 import { HttpDataPlane } from './dataplane/http/server.js'
+import { JobRouter, QueueDataPlane } from './dataplane/queue/index.js'
+import { buildViews, type ViewTable } from './state/views.js'
 import { Commands } from './control/commands.js'
 import { RolloutController } from './control/controller.js'
 import { WebhookNotifier } from './control/notify.js'
 import { AnalysisWindows } from './observe/window.js'
 import { createAdminServer } from './admin/server.js'
+import { ProcessHooks } from './process-hooks.js'
 import { VERSION } from './version.js'
-
-/** How long file-change events are coalesced before a reload (editors write in several steps). */
-const WATCH_DEBOUNCE_MS = 250
-/** Safety net for missed file events (NFS, some container mounts): re-read and compare the hash. */
-const WATCH_POLL_MS = 30_000
 
 export interface AppOptions {
   config: Config
@@ -61,15 +56,16 @@ export class SluiceApp {
   #hash: string
   #notifier: WebhookNotifier
   #dataPlane: HttpDataPlane
+  #queuePlane: QueueDataPlane
+  #views: ViewTable | undefined
+  #bus: ReturnType<typeof createOutcomeBus>
+  #random: Random
   #admin: ReturnType<typeof createAdminServer>
   #clock: Clock
   #ready = false
   #stopping = false
   #resolveClosed!: (code: number) => void
-  #watcher: FSWatcher | undefined
-  #poll: Timer | undefined
-  #debounce: Timer | undefined
-  #signalHandlers: Array<[NodeJS.Signals, () => void]> = []
+  #hooks: ProcessHooks | undefined
   #addresses: Addresses | undefined
   #reloading: Promise<boolean> = Promise.resolve(true)
 
@@ -82,6 +78,8 @@ export class SluiceApp {
     this.store = createStore(opts.config, this.logger, this.#clock)
     this.recorder = createRecorder({ version: VERSION })
     const bus = createOutcomeBus()
+    this.#bus = bus
+    this.#random = opts.random ?? systemRandom
     const windows = new AnalysisWindows()
     bus.subscribe((o) => this.recorder.outcome(o))
     bus.subscribe((o) => windows.record(o))
@@ -94,8 +92,11 @@ export class SluiceApp {
       commands: this.commands, store: this.store, windows, clock: this.#clock, logger: this.logger,
       targets: () => this.#config, ...(opts.tickMs === undefined ? {} : { tickMs: opts.tickMs }),
     })
+    this.#queuePlane = new QueueDataPlane({
+      bus, logger: this.logger, random: this.#random, onBacklog: (q, n) => this.recorder.queueBacklog(q, n),
+    })
     this.#dataPlane = new HttpDataPlane({
-      listen: opts.config.listen, bus, logger: this.logger, random: opts.random ?? systemRandom,
+      listen: opts.config.listen, bus, logger: this.logger, random: this.#random,
       access: { enabled: opts.config.log.access, sample: opts.config.log.accessSample },
     })
     // Built before anything listens, so an insecure admin address fails start-up cleanly.
@@ -137,7 +138,14 @@ export class SluiceApp {
     this.#addresses = { data, admin }
     this.controller.start()
     this.#ready = true
-    if (this.opts.handleSignals) this.#installProcessHooks()
+    if (this.opts.handleSignals) {
+      this.#hooks = new ProcessHooks({
+        logger: this.logger, clock: this.#clock, configPath: this.opts.configPath,
+        reload: (r) => this.reload(r), shutdown: (sig) => this.shutdown(sig), isStopping: () => this.#stopping,
+        forceExit: (sig) => { this.logger.warn({ signal: sig }, 'second signal: exiting now'); this.#resolveClosed(1) },
+      })
+      this.#hooks.install()
+    }
     this.#logSummary()
     return this.#addresses
   }
@@ -156,11 +164,11 @@ export class SluiceApp {
     this.#ready = false
     const { drainDelayMs, timeoutMs } = this.#config.shutdown
     this.logger.info({ signal, drainDelayMs, timeoutMs, inflight: this.#dataPlane.inflight() }, 'shutting down')
-    this.#uninstallProcessHooks()
+    this.#hooks?.stopReloads()
     this.controller.stop()
     this.#dataPlane.startDrain()
     if (drainDelayMs > 0) await sleep(drainDelayMs)
-    await this.#dataPlane.close(timeoutMs)
+    await Promise.all([this.#dataPlane.close(timeoutMs), this.#queuePlane.close(timeoutMs)])
     await this.#admin.close()
     await this.#notifier.flush()
     await this.store.close()
@@ -195,62 +203,29 @@ export class SluiceApp {
 
   #refreshViews(): void {
     const views = buildViews(this.#config.routes, this.#config.queues, this.store.snapshot())
+    this.#views = views
     this.#dataPlane.setRoutes(this.#config.routes, views.routes)
+    this.#queuePlane.setQueues(this.#config.queues, views.queues)
+      .catch((err: unknown) => this.logger.error({ err }, 'queue routers could not be (re)started'))
+  }
+
+  /**
+   * The in-process producer API for queue NAME: `add(job)` routes with this sluice's decision, live
+   * state, metrics and rollout; `reportOutcome` feeds workers' results to analysis. The router keeps
+   * the sinks of the config it was made with (make a new one after a reload that changes them).
+   */
+  jobRouter(name: string): JobRouter {
+    const queue = this.#config.queues.find((q) => q.name === name)
+    if (!queue) throw new SluiceError('SLUICE_ERR_NOT_FOUND', `no queue named '${name}' in the config`)
+    return new JobRouter({
+      queue, bus: this.#bus, random: this.#random, logger: this.logger,
+      view: () => this.#views!.queues.get(name)!,
+    })
   }
 
   #readiness(): { ready: boolean; checks: Record<string, boolean> } {
     const checks = { config: true, listeners: this.#addresses !== undefined, stateStore: true, notShuttingDown: !this.#stopping }
     return { ready: this.#ready && !this.#stopping, checks }
-  }
-
-  #installProcessHooks(): void {
-    const onTerm = (sig: NodeJS.Signals) => () => {
-      if (this.#stopping) {
-        this.logger.warn({ signal: sig }, 'second signal: exiting now')
-        this.#resolveClosed(1)
-        return
-      }
-      void this.shutdown(sig)
-    }
-    for (const sig of ['SIGTERM', 'SIGINT'] as const) this.#on(sig, onTerm(sig))
-    this.#on('SIGHUP', () => { void this.reload('SIGHUP') })
-    this.#watchConfig()
-  }
-
-  #on(sig: NodeJS.Signals, fn: () => void): void {
-    process.on(sig, fn)
-    this.#signalHandlers.push([sig, fn])
-  }
-
-  #uninstallProcessHooks(): void {
-    // Keep SIGTERM/SIGINT so a second signal still forces the exit; stop reload sources.
-    for (const [sig, fn] of this.#signalHandlers) if (sig === 'SIGHUP') process.off(sig, fn)
-    this.#watcher?.close()
-    this.#poll?.stop()
-    this.#debounce?.stop()
-  }
-
-  /**
-   * Watch the config file's directory, not the file: Kubernetes ConfigMaps swap a `..data` symlink
-   * and editors rename into place, both invisible to a watch on the file itself.
-   */
-  #watchConfig(): void {
-    const path = this.opts.configPath
-    if (!path) return
-    const name = basename(path)
-    const schedule = () => {
-      this.#debounce?.stop()
-      this.#debounce = this.#clock.after(WATCH_DEBOUNCE_MS, () => { void this.reload('file changed') })
-    }
-    try {
-      this.#watcher = watch(dirname(path), { persistent: false }, (_event, file) => {
-        if (file === null || file === name || file === '..data') schedule()
-      })
-      this.#watcher.on('error', (err) => this.logger.warn({ err }, 'config watch failed; SIGHUP still reloads'))
-    } catch (err) {
-      this.logger.warn({ err }, 'cannot watch the config directory; SIGHUP still reloads')
-    }
-    this.#poll = this.#clock.every(WATCH_POLL_MS, () => { void this.reload('poll') })
   }
 
   #logSummary(): void {

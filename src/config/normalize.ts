@@ -63,7 +63,7 @@ function normalizeRoute(raw: RawRoute, ctx: NormalizeContext): RouteConfig {
 function normalizeQueue(raw: RawQueue, ctx: NormalizeContext): QueueConfig {
   return {
     name: raw.name,
-    source: endpoint(raw.source),
+    source: raw.source === undefined ? undefined : endpoint(raw.source),
     old: endpoint(raw.old),
     new: endpoint(raw.new),
     percentBp: toBasisPoints(raw.percent),

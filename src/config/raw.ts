@@ -78,7 +78,8 @@ export type RawEndpoint =
   | { readonly type: 'http'; readonly url: string; readonly timeout: string; readonly retries: number }
 
 export interface RawQueue extends RawTarget {
-  readonly source: RawEndpoint
+  /** Absent for a queue fed only by the in-process producer API (createJobRouter). */
+  readonly source?: RawEndpoint
   readonly old: RawEndpoint
   readonly new: RawEndpoint
 }

@@ -207,7 +207,7 @@ const queue: SchemaNode = obj('A queue: jobs from `source` are split between old
   sticky,
   groups,
   rollout: ref('rollout'),
-}, { required: ['name', 'source', 'old', 'new'] })
+}, { required: ['name', 'old', 'new'] })
 
 const listen = (description: string, def: string): SchemaNode =>
   str(description, { pattern: PATTERNS.listen, default: def, examples: [def, '[::1]:8080'] })

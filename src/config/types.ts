@@ -101,7 +101,8 @@ export type QueueEndpointConfig =
 
 export interface QueueConfig {
   readonly name: string
-  readonly source: QueueEndpointConfig
+  /** Where jobs come from; undefined for a queue fed only by the producer API (createJobRouter). */
+  readonly source: QueueEndpointConfig | undefined
   readonly old: QueueEndpointConfig
   readonly new: QueueEndpointConfig
   readonly percentBp: number

@@ -88,7 +88,7 @@ export function describeTarget(kind: Kind, cfg: TargetConfig, live: TargetLive |
   if ('match' in cfg) {
     return { ...base, match: { host: cfg.match.host ?? null, pathPrefix: cfg.match.pathPrefix }, old: cfg.old.map(safeOrigin), new: cfg.new.map(safeOrigin) }
   }
-  return { ...base, source: endpoint(cfg.source), old: endpoint(cfg.old), new: endpoint(cfg.new) }
+  return { ...base, source: cfg.source === undefined ? { type: 'producer-api' } : endpoint(cfg.source), old: endpoint(cfg.old), new: endpoint(cfg.new) }
 }
 
 export interface HistoryEventJson {

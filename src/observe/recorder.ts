@@ -139,9 +139,15 @@ class PromRecorder implements Recorder {
   #job(o: Outcome): void {
     const q = this.#queues.get(o.name)
     if (q === undefined) return
+    // A fallback is two facts: the decided side failed the job, the other side routed it.
+    if (o.fellBack) {
+      q[o.side].failed.inc()
+      q[o.servedBy].routed.inc()
+    } else {
+      // "routed" once a sink accepted the job; otherwise it went back to the source for a retry.
+      ;(o.error === undefined && o.status < 300 ? q[o.servedBy].routed : q[o.servedBy].failed).inc()
+    }
     const side = q[o.servedBy]
-    // A job is "routed" once its sink accepted it; a transport error means it went back to the source.
-    ;(o.error === undefined ? side.routed : side.failed).inc()
     side.duration.observe(seconds(o.durationMs))
   }
 

@@ -26,6 +26,16 @@ export class RedisServer {
   port = 0
   readonly dir = mkdtempSync(join(tmpdir(), 'sluice-redis-'))
   #proc: ChildProcess | undefined
+  readonly #persist: boolean
+
+  /**
+   * `persist: true` keeps the data across stop()/restart(): an append-only file fsynced on every
+   * write (`--appendonly yes --appendfsync always`), so every write Redis confirmed survives the
+   * SIGKILL of stop(). Default off: nothing persisted, fastest.
+   */
+  constructor(opts: { persist?: boolean } = {}) {
+    this.#persist = opts.persist ?? false
+  }
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`
@@ -66,7 +76,8 @@ export class RedisServer {
   #spawn(): Promise<void> {
     if (!REDIS_SERVER) throw new Error(NO_REDIS_REASON)
     const proc = spawn(REDIS_SERVER, [
-      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '',
+      ...(this.#persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
       '--dir', this.dir, '--protected-mode', 'no', '--daemonize', 'no', '--loglevel', 'notice',
     ], { stdio: ['ignore', 'pipe', 'pipe'] })
     this.#proc = proc

@@ -107,6 +107,5 @@ export function testConfig(routesYaml: string, extra = ''): string {
 admin: { listen: 127.0.0.1:0 }
 shutdown: { drainDelay: 0s, timeout: 5s }
 ${extra}
-routes:
-${routesYaml}`
+routes:${routesYaml.trim() === '' ? ' []' : `\n${routesYaml}`}`
 }

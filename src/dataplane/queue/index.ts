@@ -1,0 +1,8 @@
+/** The queue data plane's public surface (app.ts and the package entry import from here). */
+export { QueueDataPlane, DEFAULT_CONCURRENCY, type QueueDataPlaneOptions } from './router.js'
+export { JobRouter, type JobRouterOptions, type WorkerOutcome } from './job-router.js'
+export { registry } from './registry.js'
+export { PublishError } from './failure.js'
+export { bullmqJobId } from './sinks/bullmq.js'
+export { contentId } from './job.js'
+export type { AdapterFactory, Job, QueueSink, QueueSource, SinkOptions, SinkPair, SourceOptions } from './types.js'

@@ -1,0 +1,52 @@
+import { Redis } from 'ioredis'
+import type { Outcome } from '../../../src/observe/events.js'
+import type { AdapterFactory, QueueSink } from '../../../src/dataplane/queue/types.js'
+import { registry } from '../../../src/dataplane/queue/registry.js'
+
+export { collectOutcomes, queueConfig, queueViews, silent, until } from '../../unit/queue/fakes.js'
+export type { Outcome }
+
+/** `n` job bodies with ids `j0…` and `tenants` tenants, round robin. */
+export function jobBodies(n: number, tenants: number, prefix = 'j'): string[] {
+  return Array.from({ length: n }, (_, i) => JSON.stringify({ id: `${prefix}${i}`, tenantId: `tenant-${i % tenants}`, n: i }))
+}
+
+/** LPUSH in chunks (one command with 10,000 arguments is fine for Redis, but chunks keep replies small). */
+export async function preload(redis: Redis, key: string, bodies: readonly string[]): Promise<void> {
+  const CHUNK = 1_000
+  for (let i = 0; i < bodies.length; i += CHUNK) await redis.lpush(key, ...bodies.slice(i, i + CHUNK))
+}
+
+/** The real registry, with every sink's publish slowed by `delayMs` (so a test can act mid-flow). */
+export function slowSinks(delayMs: number): AdapterFactory {
+  return {
+    source: (cfg, opts) => registry.source(cfg, opts),
+    sink: (cfg, opts): QueueSink => {
+      const sink = registry.sink(cfg, opts)
+      return {
+        publish: async (job) => {
+          await new Promise((r) => setTimeout(r, delayMs))
+          return sink.publish(job)
+        },
+        close: () => sink.close(),
+      }
+    },
+  }
+}
+
+/** Ids found in a list (JSON elements with an `id`), with their counts. */
+export async function listIds(redis: Redis, key: string): Promise<Map<string, number>> {
+  return countIds((await redis.lrange(key, 0, -1)).map((e) => (JSON.parse(e) as { id: string }).id))
+}
+
+/** Ids found in a stream's `id` field, with their counts. */
+export async function streamIds(redis: Redis, key: string): Promise<Map<string, number>> {
+  const entries = await redis.xrange(key, '-', '+')
+  return countIds(entries.map(([, f]) => f[f.indexOf('id') + 1]!))
+}
+
+export function countIds(ids: readonly string[]): Map<string, number> {
+  const m = new Map<string, number>()
+  for (const id of ids) m.set(id, (m.get(id) ?? 0) + 1)
+  return m
+}
