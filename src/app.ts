@@ -3,8 +3,8 @@ import { formatProblem, loadConfigFile, type LoadResult } from './config/index.j
 import type { Config } from './config/types.js'
 import { SluiceError } from './errors.js'
 import { systemClock, type Clock } from './util/clock.js'
-import { systemRandom, type Random } from './util/random.js'
-import { MemoryStateStore } from './state/memory.js'
+import { randomId, systemRandom, type Random } from './util/random.js'
+import { hostname } from 'node:os'
 import type { StateStore } from './state/store.js'
 import { createOutcomeBus } from './observe/events.js'
 import { createLogger } from './observe/log.js'
@@ -17,6 +17,10 @@ import { RolloutController } from './control/controller.js'
 import { WebhookNotifier } from './control/notify.js'
 import { AnalysisWindows } from './observe/window.js'
 import { createAdminServer } from './admin/server.js'
+import { createStore } from './app-store.js'
+import { LeaderLease } from './control/leader.js'
+import { FleetFlusher, FleetWindowSource } from './control/windows.js'
+import { hostPort, logStartSummary, warnRestartOnly } from './app-log.js'
 import { ProcessHooks } from './process-hooks.js'
 import { VERSION } from './version.js'
 
@@ -51,6 +55,8 @@ export class SluiceApp {
   readonly store: StateStore
   readonly commands: Commands
   readonly controller: RolloutController
+  /** This replica's id in the fleet (lease holder, fleet-window contributor). */
+  readonly replica: string
   readonly closed: Promise<number>
   #config: Config
   #hash: string
@@ -68,6 +74,11 @@ export class SluiceApp {
   #hooks: ProcessHooks | undefined
   #addresses: Addresses | undefined
   #reloading: Promise<boolean> = Promise.resolve(true)
+  #lease: LeaderLease
+  /** The store answers (always, for memory). */
+  #storeUp = true
+  /** Live state was loaded and the file's intent applied; until then /readyz says not ready. */
+  #stateReady = false
 
   constructor(private readonly opts: AppOptions) {
     this.#config = opts.config
@@ -75,8 +86,13 @@ export class SluiceApp {
     this.#clock = opts.clock ?? systemClock
     this.logger = opts.logger ?? createLogger({ level: opts.config.log.level })
     this.closed = new Promise((resolve) => { this.#resolveClosed = resolve })
-    this.store = createStore(opts.config, this.logger, this.#clock)
     this.recorder = createRecorder({ version: VERSION })
+    this.replica = `${hostname()}-${process.pid}-${randomId().slice(0, 6)}`
+    this.store = createStore(opts.config, this.logger, this.#clock, this.replica, (up) => this.#onStoreUp(up))
+    this.#lease = new LeaderLease({
+      store: this.store, clock: this.#clock, logger: this.logger, holder: this.replica,
+      ttlMs: opts.config.state.leaseTtlMs, onChange: (leader) => this.recorder.leader(leader),
+    })
     const bus = createOutcomeBus()
     this.#bus = bus
     this.#random = opts.random ?? systemRandom
@@ -88,9 +104,13 @@ export class SluiceApp {
       store: this.store, clock: this.#clock, logger: this.logger, recorder: this.recorder,
       targets: () => this.#config, onNotice: (n) => this.#notifier.notify(n),
     })
+    const fleet = this.store.fleet
     this.controller = new RolloutController({
       commands: this.commands, store: this.store, windows, clock: this.#clock, logger: this.logger,
       targets: () => this.#config, ...(opts.tickMs === undefined ? {} : { tickMs: opts.tickMs }),
+      // Several replicas: every one hands its counts to the fleet; the lease holder judges the sum.
+      ...(fleet ? { source: new FleetWindowSource(fleet), flusher: new FleetFlusher(windows, fleet, this.replica) } : {}),
+      isActive: () => this.#lease.isLeader && this.#storeUp,
     })
     this.#queuePlane = new QueueDataPlane({
       bus, logger: this.logger, random: this.#random, onBacklog: (q, n) => this.recorder.queueBacklog(q, n),
@@ -126,16 +146,16 @@ export class SluiceApp {
   }
 
   async start(): Promise<Addresses> {
-    await this.store.load()
     this.recorder.setTargets(this.#config.routes, this.#config.queues)
     this.recorder.configReload(true, this.#clock.now())
-    this.recorder.stateStoreUp(true)
-    await this.commands.applyFileIntent(this.#config, undefined)
+    if (this.store.kind === 'memory') this.recorder.stateStoreUp(true)
+    await this.#loadState()
     this.#refreshViews()
     this.store.onChange(() => this.#refreshViews())
     const data = await this.#dataPlane.listen()
     const admin = await this.#admin.listen()
     this.#addresses = { data, admin }
+    await this.#lease.start()
     this.controller.start()
     this.#ready = true
     if (this.opts.handleSignals) {
@@ -146,7 +166,7 @@ export class SluiceApp {
       })
       this.#hooks.install()
     }
-    this.#logSummary()
+    logStartSummary(this.logger, this.#config, this.store, { ...this.#addresses!, configPath: this.opts.configPath, replica: this.replica })
     return this.#addresses
   }
 
@@ -166,6 +186,7 @@ export class SluiceApp {
     this.logger.info({ signal, drainDelayMs, timeoutMs, inflight: this.#dataPlane.inflight() }, 'shutting down')
     this.#hooks?.stopReloads()
     this.controller.stop()
+    await this.#lease.stop()
     this.#dataPlane.startDrain()
     if (drainDelayMs > 0) await sleep(drainDelayMs)
     await Promise.all([this.#dataPlane.close(timeoutMs), this.#queuePlane.close(timeoutMs)])
@@ -223,54 +244,46 @@ export class SluiceApp {
     })
   }
 
+  /**
+   * Ready once listening with live state loaded. A store outage after that shows in the checks but
+   * keeps the replica ready: it serves from its last snapshot, and taking every replica out of the
+   * load balancer at once for a Redis blip would turn it into an outage.
+   */
   #readiness(): { ready: boolean; checks: Record<string, boolean> } {
-    const checks = { config: true, listeners: this.#addresses !== undefined, stateStore: true, notShuttingDown: !this.#stopping }
-    return { ready: this.#ready && !this.#stopping, checks }
+    const checks = {
+      config: true, listeners: this.#addresses !== undefined, stateLoaded: this.#stateReady,
+      stateStore: this.#storeUp, notShuttingDown: !this.#stopping,
+    }
+    return { ready: this.#ready && this.#stateReady && !this.#stopping, checks }
   }
 
-  #logSummary(): void {
-    const c = this.#config
-    const a = this.addresses
-    this.logger.info({
-      version: VERSION,
-      data: `http://${hostPort(a.data)}`,
-      admin: `http://${hostPort(a.admin)}`,
-      adminAuth: c.admin.token ? 'bearer token' : 'none (loopback only)',
-      stateStore: c.state.store + (c.state.file ? ` (${c.state.file})` : ' (live changes are lost on restart)'),
-      config: this.opts.configPath ?? '<embedded>',
-      routes: c.routes.map((r) => ({
-        name: r.name, host: r.match.host ?? '*', pathPrefix: r.match.pathPrefix,
-        percent: (this.store.get({ kind: 'route', name: r.name })?.percentBp ?? r.percentBp) / 100,
-        old: r.old, new: r.new,
-      })),
-    }, 'sluice started')
+  /** Load live state and apply the file's intent; with the store down, serve the file until it answers. */
+  async #loadState(): Promise<void> {
+    try {
+      await this.store.load()
+      await this.commands.applyFileIntent(this.#config, undefined)
+      this.#stateReady = true
+    } catch (err) {
+      if (!(err instanceof SluiceError && err.code === 'SLUICE_ERR_STATE_STORE')) throw err
+      this.logger.warn({ err: err.message }, 'the state store is unreachable at start: serving the config file\'s percents until it answers')
+    }
+  }
+
+  #onStoreUp(up: boolean): void {
+    if (up === this.#storeUp && this.#stateReady) return
+    const wasDown = !this.#storeUp
+    this.#storeUp = up
+    this.recorder.stateStoreUp(up)
+    if (!up) {
+      this.logger.warn('the state store is unreachable: serving from the last snapshot; the rollout controller decides nothing and admin changes answer 503 until it is back')
+      return
+    }
+    if (wasDown) this.logger.info('the state store answers again: live state resynchronised')
+    if (!this.#stateReady && this.#addresses) void this.#loadState().then(() => this.#refreshViews(), (err: unknown) => this.logger.error({ err }, 'loading live state failed'))
   }
 }
 
-function createStore(config: Config, logger: Logger, clock: Clock): StateStore {
-  if (config.state.store === 'redis') {
-    throw new SluiceError('SLUICE_ERR_STATE_STORE', 'state.store: redis is not available in this version yet; use state.store: memory')
-  }
-  return new MemoryStateStore({
-    file: config.state.file,
-    now: () => clock.now(),
-    onProblem: (message, detail) => logger.error(detail, message),
-  })
-}
-
-/** Listeners and the store are built once; say so instead of silently ignoring the edit. */
-function warnRestartOnly(logger: Logger, prev: Config, next: Config): void {
-  const changed: string[] = []
-  if (hostPort(prev.listen) !== hostPort(next.listen)) changed.push('listen')
-  if (hostPort(prev.admin.listen) !== hostPort(next.admin.listen)) changed.push('admin.listen')
-  if (prev.admin.token !== next.admin.token) changed.push('admin.token')
-  if (JSON.stringify(prev.state) !== JSON.stringify(next.state)) changed.push('state')
-  if (changed.length > 0) logger.warn({ keys: changed }, 'these config changes take effect at the next restart')
-}
-
-export function hostPort(a: { host: string; port: number }): string {
-  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`
-}
+export { hostPort }
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))

@@ -225,6 +225,8 @@ export const configSchema: SchemaNode = {
       store: { enum: ['memory', 'redis'], default: 'memory', description: 'memory (one process) or redis (several replicas)' },
       file: str('memory store: file that keeps live state across restarts, relative to the config file'),
       redis: str('redis store: Redis URL', { examples: ['redis://127.0.0.1:6379/0'] }),
+      keyPrefix: str('redis store: prefix of every key and channel (several fleets can share one Redis)', { default: 'sluice', pattern: '^[A-Za-z0-9_.-]+$' }),
+      leaseTtl: duration('redis store: how long the rollout controller lease lasts unrenewed (a dead leader is replaced within it)', '15s'),
     }, { default: {} }),
     routes: list('HTTP routes, matched in order', route, { default: [] }),
     queues: list('Queue routers', queue, { default: [] }),

@@ -122,6 +122,10 @@ export interface StateConfig {
   /** Absolute path of the state file for the memory store; undefined = live state is lost on restart. */
   readonly file: string | undefined
   readonly redis: string | undefined
+  /** Prefix of every Redis key and channel (redis store). */
+  readonly keyPrefix: string
+  /** The rollout controller's lease: a dead leader is replaced within this time (redis store). */
+  readonly leaseTtlMs: number
 }
 
 export interface LogConfig {

@@ -8,6 +8,7 @@ import { refKey, type StateStore } from '../state/store.js'
 import type { Clock, Timer } from '../util/clock.js'
 import type { Commands } from './commands.js'
 import type { TargetConfig, TargetSet } from './status.js'
+import { LocalWindowSource, type FleetFlusher, type WindowSource } from './windows.js'
 
 /** How often the controller looks at every rollout: schedule edges and due steps are seen within this. */
 export const DEFAULT_TICK_MS = 1000
@@ -27,6 +28,12 @@ export interface ControllerDeps {
   readonly logger: Logger
   readonly targets: () => TargetSet
   readonly tickMs?: number
+  /** Where closed windows come from: this process's own (default) or the fleet's merged figures. */
+  readonly source?: WindowSource
+  /** Several replicas: every replica hands its counts to the fleet, leader or not. */
+  readonly flusher?: FleetFlusher
+  /** Whether this replica decides now (it holds the lease and the store answers); default always. */
+  readonly isActive?: () => boolean
 }
 
 const ACTIVE: ReadonlySet<RolloutState> = new Set(['progressing', 'waiting', 'paused'])
@@ -35,16 +42,19 @@ const ACTIVE: ReadonlySet<RolloutState> = new Set(['progressing', 'waiting', 'pa
  * The thin loop around the pure core: every tick, for each target with a rollout block, close its
  * analysis window when one is due, judge it (core/analysis), and feed time, schedule and verdict to
  * core/rollout through Commands, which writes the result with CAS. All decisions live in the core.
+ * Only one replica is active (the lease holder); an inactive one decides nothing, so no advance and
+ * no rollback is ever made on partial data while the store is unreachable.
  */
 export class RolloutController {
   readonly #deps: ControllerDeps
-  readonly #evalAt = new Map<string, number>()
+  readonly #source: WindowSource
   readonly #verdicts = new Map<string, Verdict & { at: number }>()
   #timer: Timer | undefined
   #busy = false
 
   constructor(deps: ControllerDeps) {
     this.#deps = deps
+    this.#source = deps.source ?? new LocalWindowSource(deps.windows)
   }
 
   start(): void {
@@ -61,9 +71,7 @@ export class RolloutController {
     if (this.#busy) return
     this.#busy = true
     try {
-      const { routes, queues } = this.#deps.targets()
-      for (const cfg of routes) if (cfg.rollout) await this.#tickOne({ kind: 'route', name: cfg.name }, cfg.rollout)
-      for (const cfg of queues) if (cfg.rollout) await this.#tickOne({ kind: 'queue', name: cfg.name }, cfg.rollout)
+      for (const [ref, policy] of this.#rollouts()) await this.#tickOne(ref, policy)
     } finally {
       this.#busy = false
     }
@@ -78,38 +86,38 @@ export class RolloutController {
     return { nextStepAt: nextStepAt(policy, live, now, open), windowOpen: open, lastVerdict: this.#verdicts.get(refKey(ref)) ?? null }
   }
 
+  #rollouts(): Array<[TargetRef, RolloutPolicy]> {
+    const { routes, queues } = this.#deps.targets()
+    const out: Array<[TargetRef, RolloutPolicy]> = []
+    for (const cfg of routes) if (cfg.rollout) out.push([{ kind: 'route', name: cfg.name }, cfg.rollout])
+    for (const cfg of queues) if (cfg.rollout) out.push([{ kind: 'queue', name: cfg.name }, cfg.rollout])
+    return out
+  }
+
   async #tickOne(ref: TargetRef, policy: RolloutPolicy): Promise<void> {
     const key = refKey(ref)
     const now = this.#deps.clock.now()
-    const live = this.#deps.store.get(ref)
-    if (!live || !ACTIVE.has(live.state)) {
-      // Nothing to judge: drop the window, and keep the verdict that led here for status.
-      this.#deps.windows.take(key)
-      this.#evalAt.delete(key)
-      return
-    }
-    const verdict = this.#judge(key, policy, now)
     try {
+      if (policy.analysis && this.#deps.flusher) await this.#deps.flusher.flush(ref, key, policy.analysis, now)
+      if (!(this.#deps.isActive?.() ?? true)) return
+      const live = this.#deps.store.get(ref)
+      if (!live || !ACTIVE.has(live.state)) {
+        // Nothing to judge: drop the window, and keep the verdict that led here for status.
+        this.#source.reset(key)
+        return
+      }
+      const verdict = await this.#judge(ref, key, policy, now)
       await this.#deps.commands.tick(ref, windowOpen(policy.schedule, now), verdict)
     } catch (err) {
       this.#deps.logger.error({ err, kind: ref.kind, name: ref.name }, 'rollout tick failed; retrying at the next tick')
     }
   }
 
-  /** Close the analysis window when it is due; the verdict is kept for status. */
-  #judge(key: string, policy: RolloutPolicy, now: number): Verdict | undefined {
+  async #judge(ref: TargetRef, key: string, policy: RolloutPolicy, now: number): Promise<Verdict | undefined> {
     const analysis = policy.analysis
-    const due = this.#evalAt.get(key)
-    if (due === undefined) {
-      // Start the first window now: whatever accumulated before belongs to no window.
-      this.#deps.windows.take(key)
-      this.#evalAt.set(key, now + (analysis?.windowMs ?? policy.intervalMs))
-      return undefined
-    }
-    if (now < due) return undefined
-    const pair = this.#deps.windows.take(key)
-    this.#evalAt.set(key, now + (analysis?.windowMs ?? policy.intervalMs))
     if (!analysis) return undefined
+    const pair = await this.#source.next(ref, key, analysis, now)
+    if (!pair) return undefined
     const verdict = evaluate(analysis, pair.old, pair.new)
     this.#verdicts.set(key, { ...verdict, at: now })
     if (verdict.kind === 'fail') this.#deps.logger.warn({ target: key, failed: verdict.failed, old: verdict.old, new: verdict.new }, 'analysis failed')

@@ -95,6 +95,13 @@ export class MemoryStateStore implements StateStore {
 
   async ping(): Promise<void> {}
 
+  /** One process is the whole fleet: it always holds every lease. */
+  async acquireLease(_name: string, _holder: string, _ttlMs: number): Promise<boolean> {
+    return true
+  }
+
+  async releaseLease(_name: string, _holder: string): Promise<void> {}
+
   async close(): Promise<void> {
     await this.#queue.catch(() => undefined)
     this.#listeners.clear()

@@ -1,4 +1,5 @@
 import type { RolloutState, TargetRef } from '../core/types.js'
+import type { FleetWindows } from './fleet.js'
 
 /** Who changed live state; recorded with every history event. */
 export type Actor = 'admin' | 'config' | 'schedule' | 'analysis'
@@ -74,6 +75,20 @@ export interface StateStore {
   onChange(listener: (ref: TargetRef) => void): () => void
   /** Resolves when the store is reachable (for /readyz). */
   ping(): Promise<void>
+  /**
+   * Take or renew the named lease for `ttlMs`: true when `holder` holds it now (it was free, or
+   * `holder` already had it). At most one holder at a time across every replica sharing the store;
+   * a holder that stops renewing loses it `ttlMs` after its last successful call. Rejects while the
+   * store is unreachable: treat that as "not holding". A single-process store always grants it.
+   */
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean>
+  /** Give the lease up at once if `holder` holds it (another holder's lease is left alone). */
+  releaseLease(name: string, holder: string): Promise<void>
+  /**
+   * Per-window analysis counts shared by the replicas (see state/fleet.ts). Undefined for a
+   * single-process store: the controller then judges its own process's windows.
+   */
+  readonly fleet?: FleetWindows
   close(): Promise<void>
 }
 

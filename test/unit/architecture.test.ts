@@ -18,7 +18,7 @@ const LAYERS: ReadonlyArray<[RegExp, string, number]> = [
   [/^dataplane\//, 'dataplane', 5],
   [/^control\//, 'control', 5],
   [/^admin\//, 'admin', 6],
-  [/^(cli\/|app\.ts$|main\.ts$|index\.ts$|process-hooks\.ts$|producer\.ts$)/, 'edge', 7],
+  [/^(cli\/|app\.ts$|main\.ts$|index\.ts$|process-hooks\.ts$|producer\.ts$|app-store\.ts$|app-log\.ts$)/, 'edge', 7],
 ]
 
 function layerOf(file: string): { name: string; rank: number } {

@@ -7,7 +7,7 @@ describe('normalize: defaults come from the schema', () => {
     expect(config.file).toBe('<memory>')
     expect(config.listen).toEqual({ host: '127.0.0.1', port: 8080 })
     expect(config.admin).toEqual({ listen: { host: '127.0.0.1', port: 8081 }, token: undefined })
-    expect(config.state).toEqual({ store: 'memory', file: undefined, redis: undefined })
+    expect(config.state).toEqual({ store: 'memory', file: undefined, redis: undefined, keyPrefix: 'sluice', leaseTtlMs: 15_000 })
     expect(config.queues).toEqual([])
     expect(config.notify).toEqual({ webhooks: [] })
     expect(config.log).toEqual({ level: 'info', access: false, accessSample: 1 })

@@ -43,8 +43,10 @@ describe('JobRouter', () => {
     router.reportOutcome({ backend: 'new', ok: false, jobId: 'x', durationMs: 12 })
     router.reportOutcome({ backend: 'old', ok: true })
     expect(outcomes).toMatchObject([
-      { kind: 'queue', name: 'emails', side: 'new', servedBy: 'new', status: 500, durationMs: 12 },
-      { side: 'old', servedBy: 'old', status: 200, durationMs: 0 },
+      { kind: 'queue', name: 'emails', side: 'new', servedBy: 'new', status: 500, durationMs: 12, origin: 'worker' },
+      { side: 'old', servedBy: 'old', status: 200, origin: 'worker' },
     ])
+    // No duration reported: not a latency sample (NaN is skipped by the analysis window).
+    expect(outcomes[1]!.durationMs).toBeNaN()
   })
 })

@@ -1,0 +1,44 @@
+import type { Logger } from 'pino'
+import type { Config } from './config/types.js'
+import type { StateStore } from './state/store.js'
+import { VERSION } from './version.js'
+
+export function hostPort(a: { host: string; port: number }): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`
+}
+
+/** The start-up summary line: where sluice listens, how it is secured, where live state is, the routes. */
+export function logStartSummary(logger: Logger, c: Config, store: StateStore, o: {
+  data: { host: string; port: number }; admin: { host: string; port: number }; configPath: string | undefined; replica: string
+}): void {
+  logger.info({
+    version: VERSION,
+    data: `http://${hostPort(o.data)}`,
+    admin: `http://${hostPort(o.admin)}`,
+    adminAuth: c.admin.token ? 'bearer token' : 'none (loopback only)',
+    stateStore: describeStore(c),
+    replica: o.replica,
+    config: o.configPath ?? '<embedded>',
+    routes: c.routes.map((r) => ({
+      name: r.name, host: r.match.host ?? '*', pathPrefix: r.match.pathPrefix,
+      percent: (store.get({ kind: 'route', name: r.name })?.percentBp ?? r.percentBp) / 100,
+      old: r.old, new: r.new,
+    })),
+    queues: c.queues.map((q) => q.name),
+  }, 'sluice started')
+}
+
+function describeStore(c: Config): string {
+  if (c.state.store === 'redis') return `redis (key prefix ${c.state.keyPrefix})`
+  return `memory ${c.state.file ? `(${c.state.file})` : '(live changes are lost on restart)'}`
+}
+
+/** Listeners and the store are built once; say so instead of silently ignoring the edit. */
+export function warnRestartOnly(logger: Logger, prev: Config, next: Config): void {
+  const changed: string[] = []
+  if (hostPort(prev.listen) !== hostPort(next.listen)) changed.push('listen')
+  if (hostPort(prev.admin.listen) !== hostPort(next.admin.listen)) changed.push('admin.listen')
+  if (prev.admin.token !== next.admin.token) changed.push('admin.token')
+  if (JSON.stringify(prev.state) !== JSON.stringify(next.state)) changed.push('state')
+  if (changed.length > 0) logger.warn({ keys: changed }, 'these config changes take effect at the next restart')
+}

@@ -1,0 +1,90 @@
+import type { GroupEdits, LiveSnapshot, TargetLive } from './store.js'
+import type { MembersState } from './redis-codec.js'
+
+/** What one read of a target from Redis found (undefined = that key is absent). */
+export interface TargetEntry {
+  readonly key: string
+  readonly live: TargetLive | undefined
+  readonly members: MembersState | undefined
+}
+
+/**
+ * A replica's copy of the shared state, served synchronously to the data plane.
+ *
+ * Guarantees: copy-on-write (a snapshot handed out never changes); it only moves forward — a live
+ * state or a members set replaces the cached one only when its version is higher, so replies that
+ * arrive out of order (our own write's reply, a re-read after a notice, a full resync) can never
+ * put an older state back. Nothing is ever dropped: sluice has no delete, and a key missing from
+ * Redis (lost in a restart) is restored from here, not forgotten.
+ */
+export class LiveCache {
+  #targets: ReadonlyMap<string, TargetLive> = new Map()
+  #members: ReadonlyMap<string, ReadonlyMap<string, GroupEdits>> = new Map()
+  readonly #memberVersions = new Map<string, number>()
+
+  snapshot(): LiveSnapshot {
+    return { targets: this.#targets, members: this.#members }
+  }
+
+  get(key: string): TargetLive | undefined {
+    return this.#targets.get(key)
+  }
+
+  liveVersion(key: string): number {
+    return this.#targets.get(key)?.version ?? 0
+  }
+
+  membersVersion(key: string): number {
+    return this.#memberVersions.get(key) ?? 0
+  }
+
+  /** Every target key with something cached (for the restore after a reconnect). */
+  keys(): Set<string> {
+    return new Set([...this.#targets.keys(), ...this.#members.keys()])
+  }
+
+  /** The cached members of `key` with their version, if any. */
+  membersOf(key: string): MembersState | undefined {
+    const groups = this.#members.get(key)
+    return groups ? { version: this.membersVersion(key), groups } : undefined
+  }
+
+  /** Take in what was read; returns the keys that moved forward (their listeners must hear of it). */
+  commit(entries: readonly TargetEntry[]): string[] {
+    let targets: Map<string, TargetLive> | undefined
+    let members: Map<string, ReadonlyMap<string, GroupEdits>> | undefined
+    const changed = new Set<string>()
+    for (const { key, live, members: m } of entries) {
+      if (live && live.version > this.liveVersion(key)) {
+        (targets ??= new Map(this.#targets)).set(key, live)
+        changed.add(key)
+      }
+      if (m && m.version > this.membersVersion(key)) {
+        (members ??= new Map(this.#members)).set(key, m.groups)
+        this.#memberVersions.set(key, m.version)
+        changed.add(key)
+      }
+    }
+    if (targets) this.#targets = targets
+    if (members) this.#members = members
+    return [...changed]
+  }
+
+  /**
+   * Apply our own membership edit, written as members version `version`. Only valid when the cache
+   * holds exactly the version before it; otherwise another replica's edit came in between, and
+   * the caller re-reads the whole set instead. Returns whether it was applied.
+   */
+  applyOwnEdit(key: string, group: string, id: string, present: boolean, version: number): boolean {
+    if (this.membersVersion(key) !== version - 1) return false
+    const groups = new Map(this.#members.get(key) ?? [])
+    const edits = groups.get(group)
+    const added = new Set(edits?.added)
+    const removed = new Set(edits?.removed)
+    if (present) { added.add(id); removed.delete(id) } else { added.delete(id); removed.add(id) }
+    groups.set(group, { added, removed })
+    this.#members = new Map(this.#members).set(key, groups)
+    this.#memberVersions.set(key, version)
+    return true
+  }
+}
