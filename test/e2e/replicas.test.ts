@@ -1,0 +1,148 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Pool, request } from 'undici'
+import { runCli, SluiceProcess, testConfig } from '../helpers/sluice-process.js'
+import { startSideBackend, type SideBackend } from '../helpers/side-backend.js'
+import { NO_REDIS_REASON, REDIS_SERVER, RedisServer } from '../helpers/redis-server.js'
+
+/** Issue 6 end to end: three `sluice start` processes sharing one private redis-server. */
+describe.skipIf(!REDIS_SERVER)(`three replicas, one Redis${REDIS_SERVER ? '' : ` (skipped: ${NO_REDIS_REASON})`}`, () => {
+  let redis: RedisServer
+  let backends: SideBackend[]
+  let replicas: SluiceProcess[] = []
+
+  const config = (prefix: string, rollout = '') => testConfig(`  - name: app
+    old: ${backends[0]!.url}
+    new: ${backends[1]!.url}
+    percent: 10
+    sticky: [header:x-user-id]
+    exposeBackendHeader: true
+${rollout}`, `state: { store: redis, redis: ${redis.url}, keyPrefix: ${prefix}, leaseTtl: 2s }`)
+
+  async function fleet(prefix: string, rollout = ''): Promise<SluiceProcess[]> {
+    await Promise.all(replicas.map((r) => r.stop()))
+    replicas = []
+    for (let i = 0; i < 3; i++) replicas.push(await new SluiceProcess(config(prefix, rollout)).start())
+    return replicas
+  }
+  const side = async (r: SluiceProcess, user: string) => {
+    const res = await request(`${r.data}/`, { headers: { 'x-user-id': user } })
+    await res.body.dump()
+    return String(res.headers['x-sluice-backend'])
+  }
+  const leaderOf = async (rs: SluiceProcess[]) => {
+    const flags = await Promise.all(rs.map(async (r) => (await (await fetch(`${r.admin}/metrics`)).text()).includes('\nsluice_leader 1')))
+    return rs.filter((_, i) => flags[i])
+  }
+
+  beforeAll(async () => {
+    redis = await new RedisServer().start()
+    backends = [await startSideBackend('old'), await startSideBackend('new')]
+  })
+  afterAll(async () => {
+    await Promise.all(replicas.map((r) => r.stop()))
+    await Promise.all(backends.map((b) => b.close()))
+    await redis.close()
+  })
+
+  it('10,000 users get the same side on every replica, and a percent change through one is seen by all within 500 ms', async () => {
+    const rs = await fleet('same-side')
+    const pools = rs.map((r) => new Pool(r.data, { connections: 8 }))
+    const sideVia = async (p: Pool, user: string) => {
+      const res = await p.request({ path: '/', method: 'GET', headers: { 'x-user-id': user } })
+      await res.body.dump()
+      return String(res.headers['x-sluice-backend'])
+    }
+    let disagree = 0
+    for (let i = 0; i < 10_000; i += 50) {
+      const batch = Array.from({ length: 50 }, (_, j) => `user-${i + j}`)
+      const sides = await Promise.all(batch.map((u) => Promise.all(pools.map((p) => sideVia(p, u)))))
+      disagree += sides.filter((s) => s[0] !== s[1] || s[1] !== s[2]).length
+    }
+    await Promise.all(pools.map((p) => p.close()))
+    expect(disagree).toBe(0)
+
+    const probe = 'someone-not-on-new-at-10'
+    for (const r of rs) expect(await side(r, probe)).toBe('old')
+    const t0 = Date.now()
+    const put = await fetch(`${rs[0]!.admin}/api/routes/app/percent`, { method: 'PUT', body: JSON.stringify({ percent: 100 }), headers: { 'content-type': 'application/json' } })
+    expect(put.status).toBe(200)
+    const seen = await Promise.all(rs.slice(1).map(async (r) => {
+      for (;;) {
+        if ((await side(r, probe)) === 'new') return Date.now() - t0
+        await new Promise((res) => setTimeout(res, 10))
+      }
+    }))
+    console.log(`percent change through replica 1 visible on replicas 2 and 3 after ${seen.join(' and ')} ms`)
+    expect(Math.max(...seen)).toBeLessThan(500)
+  })
+
+  it('exactly one leader; SIGKILL it and another takes over within the lease time', async () => {
+    const rs = await fleet('leader')
+    await new Promise((r) => setTimeout(r, 500))
+    const leaders = await leaderOf(rs)
+    expect(leaders).toHaveLength(1)
+    leaders[0]!.signal('SIGKILL')
+    await leaders[0]!.exited()
+    const rest = rs.filter((r) => r !== leaders[0])
+    const t0 = Date.now()
+    let next: SluiceProcess[] = []
+    while (next.length === 0 && Date.now() - t0 < 10_000) {
+      await new Promise((r) => setTimeout(r, 200))
+      next = await leaderOf(rest)
+    }
+    expect(next).toHaveLength(1)
+    expect(Date.now() - t0).toBeLessThan(2000 + 2000) // lease 2 s plus one renewal period and polling
+  })
+
+  it('fleet-wide analysis rolls back a faulty new side that no single replica could judge alone', async () => {
+    backends[1]!.failRate = 0.5
+    // minRequests 60 per 2 s window: each replica sends ≤ 30 requests/s, half to new, so alone it
+    // sees at most ~30 new-side requests a window and could never judge; the fleet sees ~90.
+    const rs = await fleet('fleet-analysis', `    rollout:
+      steps: [50, 100]
+      interval: 1h
+      analysis: { window: 2s, minRequests: 60, maxErrorRate: 0.05, failureLimit: 2 }
+`)
+    let running = true
+    let n = 0
+    const load = rs.map(async (r) => {
+      while (running) {
+        await side(r, `load-${n++}`).catch(() => undefined)
+        await new Promise((res) => setTimeout(res, 33)) // ~30 requests/s per replica, half to new
+      }
+    })
+    const wait = await runCli(['wait', 'app', '--admin', rs[1]!.admin, '--timeout', '25s'], {}, 35_000)
+    running = false
+    await Promise.all(load)
+    backends[1]!.failRate = 0
+    expect(wait.code).toBe(1)
+    const h = JSON.parse((await runCli(['history', 'app', '-o', 'json', '--admin', rs[2]!.admin])).stdout) as { events: Array<{ actor: string; figures: { new: { requests: number } } }> }
+    const rb = h.events.at(-1)!
+    expect(rb.actor).toBe('analysis')
+    expect(rb.figures.new.requests).toBeGreaterThanOrEqual(60)
+  })
+
+  it('Redis killed and restarted: serving never stops, writes answer 503 meanwhile, state resyncs', async () => {
+    const rs = await fleet('outage')
+    expect(await side(rs[0]!, 'u1')).toMatch(/old|new/)
+    await redis.stop()
+    await new Promise((r) => setTimeout(r, 500))
+    for (const r of rs) expect(['old', 'new']).toContain(await side(r, 'u1'))
+    const metrics = await (await fetch(`${rs[0]!.admin}/metrics`)).text()
+    expect(metrics).toContain('\nsluice_state_store_up 0')
+    const refused = await runCli(['set-percent', 'app', '50', '--admin', rs[0]!.admin])
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/state store/i)
+    expect((await fetch(`${rs[0]!.admin}/readyz`)).status).toBe(200) // keeps serving its snapshot
+    await redis.restart()
+    for (let i = 0; i < 50; i++) {
+      if ((await runCli(['set-percent', 'app', '100', '--admin', rs[0]!.admin])).code === 0) break
+      await new Promise((r) => setTimeout(r, 200))
+    }
+    for (const r of rs.slice(1)) {
+      let s = ''
+      for (let i = 0; i < 50 && s !== 'new'; i++) { s = await side(r, 'someone-not-on-new-at-10'); await new Promise((res) => setTimeout(res, 50)) }
+      expect(s).toBe('new')
+    }
+  })
+})
