@@ -9,6 +9,10 @@ export interface CliOptions {
   reason: string | undefined
   duration: string | undefined
   timeout: string | undefined
+  /** demo: run this many replicas sharing one Redis. */
+  replicas: string | undefined
+  /** demo --replicas: use this Redis instead of starting a private redis-server. */
+  redis: string | undefined
   url: string | undefined
 }
 

@@ -45,7 +45,8 @@ commands:
   history NAME [-o json]         a route's or queue's events, oldest first
   wait NAME [--timeout D]        exit 0 when completed, 1 when rolled back, 2 on time-out (CI)
   (mutating commands take --reason TEXT, kept in the history)
-  demo [--duration D]            two sample backends, sluice in front, synthetic traffic
+  demo [--duration D]            two sample backends, sluice in front, synthetic traffic, a rollback
+  demo --replicas 3 [--redis URL]   three replicas sharing one Redis (a private redis-server by default)
   healthcheck [--url URL]        exit 0 when the admin plane's /healthz answers (for Docker)
 
 options for admin-talking commands:
@@ -70,6 +71,8 @@ export async function run(argv: readonly string[], io: Io = processIo, env: Node
         reason: { type: 'string' },
         duration: { type: 'string' },
         timeout: { type: 'string' },
+        replicas: { type: 'string' },
+        redis: { type: 'string' },
         url: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
@@ -95,6 +98,8 @@ export async function run(argv: readonly string[], io: Io = processIo, env: Node
     reason: values.reason,
     duration: values.duration,
     timeout: values.timeout,
+    replicas: values.replicas,
+    redis: values.redis,
     url: values.url,
   }, io)
 }

@@ -1,4 +1,3 @@
-import { createServer, type Server } from 'node:http'
 import { Pool } from 'undici'
 import { hostPort, SluiceApp } from '../../app.js'
 import { formatProblem, loadConfigText } from '../../config/index.js'
@@ -9,6 +8,8 @@ import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import { table, type Io } from '../io.js'
 import { statusTable, type TargetJson } from './status.js'
+import { replicasDemo } from './demo-replicas.js'
+import { sampleBackend, untilStopped, type SampleBackend } from './demo-parts.js'
 
 const REPORT_EVERY_MS = 2000
 const CONCURRENCY = 4
@@ -35,11 +36,10 @@ routes:
       analysis: { window: 2s, minRequests: 10, maxErrorRate: 0.05, maxErrorRateVsOld: 2, failureLimit: 2 }
 `
 
-/** A sample backend; `failRate` of its answers are 500s once set. */
-interface SampleBackend { server: Server; url: string; failRate: number }
 
 /** `sluice demo`: two sample backends, sluice in front, synthetic traffic, a ramp, a failure and the rollback. */
-export const demoCommand: Command = async (_args, opts, io) => {
+export const demoCommand: Command = async (args, opts, io) => {
+  if (opts.replicas !== undefined) return replicasDemo(args, opts, io)
   const durationMs = opts.duration ? parseDuration(opts.duration) : undefined
   const [oldB, newB] = await Promise.all([sampleBackend('old'), sampleBackend('new')])
   const loaded = await loadConfigText(DEMO_CONFIG(oldB.url, newB.url), '<demo>')
@@ -66,23 +66,6 @@ export const demoCommand: Command = async (_args, opts, io) => {
   return EXIT.ok
 }
 
-function sampleBackend(side: 'old' | 'new'): Promise<SampleBackend> {
-  const ok = JSON.stringify({ backend: side })
-  const failed = JSON.stringify({ backend: side, error: 'simulated failure' })
-  const b = { failRate: 0 } as SampleBackend
-  let n = 0
-  b.server = createServer((_req, res) => {
-    const fail = b.failRate > 0 && (n++ % Math.round(1 / b.failRate)) === 0
-    const body = fail ? failed : ok
-    res.writeHead(fail ? 500 : 200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
-    res.end(body)
-  })
-  b.server.keepAliveTimeout = 10_000
-  return new Promise((resolve) => b.server.listen(0, '127.0.0.1', () => {
-    b.url = `http://127.0.0.1:${(b.server.address() as { port: number }).port}`
-    resolve(b)
-  }))
-}
 
 /** Prints each change of percent or state as it happens, breaks the new backend at the right moment, explains the rollback. */
 class Story {
@@ -170,14 +153,6 @@ class Traffic {
   }
 }
 
-function untilStopped(durationMs: number | undefined): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = () => { process.off('SIGINT', done); process.off('SIGTERM', done); resolve() }
-    process.once('SIGINT', done)
-    process.once('SIGTERM', done)
-    if (durationMs !== undefined) setTimeout(done, durationMs).unref()
-  })
-}
 
 function shareLine(app: SluiceApp, traffic: Traffic): string {
   const c = traffic.take()
