@@ -49,6 +49,9 @@ export interface TestDataPlane {
 
 export interface DataPlaneOptions {
   readonly random?: Random
+  /** Default: a silent logger. */
+  readonly logger?: import('pino').Logger
+  readonly access?: { readonly enabled: boolean; readonly sample: number }
 }
 
 export async function startDataPlane(routes: readonly RouteConfig[], opts: DataPlaneOptions = {}): Promise<TestDataPlane> {
@@ -56,8 +59,9 @@ export async function startDataPlane(routes: readonly RouteConfig[], opts: DataP
   const outcomes: Outcome[] = []
   bus.subscribe((o) => outcomes.push(o))
   const plane = new HttpDataPlane({
-    listen: { host: '127.0.0.1', port: 0 }, bus, logger: pino({ level: 'silent' }),
+    listen: { host: '127.0.0.1', port: 0 }, bus, logger: opts.logger ?? pino({ level: 'silent' }),
     ...(opts.random ? { random: opts.random } : {}),
+    ...(opts.access ? { access: opts.access } : {}),
   })
   const live = new Map<string, TargetLive>()
   const install = (): void => plane.setRoutes(routes, buildViews(routes, [], { targets: live, members: new Map() } satisfies LiveSnapshot).routes)

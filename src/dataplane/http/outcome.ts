@@ -38,7 +38,7 @@ function publish(ctx: ProxyContext, durationMs: number): void {
 
 function accessLog(ctx: ProxyContext, durationMs: number): void {
   const sample = ctx.plane.access.sample
-  if (sample < 1 && Math.random() >= sample) return
+  if (sample < 1 && ctx.plane.random() >= sample) return
   ctx.plane.logger.info({
     method: ctx.req.method, path: pathOf(ctx.url), status: ctx.res.headersSent ? ctx.res.statusCode : 0,
     durationMs: Math.round(durationMs * 1000) / 1000, route: ctx.route?.name, side: ctx.decision?.side,
