@@ -1,12 +1,7 @@
-import type { Redis } from 'ioredis'
-import type { Logger } from 'pino'
-import { backoffMs, sleep } from '../backoff.js'
-import { Batcher } from '../batcher.js'
 import { bodyId, contentId, makeJob, parseBody } from '../job.js'
 import { ACK_1, TAKE_2 } from '../lua.js'
-import { closeRedis, connectRedis } from '../redis.js'
-import { Slots } from '../slots.js'
-import type { Job, QueueSource, SourceOptions } from '../types.js'
+import type { SourceOptions } from '../types.js'
+import { PullingSource } from './pulling-source.js'
 
 /**
  * Server-side BLMOVE timeout when the queue is empty: how long close() may wait for the blocked
@@ -30,80 +25,31 @@ export interface RedisListSourceConfig {
  * One router per KEY: a second one starting would re-deliver the first one's in-flight jobs (duplicates,
  * never losses).
  */
-export class RedisListSource implements QueueSource {
-  readonly #key: string
+export class RedisListSource extends PullingSource {
   readonly #processing: string
-  readonly #cmd: Redis
-  readonly #blocking: Redis
-  readonly #slots: Slots
-  readonly #logger: Logger
-  readonly #acks: Batcher<string>
   /** Element text → how many copies this process is delivering (identical elements are possible). */
   readonly #working = new Map<string, number>()
-  readonly #stop = new AbortController()
-  #deliver: ((job: Job) => Promise<void>) | undefined
-  #loop: Promise<void> = Promise.resolve()
 
   constructor(cfg: RedisListSourceConfig, opts: SourceOptions) {
-    this.#key = cfg.key
+    super(cfg.url, cfg.key, opts)
     this.#processing = `${cfg.key}:processing`
-    this.#logger = opts.logger
-    this.#slots = new Slots(opts.concurrency)
-    this.#cmd = connectRedis(cfg.url, 'source', opts.logger)
-    this.#blocking = connectRedis(cfg.url, 'source-blocking', opts.logger)
-    this.#acks = new Batcher((elements) => ACK_1.run(this.#cmd, [this.#processing], elements).then(() => undefined))
-  }
-
-  start(deliver: (job: Job) => Promise<void>): void {
-    this.#deliver = deliver
-    this.#loop = this.#run()
-  }
-
-  ack(job: Job): Promise<void> {
-    return this.#acks.add(job.raw as string)
   }
 
   async backlog(): Promise<number> {
-    const [waiting, taken] = await Promise.all([this.#cmd.llen(this.#key), this.#cmd.llen(this.#processing)])
+    const [waiting, taken] = await Promise.all([this.cmd.llen(this.key), this.cmd.llen(this.#processing)])
     return waiting + taken
   }
 
-  async close(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs
-    this.#stop.abort()
-    this.#slots.wake()
-    await this.#loop
-    await this.#slots.whenIdle(Math.max(0, deadline - Date.now()))
-    await Promise.all([closeRedis(this.#cmd), closeRedis(this.#blocking)])
-  }
-
-  get #stopping(): boolean {
-    return this.#stop.signal.aborted
-  }
-
-  async #run(): Promise<void> {
-    let recover = true
-    for (let attempt = 0; !this.#stopping;) {
-      await this.#slots.whenFree()
-      if (this.#stopping) break
-      try {
-        if (recover) await this.#recover()
-        recover = false
-        if (this.#slots.free > 0) await this.#take() // recovery may have filled every slot
-        attempt = 0
-      } catch (err) {
-        recover = true
-        this.#logger.debug({ err, key: this.#key }, 'taking jobs failed; retrying')
-        await sleep(backoffMs(attempt++), this.#stop.signal)
-      }
-    }
+  protected async ackBatch(elements: readonly string[]): Promise<void> {
+    await ACK_1.run(this.cmd, [this.#processing], elements)
   }
 
   /** A batch of what is there without blocking; when the queue is empty, one blocking wait. */
-  async #take(): Promise<void> {
-    const batch = (await TAKE_2.run(this.#cmd, [this.#key, this.#processing], [this.#slots.free])) as string[]
+  protected async take(): Promise<void> {
+    if (this.slots.free === 0) return // recovery may have filled every slot
+    const batch = (await TAKE_2.run(this.cmd, [this.key, this.#processing], [this.slots.free])) as string[]
     if (batch.length > 0) return batch.forEach(this.#dispatch)
-    const one = await this.#blocking.blmove(this.#key, this.#processing, 'RIGHT', 'LEFT', BLOCK_SECONDS)
+    const one = await this.blocking.blmove(this.key, this.#processing, 'RIGHT', 'LEFT', BLOCK_SECONDS)
     if (one !== null) this.#dispatch(one)
   }
 
@@ -112,8 +58,8 @@ export class RedisListSource implements QueueSource {
    * router, and jobs whose take reply was lost. Reads on the ack connection, so an ack sent before
    * is already reflected in both the list and #working.
    */
-  async #recover(): Promise<void> {
-    const elements = await this.#cmd.lrange(this.#processing, 0, -1)
+  protected async recover(): Promise<void> {
+    const elements = await this.cmd.lrange(this.#processing, 0, -1)
     const busy = new Map(this.#working)
     const orphans: string[] = []
     for (let i = elements.length - 1; i >= 0; i--) { // the tail is the oldest
@@ -122,21 +68,21 @@ export class RedisListSource implements QueueSource {
       if (n > 0) busy.set(el, n - 1)
       else orphans.push(el)
     }
-    if (orphans.length > 0) this.#logger.info({ key: this.#key, jobs: orphans.length }, 'recovering unacknowledged jobs')
+    if (orphans.length > 0) this.logger.info({ key: this.key, jobs: orphans.length }, 'recovering unacknowledged jobs')
     for (const el of orphans) {
-      await this.#slots.whenFree()
-      if (this.#stopping) return
+      await this.slots.whenFree()
+      if (this.stopping) return
       this.#dispatch(el)
     }
   }
 
   readonly #dispatch = (element: string): void => {
-    this.#slots.take(1)
+    this.slots.take(1)
     this.#working.set(element, (this.#working.get(element) ?? 0) + 1)
     const data = parseBody(element)
     const job = makeJob(element, element, data, bodyId(data) ?? contentId(element))
-    this.#deliver!(job)
-      .catch((err: unknown) => this.#logger.error({ err, jobId: job.id }, 'job delivery failed unexpectedly'))
+    this.deliver!(job)
+      .catch((err: unknown) => this.logger.error({ err, jobId: job.id }, 'job delivery failed unexpectedly'))
       .finally(() => this.#done(element))
   }
 
@@ -144,6 +90,6 @@ export class RedisListSource implements QueueSource {
     const n = (this.#working.get(element) ?? 1) - 1
     if (n > 0) this.#working.set(element, n)
     else this.#working.delete(element)
-    this.#slots.release()
+    this.slots.release()
   }
 }

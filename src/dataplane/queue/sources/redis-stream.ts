@@ -1,13 +1,8 @@
 import { hostname } from 'node:os'
-import type { Redis } from 'ioredis'
-import type { Logger } from 'pino'
 import { randomId } from '../../../util/random.js'
-import { backoffMs, sleep } from '../backoff.js'
-import { Batcher } from '../batcher.js'
 import { bodyId, makeJob, parseBody } from '../job.js'
-import { closeRedis, connectRedis } from '../redis.js'
-import { Slots } from '../slots.js'
-import type { Job, QueueSource, SourceOptions } from '../types.js'
+import type { Job, SourceOptions } from '../types.js'
+import { PullingSource } from './pulling-source.js'
 
 export const DEFAULT_GROUP = 'sluice'
 /**
@@ -36,89 +31,44 @@ type Entry = [id: string, fields: string[] | null]
  * XAUTOCLAIM, checked every half of that. A job is the field `body` (or, without one, the entry's
  * fields as a JSON object); its id is the field `id`, else the body's `id`, else the entry id.
  */
-export class RedisStreamSource implements QueueSource {
-  readonly #key: string
+export class RedisStreamSource extends PullingSource {
   readonly #group: string
   readonly #consumer = `sluice-${hostname()}-${process.pid}-${randomId().slice(0, 8)}`
   readonly #minIdleMs: number
-  readonly #cmd: Redis
-  readonly #blocking: Redis
-  readonly #slots: Slots
-  readonly #logger: Logger
-  readonly #acks: Batcher<string>
   /** Entry ids being delivered by this process: never delivered twice at once. */
   readonly #working = new Set<string>()
-  readonly #stop = new AbortController()
-  #deliver: ((job: Job) => Promise<void>) | undefined
-  #loop: Promise<void> = Promise.resolve()
   #nextClaimAt = 0
   #claimCursor = '0-0'
 
   constructor(cfg: RedisStreamSourceConfig, opts: SourceOptions) {
-    this.#key = cfg.key
+    super(cfg.url, cfg.key, opts)
     this.#group = cfg.group ?? DEFAULT_GROUP
     this.#minIdleMs = opts.minIdleMs ?? DEFAULT_MIN_IDLE_MS
-    this.#logger = opts.logger
-    this.#slots = new Slots(opts.concurrency)
-    this.#cmd = connectRedis(cfg.url, 'source', opts.logger)
-    this.#blocking = connectRedis(cfg.url, 'source-blocking', opts.logger)
-    this.#acks = new Batcher((ids) => this.#cmd.xack(this.#key, this.#group, ...ids).then(() => undefined))
   }
 
-  start(deliver: (job: Job) => Promise<void>): void {
-    this.#deliver = deliver
-    this.#loop = this.#run()
-  }
-
-  ack(job: Job): Promise<void> {
-    return this.#acks.add(job.raw as string)
+  protected async ackBatch(ids: readonly string[]): Promise<void> {
+    await this.cmd.xack(this.key, this.#group, ...ids)
   }
 
   /** Entries not yet read by the group (its lag) plus those read and not acknowledged (pending). */
   async backlog(): Promise<number> {
-    const groups = (await this.#cmd.call('XINFO', 'GROUPS', this.#key)) as unknown[][]
+    const groups = (await this.cmd.call('XINFO', 'GROUPS', this.key)) as unknown[][]
     const mine = groups.map(fieldsToObject).find((g) => g.name === this.#group)
-    if (mine === undefined) return this.#cmd.xlen(this.#key)
+    if (mine === undefined) return this.cmd.xlen(this.key)
     return Number(mine.pending ?? 0) + Number(mine.lag ?? 0)
   }
 
-  async close(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs
-    this.#stop.abort()
-    this.#slots.wake()
-    await this.#loop
-    await this.#slots.whenIdle(Math.max(0, deadline - Date.now()))
-    await Promise.all([closeRedis(this.#cmd), closeRedis(this.#blocking)])
-  }
-
-  get #stopping(): boolean {
-    return this.#stop.signal.aborted
-  }
-
-  async #run(): Promise<void> {
-    let recover = true
-    for (let attempt = 0; !this.#stopping;) {
-      await this.#slots.whenFree()
-      if (this.#stopping) break
-      try {
-        if (recover) await this.#recover()
-        recover = false
-        // COUNT 0 would mean "no limit" to Redis: only read while a slot is free.
-        if (this.#slots.free > 0) await this.#claimIfDue()
-        if (this.#slots.free > 0) await this.#readNew()
-        attempt = 0
-      } catch (err) {
-        recover = true
-        this.#logger.debug({ err, key: this.#key }, 'reading the stream failed; retrying')
-        await sleep(backoffMs(attempt++), this.#stop.signal)
-      }
-    }
+  /** Reclaims stale entries when due, then reads new ones, while slots are free. */
+  protected async take(): Promise<void> {
+    // COUNT 0 would mean "no limit" to Redis: only read while a slot is free.
+    if (this.slots.free > 0) await this.#claimIfDue()
+    if (this.slots.free > 0) await this.#readNew()
   }
 
   /** Creates the group if missing (BUSYGROUP means it exists), then re-reads this consumer's own pending entries. */
-  async #recover(): Promise<void> {
+  protected async recover(): Promise<void> {
     try {
-      await this.#cmd.xgroup('CREATE', this.#key, this.#group, '0', 'MKSTREAM')
+      await this.cmd.xgroup('CREATE', this.key, this.#group, '0', 'MKSTREAM')
     } catch (err) {
       if (!(err instanceof Error) || !err.message.startsWith('BUSYGROUP')) throw err
     }
@@ -132,40 +82,40 @@ export class RedisStreamSource implements QueueSource {
 
   async #read(from: '0' | '>', blockMs: number | undefined): Promise<Entry[]> {
     const block = blockMs === undefined ? [] : ['BLOCK', blockMs]
-    const conn = blockMs === undefined ? this.#cmd : this.#blocking
+    const conn = blockMs === undefined ? this.cmd : this.blocking
     const reply = (await conn.call('XREADGROUP', 'GROUP', this.#group, this.#consumer,
-      'COUNT', this.#slots.free, ...block, 'STREAMS', this.#key, from)) as [string, Entry[]][] | null
+      'COUNT', this.slots.free, ...block, 'STREAMS', this.key, from)) as [string, Entry[]][] | null
     return reply?.[0]?.[1] ?? []
   }
 
   /** XAUTOCLAIM walks the group's pending list a page at a time, resuming where the last call stopped. */
   async #claimIfDue(): Promise<void> {
     if (Date.now() < this.#nextClaimAt) return
-    const [cursor, entries] = (await this.#cmd.call('XAUTOCLAIM', this.#key, this.#group, this.#consumer,
-      this.#minIdleMs, this.#claimCursor, 'COUNT', this.#slots.free)) as [string, Entry[]]
+    const [cursor, entries] = (await this.cmd.call('XAUTOCLAIM', this.key, this.#group, this.#consumer,
+      this.#minIdleMs, this.#claimCursor, 'COUNT', this.slots.free)) as [string, Entry[]]
     this.#claimCursor = cursor
     if (cursor === '0-0') this.#nextClaimAt = Date.now() + this.#minIdleMs / 2
-    if (entries.length > 0) this.#logger.info({ key: this.#key, jobs: entries.length }, 'reclaimed stale stream entries')
+    if (entries.length > 0) this.logger.info({ key: this.key, jobs: entries.length }, 'reclaimed stale stream entries')
     this.#dispatchAll(entries)
   }
 
   #dispatchAll(entries: readonly Entry[]): void {
     for (const [id, fields] of entries) {
       // Entries deleted from the stream while pending come back without fields: nothing to route.
-      if (fields === null) void this.#acks.add(id).catch(() => {})
+      if (fields === null) void this.ackRaw(id).catch(() => {})
       else if (!this.#working.has(id)) this.#dispatch(id, fields)
     }
   }
 
   #dispatch(entryId: string, fields: readonly string[]): void {
-    this.#slots.take(1)
+    this.slots.take(1)
     this.#working.add(entryId)
     const job = entryToJob(entryId, fields)
-    this.#deliver!(job)
-      .catch((err: unknown) => this.#logger.error({ err, jobId: job.id }, 'job delivery failed unexpectedly'))
+    this.deliver!(job)
+      .catch((err: unknown) => this.logger.error({ err, jobId: job.id }, 'job delivery failed unexpectedly'))
       .finally(() => {
         this.#working.delete(entryId)
-        this.#slots.release()
+        this.slots.release()
       })
   }
 }
