@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
 import type { ListenAddress } from '../config/types.js'
 import type { Commands } from '../control/commands.js'
-import type { RolloutFacts, TargetConfig, TargetSet } from '../control/status.js'
+import { historyJson, type RolloutFacts, type TargetConfig, type TargetSet } from '../control/status.js'
 import type { TargetRef } from '../core/types.js'
 import { SluiceError } from '../errors.js'
 import type { Recorder } from '../observe/recorder.js'
@@ -11,7 +11,7 @@ import type { StateStore } from '../state/store.js'
 import { assertSecureListen, bearerCheck } from './auth.js'
 import { errorReply, replyForError, send, type Reply } from './reply.js'
 import { Router } from './router.js'
-import { apiRoutes, type WorkerOutcome } from './routes/api.js'
+import { apiRoutes, describe, type WorkerOutcome } from './routes/api.js'
 import { dashboardRoutes } from './routes/dashboard.js'
 import { healthRoutes, type Readiness } from './routes/health.js'
 import { metricsRoutes } from './routes/metrics.js'
@@ -68,8 +68,18 @@ function buildRouter(deps: AdminDeps): Router {
   const router = new Router()
   healthRoutes(router, deps.readiness)
   metricsRoutes(router, deps.recorder)
-  dashboardRoutes(router, deps.store, deps.targets)
-  apiRoutes(router, { commands: deps.commands, store: deps.store, targets: deps.targets, rolloutFacts: deps.rolloutFacts, reportOutcomes: deps.reportOutcomes })
+  const api = { commands: deps.commands, store: deps.store, targets: deps.targets, rolloutFacts: deps.rolloutFacts, reportOutcomes: deps.reportOutcomes }
+  dashboardRoutes(router, {
+    targets: () => {
+      const set = deps.targets()
+      return [
+        ...set.routes.map((r) => describe({ kind: 'route', name: r.name }, api)),
+        ...set.queues.map((q) => describe({ kind: 'queue', name: q.name }, api)),
+      ]
+    },
+    history: async (ref, limit) => historyJson(await deps.store.history(ref, limit)),
+  })
+  apiRoutes(router, api)
   return router
 }
 

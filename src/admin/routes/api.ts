@@ -74,7 +74,7 @@ function parseWorkerOutcome(o: unknown, i: number): WorkerOutcome {
 }
 
 /** ROUTE / QUEUE with live percent, state and group sizes (file ids plus live edits). */
-function describe(ref: TargetRef, deps: ApiDeps): ReturnType<typeof describeTarget> {
+export function describe(ref: TargetRef, deps: ApiDeps): ReturnType<typeof describeTarget> {
   const cfg = findTarget(deps.targets(), ref)
   return describeTarget(ref.kind, cfg, deps.store.get(ref), deps.store.snapshot().members.get(refKey(ref)), deps.rolloutFacts?.(ref, cfg))
 }

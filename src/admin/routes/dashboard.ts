@@ -1,42 +1,80 @@
-import { describeTarget, type TargetConfig, type TargetJson, type TargetSet } from '../../control/status.js'
-import type { Kind } from '../../core/types.js'
-import type { StateStore } from '../../state/store.js'
+import { historyJson, type HistoryEventJson, type TargetJson } from '../../control/status.js'
+import type { TargetRef } from '../../core/types.js'
 import type { Router } from '../router.js'
 import { text } from '../reply.js'
 
-/** The browser re-reads the page this often; percent changes show without a click. */
+/** The browser re-reads the page this often: a ramp and a rollback show without a click. */
 const REFRESH_SECONDS = 5
+/** Events per target on the page; `sluice history NAME` has them all. */
+const RECENT_EVENTS = 5
 
-/** A minimal read-only page: routes and queues with percent and state (the real dashboard comes later). */
-export function dashboardRoutes(router: Router, store: StateStore, targets: () => TargetSet): void {
-  router.add('GET', '/', () => {
-    const set = targets()
-    const rows = [
-      ...set.routes.map((cfg) => describe('route', cfg, store)),
-      ...set.queues.map((cfg) => describe('queue', cfg, store)),
-    ]
-    return text(200, page(rows), 'text/html; charset=utf-8')
+export interface DashboardDeps {
+  /** Every route and queue, as GET /api/routes and /api/queues describe them. */
+  readonly targets: () => readonly TargetJson[]
+  readonly history: (ref: TargetRef, limit: number) => Promise<ReturnType<typeof historyJson>>
+}
+
+/**
+ * GET /: a read-only, server-rendered dashboard (no script, so it works anywhere and leaks nothing
+ * the API would not): per route and queue the share to new, state, step, next step, schedule
+ * window, the last analysis verdict with both sides' figures, group sizes and the latest events.
+ */
+export function dashboardRoutes(router: Router, deps: DashboardDeps): void {
+  router.add('GET', '/', async () => {
+    const targets = deps.targets()
+    const cards = await Promise.all(targets.map(async (t) => card(t, (await deps.history(t, RECENT_EVENTS)).events)))
+    return text(200, page(cards.join('\n')), 'text/html; charset=utf-8')
   })
 }
 
-function describe(kind: Kind, cfg: TargetConfig, store: StateStore): TargetJson {
-  return describeTarget(kind, cfg, store.get({ kind, name: cfg.name }))
+function card(t: TargetJson, events: readonly HistoryEventJson[]): string {
+  const step = t.steps.length > 0 ? `step ${t.step + 1}/${t.steps.length} (${t.steps.join(' → ')} %)` : 'no rollout'
+  const facts = [
+    step,
+    t.nextStepAt ? `next step ${esc(t.nextStepAt)}` : '',
+    t.windowOpen === null ? '' : t.windowOpen ? 'schedule window open' : 'outside the schedule windows',
+    Object.entries(t.groups).map(([g, n]) => `${esc(g)}: ${n}`).join(', '),
+  ].filter(Boolean).join(' · ')
+  return `<section class="card ${esc(t.state)}">
+<h2>${esc(t.name)} <small>${t.kind}</small> <span class="state">${esc(t.state.replace('_', ' '))}</span></h2>
+<div class="bar" title="${t.percent}% to new"><div style="width:${Math.min(100, Math.max(0, t.percent))}%"></div></div>
+<p><b>${t.percent}%</b> to new · ${facts}</p>
+${verdict(t.lastVerdict)}
+${events.length === 0 ? '' : `<table><thead><tr><th>at</th><th>actor</th><th>from</th><th>to</th><th>reason</th></tr></thead><tbody>
+${events.slice().reverse().map(eventRow).join('\n')}
+</tbody></table>`}
+</section>`
 }
 
-function page(rows: readonly TargetJson[]): string {
-  const body = rows.length === 0
-    ? '<tr><td colspan="4">no routes or queues configured</td></tr>'
-    : rows.map((t) => `<tr><td>${esc(t.name)}</td><td>${t.kind}</td><td>${t.percent}%</td><td>${esc(t.state)}</td></tr>`).join('\n')
+function verdict(v: TargetJson['lastVerdict']): string {
+  if (v === null) return ''
+  const side = (s: { requests: number; errorRate: number; p99Ms: number | null }) =>
+    `${s.requests} req, ${(s.errorRate * 100).toFixed(2)} % errors, p99 ${s.p99Ms === null ? '–' : `${s.p99Ms.toFixed(1)} ms`}`
+  const label = v.pass ? 'pass' : v.kind === 'insufficient' ? 'not judged (too few requests)' : `fail: ${v.failed.map(esc).join(', ')}`
+  return `<p class="verdict ${v.pass ? 'ok' : v.kind}">last analysis ${esc(v.at)}: <b>${label}</b> — new ${side(v.new)}; old ${side(v.old)}</p>`
+}
+
+function eventRow(e: HistoryEventJson): string {
+  return `<tr><td>${esc(e.at)}</td><td>${esc(e.actor)}</td><td>${e.from.percent}% ${esc(e.from.state)}</td><td>${e.to.percent}% ${esc(e.to.state)}</td><td>${esc(e.reason ?? '')}</td></tr>`
+}
+
+function page(cards: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="${REFRESH_SECONDS}">
 <title>sluice</title>
-<style>body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}td,th{padding:.3rem .8rem;border-bottom:1px solid #ddd;text-align:left}</style>
+<style>
+body{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem;color:#222}
+.card{border:1px solid #ddd;border-radius:6px;padding:.2rem 1rem .6rem;margin:1rem 0}
+.card.rolled_back{border-color:#c33}.card.completed{border-color:#393}
+h2 small{color:#777;font-weight:normal}.state{font-size:.8em;padding:.1rem .5rem;border-radius:4px;background:#eee}
+.rolled_back .state{background:#fdd}.completed .state{background:#dfd}.progressing .state{background:#def}
+.bar{height:.6rem;background:#eee;border-radius:3px}.bar div{height:100%;background:#36c;border-radius:3px}
+.verdict.fail{color:#c33}.verdict.ok{color:#393}
+table{border-collapse:collapse;font-size:.9em}td,th{padding:.2rem .6rem;border-bottom:1px solid #eee;text-align:left}
+</style>
 </head><body><h1>sluice</h1>
-<table><thead><tr><th>name</th><th>kind</th><th>percent to new</th><th>state</th></tr></thead>
-<tbody>
-${body}
-</tbody></table>
-<p><a href="/metrics">metrics</a> · JSON API under <code>/api</code></p>
+${cards || '<p>no routes or queues configured</p>'}
+<p><a href="/metrics">metrics</a> · JSON API under <code>/api</code> · refreshes every ${REFRESH_SECONDS} s</p>
 </body></html>
 `
 }
