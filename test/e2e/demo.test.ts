@@ -8,6 +8,7 @@ describe('sluice demo', () => {
     expect(r.code).toBe(0)
     const out = r.stdout
     expect(out).toMatch(/data plane\s+http:\/\/127\.0\.0\.1:\d+/)
+    expect(out).toMatch(/dashboard\s+http:\/\/127\.0\.0\.1:\d+\//)
     expect(out.split('\n').filter((l) => l.includes('observed: new')).length).toBeGreaterThanOrEqual(5)
     // The ramp advances through its first steps, by the schedule actor, after passing analyses.
     expect(out).toContain('-- 5% progressing (schedule')

@@ -48,7 +48,7 @@ export const demoCommand: Command = async (args, opts, io) => {
   const { data, admin } = await app.start()
   io.out(`sluice demo: old backend ${oldB.url}, new backend ${newB.url}`)
   io.out(`data plane  http://${hostPort(data)}   (try: curl -i -H 'x-user-id: alice' http://${hostPort(data)}/)`)
-  io.out(`admin plane http://${hostPort(admin)}   (status page /, metrics /metrics, API /api/routes)`)
+  io.out(`dashboard   http://${hostPort(admin)}/   (metrics /metrics, API /api/routes)`)
   io.out(`rollout: 5 → 10 → 25 → 50 → 100 %, a step every 4 s when the 2 s analysis window passes;`)
   io.out(`the new backend starts failing ${FAIL_RATE * 100} % of requests at ${FAIL_FROM_BP / 100} %. Ctrl-C stops.\n`)
   const traffic = new Traffic(`http://${hostPort(data)}`)
