@@ -120,20 +120,28 @@ export class SluiceApp {
       access: { enabled: opts.config.log.access, sample: opts.config.log.accessSample },
     })
     // Built before anything listens, so an insecure admin address fails start-up cleanly.
-    this.#admin = createAdminServer({
-      listen: opts.config.admin.listen, token: opts.config.admin.token, recorder: this.recorder,
+    this.#admin = this.#createAdmin()
+  }
+
+  #createAdmin(): ReturnType<typeof createAdminServer> {
+    const c = this.opts.config
+    return createAdminServer({
+      listen: c.admin.listen, token: c.admin.token, recorder: this.recorder,
       commands: this.commands, store: this.store, targets: () => this.#config,
       readiness: () => this.#readiness(), logger: this.logger,
       rolloutFacts: (ref, cfg) => this.controller.info(ref, cfg),
-      reportOutcomes: (queue, outcomes) => {
-        for (const o of outcomes) {
-          bus.publish({
-            kind: 'queue', name: queue, side: o.backend, servedBy: o.backend, reason: 'bucket',
-            status: o.ok ? 200 : 500, error: undefined, fellBack: false, durationMs: o.durationMs ?? Number.NaN, origin: 'worker',
-          })
-        }
-      },
+      reportOutcomes: (queue, outcomes) => this.#publishWorkerOutcomes(queue, outcomes),
     })
+  }
+
+  /** Workers' job results: analysis input (origin 'worker'), not routing events. */
+  #publishWorkerOutcomes(queue: string, outcomes: readonly { backend: 'old' | 'new'; ok: boolean; durationMs: number | undefined }[]): void {
+    for (const o of outcomes) {
+      this.#bus.publish({
+        kind: 'queue', name: queue, side: o.backend, servedBy: o.backend, reason: 'bucket',
+        status: o.ok ? 200 : 500, error: undefined, fellBack: false, durationMs: o.durationMs ?? Number.NaN, origin: 'worker',
+      })
+    }
   }
 
   get config(): Config {
