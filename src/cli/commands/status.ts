@@ -1,5 +1,6 @@
 import { AdminCallError, callAdmin } from '../admin-client.js'
 import { EXIT } from '../exit-codes.js'
+import { formatDuration } from '../../util/duration.js'
 import { table, type Io } from '../io.js'
 import type { Command } from '../command.js'
 
@@ -30,17 +31,25 @@ export const statusCommand: Command = async (_args, opts, io) => {
   }
 }
 
-export function statusTable(targets: readonly TargetJson[]): string {
+export function statusTable(targets: readonly TargetJson[], now: number = Date.now()): string {
   if (targets.length === 0) return 'no routes or queues configured'
   return table(
     ['NAME', 'KIND', 'PERCENT', 'STATE', 'STEP', 'NEXT STEP', 'VERDICT'],
     targets.map((t) => [
       t.name, t.kind, `${t.percent}%`, t.state,
       t.steps.length > 0 ? `${t.step + 1}/${t.steps.length}` : '-', // step is -1 before the first step
-      t.nextStepAt ?? '-',
+      nextStepCell(t, now),
       verdictCell(t.lastVerdict),
     ]),
   )
+}
+
+/** "in 7m12s" (or "now"); "window opens in 15h" when outside the schedule windows. */
+function nextStepCell(t: TargetJson, now: number): string {
+  if (t.nextStepAt === null) return '-'
+  const ms = Date.parse(t.nextStepAt) - now
+  const when = ms <= 0 ? 'now' : `in ${formatDuration(ms)}`
+  return t.windowOpen === false ? `window opens ${when}` : when
 }
 
 function verdictCell(v: TargetJson['lastVerdict']): string {

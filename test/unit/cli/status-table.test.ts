@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest'
+import { statusTable, type TargetJson } from '../../../src/cli/commands/status.js'
+
+const base: TargetJson = {
+  name: 'checkout', kind: 'route', percent: 5, state: 'progressing', step: 1, steps: [1, 5, 10],
+  nextStepAt: '2026-05-04T09:10:00.000Z', windowOpen: true, lastVerdict: { pass: true },
+}
+const now = Date.parse('2026-05-04T09:02:48.000Z')
+
+describe('sluice status table', () => {
+  it('shows step i/n, the next step relative to now, and the verdict', () => {
+    const lines = statusTable([base], now).split('\n')
+    expect(lines[0]).toMatch(/^NAME\s+KIND\s+PERCENT\s+STATE\s+STEP\s+NEXT STEP\s+VERDICT$/)
+    expect(lines[1]).toMatch(/^checkout\s+route\s+5%\s+progressing\s+2\/3\s+in 7m12s\s+pass$/)
+  })
+
+  it('says when the schedule window opens, and explains insufficient and failed verdicts', () => {
+    const waiting = { ...base, state: 'waiting', windowOpen: false, nextStepAt: '2026-05-04T23:02:48.000Z', lastVerdict: { pass: false, kind: 'insufficient', new: { requests: 12 } } }
+    expect(statusTable([waiting], now)).toMatch(/window opens in 14h\s+insufficient \(new: 12 requests\)/)
+    const failed = { ...base, state: 'rolled_back', nextStepAt: null, lastVerdict: { pass: false, kind: 'fail', failed: ['maxErrorRate'] } }
+    expect(statusTable([failed], now)).toMatch(/rolled_back\s+2\/3\s+-\s+fail \(maxErrorRate\)/)
+  })
+})
