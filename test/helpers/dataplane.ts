@@ -170,3 +170,17 @@ export function useCheckoutPlane(extra: Partial<RouteConfig>): CheckoutPlane {
   })
   return f
 }
+
+/** For one test file: one recording origin behind a data plane whose route `r` sends both sides to it. */
+export function useOriginPlane(): { readonly origin: TestBackend; readonly dp: TestDataPlane } {
+  const f = {} as { origin: TestBackend; dp: TestDataPlane }
+  beforeAll(async () => {
+    f.origin = await startBackend('old')
+    f.dp = await startDataPlane([routeConfig({ name: 'r', old: [f.origin.url], new: [f.origin.url] })])
+  })
+  afterAll(async () => {
+    await f.dp.close()
+    await f.origin.close()
+  })
+  return f
+}

@@ -1,6 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { Redis } from 'ioredis'
+import { afterAll, beforeAll } from 'vitest'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -104,4 +106,21 @@ function freePort(): Promise<number> {
       s.close(() => resolve(port))
     })
   })
+}
+
+/**
+ * For one test file: start `server` (a private redis-server) and a client to it before all tests,
+ * close both after. `server.url` is valid from the first test on.
+ */
+export function useRedis(server: RedisServer = new RedisServer()): { readonly server: RedisServer; readonly client: Redis } {
+  const f = { server } as { server: RedisServer; client: Redis }
+  beforeAll(async () => {
+    await server.start()
+    f.client = new Redis(server.url)
+  })
+  afterAll(async () => {
+    f.client.disconnect()
+    await server.close()
+  })
+  return f
 }

@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, expect, test } from 'vitest'
-import { startBackend, type TestBackend } from '../../helpers/backends.js'
-import { rawExchange, routeConfig, startDataPlane, type TestDataPlane } from '../../helpers/dataplane.js'
+import { expect, test } from 'vitest'
+import { rawExchange, useOriginPlane } from '../../helpers/dataplane.js'
 
 /**
  * Request-smuggling vectors (NOTES-proxies §5.1–3, Appendix A.2): what reaches the origin must be
@@ -8,18 +7,7 @@ import { rawExchange, routeConfig, startDataPlane, type TestDataPlane } from '..
  * server that logs every request it parses, so a desync would show up as an extra entry.
  */
 
-let origin: TestBackend
-let dp: TestDataPlane
-
-beforeAll(async () => {
-  origin = await startBackend('old')
-  dp = await startDataPlane([routeConfig({ name: 'r', old: [origin.url], new: [origin.url] })])
-})
-
-afterAll(async () => {
-  await dp.close()
-  await origin.close()
-})
+const f = useOriginPlane()
 
 const HIDDEN = 'GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n'
 
@@ -40,41 +28,41 @@ const REFUSED: Array<[string, string]> = [
 
 for (const [name, payload] of REFUSED) {
   test(`${name} → 400, connection closed, nothing reaches the origin`, async () => {
-    const before = origin.requests.length
-    const answer = await rawExchange(dp.port, payload)
+    const before = f.origin.requests.length
+    const answer = await rawExchange(f.dp.port, payload)
 
     expect(answer).toMatch(/^HTTP\/1\.1 400 /)
     expect(answer.toLowerCase()).toContain('connection: close')
     await probe()
-    expect(origin.requests.slice(before).map((r) => `${r.method} ${r.url}`)).toEqual(['GET /probe'])
+    expect(f.origin.requests.slice(before).map((r) => `${r.method} ${r.url}`)).toEqual(['GET /probe'])
   })
 }
 
-test('a chunked DELETE hiding a request in its body reaches the origin as one DELETE with that body', async () => {
-  const before = origin.requests.length
+test('a chunked DELETE hiding a request in its body reaches the f.origin as one DELETE with that body', async () => {
+  const before = f.origin.requests.length
   const chunk = `${HIDDEN.length.toString(16)}\r\n${HIDDEN}\r\n0\r\n\r\n`
-  const answer = await rawExchange(dp.port, `DELETE /d HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${chunk}`,
+  const answer = await rawExchange(f.dp.port, `DELETE /d HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${chunk}`,
     (r) => r.endsWith('\r\n0\r\n\r\n'))
 
   expect(answer).toMatch(/^HTTP\/1\.1 200 /)
   await probe()
-  const seen = origin.requests.slice(before)
+  const seen = f.origin.requests.slice(before)
   expect(seen.map((r) => `${r.method} ${r.url}`)).toEqual(['DELETE /d', 'GET /probe'])
   expect(seen[0]?.body.toString('latin1')).toBe(HIDDEN)
 })
 
 test('transfer-encoding "chunked" in other case and spacing is accepted and forwarded once', async () => {
-  const before = origin.requests.length
-  const answer = await rawExchange(dp.port, 'POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:  Chunked \r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+  const before = f.origin.requests.length
+  const answer = await rawExchange(f.dp.port, 'POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:  Chunked \r\n\r\n5\r\nhello\r\n0\r\n\r\n',
     (r) => r.endsWith('\r\n0\r\n\r\n'))
 
   expect(answer).toMatch(/^HTTP\/1\.1 200 /)
-  const seen = origin.requests.slice(before)
+  const seen = f.origin.requests.slice(before)
   expect(seen.map((r) => `${r.method} ${r.url} ${r.body.toString()}`)).toEqual(['POST /c hello'])
 })
 
 /** A normal request afterwards: if an upstream connection were desynced, a smuggled request would show here. */
 async function probe(): Promise<void> {
-  const res = await dp.client.request({ path: '/probe', method: 'GET' })
+  const res = await f.dp.client.request({ path: '/probe', method: 'GET' })
   expect(await res.body.text()).toBe('old')
 }

@@ -1,9 +1,8 @@
 import { Worker, type Job as BullJob } from 'bullmq'
-import { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { QueueDataPlane } from '../../../src/dataplane/queue/router.js'
 import { bullmqJobId } from '../../../src/dataplane/queue/sinks/bullmq.js'
-import { NO_REDIS_REASON, REDIS_SERVER, RedisServer } from '../../helpers/redis-server.js'
+import { NO_REDIS_REASON, REDIS_SERVER, RedisServer, useRedis } from '../../helpers/redis-server.js'
 import { collectOutcomes, preload, queueConfig, queueViews, silent, until } from './fixtures.js'
 
 /**
@@ -14,20 +13,12 @@ const JOBS = 300
 const server = new RedisServer()
 
 describe.skipIf(!REDIS_SERVER)(`bullmq sink with real workers${REDIS_SERVER ? '' : ` (skipped: ${NO_REDIS_REASON})`}`, () => {
-  let redis: Redis
-  beforeAll(async () => {
-    await server.start()
-    redis = new Redis(server.url)
-  })
-  afterAll(async () => {
-    redis.disconnect()
-    await server.close()
-  })
+  const fx = useRedis(server)
 
   it('workers receive every job with data = body and id = sanitised id', async () => {
     const ids = Array.from({ length: JOBS }, (_, i) => (i % 3 === 0 ? `order:${i}` : i % 3 === 1 ? String(i) : `o-${i}`))
     const bodies = ids.map((id, i) => JSON.stringify({ id, tenantId: `t${i % 50}`, payload: { n: i } }))
-    await preload(redis, 'b:in', bodies)
+    await preload(fx.client, 'b:in', bodies)
     const q = queueConfig({
       source: { type: 'redis-list', url: server.url, key: 'b:in' },
       old: { type: 'redis-list', url: server.url, key: 'b:old' },
@@ -52,6 +43,6 @@ describe.skipIf(!REDIS_SERVER)(`bullmq sink with real workers${REDIS_SERVER ? ''
       expect(job?.data).toEqual(JSON.parse(bodies[i]!))
       expect(job?.name).toBe('send')
     }
-    expect(await redis.llen('b:old')).toBe(0)
+    expect(await fx.client.llen('b:old')).toBe(0)
   }, 15_000)
 })

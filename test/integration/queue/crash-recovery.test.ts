@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { NO_REDIS_REASON, REDIS_SERVER, RedisServer } from '../../helpers/redis-server.js'
+import { describe, expect, it } from 'vitest'
+import { NO_REDIS_REASON, REDIS_SERVER, RedisServer, useRedis } from '../../helpers/redis-server.js'
 import { jobBodies, listIds, preload, queueConfig } from './fixtures.js'
 
 /**
@@ -35,15 +34,7 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 describe.skipIf(!REDIS_SERVER)(`queue router crash${REDIS_SERVER ? '' : ` (skipped: ${NO_REDIS_REASON})`}`, () => {
-  let redis: Redis
-  beforeAll(async () => {
-    await server.start()
-    redis = new Redis(server.url)
-  })
-  afterAll(async () => {
-    redis.disconnect()
-    await server.close()
-  })
+  const fx = useRedis(server)
 
   it('SIGKILL mid-flow, restart: every id at least once, duplicates within the in-flight bound', async () => {
     expect(existsSync(DIST), 'dist/ must be built first (npm test runs the build)').toBe(true)
@@ -53,24 +44,24 @@ describe.skipIf(!REDIS_SERVER)(`queue router crash${REDIS_SERVER ? '' : ` (skipp
       new: { type: 'redis-list', url: server.url, key: 'crash:new' },
       percentBp: 3_000,
     })
-    await preload(redis, 'crash:in', jobBodies(JOBS, 500))
+    await preload(fx.client, 'crash:in', jobBodies(JOBS, 500))
     const env = { SLUICE_QUEUE_CHILD: JSON.stringify({ queue, concurrency: CONCURRENCY, delayMs: DELAY_MS }) }
-    const arrived = async () => (await redis.llen('crash:old')) + (await redis.llen('crash:new'))
+    const arrived = async () => (await fx.client.llen('crash:old')) + (await fx.client.llen('crash:new'))
 
     const first = await startChild(env)
     await waitFor(async () => (await arrived()) >= JOBS / 3, 'a third of the jobs')
     first.kill('SIGKILL')
     await exited(first)
-    const stranded = await redis.llen('crash:in:processing')
+    const stranded = await fx.client.llen('crash:in:processing')
     expect(stranded).toBeGreaterThan(0) // the kill did land mid-flow
     expect(stranded).toBeLessThanOrEqual(CONCURRENCY)
 
     const second = await startChild(env)
-    await waitFor(async () => (await redis.llen('crash:in')) + (await redis.llen('crash:in:processing')) === 0, 'the source to drain')
+    await waitFor(async () => (await fx.client.llen('crash:in')) + (await fx.client.llen('crash:in:processing')) === 0, 'the source to drain')
     second.kill('SIGTERM')
     await exited(second)
 
-    const [oldIds, newIds] = await Promise.all([listIds(redis, 'crash:old'), listIds(redis, 'crash:new')])
+    const [oldIds, newIds] = await Promise.all([listIds(fx.client, 'crash:old'), listIds(fx.client, 'crash:new')])
     const all = new Map(oldIds)
     for (const [id, n] of newIds) all.set(id, (all.get(id) ?? 0) + n)
     for (let i = 0; i < JOBS; i++) expect(all.get(`j${i}`) ?? 0, `j${i}`).toBeGreaterThanOrEqual(1)

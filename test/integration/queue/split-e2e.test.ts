@@ -1,8 +1,7 @@
-import { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { splitHash, thresholdFor } from '../../../src/core/bucket.js'
 import { QueueDataPlane } from '../../../src/dataplane/queue/router.js'
-import { NO_REDIS_REASON, REDIS_SERVER, RedisServer } from '../../helpers/redis-server.js'
+import { NO_REDIS_REASON, REDIS_SERVER, RedisServer, useRedis } from '../../helpers/redis-server.js'
 import { collectOutcomes, jobBodies, listIds, preload, queueConfig, queueViews, silent, streamIds, until } from './fixtures.js'
 
 /**
@@ -17,15 +16,7 @@ const PERCENT_BP = 3_000
 const server = new RedisServer()
 
 describe.skipIf(!REDIS_SERVER)(`queue split end to end${REDIS_SERVER ? '' : ` (skipped: ${NO_REDIS_REASON})`}`, () => {
-  let redis: Redis
-  beforeAll(async () => {
-    await server.start()
-    redis = new Redis(server.url)
-  })
-  afterAll(async () => {
-    redis.disconnect()
-    await server.close()
-  })
+  const fx = useRedis(server)
 
   it('every job arrives exactly once, on its tenant\'s side, at 30 % ± 2', async () => {
     const q = queueConfig({
@@ -35,17 +26,17 @@ describe.skipIf(!REDIS_SERVER)(`queue split end to end${REDIS_SERVER ? '' : ` (s
       new: { type: 'redis-stream', url: server.url, key: 'jobs:new', group: undefined },
       percentBp: PERCENT_BP,
     })
-    await preload(redis, 'jobs:in', jobBodies(JOBS, TENANTS))
+    await preload(fx.client, 'jobs:in', jobBodies(JOBS, TENANTS))
     const { bus, outcomes } = collectOutcomes()
     const plane = new QueueDataPlane({ bus, logger: silent })
     await plane.setQueues([q], queueViews([q]))
     await until(() => outcomes.length >= JOBS, 12_000, 'all jobs routed')
     await plane.close(2_000)
 
-    const [oldIds, newIds] = await Promise.all([listIds(redis, 'jobs:old'), streamIds(redis, 'jobs:new')])
+    const [oldIds, newIds] = await Promise.all([listIds(fx.client, 'jobs:old'), streamIds(fx.client, 'jobs:new')])
     expect(oldIds.size + newIds.size).toBe(JOBS)
     expect([...oldIds.values(), ...newIds.values()].every((n) => n === 1)).toBe(true)
-    expect(await redis.llen('jobs:in') + await redis.llen('jobs:in:processing')).toBe(0)
+    expect(await fx.client.llen('jobs:in') + await fx.client.llen('jobs:in:processing')).toBe(0)
 
     const expectedNew = (i: number) => splitHash('emails', `tenant-${i % TENANTS}`) < thresholdFor(PERCENT_BP)
     for (let i = 0; i < JOBS; i++) expect(newIds.has(`j${i}`)).toBe(expectedNew(i))
