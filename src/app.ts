@@ -20,7 +20,7 @@ import { createAdminServer } from './admin/server.js'
 import { createStore } from './app-store.js'
 import { LeaderLease } from './control/leader.js'
 import { FleetFlusher, FleetWindowSource } from './control/windows.js'
-import { hostPort, logStartSummary, warnRestartOnly } from './app-log.js'
+import { logStartSummary, warnRestartOnly } from './app-log.js'
 import { ProcessHooks } from './process-hooks.js'
 import { VERSION } from './version.js'
 
@@ -291,7 +291,6 @@ export class SluiceApp {
   }
 }
 
-export { hostPort }
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))

@@ -12,10 +12,6 @@ export function parseDuration(text: string): number {
   return Math.round(value * (UNIT_MS[m[2] ?? 'ms'] ?? 1))
 }
 
-export function isDuration(text: string): boolean {
-  return DURATION_RE.test(text)
-}
-
 /** 90000 → "1m30s": for logs and the CLI. */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${ms}ms`

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { freePort } from '../../src/util/free-port.js'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { request } from 'undici'
@@ -62,23 +62,10 @@ export async function startNginx(opts: NginxOptions): Promise<NginxInstance> {
   }
 }
 
-/**
- * nginx cannot listen on port 0 and report the port, so this is the one place that picks a port
- * by binding a Node server to port 0 and closing it just before nginx binds it. Someone may take
- * the port in between: then nginx fails with EADDRINUSE and the caller retries on a new port.
- */
-async function pickPort(): Promise<number> {
-  const probe = createServer()
-  probe.listen(0, '127.0.0.1')
-  await once(probe, 'listening')
-  const address = probe.address()
-  const port = typeof address === 'object' && address !== null ? address.port : 0
-  await new Promise<void>((resolve) => probe.close(() => resolve()))
-  return port
-}
 
 async function tryStart(opts: NginxOptions, dir: string): Promise<NginxInstance | 'port-taken'> {
-  const port = await pickPort()
+  // nginx cannot listen on port 0 and report it: a probed port, retried when nginx finds it taken.
+  const port = await freePort()
   const nonce = randomBytes(8).toString('hex')
   const errorLog = join(dir, 'error.log')
   writeFileSync(errorLog, '')

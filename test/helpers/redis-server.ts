@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { freePort } from '../../src/util/free-port.js'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll } from 'vitest'
 import { tmpdir } from 'node:os'
@@ -97,16 +97,6 @@ export class RedisServer {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
-  })
-}
 
 /**
  * For one test file: start `server` (a private redis-server) and a client to it before all tests,

@@ -1,12 +1,13 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Pool } from 'undici'
-import { hostPort, SluiceApp } from '../../app.js'
+import { hostPort } from '../../app-log.js'
+import { SluiceApp } from '../../app.js'
 import { formatProblem, loadConfigText } from '../../config/index.js'
 import { createLogger } from '../../observe/log.js'
+import { freePort } from '../../util/free-port.js'
 import { randomId } from '../../util/random.js'
 import { parseDuration } from '../../util/duration.js'
 import type { CliOptions } from '../command.js'
@@ -145,16 +146,4 @@ async function privateRedis(io: Io): Promise<{ url: string; stop(): Promise<void
       rmSync(dir, { recursive: true, force: true })
     },
   }
-}
-
-/** redis-server cannot take port 0: probe a free port just before starting it. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
-  })
 }
