@@ -1,4 +1,7 @@
-import { Redis, type RedisOptions } from 'ioredis'
+import type { Redis, RedisOptions } from 'ioredis'
+import { lazyModule } from '../util/lazy-module.js'
+
+const ioredis = lazyModule<typeof import('ioredis')>('ioredis')
 
 /**
  * The Redis store's two connections: one for commands, one subscribed to the change channel
@@ -58,6 +61,7 @@ export class RedisLink {
   constructor(url: string, name: string, channel: string, events: LinkEvents) {
     this.#channel = channel
     this.#events = events
+    const { Redis } = ioredis()
     this.cmd = new Redis(url, clientOptions(`${name}:cmd`))
     this.#sub = new Redis(url, clientOptions(`${name}:sub`))
     this.#watch(this.cmd, (ready) => { this.#cmdReady = ready })

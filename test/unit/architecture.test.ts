@@ -35,22 +35,32 @@ function sourceFiles(dir: string): string[] {
   })
 }
 
-const IMPORT_RE = /(?:^|\n)\s*(import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g
+const IMPORT_RE = /(?:^|\n)\s*(import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]|(typeof\s+)?import\(\s*['"]([^'"]+)['"]\s*\)/g
 
-/** `local` holds every relative import; `runtime` only those that survive compilation (not `import type`). */
-function importsOf(file: string): { local: string[]; runtime: string[]; packages: string[] } {
+/**
+ * `local` holds every relative import; `runtime` only those that survive compilation (not `import type`);
+ * `packages` every package named, `runtimePackages` those loaded when the module is.
+ */
+function importsOf(file: string): { local: string[]; runtime: string[]; packages: string[]; runtimePackages: string[] } {
   const text = readFileSync(join(SRC, file), 'utf8')
   const local: string[] = []
   const runtime: string[] = []
   const packages: string[] = []
+  const runtimePackages: string[] = []
   for (const m of text.matchAll(IMPORT_RE)) {
-    const spec = m[3] ?? m[4]!
-    if (!spec.startsWith('.')) { packages.push(spec); continue }
+    const spec = m[3] ?? m[5]!
+    // `import type … from` and `typeof import('…')` are erased at compile time.
+    const typeOnly = m[2] !== undefined || m[4] !== undefined
+    if (!spec.startsWith('.')) {
+      packages.push(spec)
+      if (!typeOnly) runtimePackages.push(spec)
+      continue
+    }
     const target = relative(SRC, resolve(SRC, dirname(file), spec)).replace(/\.js$/, '.ts')
     local.push(target)
-    if (m[2] === undefined) runtime.push(target)
+    if (!typeOnly) runtime.push(target)
   }
-  return { local, runtime, packages }
+  return { local, runtime, packages, runtimePackages }
 }
 
 const files = sourceFiles(SRC)
@@ -86,6 +96,11 @@ describe('architecture', () => {
     expect(promUsers).toEqual(['observe/recorder.ts'])
     const exits = files.filter((f) => /process\.exit\(/.test(readFileSync(join(SRC, f), 'utf8')))
     expect(exits).toEqual(['main.ts'])
+  })
+
+  it('loads ioredis and BullMQ only when a Redis store or queue uses them (util/lazy-module.ts)', () => {
+    const eager = files.flatMap((f) => graph.get(f)!.runtimePackages.filter((p) => p === 'ioredis' || p === 'bullmq').map((p) => `${f} imports ${p}`))
+    expect(eager).toEqual([])
   })
 
   // Type-only cycles (a context type and the handlers that use it) are erased at compile time;

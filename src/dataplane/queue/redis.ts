@@ -1,5 +1,8 @@
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
+import { lazyModule } from '../../util/lazy-module.js'
+
+const ioredis = lazyModule<typeof import('ioredis')>('ioredis')
 
 /**
  * Reconnect delay ceiling: after a Redis restart the router should be working again within about a
@@ -20,7 +23,7 @@ export type RedisRole = 'source' | 'source-blocking' | 'sink'
  * (they hold it) and no command timeout (their timeout is server-side).
  */
 export function connectRedis(url: string, role: RedisRole, logger: Logger): Redis {
-  const redis = new Redis(url, {
+  const redis = new (ioredis().Redis)(url, {
     connectionName: `sluice-${role}`,
     // RESP2: ioredis 6 speaks RESP3 by default, where XREADGROUP, XINFO and XAUTOCLAIM replies
     // through `call` come back as flattened maps; the adapters parse the documented RESP2 shapes.

@@ -1,8 +1,11 @@
-import { Queue } from 'bullmq'
+import type { Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
+import { lazyModule } from '../../../util/lazy-module.js'
 import { toPublishError } from '../failure.js'
 import { closeRedis, connectRedis, SINK_COMMAND_TIMEOUT_MS, whenReady } from '../redis.js'
 import type { Job, QueueSink, SinkOptions } from '../types.js'
+
+const bullmq = lazyModule<typeof import('bullmq')>('bullmq')
 
 export interface BullmqSinkConfig {
   readonly url: string
@@ -25,7 +28,7 @@ export class BullmqSink implements QueueSink {
 
   constructor(cfg: BullmqSinkConfig, opts: SinkOptions) {
     this.#redis = connectRedis(cfg.url, 'sink', opts.logger)
-    this.#queue = new Queue(cfg.queue, { connection: this.#redis, prefix: cfg.prefix })
+    this.#queue = new (bullmq().Queue)(cfg.queue, { connection: this.#redis, prefix: cfg.prefix })
     this.#queue.on('error', (err: Error) => opts.logger.debug({ err: err.message }, 'bullmq queue error'))
     this.#jobName = cfg.jobName
   }
