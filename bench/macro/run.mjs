@@ -7,7 +7,7 @@
 // Env knobs (defaults in brackets):
 //   CONNS [50]  DURATION [10] s  ROUNDS [3]  WARMUP [3] s  KEYS [5000] distinct x-user-id values
 //   PERCENT [10] to new  PIN [1 when taskset exists and nproc ≥ 2]: proxy on CPU 0, backend + load on CPU 1
-//   LOADGEN [autocannon] or wrk  CONTENDERS [direct,sluice,http-proxy]
+//   LOADGEN [autocannon] or wrk  CONTENDERS [direct,nginx (when installed),node-floor,undici-minimal,sluice,http-proxy]
 //   SLUICE_NODE_FLAGS [""] extra node flags for sluice only (e.g. --max-semi-space-size=32)
 // Rounds are interleaved (direct, sluice, http-proxy, direct, …); the table shows medians per contender.
 // Results also go to bench/results/macro-<timestamp>.json.
@@ -45,10 +45,10 @@ const S = {
   percent: num('PERCENT', 10),
   pin: PIN,
   loadgen: process.env.LOADGEN || 'autocannon',
-  contenders: (process.env.CONTENDERS || 'direct,sluice,undici-minimal,http-proxy').split(',').map((s) => s.trim()).filter(Boolean),
+  contenders: (process.env.CONTENDERS || `direct,${findNginx() ? 'nginx,' : ''}node-floor,undici-minimal,sluice,http-proxy`).split(',').map((s) => s.trim()).filter(Boolean),
   sluiceNodeFlags: (process.env.SLUICE_NODE_FLAGS || '').split(/\s+/).filter(Boolean),
 }
-for (const c of S.contenders) if (!['direct', 'sluice', 'undici-minimal', 'http-proxy'].includes(c)) throw new Error(`unknown contender '${c}'`)
+for (const c of S.contenders) if (!['direct', 'sluice', 'undici-minimal', 'node-floor', 'nginx', 'http-proxy'].includes(c)) throw new Error(`unknown contender '${c}'`)
 if (!['autocannon', 'wrk'].includes(S.loadgen)) throw new Error(`LOADGEN must be autocannon or wrk, got '${S.loadgen}'`)
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100
 
@@ -221,6 +221,55 @@ async function startHttpProxy(origins, name = 'http-proxy', script = 'http-proxy
   return { child, url }
 }
 
+/** Debian installs nginx in /usr/sbin, which is not on every user's PATH. */
+function findNginx() {
+  for (const c of [process.env.NGINX_BIN, '/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/nginx/sbin/nginx', 'nginx']) {
+    if (c && spawnSync(c, ['-v'], { stdio: 'ignore' }).status === 0) return c
+  }
+  return undefined
+}
+
+/**
+ * nginx as the C reference (NOTES-performance): one process (master_process off, one worker's
+ * work), `split_clients` on the same `NAME:KEY` string sluice hashes, keep-alive upstreams, no
+ * access log. Its private prefix lives in the run's temp dir.
+ */
+async function startNginx(origins, tmp, round) {
+  const bin = findNginx()
+  if (!bin) throw new Error('nginx contender: nginx is not installed (apt-get install nginx-light, or set NGINX_BIN)')
+  const port = await freePort()
+  const dir = join(tmp, `nginx-${round}`)
+  mkdirSync(dir, { recursive: true })
+  const conf = join(dir, 'nginx.conf')
+  writeFileSync(conf, `daemon off;
+master_process off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/cb; proxy_temp_path ${dir}/pt; fastcgi_temp_path ${dir}/ft; uwsgi_temp_path ${dir}/ut; scgi_temp_path ${dir}/st;
+  upstream old { server ${origins.old.replace('http://', '')}; keepalive 256; }
+  upstream new { server ${origins.new.replace('http://', '')}; keepalive 256; }
+  split_clients "bench:\${http_x_user_id}" $side { ${S.percent}% new; * old; }
+  server {
+    listen ${HOST}:${port};
+    location / {
+      proxy_pass http://$side;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    }
+  }
+}
+`)
+  const child = start('nginx', bin, ['-p', `${dir}/`, '-c', conf, '-e', join(dir, 'error.log')], { cpu: 0 })
+  const url = `http://${HOST}:${port}/`
+  await waitReady(url, child)
+  return { child, url }
+}
+
 // ---------------------------------------------------------------- one run
 
 async function runLoad(contender, url, proxyPid, backendPid, statsUrl) {
@@ -282,6 +331,8 @@ async function runOne(contender, round, ctx) {
   try {
     if (contender === 'direct') proxy = { url: `${ctx.origins.old}/`, child: undefined }
     else if (contender === 'sluice') proxy = await startSluice(ctx.origins, ctx.tmp, round)
+    else if (contender === 'node-floor') proxy = await startHttpProxy(ctx.origins, 'node-floor', 'node-floor.mjs')
+    else if (contender === 'nginx') proxy = await startNginx(ctx.origins, ctx.tmp, round)
     else if (contender === 'undici-minimal') proxy = await startHttpProxy(ctx.origins, 'undici-minimal', 'undici-minimal.mjs')
     else proxy = await startHttpProxy(ctx.origins)
     return await runLoad(contender, proxy.url, proxy.child?.pid, ctx.backend.pid, ctx.stats)
@@ -370,6 +421,13 @@ async function main() {
     httpProxyVsDirectRps: ratio('http-proxy', 'direct', 'rps'),
     sluiceVsUndiciMinimalRps: ratio('sluice', 'undici-minimal', 'rps'),
     sluiceVsUndiciMinimalCpuPerReq: ratio('sluice', 'undici-minimal', 'cpuUsPerReq'),
+    sluiceVsNginxRps: ratio('sluice', 'nginx', 'rps'),
+    sluiceVsNginxP99: ratio('sluice', 'nginx', 'p99'),
+    nginxVsHttpProxyRps: ratio('nginx', 'http-proxy', 'rps'),
+    nodeFloorVsHttpProxyRps: ratio('node-floor', 'http-proxy', 'rps'),
+    // No proxy can beat the backend it forwards to: direct / http-proxy is the largest ratio any
+    // contender can show in this run, on this machine.
+    ceilingVsHttpProxyRps: ratio('direct', 'http-proxy', 'rps'),
   }
   machine.loadavgAfter = loadavg()
   machine.uptimeAfter = spawnSync('uptime', { encoding: 'utf8' }).stdout?.trim()
@@ -394,6 +452,14 @@ async function main() {
     const ok = ratios.sluiceVsHttpProxyRps >= 2.5
     console.log(`sluice / http-proxy  throughput ${fmt(ratios.sluiceVsHttpProxyRps, 2)}× (target ≥ 2.5×: ${ok ? 'met' : 'NOT met'}),` +
       ` CPU per request ${fmt(ratios.sluiceVsHttpProxyCpuPerReq, 2)}×, p99 ${fmt(ratios.sluiceVsHttpProxyP99, 2)}×`)
+  }
+  if (ratios.ceilingVsHttpProxyRps !== null) {
+    const others = [['nginx', ratios.nginxVsHttpProxyRps], ['node-floor', ratios.nodeFloorVsHttpProxyRps]].filter(([, r]) => r !== null)
+    console.log(`reachable / http-proxy  throughput: direct (the ceiling) ${fmt(ratios.ceilingVsHttpProxyRps, 2)}×` +
+      others.map(([n, r]) => `, ${n} ${fmt(r, 2)}×`).join(''))
+  }
+  if (ratios.sluiceVsNginxRps !== null) {
+    console.log(`sluice / nginx       throughput ${fmt(ratios.sluiceVsNginxRps, 2)}× (NOTES target ≥ 0.75×), p99 ${fmt(ratios.sluiceVsNginxP99, 2)}× (NOTES target ≤ 1.5×)`)
   }
   if (ratios.sluiceVsUndiciMinimalRps !== null) {
     console.log(`sluice / minimal undici proxy  throughput ${fmt(ratios.sluiceVsUndiciMinimalRps, 2)}×, CPU per request ${fmt(ratios.sluiceVsUndiciMinimalCpuPerReq, 2)}× (the cost of sluice's features over the Node floor)`)
