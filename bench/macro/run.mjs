@@ -250,8 +250,11 @@ events { worker_connections 1024; }
 http {
   access_log off;
   client_body_temp_path ${dir}/cb; proxy_temp_path ${dir}/pt; fastcgi_temp_path ${dir}/ft; uwsgi_temp_path ${dir}/ut; scgi_temp_path ${dir}/st;
-  upstream old { server ${origins.old.replace('http://', '')}; keepalive 256; }
-  upstream new { server ${origins.new.replace('http://', '')}; keepalive 256; }
+  # nginx closes a keep-alive connection after 1,000 requests by default, on both legs: the
+  # other contenders never do, so the limits are lifted.
+  keepalive_requests 1000000;
+  upstream old { server ${origins.old.replace('http://', '')}; keepalive 256; keepalive_requests 1000000; }
+  upstream new { server ${origins.new.replace('http://', '')}; keepalive 256; keepalive_requests 1000000; }
   split_clients "bench:\${http_x_user_id}" $side { ${S.percent}% new; * old; }
   server {
     listen ${HOST}:${port};
