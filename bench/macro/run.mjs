@@ -11,31 +11,16 @@
 //   SLUICE_NODE_FLAGS [""] extra node flags for sluice only (e.g. --max-semi-space-size=32)
 // Rounds are interleaved (direct, sluice, http-proxy, direct, …); the table shows medians per contender.
 // Results also go to bench/results/macro-<timestamp>.json.
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import http from 'node:http'
-import net from 'node:net'
 import os from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import {
+  BENCH, HERE, HOST, NPROC, ROOT, cpuUs, createProcesses, envNumber as num, freePort, loadavg, median, pinFromEnv,
+  request, rssMb, startBackend, startSluice as startSluiceProcess, waitReady,
+} from './lib.mjs'
 
-const HERE = dirname(fileURLToPath(import.meta.url))
-const BENCH = resolve(HERE, '..')
-const ROOT = resolve(BENCH, '..')
-const HOST = '127.0.0.1'
-
-const num = (name, def) => {
-  const v = process.env[name]
-  if (v === undefined || v === '') return def
-  const n = Number(v)
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got '${v}'`)
-  return n
-}
-const hasTaskset = spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status === 0
-const NPROC = os.availableParallelism?.() ?? os.cpus().length
-const pinDefault = hasTaskset && NPROC >= 2
-const PIN = process.env.PIN === undefined || process.env.PIN === '' ? pinDefault : !['0', 'false', 'no', 'off'].includes(process.env.PIN.toLowerCase())
-if (PIN && !hasTaskset) throw new Error('PIN is on but taskset is not installed')
+const PIN = pinFromEnv()
 const S = {
   conns: num('CONNS', 50),
   duration: num('DURATION', 10),
@@ -50,166 +35,14 @@ const S = {
 }
 for (const c of S.contenders) if (!['direct', 'sluice', 'undici-minimal', 'node-floor', 'nginx', 'http-proxy'].includes(c)) throw new Error(`unknown contender '${c}'`)
 if (!['autocannon', 'wrk'].includes(S.loadgen)) throw new Error(`LOADGEN must be autocannon or wrk, got '${S.loadgen}'`)
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100
 
-// ---------------------------------------------------------------- child processes
-
-/** Every child we started; all are stopped on exit, error and SIGINT. */
-const children = new Set()
-
-function start(name, cmd, args, { cpu, env, cwd } = {}) {
-  const [file, argv] = S.pin && cpu !== undefined ? ['taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args]
-  // taskset execs the command, so child.pid is the command's own pid (what /proc sampling needs).
-  const child = spawn(file, argv, { cwd: cwd ?? BENCH, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] })
-  child.name = name
-  child.log = ''
-  const keep = (d) => { child.log = (child.log + d).slice(-8000) }
-  child.stdout.setEncoding('utf8')
-  child.stderr.setEncoding('utf8')
-  child.stdout.on('data', keep)
-  child.stderr.on('data', keep)
-  child.exited = new Promise((res) => child.on('exit', (code, signal) => { children.delete(child); res({ code, signal }) }))
-  child.on('error', (err) => { keep(`spawn error: ${err.message}\n`) })
-  children.add(child)
-  return child
-}
-
-/** Resolves with the first stdout line that parses as JSON and satisfies `pred`. */
-function jsonLine(child, pred = () => true, timeoutMs = 20_000) {
-  return new Promise((resolve, reject) => {
-    let buf = ''
-    const timer = setTimeout(() => fail(new Error(`${child.name}: no expected output within ${timeoutMs} ms`)), timeoutMs)
-    const onData = (d) => {
-      buf += d
-      let nl
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl)
-        buf = buf.slice(nl + 1)
-        let o
-        try { o = JSON.parse(line) } catch { continue }
-        if (pred(o)) { done(); resolve(o); return }
-      }
-    }
-    const onExit = ({ code, signal }) => fail(new Error(`${child.name} exited (${code ?? signal}) before it was ready:\n${child.log}`))
-    const done = () => { clearTimeout(timer); child.stdout.off('data', onData) }
-    const fail = (e) => { done(); reject(e) }
-    child.stdout.on('data', onData)
-    child.exited.then(onExit)
-  })
-}
-
-async function stop(child, graceMs = 5000) {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  child.kill('SIGTERM')
-  const t = setTimeout(() => child.kill('SIGKILL'), graceMs)
-  await child.exited
-  clearTimeout(t)
-}
-
-let tmpDir
-let interrupted = false
-function killAll() {
-  for (const c of children) { try { c.kill('SIGKILL') } catch { /* gone */ } }
-  if (tmpDir) rmSync(tmpDir, { recursive: true, force: true })
-}
-process.on('exit', killAll)
-process.on('SIGINT', async () => {
-  if (interrupted) return
-  interrupted = true
-  process.stderr.write('\ninterrupted: stopping children\n')
-  await Promise.race([Promise.all([...children].map((c) => stop(c, 2000))), new Promise((r) => setTimeout(r, 3000))])
-  killAll()
-  process.exit(130)
-})
-process.on('SIGTERM', () => { killAll(); process.exit(143) })
-
-// ---------------------------------------------------------------- helpers
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
-
-/** A free port: bind 0, read, close (fine for a bench, racy in tests). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.once('error', reject)
-    s.listen(0, HOST, () => { const { port } = s.address(); s.close(() => resolve(port)) })
-  })
-}
-
-function request(method, url, timeoutMs = 2000) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, agent: false, timeout: timeoutMs, headers: { 'x-user-id': 'probe' } }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (d) => { body += d })
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }))
-    })
-    req.on('timeout', () => req.destroy(new Error('timeout')))
-    req.on('error', reject)
-    req.end()
-  })
-}
-
-/** Poll until `url` answers 200 (the wait-until-ready step). */
-async function waitReady(url, child, timeoutMs = 20_000) {
-  const until = Date.now() + timeoutMs
-  let last
-  while (Date.now() < until) {
-    if (child && child.exitCode !== null) throw new Error(`${child.name} exited (${child.exitCode}):\n${child.log}`)
-    try {
-      const r = await request('GET', url, 1000)
-      if (r.status === 200) return r
-      last = `HTTP ${r.status} ${r.body.slice(0, 200)}`
-    } catch (e) { last = e.message }
-    await sleep(50)
-  }
-  throw new Error(`${url} not ready after ${timeoutMs} ms (last: ${last})${child ? `\n${child.log}` : ''}`)
-}
-
-/** utime + stime of a process, in µs; with `children`, plus those of its exited, waited-for children (wrk). */
-function cpuUs(pid, children = false) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  const ticks = Number(f[11]) + Number(f[12]) + (children ? Number(f[13]) + Number(f[14]) : 0)
-  return (ticks * 1e6) / CLK_TCK
-}
-
-function rssMb(pid) {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-    return m ? Number(m[1]) / 1024 : undefined
-  } catch { return undefined }
-}
-
-const median = (xs) => {
-  const v = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b)
-  if (v.length === 0) return null
-  const m = v.length >> 1
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2
-}
+const procs = createProcesses({ pin: S.pin })
+const { start, jsonLine, stop } = procs
 
 // ---------------------------------------------------------------- contenders
 
-async function startSluice(origins, tmp, round) {
-  const [port, admin] = [await freePort(), await freePort()]
-  const file = join(tmp, `sluice-${round}.yaml`)
-  writeFileSync(file, [
-    `listen: ${HOST}:${port}`,
-    `admin: { listen: ${HOST}:${admin} }`,
-    'shutdown: { drainDelay: 0s, timeout: 2s }',
-    'log: { level: warn }',
-    'routes:',
-    '  - name: bench',
-    `    old: ${origins.old}`,
-    `    new: ${origins.new}`,
-    `    percent: ${S.percent}`,
-    '    sticky: [header:x-user-id]',
-    '',
-  ].join('\n'))
-  const child = start('sluice', process.execPath, [...S.sluiceNodeFlags, join(ROOT, 'dist/main.js'), 'start', '--config', file], { cpu: 0, cwd: ROOT })
-  await waitReady(`http://${HOST}:${admin}/readyz`, child)
-  await waitReady(`http://${HOST}:${port}/`, child)
-  return { child, url: `http://${HOST}:${port}/`, admin: `http://${HOST}:${admin}` }
+function startSluice(origins, tmp, round) {
+  return startSluiceProcess(procs, { origins, file: join(tmp, `sluice-${round}.yaml`), percent: S.percent, nodeFlags: S.sluiceNodeFlags })
 }
 
 async function startHttpProxy(origins, name = 'http-proxy', script = 'http-proxy-baseline.mjs') {
@@ -354,12 +187,11 @@ function table(rows, cols) {
   return cells.map((r, j) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ') + (j === 0 ? '\n' + w.map((x) => '-'.repeat(x)).join('  ') : '')).join('\n')
 }
 
-function loadavg() { return os.loadavg().map((x) => Number(x.toFixed(2))) }
 
 // ---------------------------------------------------------------- main
 
 async function main() {
-  const tmp = tmpDir = mkdtempSync(join(os.tmpdir(), 'sluice-bench-'))
+  const tmp = procs.tmpDir = mkdtempSync(join(os.tmpdir(), 'sluice-bench-'))
   const machine = {
     nproc: NPROC,
     cpu: os.cpus()[0]?.model,
@@ -374,10 +206,10 @@ async function main() {
   console.log(`sluice macro bench: ${S.contenders.join(', ')} · ${S.conns} connections · ${S.duration}s (+${S.warmup}s warm-up) × ${S.rounds} rounds · ${S.loadgen} · ${S.keys} keys · ${S.percent}% to new · pinned: ${S.pin ? 'proxy→CPU0, backend+load→CPU1' : 'no'}`)
   console.log(`machine: ${machine.nproc} cores, ${machine.cpu}, node ${machine.node}; ${machine.uptimeBefore}`)
 
-  const backend = start('backend', process.execPath, [join(HERE, 'backend.mjs')], { cpu: 1 })
-  const ports = await jsonLine(backend, (o) => typeof o.old === 'number')
-  const origins = { old: `http://${HOST}:${ports.old}`, new: `http://${HOST}:${ports.new}` }
-  const ctx = { tmp, backend, origins, stats: `http://${HOST}:${ports.stats}` }
+  const started = await startBackend(procs)
+  const backend = started.child
+  const origins = started.origins
+  const ctx = { tmp, backend, origins, stats: started.stats }
 
   const runs = []
   try {
@@ -483,8 +315,8 @@ async function main() {
 }
 
 main().then(() => process.exit(0), (err) => {
-  if (interrupted) return // the SIGINT handler exits
+  if (procs.interrupted) return // the SIGINT handler exits
   process.stderr.write(`bench failed: ${err.stack ?? err}\n`)
-  killAll()
+  procs.killAll()
   process.exit(1)
 })

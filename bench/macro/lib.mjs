@@ -1,0 +1,207 @@
+// What the macro benchmarks share: child processes (pinned with taskset when asked), readiness
+// polling, /proc sampling, the sluice config they run, and clean-up on exit and Ctrl-C.
+import { spawn, spawnSync } from 'node:child_process'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
+import net from 'node:net'
+import os from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const HERE = dirname(fileURLToPath(import.meta.url))
+export const BENCH = resolve(HERE, '..')
+export const ROOT = resolve(BENCH, '..')
+export const HOST = '127.0.0.1'
+
+export const hasTaskset = spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status === 0
+export const NPROC = os.availableParallelism?.() ?? os.cpus().length
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100
+
+/** A non-negative number from the environment, or `def`. */
+export function envNumber(name, def) {
+  const v = process.env[name]
+  if (v === undefined || v === '') return def
+  const n = Number(v)
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got '${v}'`)
+  return n
+}
+
+/** PIN from the environment; on by default when taskset exists and there are at least 2 cores. */
+export function pinFromEnv() {
+  const v = process.env.PIN
+  const pin = v === undefined || v === '' ? hasTaskset && NPROC >= 2 : !['0', 'false', 'no', 'off'].includes(v.toLowerCase())
+  if (pin && !hasTaskset) throw new Error('PIN is on but taskset is not installed')
+  return pin
+}
+
+/**
+ * Child processes of one benchmark run. Every child is killed when the run exits, fails or is
+ * interrupted, and `tmpDir` (when set) is removed.
+ */
+export function createProcesses({ pin }) {
+  const children = new Set()
+  const procs = { tmpDir: undefined, interrupted: false, start, jsonLine, stop, killAll }
+
+  function start(name, cmd, args, { cpu, env, cwd } = {}) {
+    const [file, argv] = pin && cpu !== undefined ? ['taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args]
+    // taskset execs the command, so child.pid is the command's own pid (what /proc sampling needs).
+    const child = spawn(file, argv, { cwd: cwd ?? BENCH, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] })
+    child.name = name
+    child.log = ''
+    const keep = (d) => { child.log = (child.log + d).slice(-8000) }
+    child.stdout.setEncoding('utf8')
+    child.stderr.setEncoding('utf8')
+    child.stdout.on('data', keep)
+    child.stderr.on('data', keep)
+    child.exited = new Promise((res) => child.on('exit', (code, signal) => { children.delete(child); res({ code, signal }) }))
+    child.on('error', (err) => { keep(`spawn error: ${err.message}\n`) })
+    children.add(child)
+    return child
+  }
+
+  /** Resolves with the first stdout line that parses as JSON and satisfies `pred`. */
+  function jsonLine(child, pred = () => true, timeoutMs = 20_000) {
+    return new Promise((resolve, reject) => {
+      let buf = ''
+      const timer = setTimeout(() => fail(new Error(`${child.name}: no expected output within ${timeoutMs} ms`)), timeoutMs)
+      const onData = (d) => {
+        buf += d
+        let nl
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl)
+          buf = buf.slice(nl + 1)
+          let o
+          try { o = JSON.parse(line) } catch { continue }
+          if (pred(o)) { done(); resolve(o); return }
+        }
+      }
+      const onExit = ({ code, signal }) => fail(new Error(`${child.name} exited (${code ?? signal}) before it was ready:\n${child.log}`))
+      const done = () => { clearTimeout(timer); child.stdout.off('data', onData) }
+      const fail = (e) => { done(); reject(e) }
+      child.stdout.on('data', onData)
+      child.exited.then(onExit)
+    })
+  }
+
+  async function stop(child, graceMs = 5000) {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    child.kill('SIGTERM')
+    const t = setTimeout(() => child.kill('SIGKILL'), graceMs)
+    await child.exited
+    clearTimeout(t)
+  }
+
+  function killAll() {
+    for (const c of children) { try { c.kill('SIGKILL') } catch { /* gone */ } }
+    if (procs.tmpDir) rmSync(procs.tmpDir, { recursive: true, force: true })
+  }
+
+  process.on('exit', killAll)
+  process.on('SIGINT', async () => {
+    if (procs.interrupted) return
+    procs.interrupted = true
+    process.stderr.write('\ninterrupted: stopping children\n')
+    await Promise.race([Promise.all([...children].map((c) => stop(c, 2000))), new Promise((r) => setTimeout(r, 3000))])
+    killAll()
+    process.exit(130)
+  })
+  process.on('SIGTERM', () => { killAll(); process.exit(143) })
+  return procs
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+/** A free port: bind 0, read, close (fine for a bench, racy in tests). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer()
+    s.once('error', reject)
+    s.listen(0, HOST, () => { const { port } = s.address(); s.close(() => resolve(port)) })
+  })
+}
+
+export function request(method, url, timeoutMs = 2000) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, agent: false, timeout: timeoutMs, headers: { 'x-user-id': 'probe' } }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (d) => { body += d })
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }))
+    })
+    req.on('timeout', () => req.destroy(new Error('timeout')))
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+/** Poll until `url` answers 200 (the wait-until-ready step). */
+export async function waitReady(url, child, timeoutMs = 20_000) {
+  const until = Date.now() + timeoutMs
+  let last
+  while (Date.now() < until) {
+    if (child && child.exitCode !== null) throw new Error(`${child.name} exited (${child.exitCode}):\n${child.log}`)
+    try {
+      const r = await request('GET', url, 1000)
+      if (r.status === 200) return r
+      last = `HTTP ${r.status} ${r.body.slice(0, 200)}`
+    } catch (e) { last = e.message }
+    await sleep(50)
+  }
+  throw new Error(`${url} not ready after ${timeoutMs} ms (last: ${last})${child ? `\n${child.log}` : ''}`)
+}
+
+/** utime + stime of a process, in µs; with `children`, plus those of its exited, waited-for children (wrk). */
+export function cpuUs(pid, children = false) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const ticks = Number(f[11]) + Number(f[12]) + (children ? Number(f[13]) + Number(f[14]) : 0)
+  return (ticks * 1e6) / CLK_TCK
+}
+
+export function rssMb(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m ? Number(m[1]) / 1024 : undefined
+  } catch { return undefined }
+}
+
+export const median = (xs) => {
+  const v = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b)
+  if (v.length === 0) return null
+  const m = v.length >> 1
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2
+}
+
+export function loadavg() { return os.loadavg().map((x) => Number(x.toFixed(2))) }
+
+/**
+ * Starts sluice from dist/ on one route (PERCENT to new, sticky on x-user-id, metrics on, log level
+ * warn) and waits until its admin plane and data plane both answer.
+ */
+export async function startSluice(procs, { origins, file, percent, nodeFlags = [] }) {
+  const [port, admin] = [await freePort(), await freePort()]
+  writeFileSync(file, [
+    `listen: ${HOST}:${port}`,
+    `admin: { listen: ${HOST}:${admin} }`,
+    'shutdown: { drainDelay: 0s, timeout: 2s }',
+    'log: { level: warn }',
+    'routes:',
+    '  - name: bench',
+    `    old: ${origins.old}`,
+    `    new: ${origins.new}`,
+    `    percent: ${percent}`,
+    '    sticky: [header:x-user-id]',
+    '',
+  ].join('\n'))
+  const child = procs.start('sluice', process.execPath, [...nodeFlags, join(ROOT, 'dist/main.js'), 'start', '--config', file], { cpu: 0, cwd: ROOT })
+  await waitReady(`http://${HOST}:${admin}/readyz`, child)
+  await waitReady(`http://${HOST}:${port}/`, child)
+  return { child, url: `http://${HOST}:${port}/`, admin: `http://${HOST}:${admin}` }
+}
+
+/** The bench origins (macro/backend.mjs) on CPU 1: {child, origins: {old, new}, stats}. */
+export async function startBackend(procs) {
+  const child = procs.start('backend', process.execPath, [join(HERE, 'backend.mjs')], { cpu: 1 })
+  const ports = await procs.jsonLine(child, (o) => typeof o.old === 'number')
+  return { child, origins: { old: `http://${HOST}:${ports.old}`, new: `http://${HOST}:${ports.new}` }, stats: `http://${HOST}:${ports.stats}` }
+}
