@@ -35,8 +35,16 @@ export class SluiceProcess {
   #exit: Promise<number | null> | undefined
   #waiters: Array<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }> = []
 
-  /** `dir`: reuse a directory (a restart that must find the same state file); default a fresh temp dir. */
-  constructor(configYaml: string, dir?: string) {
+  readonly #cli: string
+  readonly #cwd: string | undefined
+
+  /**
+   * `dir`: reuse a directory (a restart that must find the same state file); default a fresh temp dir.
+   * `install`: run another installation of sluice (its `dist/main.js`, from its own directory).
+   */
+  constructor(configYaml: string, dir?: string, install?: { cli: string; cwd: string }) {
+    this.#cli = install?.cli ?? CLI
+    this.#cwd = install?.cwd
     this.dir = dir ?? mkdtempSync(join(tmpdir(), 'sluice-e2e-'))
     this.configPath = join(this.dir, 'sluice.yaml')
     writeFileSync(this.configPath, configYaml)
@@ -47,8 +55,8 @@ export class SluiceProcess {
   }
 
   async start(env: NodeJS.ProcessEnv = {}): Promise<this> {
-    const child = spawn(process.execPath, [CLI, 'start', '--config', this.configPath], {
-      env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    const child = spawn(process.execPath, [this.#cli, 'start', '--config', this.configPath], {
+      env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], cwd: this.#cwd,
     })
     this.#child = child
     this.#exit = new Promise((r) => child.on('exit', (code) => r(code)))
