@@ -6,6 +6,7 @@ import type { ListenAddress, RouteConfig } from '../../config/types.js'
 import type { TargetView } from '../../core/types.js'
 import { SluiceError } from '../../errors.js'
 import type { OutcomeBus } from '../../observe/events.js'
+import { IdleWaiters } from '../../util/idle-waiters.js'
 import { systemRandom, type Random } from '../../util/random.js'
 import { ProxyContext, ProxyResponse, type PlaneState } from './context.js'
 import { onResponseClose } from './outcome.js'
@@ -170,7 +171,7 @@ class Plane implements PlaneState {
   readonly bus: OutcomeBus
   readonly logger: Logger
   readonly access: { readonly enabled: boolean; readonly sample: number }
-  #onIdle: (() => void) | undefined
+  readonly #idle = new IdleWaiters()
   readonly #closeIdleConnections: () => void
 
   constructor(opts: HttpDataPlaneOptions, closeIdleConnections: () => void) {
@@ -186,20 +187,11 @@ class Plane implements PlaneState {
     // A response whose head went out before the drain began kept its socket alive: close it now that
     // it is idle (NOTES-proxies §5.20), rather than waiting for close().
     if (this.draining) this.#closeIdleConnections()
-    if (this.inflight === 0) this.#onIdle?.()
+    if (this.inflight === 0) this.#idle.idle()
   }
 
   /** Resolves true when no request is in flight, false when `timeoutMs` passed first. */
   whenIdle(timeoutMs: number): Promise<boolean> {
-    if (this.inflight === 0) return Promise.resolve(true)
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => finish(false), timeoutMs)
-      const finish = (idle: boolean): void => {
-        clearTimeout(timer)
-        this.#onIdle = undefined
-        resolve(idle)
-      }
-      this.#onIdle = () => finish(true)
-    })
+    return this.#idle.wait(this.inflight === 0, timeoutMs)
   }
 }

@@ -1,3 +1,5 @@
+import { IdleWaiters } from '../../util/idle-waiters.js'
+
 /**
  * The in-flight bound of a source: a job holds a slot from the moment it is taken until its
  * delivery resolved (acknowledged or given back). While every slot is held the source takes
@@ -7,7 +9,7 @@ export class Slots {
   readonly size: number
   #used = 0
   #onFree: (() => void) | undefined
-  #onIdle: (() => void) | undefined
+  readonly #idle = new IdleWaiters()
 
   constructor(size: number) {
     this.size = Math.max(1, Math.floor(size))
@@ -34,7 +36,7 @@ export class Slots {
   release(): void {
     this.#used--
     this.wake()
-    if (this.#used === 0) this.#onIdle?.()
+    if (this.#used === 0) this.#idle.idle()
   }
 
   wake(): void {
@@ -45,15 +47,6 @@ export class Slots {
 
   /** Resolves true once no slot is held, false when `timeoutMs` passed first. */
   whenIdle(timeoutMs: number): Promise<boolean> {
-    if (this.#used === 0) return Promise.resolve(true)
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => finish(false), timeoutMs)
-      const finish = (idle: boolean): void => {
-        clearTimeout(timer)
-        this.#onIdle = undefined
-        resolve(idle)
-      }
-      this.#onIdle = () => finish(true)
-    })
+    return this.#idle.wait(this.#used === 0, timeoutMs)
   }
 }
