@@ -1,5 +1,5 @@
 // The load generator, in its own process so run.mjs can pin it (taskset) next to the backends.
-// Input: one JSON argument {url, conns, duration, warmup, keys, tool}. Every request carries
+// Input: one JSON argument {url, conns, duration, warmup, keys, tool, rate}. Every request carries
 // `x-user-id: u<N>` with N cycling over `keys` distinct values (the sticky key).
 // Output on stdout, one JSON line each: {"phase":"measure"} when the measured run starts, then
 // {"phase":"done", requests, rps, p50, p99, errors, non2xx, durationS}. Latencies in ms.
@@ -27,7 +27,10 @@ async function viaAutocannon() {
     return NaN
   }
   const once = (duration, record) => new Promise((resolve, reject) => {
-    const inst = autocannon({ url: opts.url, connections: opts.conns, duration, pipelining: 1, requests },
+    // RATE: a fixed offered load (requests per second over all connections) instead of as fast as
+    // possible, to read the latency a proxy adds when it is not saturated.
+    const rate = opts.rate > 0 ? { overallRate: opts.rate } : {}
+    const inst = autocannon({ url: opts.url, connections: opts.conns, duration, pipelining: 1, requests, ...rate },
       (err, res) => err ? reject(err) : resolve(res))
     if (record) {
       inst.on('response', (_client, status, _bytes, ms) => {

@@ -9,6 +9,7 @@
 //   PERCENT [10] to new  PIN [1 when taskset exists and nproc ≥ 2]: proxy on CPU 0, backend + load on CPU 1
 //   LOADGEN [autocannon] or wrk  CONTENDERS [direct,nginx (when installed),node-floor,undici-minimal,sluice,http-proxy]
 //   SLUICE_NODE_FLAGS [""] extra node flags for sluice only (e.g. --max-semi-space-size=32)
+//   RATE [0 = as fast as possible] a fixed offered load in req/s (autocannon only): latency below saturation
 // Rounds are interleaved (direct, sluice, http-proxy, direct, …); the table shows medians per contender.
 // Results also go to bench/results/macro-<timestamp>.json.
 import { spawnSync } from 'node:child_process'
@@ -28,6 +29,7 @@ const S = {
   warmup: num('WARMUP', 3),
   keys: Math.max(1, num('KEYS', 5000)),
   percent: num('PERCENT', 10),
+  rate: num('RATE', 0),
   pin: PIN,
   loadgen: process.env.LOADGEN || 'autocannon',
   contenders: (process.env.CONTENDERS || `direct,${findNginx() ? 'nginx,' : ''}node-floor,undici-minimal,sluice,http-proxy`).split(',').map((s) => s.trim()).filter(Boolean),
@@ -35,6 +37,7 @@ const S = {
 }
 for (const c of S.contenders) if (!['direct', 'sluice', 'undici-minimal', 'node-floor', 'nginx', 'http-proxy'].includes(c)) throw new Error(`unknown contender '${c}'`)
 if (!['autocannon', 'wrk'].includes(S.loadgen)) throw new Error(`LOADGEN must be autocannon or wrk, got '${S.loadgen}'`)
+if (S.rate > 0 && S.loadgen !== 'autocannon') throw new Error('RATE needs LOADGEN=autocannon (wrk cannot hold a fixed rate)')
 
 const procs = createProcesses({ pin: S.pin })
 const { start, jsonLine, stop } = procs
@@ -111,7 +114,7 @@ http {
 async function runLoad(contender, url, proxyPid, backendPid, statsUrl) {
   await request('POST', `${statsUrl}/__reset`)
   const gen = start('load', process.execPath, [join(HERE, 'load.mjs'), JSON.stringify({
-    url, conns: S.conns, duration: S.duration, warmup: S.warmup, keys: S.keys, tool: S.loadgen,
+    url, conns: S.conns, duration: S.duration, warmup: S.warmup, keys: S.keys, tool: S.loadgen, rate: S.rate,
   })], { cpu: 1 })
   await jsonLine(gen, (o) => o.phase === 'measure', (S.warmup + 30) * 1000)
   const t0 = process.hrtime.bigint()
@@ -203,7 +206,7 @@ async function main() {
   if (S.contenders.includes('sluice')) {
     try { readFileSync(join(ROOT, 'dist/main.js')) } catch { throw new Error('dist/main.js is missing: build first (npm run build at the repo root)') }
   }
-  console.log(`sluice macro bench: ${S.contenders.join(', ')} · ${S.conns} connections · ${S.duration}s (+${S.warmup}s warm-up) × ${S.rounds} rounds · ${S.loadgen} · ${S.keys} keys · ${S.percent}% to new · pinned: ${S.pin ? 'proxy→CPU0, backend+load→CPU1' : 'no'}`)
+  console.log(`sluice macro bench: ${S.contenders.join(', ')} · ${S.conns} connections · ${S.duration}s (+${S.warmup}s warm-up) × ${S.rounds} rounds · ${S.loadgen}${S.rate > 0 ? ` at ${S.rate} req/s` : ''} · ${S.keys} keys · ${S.percent}% to new · pinned: ${S.pin ? 'proxy→CPU0, backend+load→CPU1' : 'no'}`)
   console.log(`machine: ${machine.nproc} cores, ${machine.cpu}, node ${machine.node}; ${machine.uptimeBefore}`)
 
   const started = await startBackend(procs)
@@ -282,18 +285,24 @@ async function main() {
     ['to new %', (r) => fmt(r.newSharePct, 2)],
   ]))
   console.log('')
-  if (ratios.sluiceVsDirectRps !== null) console.log(`sluice / direct      throughput ${fmt(ratios.sluiceVsDirectRps, 2)}×`)
-  if (ratios.sluiceVsHttpProxyRps !== null) {
+  if (S.rate > 0) {
+    // At a fixed offered load every contender serves the same req/s: only latency and CPU compare.
+    const p99 = (c) => (medians[c] ? `${c} ${fmt(medians[c].p99, 2)} ms` : null)
+    console.log(`p99 at ${fmt(S.rate)} req/s offered: ${S.contenders.map(p99).filter(Boolean).join(', ')}`)
+    if (ratios.sluiceVsNginxP99 !== null) console.log(`sluice / nginx p99 ${fmt(ratios.sluiceVsNginxP99, 2)}× (NOTES target ≤ 1.5×)`)
+  }
+  if (S.rate === 0 && ratios.sluiceVsDirectRps !== null) console.log(`sluice / direct      throughput ${fmt(ratios.sluiceVsDirectRps, 2)}×`)
+  if (S.rate === 0 && ratios.sluiceVsHttpProxyRps !== null) {
     const ok = ratios.sluiceVsHttpProxyRps >= 2.5
     console.log(`sluice / http-proxy  throughput ${fmt(ratios.sluiceVsHttpProxyRps, 2)}× (target ≥ 2.5×: ${ok ? 'met' : 'NOT met'}),` +
       ` CPU per request ${fmt(ratios.sluiceVsHttpProxyCpuPerReq, 2)}×, p99 ${fmt(ratios.sluiceVsHttpProxyP99, 2)}×`)
   }
-  if (ratios.ceilingVsHttpProxyRps !== null) {
+  if (S.rate === 0 && ratios.ceilingVsHttpProxyRps !== null) {
     const others = [['nginx', ratios.nginxVsHttpProxyRps], ['node-floor', ratios.nodeFloorVsHttpProxyRps]].filter(([, r]) => r !== null)
     console.log(`reachable / http-proxy  throughput: direct (the ceiling) ${fmt(ratios.ceilingVsHttpProxyRps, 2)}×` +
       others.map(([n, r]) => `, ${n} ${fmt(r, 2)}×`).join(''))
   }
-  if (ratios.sluiceVsNginxRps !== null) {
+  if (S.rate === 0 && ratios.sluiceVsNginxRps !== null) {
     console.log(`sluice / nginx       throughput ${fmt(ratios.sluiceVsNginxRps, 2)}× (NOTES target ≥ 0.75×), p99 ${fmt(ratios.sluiceVsNginxP99, 2)}× (NOTES target ≤ 1.5×)`)
   }
   if (ratios.sluiceVsUndiciMinimalRps !== null) {
