@@ -48,7 +48,8 @@ type Planner = (current: Plan) => { next: Plan; transition: Transition | undefin
  * All changes of live state: manual commands (admin API, CLI), the rollout controller's ticks, and
  * the start/reload application of file intent. Every change is planned by the pure core/rollout
  * `step` and written with a compare-and-set that carries its history event, retried on conflict;
- * each change updates the recorder and logs one info line. Refusals are SluiceErrors thrown before
+ * each change logs one info line. The gauges are not set here: they follow the store's live state
+ * on every replica (observe/live-gauges.ts), whichever replica made the change. Refusals are SluiceErrors thrown before
  * anything is written (NOT_FOUND, BAD_REQUEST, INVALID_STATE).
  */
 export class Commands {
@@ -99,16 +100,14 @@ export class Commands {
    * Start: create missing live state from the file (a target with a rollout block starts
    * progressing from before its first step). Reload: the file's percent is applied only when it
    * differs from the one last applied (`filePercentBp`), so an edit in the file wins and an
-   * unrelated reload never undoes a live change or a rollback. Then the recorder is synchronised.
+   * unrelated reload never undoes a live change or a rollback.
    */
   async applyFileIntent(config: TargetSet, prev: TargetSet | undefined): Promise<void> {
     const opts: CommandOptions = { actor: 'config', reason: 'percent changed in the config file' }
     for (const [kind, list] of [['route', config.routes], ['queue', config.queues]] as const) {
       for (const cfg of list) {
         const ref: TargetRef = { kind, name: cfg.name }
-        const live = await this.#transition(ref, cfg, opts, (cur) => fileChange(cfg, cur, this.#deps.store.get(ref) === undefined))
-        this.#deps.recorder.percent(ref, live.percentBp)
-        this.#deps.recorder.rolloutState(ref, live.state)
+        await this.#transition(ref, cfg, opts, (cur) => fileChange(cfg, cur, this.#deps.store.get(ref) === undefined))
       }
     }
     if (prev !== undefined) this.#logRemoved(config, prev)
@@ -148,8 +147,6 @@ export class Commands {
 
   #report(ref: TargetRef, from: Plan, to: TargetLive, transition: Transition | undefined, opts: CommandOptions, at: number): void {
     const { recorder, logger } = this.#deps
-    recorder.percent(ref, to.percentBp)
-    recorder.rolloutState(ref, to.state)
     const fields = { kind: ref.kind, name: ref.name, actor: transition?.actor ?? opts.actor, reason: transition?.reason ?? opts.reason }
     if (transition?.notify === 'rolled_back') {
       recorder.rollback(ref, rollbackReason(transition))
