@@ -4,7 +4,7 @@ import { step, type RolloutEvent, type RolloutLive, type Transition } from '../c
 import type { TargetRef } from '../core/types.js'
 import { SluiceError } from '../errors.js'
 import type { Recorder } from '../observe/recorder.js'
-import type { Actor, HistoryEvent, StateStore, TargetLive } from '../state/store.js'
+import type { Actor, HistoryEvent, LastVerdict, StateStore, TargetLive } from '../state/store.js'
 import type { Clock } from '../util/clock.js'
 import { findTarget, toPercent, type TargetConfig, type TargetSet } from './status.js'
 
@@ -91,9 +91,13 @@ export class Commands {
     this.#deps.logger.info({ kind: ref.kind, name: ref.name, group, actor: opts.actor, reason: opts.reason }, present ? 'group member added' : 'group member removed')
   }
 
-  /** The controller's periodic evaluation: time, schedule window and the last window's verdict. */
+  /**
+   * The controller's periodic evaluation: time, schedule window and the last window's verdict. A
+   * verdict is written into the live state (as `lastVerdict`) even when it changes nothing else, in
+   * the same compare-and-set as any transition it causes: every replica's status then shows it.
+   */
   tick(ref: TargetRef, windowOpen: boolean, verdict: Verdict | undefined): Promise<TargetLive> {
-    return this.#rollout(ref, { actor: 'schedule' }, (now) => ({ type: 'tick', now, windowOpen, verdict }))
+    return this.#rollout(ref, { actor: 'schedule' }, (now) => ({ type: 'tick', now, windowOpen, verdict }), undefined, verdict)
   }
 
   /**
@@ -113,14 +117,16 @@ export class Commands {
     if (prev !== undefined) this.#logRemoved(config, prev)
   }
 
-  #rollout(ref: TargetRef, opts: CommandOptions, event: (now: number) => RolloutEvent, noop?: (cur: Plan) => boolean): Promise<TargetLive> {
+  #rollout(ref: TargetRef, opts: CommandOptions, event: (now: number) => RolloutEvent, noop?: (cur: Plan) => boolean, verdict?: Verdict): Promise<TargetLive> {
     const cfg = findTarget(this.#deps.targets(), ref)
     return this.#transition(ref, cfg, opts, (cur) => {
       if (noop?.(cur)) return undefined
-      const result = step(cfg.rollout, cur, event(this.#deps.clock.now()))
+      const now = this.#deps.clock.now()
+      const result = step(cfg.rollout, cur, event(now))
       if (!result.ok) throw new SluiceError('SLUICE_ERR_INVALID_STATE', result.message)
-      if (result.next === cur) return undefined
-      return { next: { ...result.next, filePercentBp: cur.filePercentBp }, transition: result.transition }
+      if (result.next === cur && verdict === undefined) return undefined
+      const next: Plan = { ...result.next, filePercentBp: cur.filePercentBp }
+      return { next: verdict === undefined ? next : { ...next, lastVerdict: { ...verdict, at: now } }, transition: result.transition }
     })
   }
 
@@ -132,7 +138,8 @@ export class Commands {
       const from: Plan = current ?? initialPlan(cfg)
       const planned = plan(from)
       if (planned === undefined && current !== undefined) return current
-      const { next, transition } = planned ?? { next: from, transition: undefined }
+      const { next: planNext, transition } = planned ?? { next: from, transition: undefined }
+      const next = keepVerdict(from, planNext)
       const now = clock.now()
       const event = historyEvent(from, next, now, transition ?? { actor: opts.actor, reason: opts.reason ?? 'config' })
       const result = await store.update(ref, current?.version ?? 0, { ...next, updatedAt: now }, event)
@@ -177,6 +184,12 @@ function fileChange(cfg: TargetConfig, cur: Plan, isNew: boolean): { next: Plan;
   if (isNew) return { next: cur, transition: undefined }
   if (cur.filePercentBp === cfg.percentBp) return undefined
   return { next: { percentBp: cfg.percentBp, filePercentBp: cfg.percentBp, state: 'manual', step: cur.step }, transition: undefined }
+}
+
+/** The last verdict stays until a newer one: a manual change or a reload does not erase what analysis said. */
+function keepVerdict(from: Plan, next: Plan): Plan {
+  const kept: LastVerdict | undefined = from.lastVerdict
+  return next.lastVerdict !== undefined || kept === undefined ? next : { ...next, lastVerdict: kept }
 }
 
 function initialPlan(cfg: TargetConfig): Plan {
