@@ -4,7 +4,7 @@ import { step, type RolloutEvent, type RolloutLive, type Transition } from '../c
 import type { TargetRef } from '../core/types.js'
 import { SluiceError } from '../errors.js'
 import type { Recorder } from '../observe/recorder.js'
-import type { Actor, HistoryEvent, LastVerdict, StateStore, TargetLive } from '../state/store.js'
+import type { Actor, HistoryEvent, StateStore, TargetLive } from '../state/store.js'
 import type { Clock } from '../util/clock.js'
 import { findTarget, toPercent, type TargetConfig, type TargetSet } from './status.js'
 
@@ -48,9 +48,9 @@ type Planner = (current: Plan) => { next: Plan; transition: Transition | undefin
  * All changes of live state: manual commands (admin API, CLI), the rollout controller's ticks, and
  * the start/reload application of file intent. Every change is planned by the pure core/rollout
  * `step` and written with a compare-and-set that carries its history event, retried on conflict;
- * each change logs one info line. The gauges are not set here: they follow the store's live state
- * on every replica (observe/live-gauges.ts), whichever replica made the change. Refusals are SluiceErrors thrown before
- * anything is written (NOT_FOUND, BAD_REQUEST, INVALID_STATE).
+ * each change logs one info line. Refusals are SluiceErrors thrown before anything is written
+ * (NOT_FOUND, BAD_REQUEST, INVALID_STATE). The gauges are not set here: they follow the store's
+ * live state on every replica (observe/live-gauges.ts), whichever replica made the change.
  */
 export class Commands {
   readonly #deps: CommandsDeps
@@ -188,8 +188,7 @@ function fileChange(cfg: TargetConfig, cur: Plan, isNew: boolean): { next: Plan;
 
 /** The last verdict stays until a newer one: a manual change or a reload does not erase what analysis said. */
 function keepVerdict(from: Plan, next: Plan): Plan {
-  const kept: LastVerdict | undefined = from.lastVerdict
-  return next.lastVerdict !== undefined || kept === undefined ? next : { ...next, lastVerdict: kept }
+  return next.lastVerdict !== undefined || from.lastVerdict === undefined ? next : { ...next, lastVerdict: from.lastVerdict }
 }
 
 function initialPlan(cfg: TargetConfig): Plan {
