@@ -9,6 +9,7 @@ import type { StateStore } from './state/store.js'
 import { createOutcomeBus } from './observe/events.js'
 import { createLogger } from './observe/log.js'
 import { createRecorder, type Recorder } from './observe/recorder.js'
+import { recordLiveState } from './observe/live-gauges.js'
 import { HttpDataPlane } from './dataplane/http/server.js'
 import { JobRouter, QueueDataPlane } from './dataplane/queue/index.js'
 import { buildViews, type ViewTable } from './state/views.js'
@@ -232,6 +233,7 @@ export class SluiceApp {
 
   #refreshViews(): void {
     const views = buildViews(this.#config.routes, this.#config.queues, this.store.snapshot())
+    recordLiveState(this.recorder, this.#config, this.store.snapshot())
     this.#views = views
     this.#dataPlane.setRoutes(this.#config.routes, views.routes)
     this.#queuePlane.setQueues(this.#config.queues, views.queues)

@@ -48,8 +48,9 @@ type Planner = (current: Plan) => { next: Plan; transition: Transition | undefin
  * All changes of live state: manual commands (admin API, CLI), the rollout controller's ticks, and
  * the start/reload application of file intent. Every change is planned by the pure core/rollout
  * `step` and written with a compare-and-set that carries its history event, retried on conflict;
- * each change updates the recorder and logs one info line. Refusals are SluiceErrors thrown before
- * anything is written (NOT_FOUND, BAD_REQUEST, INVALID_STATE).
+ * each change logs one info line. Refusals are SluiceErrors thrown before anything is written
+ * (NOT_FOUND, BAD_REQUEST, INVALID_STATE). The gauges are not set here: they follow the store's
+ * live state on every replica (observe/live-gauges.ts), whichever replica made the change.
  */
 export class Commands {
   readonly #deps: CommandsDeps
@@ -90,38 +91,42 @@ export class Commands {
     this.#deps.logger.info({ kind: ref.kind, name: ref.name, group, actor: opts.actor, reason: opts.reason }, present ? 'group member added' : 'group member removed')
   }
 
-  /** The controller's periodic evaluation: time, schedule window and the last window's verdict. */
+  /**
+   * The controller's periodic evaluation: time, schedule window and the last window's verdict. A
+   * verdict is written into the live state (as `lastVerdict`) even when it changes nothing else, in
+   * the same compare-and-set as any transition it causes: every replica's status then shows it.
+   */
   tick(ref: TargetRef, windowOpen: boolean, verdict: Verdict | undefined): Promise<TargetLive> {
-    return this.#rollout(ref, { actor: 'schedule' }, (now) => ({ type: 'tick', now, windowOpen, verdict }))
+    return this.#rollout(ref, { actor: 'schedule' }, (now) => ({ type: 'tick', now, windowOpen, verdict }), undefined, verdict)
   }
 
   /**
    * Start: create missing live state from the file (a target with a rollout block starts
    * progressing from before its first step). Reload: the file's percent is applied only when it
    * differs from the one last applied (`filePercentBp`), so an edit in the file wins and an
-   * unrelated reload never undoes a live change or a rollback. Then the recorder is synchronised.
+   * unrelated reload never undoes a live change or a rollback.
    */
   async applyFileIntent(config: TargetSet, prev: TargetSet | undefined): Promise<void> {
     const opts: CommandOptions = { actor: 'config', reason: 'percent changed in the config file' }
     for (const [kind, list] of [['route', config.routes], ['queue', config.queues]] as const) {
       for (const cfg of list) {
         const ref: TargetRef = { kind, name: cfg.name }
-        const live = await this.#transition(ref, cfg, opts, (cur) => fileChange(cfg, cur, this.#deps.store.get(ref) === undefined))
-        this.#deps.recorder.percent(ref, live.percentBp)
-        this.#deps.recorder.rolloutState(ref, live.state)
+        await this.#transition(ref, cfg, opts, (cur) => fileChange(cfg, cur, this.#deps.store.get(ref) === undefined))
       }
     }
     if (prev !== undefined) this.#logRemoved(config, prev)
   }
 
-  #rollout(ref: TargetRef, opts: CommandOptions, event: (now: number) => RolloutEvent, noop?: (cur: Plan) => boolean): Promise<TargetLive> {
+  #rollout(ref: TargetRef, opts: CommandOptions, event: (now: number) => RolloutEvent, noop?: (cur: Plan) => boolean, verdict?: Verdict): Promise<TargetLive> {
     const cfg = findTarget(this.#deps.targets(), ref)
     return this.#transition(ref, cfg, opts, (cur) => {
       if (noop?.(cur)) return undefined
-      const result = step(cfg.rollout, cur, event(this.#deps.clock.now()))
+      const now = this.#deps.clock.now()
+      const result = step(cfg.rollout, cur, event(now))
       if (!result.ok) throw new SluiceError('SLUICE_ERR_INVALID_STATE', result.message)
-      if (result.next === cur) return undefined
-      return { next: { ...result.next, filePercentBp: cur.filePercentBp }, transition: result.transition }
+      if (result.next === cur && verdict === undefined) return undefined
+      const next: Plan = { ...result.next, filePercentBp: cur.filePercentBp }
+      return { next: verdict === undefined ? next : { ...next, lastVerdict: { ...verdict, at: now } }, transition: result.transition }
     })
   }
 
@@ -133,7 +138,8 @@ export class Commands {
       const from: Plan = current ?? initialPlan(cfg)
       const planned = plan(from)
       if (planned === undefined && current !== undefined) return current
-      const { next, transition } = planned ?? { next: from, transition: undefined }
+      const { next: planNext, transition } = planned ?? { next: from, transition: undefined }
+      const next = keepVerdict(from, planNext)
       const now = clock.now()
       const event = historyEvent(from, next, now, transition ?? { actor: opts.actor, reason: opts.reason ?? 'config' })
       const result = await store.update(ref, current?.version ?? 0, { ...next, updatedAt: now }, event)
@@ -148,8 +154,6 @@ export class Commands {
 
   #report(ref: TargetRef, from: Plan, to: TargetLive, transition: Transition | undefined, opts: CommandOptions, at: number): void {
     const { recorder, logger } = this.#deps
-    recorder.percent(ref, to.percentBp)
-    recorder.rolloutState(ref, to.state)
     const fields = { kind: ref.kind, name: ref.name, actor: transition?.actor ?? opts.actor, reason: transition?.reason ?? opts.reason }
     if (transition?.notify === 'rolled_back') {
       recorder.rollback(ref, rollbackReason(transition))
@@ -180,6 +184,11 @@ function fileChange(cfg: TargetConfig, cur: Plan, isNew: boolean): { next: Plan;
   if (isNew) return { next: cur, transition: undefined }
   if (cur.filePercentBp === cfg.percentBp) return undefined
   return { next: { percentBp: cfg.percentBp, filePercentBp: cfg.percentBp, state: 'manual', step: cur.step }, transition: undefined }
+}
+
+/** The last verdict stays until a newer one: a manual change or a reload does not erase what analysis said. */
+function keepVerdict(from: Plan, next: Plan): Plan {
+  return next.lastVerdict !== undefined || from.lastVerdict === undefined ? next : { ...next, lastVerdict: from.lastVerdict }
 }
 
 function initialPlan(cfg: TargetConfig): Plan {

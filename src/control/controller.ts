@@ -4,7 +4,7 @@ import { evaluate, type Verdict } from '../core/analysis.js'
 import { nextChange, windowOpen } from '../core/schedule.js'
 import type { RolloutState, TargetRef } from '../core/types.js'
 import type { AnalysisWindows } from '../observe/window.js'
-import { refKey, type StateStore } from '../state/store.js'
+import { refKey, type LastVerdict, type StateStore } from '../state/store.js'
 import type { Clock, Timer } from '../util/clock.js'
 import type { Commands } from './commands.js'
 import type { TargetConfig, TargetSet } from './status.js'
@@ -17,7 +17,8 @@ export const DEFAULT_TICK_MS = 1000
 export interface RolloutInfo {
   readonly nextStepAt: number | null
   readonly windowOpen: boolean | null
-  readonly lastVerdict: (Verdict & { readonly at: number }) | null
+  /** From the live state, so every replica shows the leader's verdict (see Commands.tick). */
+  readonly lastVerdict: LastVerdict | null
 }
 
 export interface ControllerDeps {
@@ -48,7 +49,6 @@ const ACTIVE: ReadonlySet<RolloutState> = new Set(['progressing', 'waiting', 'pa
 export class RolloutController {
   readonly #deps: ControllerDeps
   readonly #source: WindowSource
-  readonly #verdicts = new Map<string, Verdict & { at: number }>()
   #timer: Timer | undefined
   #busy = false
 
@@ -83,7 +83,7 @@ export class RolloutController {
     if (!policy || !live) return { nextStepAt: null, windowOpen: null, lastVerdict: null }
     const now = this.#deps.clock.now()
     const open = policy.schedule ? windowOpen(policy.schedule, now) : null
-    return { nextStepAt: nextStepAt(policy, live, now, open), windowOpen: open, lastVerdict: this.#verdicts.get(refKey(ref)) ?? null }
+    return { nextStepAt: nextStepAt(policy, live, now, open), windowOpen: open, lastVerdict: live.lastVerdict ?? null }
   }
 
   #rollouts(): Array<[TargetRef, RolloutPolicy]> {
@@ -119,7 +119,6 @@ export class RolloutController {
     const pair = await this.#source.next(ref, key, analysis, now)
     if (!pair) return undefined
     const verdict = evaluate(analysis, pair.old, pair.new)
-    this.#verdicts.set(key, { ...verdict, at: now })
     if (verdict.kind === 'fail') this.#deps.logger.warn({ target: key, failed: verdict.failed, old: verdict.old, new: verdict.new }, 'analysis failed')
     return verdict
   }

@@ -1,5 +1,5 @@
 import { ROLLOUT_STATES, type Kind, type RolloutState, type TargetRef } from '../core/types.js'
-import type { GroupEdits, HistoryEvent, TargetLive } from './store.js'
+import { asLastVerdict, type GroupEdits, type HistoryEvent, type TargetLive } from './store.js'
 
 /**
  * The Redis store's value formats (see redis-keys.ts for the keys). Decoders never throw: a value
@@ -46,7 +46,10 @@ export function decodeLive(version: number, data: string): TargetLive | undefine
   if (typeof v !== 'object' || v === null || !Number.isInteger(version) || version < 1) return undefined
   if (typeof v.percentBp !== 'number' || typeof v.step !== 'number' || typeof v.filePercentBp !== 'number' || typeof v.updatedAt !== 'number') return undefined
   if (!ROLLOUT_STATES.includes(v.state as RolloutState)) return undefined
-  return Object.freeze({ ...(v as Omit<TargetLive, 'version'>), version })
+  const live = { ...(v as Omit<TargetLive, 'version'>), version }
+  // A malformed verdict costs only itself: percent and state are still good.
+  if ('lastVerdict' in live && asLastVerdict(live.lastVerdict) === undefined) delete (live as { lastVerdict?: unknown }).lastVerdict
+  return Object.freeze(live)
 }
 
 /** A live hash from HGETALL: undefined when absent or malformed. */

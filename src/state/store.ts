@@ -1,3 +1,4 @@
+import type { Verdict } from '../core/analysis.js'
 import type { RolloutState, TargetRef } from '../core/types.js'
 import type { FleetWindows } from './fleet.js'
 
@@ -20,8 +21,29 @@ export interface TargetLive {
   readonly failures?: number
   /** While `waiting` under `outside: N`: the percent the ramp returns to when a window opens. */
   readonly resumeBp?: number
+  /**
+   * The analysis verdict of the last judged window, stamped with when it was made. Part of the live
+   * state so that every replica (not only the leader that judged) shows it, and a restart keeps it.
+   */
+  readonly lastVerdict?: LastVerdict
   /** Incremented on every update: the compare-and-set token. */
   readonly version: number
+}
+
+/**
+ * A verdict as stored: the analysis's Verdict plus `at` (epoch ms). Stores keep it as JSON without
+ * looking inside, so fields the analysis adds to Verdict later travel to every replica unchanged.
+ */
+export type LastVerdict = Verdict & { readonly at: number }
+
+/**
+ * `value` as a stored verdict, or undefined when it cannot be one (a hand-edited file, a foreign
+ * writer). Only what the store stamps itself (`at`) is checked: the rest belongs to the analysis.
+ */
+export function asLastVerdict(value: unknown): LastVerdict | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
+  const at = (value as { at?: unknown }).at
+  return typeof at === 'number' && Number.isFinite(at) ? value as LastVerdict : undefined
 }
 
 export interface HistoryEvent {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { HistoryEvent, StateStore, TargetLive } from '../../src/state/store.js'
+import type { HistoryEvent, LastVerdict, StateStore, TargetLive } from '../../src/state/store.js'
 
 /**
  * One suite for every StateStore implementation (memory now, Redis later): each runs it through
@@ -84,10 +84,34 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StateS
       await store.close()
     })
 
+    it('keeps the last verdict as written, fields it does not know included, and keeps it on later updates only if given', async () => {
+      const store = await makeStore()
+      const lastVerdict = storedVerdict()
+      await store.update(ref, 0, { ...live(100), lastVerdict }, undefined)
+      expect(store.get(ref)?.lastVerdict).toEqual(lastVerdict)
+      await store.update(ref, 1, live(200), undefined)
+      expect(store.get(ref)?.lastVerdict).toBeUndefined()
+      await store.close()
+    })
+
     it('answers ping while healthy', async () => {
       const store = await makeStore()
       await expect(store.ping()).resolves.toBeUndefined()
       await store.close()
     })
   })
+}
+
+/**
+ * A stored verdict with a field today's Verdict does not have (`evidence`): the stores must carry
+ * what the analysis adds later without knowing it.
+ */
+export function storedVerdict(at = 1_777_000_000_000): LastVerdict {
+  const side = { requests: 120, errors: 9, errorRate: 0.075, p99Ms: 41.5 }
+  const v = {
+    kind: 'fail', failed: ['maxErrorRate'], old: { ...side, errors: 0, errorRate: 0 }, new: side,
+    checks: [{ check: 'maxErrorRate', pass: false, pValue: 0.004, limit: 0.05, observed: 0.075 }],
+    at, evidence: { maxErrorRate: { m: 3.1, bar: 20 } },
+  } as const
+  return v
 }

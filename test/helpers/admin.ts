@@ -4,6 +4,7 @@ import { Commands } from '../../src/control/commands.js'
 import { createAdminServer } from '../../src/admin/server.js'
 import { createLogger, type Logger } from '../../src/observe/log.js'
 import { createRecorder, type Recorder } from '../../src/observe/recorder.js'
+import { recordLiveState } from '../../src/observe/live-gauges.js'
 import { MemoryStateStore } from '../../src/state/memory.js'
 import { ManualClock } from '../../src/util/clock.js'
 
@@ -77,6 +78,7 @@ export async function startAdmin(opts: AdminHarnessOptions = {}): Promise<AdminH
   const { logger, lines } = captureLogger()
   const commands = new Commands({ store, clock, logger, recorder, targets: () => targets })
   recorder.setTargets(targets.routes, targets.queues)
+  store.onChange(() => recordLiveState(recorder, targets, store.snapshot()))
   await commands.applyFileIntent(targets, undefined)
   let readiness: Readiness = { ready: true, checks: { config: true, stateStore: true } }
   const server = createAdminServer({

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { storedVerdict } from '../../contract/state-store.contract.js'
 import { live, ref, REDIS_SERVER, StoreRig, suiteTitle, uniquePrefix, waitFor } from './fixture.js'
 
 /** The issue's target for a change to reach every replica; the assertion bound is generous (CI). */
@@ -31,6 +32,20 @@ describe.skipIf(!REDIS_SERVER)(suiteTitle('redis store: change fan-out between r
     expect(b.get(ref)).toMatchObject({ percentBp: 200, version: 20 })
     expect(heard).toHaveLength(20)
     expect(new Set(heard)).toEqual(new Set(['route/checkout']))
+  })
+
+  it('the last verdict fans out with the target: B holds the identical object, fields unknown to the store included', async () => {
+    const keyPrefix = uniquePrefix()
+    const a = await rig.store({ keyPrefix, name: 'a' })
+    const b = await rig.store({ keyPrefix, name: 'b' })
+    const lastVerdict = storedVerdict()
+    await a.update(ref, 0, { ...live(300), lastVerdict }, undefined)
+    await waitFor(() => b.get(ref)?.version === 1, BOUND_MS, 'B to see the verdict')
+    expect(b.get(ref)?.lastVerdict).toEqual(lastVerdict)
+    expect(JSON.stringify(b.get(ref))).toBe(JSON.stringify(a.get(ref)))
+    // and a replica started later loads it
+    const c = await rig.store({ keyPrefix, name: 'c' })
+    expect(c.get(ref)?.lastVerdict).toEqual(lastVerdict)
   })
 
   it('group edits fan out too, and concurrent edits from two replicas converge on both', async () => {

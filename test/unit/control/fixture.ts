@@ -3,6 +3,7 @@ import { Commands } from '../../../src/control/commands.js'
 import type { RolloutState, TargetRef } from '../../../src/core/types.js'
 import type { Outcome } from '../../../src/observe/events.js'
 import type { Recorder } from '../../../src/observe/recorder.js'
+import { recordLiveState } from '../../../src/observe/live-gauges.js'
 import { MemoryStateStore } from '../../../src/state/memory.js'
 import { ManualClock } from '../../../src/util/clock.js'
 import { captureLogger } from '../../helpers/admin.js'
@@ -33,5 +34,7 @@ export function commandsFixture(targets: Targets, store = new MemoryStateStore()
   const { logger, lines } = captureLogger()
   const state = { targets }
   const commands = new Commands({ store, clock, logger, recorder, targets: () => state.targets })
+  // As app.ts wires it: the gauges follow the store, not the command that changed it.
+  store.onChange(() => recordLiveState(recorder, state.targets, store.snapshot()))
   return { commands, store, clock, recorder, logs: lines, state }
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { MemoryStateStore } from '../../../src/state/memory.js'
-import { stateStoreContract } from '../../contract/state-store.contract.js'
+import { stateStoreContract, storedVerdict } from '../../contract/state-store.contract.js'
 
 stateStoreContract('memory', async () => new MemoryStateStore())
 
@@ -21,6 +21,20 @@ describe('memory store with state.file', () => {
   const ref = { kind: 'route', name: 'checkout' } as const
   const live = { percentBp: 700, state: 'manual', step: -1, filePercentBp: 0, updatedAt: 5 } as const
   const event = { at: 5, actor: 'admin', reason: 'more', from: { percentBp: 0, state: 'manual' }, to: { percentBp: 700, state: 'manual' } } as const
+
+  it('survives a restart with the last verdict, unknown verdict fields included', async () => {
+    const file = tempFile()
+    const a = new MemoryStateStore({ file })
+    await a.load()
+    const lastVerdict = storedVerdict()
+    await a.update(ref, 0, { ...live, lastVerdict }, event)
+    await a.close()
+
+    const b = new MemoryStateStore({ file })
+    await b.load()
+    expect(b.get(ref)).toEqual({ ...live, lastVerdict, version: 1 })
+    expect(JSON.stringify(b.get(ref)?.lastVerdict)).toBe(JSON.stringify(lastVerdict))
+  })
 
   it('survives a restart: percent, history and group edits are reloaded', async () => {
     const file = tempFile()
