@@ -126,7 +126,7 @@ export class SluiceApp {
   #createAdmin(): ReturnType<typeof createAdminServer> {
     const c = this.opts.config
     return createAdminServer({
-      listen: c.admin.listen, token: c.admin.token, recorder: this.recorder,
+      listen: c.admin.listen, token: c.admin.token, allowedHosts: c.admin.allowedHosts, recorder: this.recorder,
       commands: this.commands, store: this.store, targets: () => this.#config,
       readiness: () => this.#readiness(), logger: this.logger,
       rolloutFacts: (ref, cfg) => this.controller.info(ref, cfg),

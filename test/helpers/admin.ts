@@ -52,6 +52,7 @@ export interface AdminHarnessOptions {
   queues?: readonly QueueConfig[]
   token?: string
   host?: string
+  allowedHosts?: readonly string[]
 }
 
 export interface Readiness { ready: boolean; checks: Record<string, boolean> }
@@ -80,7 +81,7 @@ export async function startAdmin(opts: AdminHarnessOptions = {}): Promise<AdminH
   await commands.applyFileIntent(targets, undefined)
   let readiness: Readiness = { ready: true, checks: { config: true, stateStore: true } }
   const server = createAdminServer({
-    listen: { host: opts.host ?? '127.0.0.1', port: 0 }, token: opts.token, recorder, commands, store,
+    listen: { host: opts.host ?? '127.0.0.1', port: 0 }, token: opts.token, allowedHosts: opts.allowedHosts, recorder, commands, store,
     targets: () => targets, readiness: () => readiness, logger,
   })
   const addr = await server.listen()
@@ -102,15 +103,14 @@ export interface CallResult {
 /** One HTTP call to the admin plane; the body is read whole (and parsed when it is JSON). */
 export async function call(
   base: string, method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string,
-  opts: { token?: string; body?: string | object } = {},
+  opts: { token?: string; body?: string | object; headers?: Record<string, string> } = {},
 ): Promise<CallResult> {
-  const headers: Record<string, string> = {}
+  // Like the CLI: every state-changing call says JSON, with or without a body.
+  const headers: Record<string, string> = method === 'GET' ? {} : { 'content-type': 'application/json' }
   if (opts.token !== undefined) headers['authorization'] = `Bearer ${opts.token}`
   let body: string | undefined
-  if (opts.body !== undefined) {
-    body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body)
-    headers['content-type'] = 'application/json'
-  }
+  if (opts.body !== undefined) body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body)
+  Object.assign(headers, opts.headers)
   const res = await request(`${base}${path}`, { method, headers, ...(body === undefined ? {} : { body }) })
   const text = await res.body.text()
   const isJson = String(res.headers['content-type'] ?? '').startsWith('application/json')
