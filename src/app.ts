@@ -17,6 +17,7 @@ import { RolloutController } from './control/controller.js'
 import { WebhookNotifier } from './control/notify.js'
 import { AnalysisWindows } from './observe/window.js'
 import { createAdminServer } from './admin/server.js'
+import { groupSizesOf } from './admin/group-sizes.js'
 import { createStore } from './app-store.js'
 import { LeaderLease } from './control/leader.js'
 import { FleetFlusher, FleetWindowSource } from './control/windows.js'
@@ -132,6 +133,7 @@ export class SluiceApp {
       readiness: () => this.#readiness(), logger: this.logger,
       rolloutFacts: (ref, cfg) => this.controller.info(ref, cfg),
       reportOutcomes: (queue, outcomes) => this.#publishWorkerOutcomes(queue, outcomes),
+      groupSizes: (ref) => groupSizesOf(this.#views, ref), clock: this.#clock,
     })
   }
 

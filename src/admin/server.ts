@@ -6,6 +6,7 @@ import type { Commands } from '../control/commands.js'
 import { historyJson, type RolloutFacts, type TargetConfig, type TargetSet } from '../control/status.js'
 import type { TargetRef } from '../core/types.js'
 import { SluiceError } from '../errors.js'
+import { systemClock, type Clock } from '../util/clock.js'
 import type { Recorder } from '../observe/recorder.js'
 import type { StateStore } from '../state/store.js'
 import { assertSecureListen, bearerCheck, dashboardCheck } from './auth.js'
@@ -14,6 +15,7 @@ import { errorReply, replyForError, send, type Reply } from './reply.js'
 import { Router } from './router.js'
 import { apiRoutes, describe, type WorkerOutcome } from './routes/api.js'
 import { dashboardRoutes } from './routes/dashboard.js'
+import type { GroupSizes } from './group-sizes.js'
 import { healthRoutes, type Readiness } from './routes/health.js'
 import { metricsRoutes } from './routes/metrics.js'
 
@@ -33,6 +35,10 @@ export interface AdminDeps {
   readonly rolloutFacts?: ((ref: TargetRef, cfg: TargetConfig) => RolloutFacts) | undefined
   /** Workers' job results for a queue (POST /api/queues/NAME/outcomes). */
   readonly reportOutcomes?: ((queue: string, outcomes: readonly WorkerOutcome[]) => void) | undefined
+  /** Effective group sizes as the live views count them (group-sizes.ts). */
+  readonly groupSizes: (ref: TargetRef) => GroupSizes | undefined
+  /** The dashboard's cache clock (default: the system clock). */
+  readonly clock?: Clock | undefined
 }
 
 /** The admin listener. `close` stops accepting and resolves once open connections are gone (bounded). */
@@ -77,8 +83,9 @@ function buildRouter(deps: AdminDeps): Router {
   const router = new Router()
   healthRoutes(router, deps.readiness)
   metricsRoutes(router, deps.recorder)
-  const api = { commands: deps.commands, store: deps.store, targets: deps.targets, rolloutFacts: deps.rolloutFacts, reportOutcomes: deps.reportOutcomes }
+  const api = { commands: deps.commands, store: deps.store, targets: deps.targets, rolloutFacts: deps.rolloutFacts, reportOutcomes: deps.reportOutcomes, groupSizes: deps.groupSizes }
   dashboardRoutes(router, {
+    clock: deps.clock ?? systemClock,
     targets: () => {
       const set = deps.targets()
       return [

@@ -44,4 +44,35 @@ describe('GET / (dashboard)', () => {
     admin = await startAdmin({ routes: [routeConfig('checkout')] })
     expect((await call(admin.base, 'GET', '/')).status).toBe(200)
   })
+
+  it('computes its figures at most once a second, reads group sizes as counts and never rebuilds member sets per hit', async () => {
+    const users = Array.from({ length: 200_000 }, (_, i) => `u${i}`)
+    const groups = [{ name: 'beta', backend: 'new' as const, key: undefined, users, usersFile: undefined }]
+    admin = await startAdmin({ routes: [routeConfig('checkout', { groups })] })
+    const builds = admin.counts.viewBuilds
+    const reads = admin.counts.sizeReads
+
+    const pages = await Promise.all(Array.from({ length: 50 }, () => call(admin!.base, 'GET', '/')))
+
+    expect(pages.every((p) => p.status === 200 && p.text.includes('beta: 200000'))).toBe(true)
+    // One computation for 50 hits; the member maps were built by state changes only, not by the page.
+    expect(admin.counts.sizeReads - reads).toBe(1)
+    expect(admin.counts.viewBuilds).toBe(builds)
+
+    // A live change rebuilds the views once (the data plane needs them); the page shows it within a second.
+    await call(admin.base, 'PUT', '/api/routes/checkout/groups/beta/users/newcomer')
+    await admin.commands.setPercent({ kind: 'route', name: 'checkout' }, 700, { actor: 'admin', reason: undefined })
+    const readsBefore = admin.counts.sizeReads
+    expect((await call(admin.base, 'GET', '/')).text).toContain('<b>0%</b> to new')
+    admin.clock.advance(999)
+    expect((await call(admin.base, 'GET', '/')).text).toContain('beta: 200000')
+    expect(admin.counts.sizeReads).toBe(readsBefore)
+    admin.clock.advance(1)
+    const fresh = (await call(admin.base, 'GET', '/')).text
+    expect(fresh).toContain('<b>7%</b> to new')
+    expect(fresh).toContain('beta: 200001')
+    expect(admin.counts.sizeReads).toBe(readsBefore + 1)
+    // The API reads the same counts: no set is built to answer it either.
+    expect(((await call(admin.base, 'GET', '/api/routes/checkout')).json as { groups: unknown }).groups).toEqual({ beta: 200_001 })
+  })
 })
