@@ -70,13 +70,17 @@ queues:
     }
   })
 
-  it('in process: start() rejects, closed resolves 1, every Redis connection (store, queue source) is closed', async () => {
+  it('in process: start() rejects, closed resolves 1, no listener left, every Redis connection (store, queue source) is closed', async () => {
+    const listeners = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap').length
+    const before = listeners()
     const loaded = await loadConfigText(config('127.0.0.1:0', `127.0.0.1:${port}`), 'test.yaml', {})
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems))
     const app = new SluiceApp({ config: loaded.config, configHash: loaded.hash, logger: createLogger({ level: 'silent' }) })
 
     await expect(app.start()).rejects.toMatchObject({ code: 'SLUICE_ERR_LISTEN' })
     expect(await app.closed).toBe(1)
+    // The data plane had bound its port before the admin plane failed: it is closed again.
+    expect(listeners()).toBe(before)
     // Only this test's own connection is left (connections close asynchronously: poll).
     const deadline = Date.now() + 10_000
     let clients = ''
