@@ -2,7 +2,8 @@ import { isIP } from 'node:net'
 import type { IncomingHttpHeaders } from 'node:http'
 import type { ListenAddress } from '../config/types.js'
 import { isLoopbackHost } from './auth.js'
-import { errorReply, type Reply } from './reply.js'
+import { SluiceError, type ErrorCode } from '../errors.js'
+import { replyForError, type Reply } from './reply.js'
 
 /**
  * The admin plane's defence against browsers (issue 11). A token-less admin plane on loopback is
@@ -32,11 +33,11 @@ export function browserGuard(listen: ListenAddress, allowedHosts: readonly strin
       const host = headers.host
       // HTTP/1.0 clients may omit Host; browsers never do, so there is nothing to rebind.
       if (host !== undefined && !allowed(host)) {
-        return errorReply(403, 'forbidden_host', `the admin plane does not answer to Host '${host}': use its listen address, or add the name to admin.allowedHosts`)
+        return refusal('SLUICE_ERR_FORBIDDEN_HOST', `the admin plane does not answer to Host '${host}': use its listen address, or add the name to admin.allowedHosts`)
       }
       const origin = headers.origin
       if (origin !== undefined && !sameOrigin(origin, host)) {
-        return errorReply(403, 'forbidden_origin', `cross-origin request from '${origin}' refused: the admin plane only takes requests from its own pages and from non-browser clients`)
+        return refusal('SLUICE_ERR_FORBIDDEN_ORIGIN', `cross-origin request from '${origin}' refused: the admin plane only takes requests from its own pages and from non-browser clients`)
       }
       return undefined
     },
@@ -69,7 +70,12 @@ export function needsJson(method: string | undefined, contentType: string | unde
 }
 
 export function unsupportedMediaType(contentType: string | undefined): Reply {
-  return errorReply(415, 'unsupported_media_type', `state-changing calls need content-type: application/json, not '${contentType ?? 'none'}' (an empty body is fine)`)
+  return refusal('SLUICE_ERR_UNSUPPORTED_MEDIA_TYPE', `state-changing calls need content-type: application/json, not '${contentType ?? 'none'}' (an empty body is fine)`)
+}
+
+/** The catalogue's status and API code (forbidden_host, …) with this message. */
+function refusal(code: ErrorCode, message: string): Reply {
+  return replyForError(new SluiceError(code, message))!
 }
 
 function mediaType(contentType: string | undefined): string {

@@ -13,7 +13,7 @@ const RECENT_EVENTS = 5
  * The page's figures are computed at most once per this many ms, however many browsers poll:
  * a dashboard left open on ten screens must not cost the data plane anything noticeable.
  */
-export const FIGURES_TTL_MS = 1000
+const FIGURES_TTL_MS = 1000
 
 export interface DashboardDeps {
   readonly clock: Pick<Clock, 'now'>
