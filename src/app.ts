@@ -18,6 +18,7 @@ import { RolloutController } from './control/controller.js'
 import { WebhookNotifier } from './control/notify.js'
 import { AnalysisWindows } from './observe/window.js'
 import { createAdminServer } from './admin/server.js'
+import { groupSizesOf } from './admin/group-sizes.js'
 import { createStore } from './app-store.js'
 import { LeaderLease } from './control/leader.js'
 import { FleetFlusher, FleetWindowSource } from './control/windows.js'
@@ -47,8 +48,9 @@ export interface Addresses {
 
 /**
  * The composition root: the only module that picks concrete implementations and wires the planes.
- * Start order: store → recorder → live state → views → data plane → admin; stop in reverse, after
- * draining. `closed` resolves with the exit code once everything has stopped.
+ * Start order: store → recorder → live state → views → data plane → admin → queue routers (all or
+ * nothing, see start); stop in reverse, after draining. `closed` resolves with the exit code once
+ * everything has stopped.
  */
 export class SluiceApp {
   readonly logger: Logger
@@ -127,11 +129,12 @@ export class SluiceApp {
   #createAdmin(): ReturnType<typeof createAdminServer> {
     const c = this.opts.config
     return createAdminServer({
-      listen: c.admin.listen, token: c.admin.token, recorder: this.recorder,
+      listen: c.admin.listen, token: c.admin.token, allowedHosts: c.admin.allowedHosts, recorder: this.recorder,
       commands: this.commands, store: this.store, targets: () => this.#config,
       readiness: () => this.#readiness(), logger: this.logger,
       rolloutFacts: (ref, cfg) => this.controller.info(ref, cfg),
       reportOutcomes: (queue, outcomes) => this.#publishWorkerOutcomes(queue, outcomes),
+      groupSizes: (ref) => groupSizesOf(this.#views, ref), clock: this.#clock,
     })
   }
 
@@ -154,7 +157,21 @@ export class SluiceApp {
     return this.#addresses
   }
 
+  /**
+   * All or nothing: when any step fails (a port taken, the store refusing), everything already
+   * started is stopped and closed again before the error is rethrown, so a failed start leaves no
+   * queue consumer, lease or connection behind; `closed` then resolves with 1.
+   */
   async start(): Promise<Addresses> {
+    try {
+      return await this.#start()
+    } catch (err) {
+      await this.#abortStart(err)
+      throw err
+    }
+  }
+
+  async #start(): Promise<Addresses> {
     this.recorder.setTargets(this.#config.routes, this.#config.queues)
     this.recorder.configReload(true, this.#clock.now())
     if (this.store.kind === 'memory') this.recorder.stateStoreUp(true)
@@ -164,6 +181,8 @@ export class SluiceApp {
     const data = await this.#dataPlane.listen()
     const admin = await this.#admin.listen()
     this.#addresses = { data, admin }
+    // Queue routers consume jobs: only once both listeners are up (a failed start takes no job).
+    this.#startQueues(this.#views!)
     await this.#lease.start()
     this.controller.start()
     this.#ready = true
@@ -177,6 +196,18 @@ export class SluiceApp {
     }
     logStartSummary(this.logger, this.#config, this.store, { ...this.#addresses!, configPath: this.opts.configPath, replica: this.replica })
     return this.#addresses
+  }
+
+  /** Undo a partial start, whatever got started; never throws (the start error is what matters). */
+  async #abortStart(err: unknown): Promise<void> {
+    this.#stopping = true
+    this.logger.error({ err }, 'start failed: stopping everything that had started')
+    this.#hooks?.stopReloads()
+    this.controller.stop()
+    const steps = [this.#lease.stop(), this.#dataPlane.close(0), this.#queuePlane.close(0), this.#admin.close()]
+    await Promise.allSettled(steps)
+    await this.store.close().catch(() => undefined)
+    this.#resolveClosed(1)
   }
 
   /** Re-read the config file; keep the running config when it is invalid. Resolves true when applied or unchanged. */
@@ -236,6 +267,10 @@ export class SluiceApp {
     recordLiveState(this.recorder, this.#config, this.store.snapshot())
     this.#views = views
     this.#dataPlane.setRoutes(this.#config.routes, views.routes)
+    if (this.#addresses !== undefined) this.#startQueues(views) // else start() does, once it listens
+  }
+
+  #startQueues(views: ViewTable): void {
     this.#queuePlane.setQueues(this.#config.queues, views.queues)
       .catch((err: unknown) => this.logger.error({ err }, 'queue routers could not be (re)started'))
   }

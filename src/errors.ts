@@ -24,6 +24,9 @@ export const ErrorCodes = {
   SLUICE_ERR_ADMIN_UNREACHABLE: { status: 503, message: 'the admin plane cannot be reached' },
   SLUICE_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'this method is not allowed here; see the allow header' },
   SLUICE_ERR_BODY_TOO_LARGE: { status: 413, message: 'the request body is too large' },
+  SLUICE_ERR_FORBIDDEN_HOST: { status: 403, message: 'the admin plane does not answer to this Host' },
+  SLUICE_ERR_FORBIDDEN_ORIGIN: { status: 403, message: 'cross-origin requests to the admin plane are refused' },
+  SLUICE_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'state-changing admin calls need content-type: application/json' },
 } as const
 
 export type ErrorCode = keyof typeof ErrorCodes

@@ -37,6 +37,25 @@ export function bearerCheck(token: string | undefined): (authorization: string |
   }
 }
 
+/**
+ * The dashboard's check: the bearer token, or HTTP Basic with the token as the password (any user
+ * name), so a browser can open `/` after its built-in login prompt. Basic is accepted on GET / only:
+ * a browser re-sends cached Basic credentials on cross-site requests, so /api never takes them.
+ */
+export function dashboardCheck(token: string | undefined): (authorization: string | undefined) => boolean {
+  if (token === undefined) return () => true
+  const bearer = bearerCheck(token)
+  const expected = sha256(token)
+  return (authorization) => {
+    if (bearer(authorization)) return true
+    const m = /^Basic[ \t]+([A-Za-z0-9+/=]+)$/i.exec(authorization ?? '')
+    if (m?.[1] === undefined) return false
+    const decoded = Buffer.from(m[1], 'base64').toString('utf8')
+    const colon = decoded.indexOf(':')
+    return colon !== -1 && timingSafeEqual(sha256(decoded.slice(colon + 1)), expected)
+  }
+}
+
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest()
 }

@@ -6,13 +6,16 @@ import type { Commands } from '../control/commands.js'
 import { historyJson, type RolloutFacts, type TargetConfig, type TargetSet } from '../control/status.js'
 import type { TargetRef } from '../core/types.js'
 import { SluiceError } from '../errors.js'
+import { systemClock, type Clock } from '../util/clock.js'
 import type { Recorder } from '../observe/recorder.js'
 import type { StateStore } from '../state/store.js'
-import { assertSecureListen, bearerCheck } from './auth.js'
+import { assertSecureListen, bearerCheck, dashboardCheck } from './auth.js'
+import { browserGuard, needsJson, unsupportedMediaType, type BrowserGuard } from './guard.js'
 import { errorReply, replyForError, send, type Reply } from './reply.js'
 import { Router } from './router.js'
 import { apiRoutes, describe, type WorkerOutcome } from './routes/api.js'
 import { dashboardRoutes } from './routes/dashboard.js'
+import type { GroupSizes } from './group-sizes.js'
 import { healthRoutes, type Readiness } from './routes/health.js'
 import { metricsRoutes } from './routes/metrics.js'
 
@@ -20,6 +23,8 @@ export interface AdminDeps {
   readonly listen: ListenAddress
   /** undefined (or empty) = no authentication, allowed on loopback addresses only. */
   readonly token: string | undefined
+  /** Extra Host names the plane answers to (admin.allowedHosts), beyond its listen address. */
+  readonly allowedHosts?: readonly string[] | undefined
   readonly recorder: Recorder
   readonly commands: Commands
   readonly store: StateStore
@@ -30,6 +35,10 @@ export interface AdminDeps {
   readonly rolloutFacts?: ((ref: TargetRef, cfg: TargetConfig) => RolloutFacts) | undefined
   /** Workers' job results for a queue (POST /api/queues/NAME/outcomes). */
   readonly reportOutcomes?: ((queue: string, outcomes: readonly WorkerOutcome[]) => void) | undefined
+  /** Effective group sizes as the live views count them (group-sizes.ts). */
+  readonly groupSizes: (ref: TargetRef) => GroupSizes | undefined
+  /** The dashboard's cache clock (default: the system clock). */
+  readonly clock?: Clock | undefined
 }
 
 /** The admin listener. `close` stops accepting and resolves once open connections are gone (bounded). */
@@ -44,18 +53,24 @@ const REQUEST_TIMEOUT_MS = 30_000
 /** After this, connections still open at close (a stuck client) are cut so shutdown cannot hang. */
 const CLOSE_GRACE_MS = 2_000
 const API_PREFIX = '/api/'
+/**
+ * Probes and Prometheus answer whatever the Host or Origin: kubelets and scrapers use pod IPs and
+ * service names, and these paths change nothing and hold no user data.
+ */
+const PROBE_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics'])
 
 /**
  * Builds the admin plane. Throws SLUICE_ERR_ADMIN_INSECURE right away (before anything listens)
- * when the address is not loopback and there is no token. Only paths under /api need the token:
- * health probes and Prometheus scrape without one.
+ * when the address is not loopback and there is no token. /api and the dashboard need the token
+ * (when one is set): health probes and Prometheus scrape without one. Every path but the probes
+ * passes the browser guard (guard.ts) first.
  */
 export function createAdminServer(deps: AdminDeps): AdminServer {
   const token = deps.token === '' ? undefined : deps.token
   assertSecureListen(deps.listen, token)
   const router = buildRouter(deps)
-  const authorized = bearerCheck(token)
-  const server = createServer((req, res) => { void handle(req, res, router, authorized, deps.logger) })
+  const gate: Gate = { guard: browserGuard(deps.listen, deps.allowedHosts), api: bearerCheck(token), dashboard: dashboardCheck(token) }
+  const server = createServer((req, res) => { void handle(req, res, router, gate, deps.logger) })
   server.headersTimeout = HEADERS_TIMEOUT_MS
   server.requestTimeout = REQUEST_TIMEOUT_MS
   return {
@@ -68,8 +83,9 @@ function buildRouter(deps: AdminDeps): Router {
   const router = new Router()
   healthRoutes(router, deps.readiness)
   metricsRoutes(router, deps.recorder)
-  const api = { commands: deps.commands, store: deps.store, targets: deps.targets, rolloutFacts: deps.rolloutFacts, reportOutcomes: deps.reportOutcomes }
+  const api = { commands: deps.commands, store: deps.store, targets: deps.targets, rolloutFacts: deps.rolloutFacts, reportOutcomes: deps.reportOutcomes, groupSizes: deps.groupSizes }
   dashboardRoutes(router, {
+    clock: deps.clock ?? systemClock,
     targets: () => {
       const set = deps.targets()
       return [
@@ -83,13 +99,17 @@ function buildRouter(deps: AdminDeps): Router {
   return router
 }
 
-async function handle(
-  req: IncomingMessage, res: ServerResponse, router: Router,
-  authorized: (h: string | undefined) => boolean, logger: Logger,
-): Promise<void> {
+/** The checks every request passes before its handler (see guard.ts and auth.ts). */
+interface Gate {
+  readonly guard: BrowserGuard
+  readonly api: (authorization: string | undefined) => boolean
+  readonly dashboard: (authorization: string | undefined) => boolean
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, router: Router, gate: Gate, logger: Logger): Promise<void> {
   let reply: Reply
   try {
-    reply = await route(req, router, authorized)
+    reply = await route(req, router, gate)
   } catch (err) {
     reply = replyForError(err) ?? internalError(err, req, logger)
   }
@@ -103,21 +123,33 @@ async function handle(
   }
 }
 
-async function route(req: IncomingMessage, router: Router, authorized: (h: string | undefined) => boolean): Promise<Reply> {
+async function route(req: IncomingMessage, router: Router, gate: Gate): Promise<Reply> {
   const url = req.url ?? '/'
   const q = url.indexOf('?')
   const path = q === -1 ? url : url.slice(0, q)
-  if ((path === '/api' || path.startsWith(API_PREFIX)) && !authorized(req.headers.authorization)) {
-    return errorReply(401, 'unauthorized', 'missing or wrong bearer token: send Authorization: Bearer TOKEN (admin.token or SLUICE_ADMIN_TOKEN)', { 'www-authenticate': 'Bearer realm="sluice"' })
-  }
+  const refused = PROBE_PATHS.has(path) ? undefined : gate.guard.check(req.headers) ?? authProblem(path, req, gate)
+  if (refused !== undefined) return refused
   const match = router.match(req.method ?? 'GET', path)
   if (match.kind === 'none') throw new SluiceError('SLUICE_ERR_NOT_FOUND', `no admin endpoint at ${path}`)
   if (match.kind === 'method') {
     const allow = match.allow.join(', ')
     return errorReply(405, 'method_not_allowed', `${req.method ?? ''} is not allowed on ${path}; use ${allow}`, { allow })
   }
+  if (needsJson(req.method, req.headers['content-type'])) return unsupportedMediaType(req.headers['content-type'])
   const query = new URLSearchParams(q === -1 ? '' : url.slice(q + 1))
   return match.handler({ raw: req, path, query, params: match.params })
+}
+
+/** /api needs the bearer token; the dashboard the token too (bearer or Basic), when one is set. */
+function authProblem(path: string, req: IncomingMessage, gate: Gate): Reply | undefined {
+  const authorization = req.headers.authorization
+  if ((path === '/api' || path.startsWith(API_PREFIX)) && !gate.api(authorization)) {
+    return errorReply(401, 'unauthorized', 'missing or wrong bearer token: send Authorization: Bearer TOKEN (admin.token or SLUICE_ADMIN_TOKEN)', { 'www-authenticate': 'Bearer realm="sluice"' })
+  }
+  if (path === '/' && !gate.dashboard(authorization)) {
+    return errorReply(401, 'unauthorized', 'the dashboard needs the admin token: log in with any user name and the token as password, or send Authorization: Bearer TOKEN', { 'www-authenticate': 'Basic realm="sluice dashboard", charset="UTF-8"' })
+  }
+  return undefined
 }
 
 function internalError(err: unknown, req: IncomingMessage, logger: Logger): Reply {

@@ -19,7 +19,8 @@ const TIMEOUT_MS = 10_000
 export async function callAdmin(target: AdminTarget, method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
   const headers: Record<string, string> = { accept: 'application/json' }
   if (target.token) headers.authorization = `Bearer ${target.token}`
-  if (body !== undefined) headers['content-type'] = 'application/json'
+  // Every state-changing call says JSON, with or without a body: the admin plane answers 415 otherwise.
+  if (method !== 'GET') headers['content-type'] = 'application/json'
   let res
   try {
     res = await request(new URL(path, target.url), {

@@ -29,7 +29,7 @@ export function normalize(data: unknown, ctx: NormalizeContext): Config {
   return deepFreeze({
     file: ctx.file,
     listen: parseListen(raw.listen),
-    admin: { listen: parseListen(raw.admin.listen), token: raw.admin.token ?? nonEmpty(ctx.env.SLUICE_ADMIN_TOKEN) },
+    admin: { listen: parseListen(raw.admin.listen), token: raw.admin.token ?? nonEmpty(ctx.env.SLUICE_ADMIN_TOKEN), allowedHosts: raw.admin.allowedHosts.map((h) => h.toLowerCase()) },
     state: {
       store: raw.state.store,
       file: raw.state.file === undefined ? undefined : resolve(ctx.baseDir, raw.state.file),

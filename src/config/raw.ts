@@ -7,7 +7,7 @@ import type { LogConfig, Side } from './types.js'
 
 export interface RawConfig {
   readonly listen: string
-  readonly admin: { readonly listen: string; readonly token?: string }
+  readonly admin: { readonly listen: string; readonly token?: string; readonly allowedHosts: readonly string[] }
   readonly state: { readonly store: 'memory' | 'redis'; readonly file?: string; readonly redis?: string; readonly keyPrefix: string; readonly leaseTtl: string }
   readonly routes: readonly RawRoute[]
   readonly queues: readonly RawQueue[]

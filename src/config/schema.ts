@@ -220,6 +220,7 @@ export const configSchema: SchemaNode = {
     admin: obj('Admin plane', {
       listen: listen('Admin plane address, HOST:PORT', DEFAULT_ADMIN_LISTEN),
       token: str('Bearer token for /api (default: the SLUICE_ADMIN_TOKEN environment variable)', { minLength: 1 }),
+      allowedHosts: list('Extra Host names the admin plane answers to, beyond its listen address (DNS rebinding guard)', str('Host name, without port', { pattern: '^[A-Za-z0-9.-]+$', examples: ['sluice-admin.ops.svc'] }), { default: [] }),
     }, { default: {} }),
     state: obj('Where live state is kept', {
       store: { enum: ['memory', 'redis'], default: 'memory', description: 'memory (one process) or redis (several replicas)' },

@@ -115,6 +115,8 @@ export interface AdminConfig {
   readonly listen: ListenAddress
   /** From `admin.token`, else the SLUICE_ADMIN_TOKEN environment variable; undefined = no auth (loopback only). */
   readonly token: string | undefined
+  /** Extra Host names the admin plane answers to (lower-case), beyond its listen address. */
+  readonly allowedHosts: readonly string[]
 }
 
 export interface StateConfig {

@@ -2,8 +2,7 @@ import type { QueueConfig, QueueEndpointConfig, RouteConfig } from '../config/ty
 import type { Kind, RolloutState, TargetRef } from '../core/types.js'
 import type { Verdict } from '../core/analysis.js'
 import { SluiceError } from '../errors.js'
-import type { Actor, GroupEdits, HistoryEvent, TargetLive } from '../state/store.js'
-import { effectiveMembers } from '../state/views.js'
+import type { Actor, HistoryEvent, TargetLive } from '../state/store.js'
 
 /** The targets of the running config (a Config satisfies it). */
 export interface TargetSet {
@@ -70,7 +69,12 @@ export function verdictJson(v: Verdict & { readonly at: number }): VerdictJson {
   return { at: new Date(v.at).toISOString(), pass: v.kind === 'pass', kind: v.kind, failed: v.failed, old: side(v.old), new: side(v.new) }
 }
 
-export function describeTarget(kind: Kind, cfg: TargetConfig, live: TargetLive | undefined, edits?: ReadonlyMap<string, GroupEdits>, facts?: RolloutFacts): TargetJson {
+/**
+ * `groupSizes`: group name → effective member count, as the live views keep it (file ids plus live
+ * edits). Counts are read, never computed here: building a million-id set per call cost the
+ * dashboard a second per hit. A group missing from it shows its file's id count.
+ */
+export function describeTarget(kind: Kind, cfg: TargetConfig, live: TargetLive | undefined, groupSizes?: Readonly<Record<string, number>>, facts?: RolloutFacts): TargetJson {
   const base = {
     name: cfg.name,
     kind,
@@ -80,7 +84,7 @@ export function describeTarget(kind: Kind, cfg: TargetConfig, live: TargetLive |
     steps: cfg.rollout?.stepsBp.map(toPercent) ?? [],
     nextStepAt: facts?.nextStepAt == null ? null : new Date(facts.nextStepAt).toISOString(),
     windowOpen: facts?.windowOpen ?? null,
-    groups: Object.fromEntries(cfg.groups.map((g) => [g.name, effectiveMembers(g, edits?.get(g.name)).size])),
+    groups: Object.fromEntries(cfg.groups.map((g) => [g.name, groupSizes?.[g.name] ?? g.users.length])),
     lastVerdict: facts?.lastVerdict ? verdictJson(facts.lastVerdict) : null,
     filePercent: toPercent(live?.filePercentBp ?? cfg.percentBp),
     updatedAt: live === undefined ? null : new Date(live.updatedAt).toISOString(),

@@ -25,6 +25,8 @@ export interface Recorder {
   leader(isLeader: boolean): void
   /** Jobs waiting in a queue's source. */
   queueBacklog(queue: string, jobs: number): void
+  /** A fault nothing handled (a bug): the process policy logs it, counts it here and keeps serving. */
+  internalError(source: InternalErrorSource): void
   render(): Promise<string>
   readonly contentType: string
 }
@@ -35,6 +37,9 @@ const REQUEST_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 const JOB_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
 export const ROLLBACK_REASONS = ['error_rate', 'error_rate_vs_old', 'p99', 'p99_vs_old', 'manual'] as const
 const JOB_OUTCOMES = ['routed', 'failed'] as const
+/** Where an unhandled fault surfaced: a thrown exception nothing caught, or a rejected promise nobody awaited. */
+export const INTERNAL_ERROR_SOURCES = ['uncaught_exception', 'unhandled_rejection'] as const
+export type InternalErrorSource = (typeof INTERNAL_ERROR_SOURCES)[number]
 /** nginx's "client closed request": the client went away before a response was sent (Outcome.status 0). */
 const CLIENT_CLOSED_CODE = '499'
 const DURATION_METRIC = 'sluice_request_duration_seconds'
@@ -69,6 +74,7 @@ class PromRecorder implements Recorder {
     this.#m = defineMetrics(this.#registry)
     this.#duration = this.#newDurationHistogram()
     this.#m.buildInfo.set({ version, node_version: process.version }, 1)
+    for (const source of INTERNAL_ERROR_SOURCES) this.#m.internalErrors.inc({ source }, 0)
   }
 
   get contentType(): string {
@@ -134,6 +140,10 @@ class PromRecorder implements Recorder {
 
   queueBacklog(queue: string, jobs: number): void {
     this.#m.backlog.set({ queue }, jobs)
+  }
+
+  internalError(source: InternalErrorSource): void {
+    this.#m.internalErrors.inc({ source })
   }
 
   #job(o: Outcome): void {
@@ -284,6 +294,7 @@ function defineMetrics(registry: Registry) {
     reloadOk: new Gauge({ name: 'sluice_config_last_reload_successful', help: 'Whether the last configuration load or reload succeeded (1) or was refused (0)', registers }),
     reloadAt: new Gauge({ name: 'sluice_config_last_reload_success_timestamp_seconds', help: 'Unix time of the last successful configuration load or reload', registers }),
     storeUp: new Gauge({ name: 'sluice_state_store_up', help: 'Whether the state store answers (1) or not (0)', registers }),
+    internalErrors: new Counter({ name: 'sluice_internal_errors_total', help: 'Faults nothing handled (bugs), logged with their stack; sluice kept serving', labelNames: ['source'] as const, registers }),
     leader: new Gauge({ name: 'sluice_leader', help: 'Whether this replica runs the rollout controller (1) or not (0)', registers }),
     buildInfo: new Gauge({ name: 'sluice_build_info', help: 'Build information; the value is always 1', labelNames: ['version', 'node_version'] as const, registers }),
   }

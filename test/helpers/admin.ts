@@ -2,6 +2,8 @@ import { request } from 'undici'
 import type { QueueConfig, RouteConfig } from '../../src/config/types.js'
 import { Commands } from '../../src/control/commands.js'
 import { createAdminServer } from '../../src/admin/server.js'
+import { groupSizesOf } from '../../src/admin/group-sizes.js'
+import { buildViews } from '../../src/state/views.js'
 import { createLogger, type Logger } from '../../src/observe/log.js'
 import { createRecorder, type Recorder } from '../../src/observe/recorder.js'
 import { recordLiveState } from '../../src/observe/live-gauges.js'
@@ -53,6 +55,7 @@ export interface AdminHarnessOptions {
   queues?: readonly QueueConfig[]
   token?: string
   host?: string
+  allowedHosts?: readonly string[]
 }
 
 export interface Readiness { ready: boolean; checks: Record<string, boolean> }
@@ -64,6 +67,8 @@ export interface AdminHarness {
   readonly commands: Commands
   readonly clock: ManualClock
   readonly logs: Array<Record<string, unknown>>
+  /** How often the decision views (member maps) were built, and group sizes read from them. */
+  readonly counts: { readonly viewBuilds: number; readonly sizeReads: number }
   /** What /readyz reports from now on. */
   setReadiness(r: Readiness): void
   close(): Promise<void>
@@ -81,14 +86,20 @@ export async function startAdmin(opts: AdminHarnessOptions = {}): Promise<AdminH
   store.onChange(() => recordLiveState(recorder, targets, store.snapshot()))
   await commands.applyFileIntent(targets, undefined)
   let readiness: Readiness = { ready: true, checks: { config: true, stateStore: true } }
+  // Decision views rebuilt on every state change, as app.ts does: group sizes are read from them.
+  const counts = { viewBuilds: 0, sizeReads: 0 }
+  const build = () => { counts.viewBuilds++; return buildViews(targets.routes, targets.queues, store.snapshot()) }
+  let views = build()
+  store.onChange(() => { views = build() })
   const server = createAdminServer({
-    listen: { host: opts.host ?? '127.0.0.1', port: 0 }, token: opts.token, recorder, commands, store,
-    targets: () => targets, readiness: () => readiness, logger,
+    listen: { host: opts.host ?? '127.0.0.1', port: 0 }, token: opts.token, allowedHosts: opts.allowedHosts, recorder, commands, store,
+    targets: () => targets, readiness: () => readiness, logger, clock,
+    groupSizes: (ref) => { counts.sizeReads++; return groupSizesOf(views, ref) },
   })
   const addr = await server.listen()
   const host = addr.host === '0.0.0.0' ? '127.0.0.1' : addr.host.includes(':') ? `[${addr.host}]` : addr.host
   return {
-    base: `http://${host}:${addr.port}`, store, recorder, commands, clock, logs: lines,
+    base: `http://${host}:${addr.port}`, store, recorder, commands, clock, logs: lines, counts,
     setReadiness: (r) => { readiness = r },
     close: async () => { await server.close(); await store.close() },
   }
@@ -104,15 +115,14 @@ export interface CallResult {
 /** One HTTP call to the admin plane; the body is read whole (and parsed when it is JSON). */
 export async function call(
   base: string, method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string,
-  opts: { token?: string; body?: string | object } = {},
+  opts: { token?: string; body?: string | object; headers?: Record<string, string> } = {},
 ): Promise<CallResult> {
-  const headers: Record<string, string> = {}
+  // Like the CLI: every state-changing call says JSON, with or without a body.
+  const headers: Record<string, string> = method === 'GET' ? {} : { 'content-type': 'application/json' }
   if (opts.token !== undefined) headers['authorization'] = `Bearer ${opts.token}`
   let body: string | undefined
-  if (opts.body !== undefined) {
-    body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body)
-    headers['content-type'] = 'application/json'
-  }
+  if (opts.body !== undefined) body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body)
+  Object.assign(headers, opts.headers)
   const res = await request(`${base}${path}`, { method, headers, ...(body === undefined ? {} : { body }) })
   const text = await res.body.text()
   const isJson = String(res.headers['content-type'] ?? '').startsWith('application/json')

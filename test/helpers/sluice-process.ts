@@ -54,8 +54,9 @@ export class SluiceProcess {
     writeFileSync(this.configPath, yaml)
   }
 
-  async start(env: NodeJS.ProcessEnv = {}): Promise<this> {
-    const child = spawn(process.execPath, [this.#cli, 'start', '--config', this.configPath], {
+  /** `nodeArgs`: options for node itself, before the script (e.g. `--import` of a test preload). */
+  async start(env: NodeJS.ProcessEnv = {}, nodeArgs: readonly string[] = []): Promise<this> {
+    const child = spawn(process.execPath, [...nodeArgs, this.#cli, 'start', '--config', this.configPath], {
       env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], cwd: this.#cwd,
     })
     this.#child = child

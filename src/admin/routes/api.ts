@@ -5,6 +5,7 @@ import type { Kind, TargetRef } from '../../core/types.js'
 import { SluiceError } from '../../errors.js'
 import { HISTORY_LIMIT, refKey, type StateStore } from '../../state/store.js'
 import { readJsonObject } from '../body.js'
+import type { GroupSizes } from '../group-sizes.js'
 import { json, type Reply } from '../reply.js'
 import type { AdminRequest, Router } from '../router.js'
 
@@ -16,6 +17,8 @@ export interface ApiDeps {
   readonly rolloutFacts?: ((ref: TargetRef, cfg: TargetConfig) => RolloutFacts) | undefined
   /** Workers' job results for a queue (POST …/outcomes), handed to analysis. */
   readonly reportOutcomes?: ((queue: string, outcomes: readonly WorkerOutcome[]) => void) | undefined
+  /** Effective group sizes, counted by the live views (see group-sizes.ts), never by building sets. */
+  readonly groupSizes: (ref: TargetRef) => GroupSizes | undefined
 }
 
 const KINDS: readonly Kind[] = ['route', 'queue']
@@ -76,7 +79,7 @@ function parseWorkerOutcome(o: unknown, i: number): WorkerOutcome {
 /** ROUTE / QUEUE with live percent, state and group sizes (file ids plus live edits). */
 export function describe(ref: TargetRef, deps: ApiDeps): ReturnType<typeof describeTarget> {
   const cfg = findTarget(deps.targets(), ref)
-  return describeTarget(ref.kind, cfg, deps.store.get(ref), deps.store.snapshot().members.get(refKey(ref)), deps.rolloutFacts?.(ref, cfg))
+  return describeTarget(ref.kind, cfg, deps.store.get(ref), deps.groupSizes(ref), deps.rolloutFacts?.(ref, cfg))
 }
 
 /** POST .../pause|resume|promote|rollback, the body optional: {"reason": "..."}. */

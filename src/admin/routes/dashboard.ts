@@ -1,5 +1,6 @@
 import { historyJson, type HistoryEventJson, type TargetJson } from '../../control/status.js'
 import type { TargetRef } from '../../core/types.js'
+import type { Clock } from '../../util/clock.js'
 import type { Router } from '../router.js'
 import { text } from '../reply.js'
 
@@ -8,7 +9,14 @@ const REFRESH_SECONDS = 5
 /** Events per target on the page; `sluice history NAME` has them all. */
 const RECENT_EVENTS = 5
 
+/**
+ * The page's figures are computed at most once per this many ms, however many browsers poll:
+ * a dashboard left open on ten screens must not cost the data plane anything noticeable.
+ */
+const FIGURES_TTL_MS = 1000
+
 export interface DashboardDeps {
+  readonly clock: Pick<Clock, 'now'>
   /** Every route and queue, as GET /api/routes and /api/queues describe them. */
   readonly targets: () => readonly TargetJson[]
   readonly history: (ref: TargetRef, limit: number) => Promise<ReturnType<typeof historyJson>>
@@ -18,13 +26,33 @@ export interface DashboardDeps {
  * GET /: a read-only, server-rendered dashboard (no script, so it works anywhere and leaks nothing
  * the API would not): per route and queue the share to new, state, step, next step, schedule
  * window, the last analysis verdict with both sides' figures, group sizes and the latest events.
+ * The figures are cached for FIGURES_TTL_MS (the page refreshes every few seconds anyway).
  */
 export function dashboardRoutes(router: Router, deps: DashboardDeps): void {
-  router.add('GET', '/', async () => {
+  const cards = cached(deps.clock, FIGURES_TTL_MS, async () => {
     const targets = deps.targets()
-    const cards = await Promise.all(targets.map(async (t) => card(t, (await deps.history(t, RECENT_EVENTS)).events)))
-    return text(200, page(cards.join('\n')), 'text/html; charset=utf-8')
+    const rendered = await Promise.all(targets.map(async (t) => card(t, (await deps.history(t, RECENT_EVENTS)).events)))
+    return rendered.join('\n')
   })
+  router.add('GET', '/', async () => text(200, page(await cards()), 'text/html; charset=utf-8'))
+}
+
+/**
+ * `compute` runs at most once per `ttlMs`; hits in between (and during a computation) share its
+ * result. A failed computation is not kept: the next hit tries again.
+ */
+function cached<T>(clock: Pick<Clock, 'now'>, ttlMs: number, compute: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined
+  let at = 0
+  return () => {
+    const now = clock.now()
+    if (value !== undefined && now - at < ttlMs) return value
+    at = now
+    const next = compute()
+    value = next
+    next.catch(() => { if (value === next) value = undefined })
+    return next
+  }
 }
 
 function card(t: TargetJson, events: readonly HistoryEventJson[]): string {

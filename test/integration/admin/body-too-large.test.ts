@@ -23,7 +23,7 @@ describe('admin request body size cap', () => {
     admin = await startAdmin()
     const chunks = Array.from({ length: 20 }, () => Buffer.alloc(8 * 1024, 0x20))
 
-    const res = await request(`${admin.base}/api/routes/checkout/percent`, { method: 'PUT', body: Readable.from(chunks) })
+    const res = await request(`${admin.base}/api/routes/checkout/percent`, { method: 'PUT', body: Readable.from(chunks), headers: { 'content-type': 'application/json' } })
 
     expect(res.statusCode).toBe(413)
     expect(await res.body.json()).toMatchObject({ error: { code: 'body_too_large' } })

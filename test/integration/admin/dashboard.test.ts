@@ -5,12 +5,12 @@ describe('GET / (dashboard)', () => {
   let admin: AdminHarness | undefined
   afterEach(async () => { await admin?.close(); admin = undefined })
 
-  it('shows every route with its live percent, state, step and latest events, escaped, with no token needed', async () => {
+  it('shows every route with its live percent, state, step and latest events, escaped', async () => {
     const rollout = { stepsBp: [100, 500, 10_000], intervalMs: 60_000, schedule: undefined, analysis: undefined }
     admin = await startAdmin({ token: 't', routes: [routeConfig('checkout', { percentBp: 250 }), routeConfig('search', { rollout })] })
     await admin.commands.setPercent({ kind: 'route', name: 'checkout' }, 1000, { actor: 'admin', reason: 'ramp <b>up</b>' })
 
-    const res = await call(admin.base, 'GET', '/')
+    const res = await call(admin.base, 'GET', '/', { token: 't' })
 
     expect(res.status).toBe(200)
     expect(res.headers['content-type']).toMatch(/^text\/html/)
@@ -21,5 +21,58 @@ describe('GET / (dashboard)', () => {
     // The history event is there, and operator text is escaped.
     expect(res.text).toContain('<td>admin</td><td>2.5% manual</td><td>10% manual</td><td>ramp &#60;b&#62;up&#60;/b&#62;</td>')
     expect(res.text).not.toContain('<b>up</b>')
+  })
+  it('with a token set, the page needs it (bearer, or Basic with the token as password) and leaks nothing without', async () => {
+    admin = await startAdmin({ token: 's3cret', routes: [routeConfig('checkout')] })
+    const basic = (user: string, pw: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}` })
+
+    const anon = await call(admin.base, 'GET', '/')
+    expect(anon.status).toBe(401)
+    expect(anon.headers['www-authenticate']).toMatch(/^Basic realm="sluice dashboard"/)
+    expect(anon.json).toMatchObject({ error: { code: 'unauthorized' } })
+    expect(anon.text).not.toContain('checkout')
+    expect((await call(admin.base, 'GET', '/', { token: 'wrong' })).status).toBe(401)
+    expect((await call(admin.base, 'GET', '/', { headers: basic('ops', 'wrong') })).status).toBe(401)
+    expect((await call(admin.base, 'GET', '/', { token: 's3cret' })).text).toContain('checkout')
+    expect((await call(admin.base, 'GET', '/', { headers: basic('ops', 's3cret') })).text).toContain('checkout')
+    expect((await call(admin.base, 'GET', '/', { headers: basic('', 's3cret') })).status).toBe(200)
+    // Basic opens the page only: the API still wants the bearer token (browsers replay Basic cross-site).
+    expect((await call(admin.base, 'GET', '/api/routes', { headers: basic('ops', 's3cret') })).status).toBe(401)
+  })
+
+  it('without a token (loopback only) the page is open', async () => {
+    admin = await startAdmin({ routes: [routeConfig('checkout')] })
+    expect((await call(admin.base, 'GET', '/')).status).toBe(200)
+  })
+
+  it('computes its figures at most once a second, reads group sizes as counts and never rebuilds member sets per hit', async () => {
+    const users = Array.from({ length: 200_000 }, (_, i) => `u${i}`)
+    const groups = [{ name: 'beta', backend: 'new' as const, key: undefined, users, usersFile: undefined }]
+    admin = await startAdmin({ routes: [routeConfig('checkout', { groups })] })
+    const builds = admin.counts.viewBuilds
+    const reads = admin.counts.sizeReads
+
+    const pages = await Promise.all(Array.from({ length: 50 }, () => call(admin!.base, 'GET', '/')))
+
+    expect(pages.every((p) => p.status === 200 && p.text.includes('beta: 200000'))).toBe(true)
+    // One computation for 50 hits; the member maps were built by state changes only, not by the page.
+    expect(admin.counts.sizeReads - reads).toBe(1)
+    expect(admin.counts.viewBuilds).toBe(builds)
+
+    // A live change rebuilds the views once (the data plane needs them); the page shows it within a second.
+    await call(admin.base, 'PUT', '/api/routes/checkout/groups/beta/users/newcomer')
+    await admin.commands.setPercent({ kind: 'route', name: 'checkout' }, 700, { actor: 'admin', reason: undefined })
+    const readsBefore = admin.counts.sizeReads
+    expect((await call(admin.base, 'GET', '/')).text).toContain('<b>0%</b> to new')
+    admin.clock.advance(999)
+    expect((await call(admin.base, 'GET', '/')).text).toContain('beta: 200000')
+    expect(admin.counts.sizeReads).toBe(readsBefore)
+    admin.clock.advance(1)
+    const fresh = (await call(admin.base, 'GET', '/')).text
+    expect(fresh).toContain('<b>7%</b> to new')
+    expect(fresh).toContain('beta: 200001')
+    expect(admin.counts.sizeReads).toBe(readsBefore + 1)
+    // The API reads the same counts: no set is built to answer it either.
+    expect(((await call(admin.base, 'GET', '/api/routes/checkout')).json as { groups: unknown }).groups).toEqual({ beta: 200_001 })
   })
 })

@@ -15,6 +15,7 @@ const FAMILIES = {
   sluice_queue_backlog: 'gauge',
   sluice_state_store_up: 'gauge',
   sluice_leader: 'gauge',
+  sluice_internal_errors_total: 'counter',
   sluice_build_info: 'gauge',
   sluice_config_last_reload_success_timestamp_seconds: 'gauge',
 }
@@ -72,5 +73,6 @@ describe('/metrics at start-up', () => {
     }
     expect(valueOf(s, 'sluice_queue_backlog', { queue: 'emails' })).toBe(0)
     for (const name of ['sluice_config_last_reload_successful', 'sluice_state_store_up', 'sluice_leader']) expect(valueOf(s, name)).toBe(0)
+    for (const source of ['uncaught_exception', 'unhandled_rejection']) expect(valueOf(s, 'sluice_internal_errors_total', { source })).toBe(0)
   })
 })

@@ -15,7 +15,7 @@ describe('POST /api/queues/NAME/outcomes', () => {
     const server = createAdminServer({
       listen: { host: '127.0.0.1', port: 0 }, token: undefined, recorder: admin.recorder, commands: admin.commands, store: admin.store,
       targets: () => ({ routes: [], queues: [queueConfig('emails')] }), readiness: () => ({ ready: true, checks: {} }),
-      logger: captureLogger().logger, reportOutcomes: (q, o) => got.push([q, o]),
+      logger: captureLogger().logger, reportOutcomes: (q, o) => got.push([q, o]), groupSizes: () => undefined,
     })
     const addr = await server.listen()
     close = () => server.close()

@@ -6,7 +6,7 @@ describe('normalize: defaults come from the schema', () => {
     const config = await loadOk(`routes:${ROUTE}`)
     expect(config.file).toBe('<memory>')
     expect(config.listen).toEqual({ host: '127.0.0.1', port: 8080 })
-    expect(config.admin).toEqual({ listen: { host: '127.0.0.1', port: 8081 }, token: undefined })
+    expect(config.admin).toEqual({ listen: { host: '127.0.0.1', port: 8081 }, token: undefined, allowedHosts: [] })
     expect(config.state).toEqual({ store: 'memory', file: undefined, redis: undefined, keyPrefix: 'sluice', leaseTtlMs: 15_000 })
     expect(config.queues).toEqual([])
     expect(config.notify).toEqual({ webhooks: [] })

@@ -22,6 +22,7 @@ export class FakeRecorder implements Recorder {
   stateStoreUp(): void {}
   leader(): void {}
   queueBacklog(): void {}
+  internalError(): void {}
   async render(): Promise<string> { return '' }
 }
 
