@@ -51,7 +51,7 @@ queues:
   }
   const api = async (r: SluiceProcess, kind = 'route', name = 'app') => await (await fetch(`${r.admin}/api/${kind}s/${name}`)).json() as TargetJson
   const post = (r: SluiceProcess, path: string, body?: object) => fetch(`${r.admin}${path}`, {
-    method: body ? 'PUT' : 'POST', ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
+    method: body ? 'PUT' : 'POST', headers: { 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}),
   })
   const leaderOf = async (rs: SluiceProcess[]) => {
     const flags = await Promise.all(rs.map(async (r) => (await (await fetch(`${r.admin}/metrics`)).text()).includes('\nsluice_leader 1')))
