@@ -1,3 +1,4 @@
+import type { Evidence } from '../core/analysis.js'
 import type { RolloutState, TargetRef } from '../core/types.js'
 import type { FleetWindows } from './fleet.js'
 
@@ -16,10 +17,14 @@ export interface TargetLive {
   readonly updatedAt: number
   /** Epoch ms when the current rollout step began: the step interval counts from here. */
   readonly stepSince?: number
-  /** Consecutive failed analysis evaluations (a pass resets it; 'insufficient' leaves it). */
+  /** Consecutive failed analysis evaluations (a pass resets it; 'inconclusive' leaves it). */
   readonly failures?: number
   /** While `waiting` under `outside: N`: the percent the ramp returns to when a window opens. */
   readonly resumeBp?: number
+  /** The analysis' accumulated evidence (core/analysis.ts): reset when a rollout (re)starts. */
+  readonly evidence?: Evidence
+  /** The step whose hold for lack of evidence is already in the history. */
+  readonly heldStep?: number
   /** Incremented on every update: the compare-and-set token. */
   readonly version: number
 }
