@@ -69,6 +69,10 @@ describe('rollout controller', () => {
     await h.run(120)
     expect(h.store.get(h.ref)).toMatchObject({ percentBp: 1000, step: 0, state: 'progressing' })
     expect(h.controller.info(h.ref, routeConfig('checkout', { rollout })).lastVerdict).toMatchObject({ kind: 'inconclusive', missing: '0 of 50 new-side requests at this step' })
+    // The hold is in the history once (not every window), with what is missing.
+    const holds = (await h.store.history(h.ref, 20)).filter((e) => e.actor === 'analysis')
+    expect(holds).toHaveLength(1)
+    expect(holds[0]).toMatchObject({ reason: 'holding step 1/3: inconclusive, 0 of 50 new-side requests at this step', from: { percentBp: 1000 }, to: { percentBp: 1000 } })
   })
 
   it('20 % errors on new rolls back within two windows, with figures in history and the notice', async () => {
