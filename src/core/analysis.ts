@@ -17,10 +17,10 @@ import { addConditional, addOneSample, freshLogs, mixture } from './sprt.js'
  *
  * The false-rollback budget `alpha` covers the whole rollout: it is split evenly across the C
  * configured checks (Bonferroni: each check's bar is C/alpha), and within a check across the steps
- * by a mixture over start times: one SPRT starts at each step and runs to the end of the rollout,
- * M = mean over the S judged steps (not-yet-started ones count as 1). M is itself a test
- * supermartingale, so a regression present from the first step keeps all its evidence while one
- * that appears at 50 % is not buried under the negative evidence of healthy earlier steps.
+ * by a mixture over start times: one SPRT starts at each judged step and runs to the end of the
+ * rollout; M is their weighted mean (see statistic). M is itself a test supermartingale, so a
+ * regression present from the first step keeps all its evidence, while one that appears at 50 %
+ * is not buried under the negative evidence of healthy earlier steps.
  *
  * `minRequests` gates advancing, never failing: a step needs that many new-side requests (summed
  * over its windows) before it can pass; below that the verdict is 'inconclusive' and the step holds.
@@ -220,12 +220,19 @@ export function assess(policy: AnalysisPolicy, e: Evidence, slots: number): Verd
   return { kind: 'inconclusive', ...base, missing: `${count(seen)} of ${count(Math.max(1, policy.minRequests))} new-side requests at this step` }
 }
 
-/** The mixture over start times: started rows by their M, the rest (not started yet) as 1. */
+/**
+ * The mixture over start times. Half the weight goes to the SPRT started with the rollout (a new
+ * version is most often bad from its first request: it keeps all the evidence), the other half is
+ * shared by the SPRTs started at later steps (a regression that only appears under more load).
+ * Rows not started yet count as 1. The weights sum to 1, so the mixture is a test supermartingale.
+ */
 function statistic(rows: readonly (readonly number[])[], slots: number): number {
   const n = Math.max(slots, rows.length)
-  let sum = n - rows.length
-  for (const row of rows) sum += mixture(row)
-  return sum / n
+  if (n === 1) return rows.length > 0 ? mixture(rows[0]!) : 1
+  const later = 0.5 / (n - 1)
+  let sum = rows.length > 0 ? 0.5 * mixture(rows[0]!) : 0.5
+  for (let i = 1; i < n; i++) sum += later * (i < rows.length ? mixture(rows[i]!) : 1)
+  return sum
 }
 
 export function configuredChecks(policy: AnalysisPolicy): CheckName[] {

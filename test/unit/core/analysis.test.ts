@@ -171,10 +171,13 @@ describe('assess (accumulated evidence)', () => {
     expect(assess({ ...policy, alpha: 0.01 }, freshEvidence(policy, 0), 1).checks[0]!.bar).toBe(400)
   })
 
-  it('mixes over step starts: a step not yet started counts as 1, a new step starts one more SPRT', () => {
+  it('mixes over step starts: half on the rollout-long SPRT, a step not yet started counts as 1, a new step starts one more', () => {
     const p = only({ maxErrorRate: 0.05 })
     const e0 = freshEvidence(p, 0)
-    expect(assess(p, e0, 4).checks[0]!.m).toBe(1)
+    expect(assess(p, e0, 4).checks[0]!.m).toBeCloseTo(1, 12)
+    const bad = accumulate(p, e0, observe(p, side(100, 0), side(100, 10)))
+    const alone = assess(p, bad, 1).checks[0]!.m
+    expect(assess(p, bad, 4).checks[0]!.m).toBeCloseTo(0.5 * alone + 0.5, 9)
     const e1 = startStep(accumulate(p, e0, observe(p, side(100, 0), side(100, 0))), 1, 4)
     expect(e1.logs.maxErrorRate).toHaveLength(2)
     expect(e1.tally.new.requests).toBe(0)
