@@ -189,6 +189,8 @@ export function startStep(e: Evidence, step: number, slots: number): Evidence {
 export function accumulate(policy: AnalysisPolicy, e: Evidence, w: WindowObservation): Evidence {
   const logs: Partial<Record<CheckName, number[][]>> = {}
   for (const [check, rows] of entries(e.logs)) logs[check] = rows.map((r) => [...r])
+  // A check added by a reload mid-rollout starts its own test now (1 until then: still valid).
+  for (const check of configuredChecks(policy)) logs[check] ??= [freshLogs()]
   for (const t of w.tests) for (const row of logs[t.check] ?? []) addTest(policy, row, t)
   const tally = { old: addTally(e.tally.old, w.old), new: addTally(e.tally.new, w.new) }
   return { step: e.step, tally, logs, last: { old: w.old, new: w.new } }

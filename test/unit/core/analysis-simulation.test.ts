@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import type { AnalysisPolicy, RolloutPolicy } from '../../../src/config/types.js'
-import type { RolloutLive } from '../../../src/core/rollout.js'
+import { observe } from '../../../src/core/analysis.js'
+import { step, type RolloutLive } from '../../../src/core/rollout.js'
+import { SideCounts } from '../../../src/observe/window.js'
 import { seededRandom } from '../../../src/util/random.js'
 import { rates } from '../../helpers/rollout-sim.js'
 
@@ -62,4 +64,44 @@ describe('analysis simulation (seeded, pure core)', () => {
       expect(r.completed).toBe(0)
     })
   }
+})
+
+describe('latency simulation (seeded; real window histograms, lognormal latencies)', () => {
+  const RUNS_P99 = 200
+  const WINDOWS = 30
+  const PER_WINDOW = 2000
+  const SHARE = 0.1
+  const p99Policy = (k: number): RolloutPolicy => ramp(analysis({ maxErrorRate: undefined, maxErrorRateVsOld: undefined, maxP99VsOld: k }))
+
+  /** Share of runs rolled back when new's latencies are old's (lognormal, median 20 ms, σ 0.5) times `scale`. */
+  function rolledBack(k: number, scale: number, seed: number): number {
+    const random = seededRandom(seed)
+    const lognormal = () => 20 * Math.exp(0.5 * Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()))
+    const policy = p99Policy(k)
+    let rolled = 0
+    for (let run = 0; run < RUNS_P99; run++) {
+      let live: RolloutLive = held(1000, policy.analysis!)
+      for (let w = 1; w <= WINDOWS && live.state !== 'rolled_back'; w++) {
+        const old = new SideCounts()
+        const neu = new SideCounts()
+        for (let i = 0; i < PER_WINDOW; i++) {
+          if (random() < SHARE) neu.record(scale * lognormal(), false)
+          else old.record(lognormal(), false)
+        }
+        const r = step(policy, live, { type: 'tick', now: w * W, windowOpen: true, window: observe(policy.analysis!, old, neu) })
+        if (r.ok) live = r.next
+      }
+      if (live.state === 'rolled_back') rolled++
+    }
+    return rolled / RUNS_P99
+  }
+
+  it('maxP99VsOld: a new side exactly at its limit (same latencies at k = 1; 1.5× slower at k = 1.5) is rolled back in ≤ alpha of runs', () => {
+    expect(rolledBack(1, 1, 21)).toBeLessThanOrEqual(0.05)
+    expect(rolledBack(1.5, 1.5, 22)).toBeLessThanOrEqual(0.05)
+  })
+
+  it('maxP99VsOld 1.5: a new side 2× slower throughout is caught in ≥ 95 % of runs', () => {
+    expect(rolledBack(1.5, 2, 23)).toBeGreaterThanOrEqual(0.95)
+  })
 })

@@ -184,4 +184,12 @@ describe('assess (accumulated evidence)', () => {
     // Leaving step −1 (0 %, nothing judged) starts no extra SPRT.
     expect(startStep(freshEvidence(p, -1), 0, 4).logs.maxErrorRate).toHaveLength(1)
   })
+
+  it('a check added by a reload mid-rollout starts accumulating at once', () => {
+    const before = only({ maxErrorRate: 0.05 })
+    const after = only({ maxErrorRate: 0.05, maxErrorRateVsOld: 1 })
+    let e = freshEvidence(before, 0)
+    for (let i = 0; i < 5; i++) e = accumulate(after, e, observe(after, side(9000, 9), side(1000, 30)))
+    expect(assess(after, e, 1).failed).toContain('maxErrorRateVsOld')
+  })
 })
