@@ -108,7 +108,7 @@ export function judgedSteps(policy: RolloutPolicy): number {
 
 function tick(policy: RolloutPolicy | undefined, live: RolloutLive, ev: Tick): TickResult {
   if (!policy || !ACTIVE.has(live.state)) return { next: live, transition: undefined }
-  const judged = policy.analysis && ev.window ? judge(policy, policy.analysis, live, ev.window) : { live, verdict: undefined }
+  const judged: Judged = policy.analysis && ev.window ? judge(policy, policy.analysis, live, ev.window) : { live }
   if (judged.rollback) return judged.rollback
   const counted = judged.live
   if (counted.state === 'paused') return { next: counted, transition: undefined }
@@ -126,7 +126,6 @@ export function foldWindow(policy: RolloutPolicy, analysis: AnalysisPolicy, live
 
 interface Judged {
   readonly live: RolloutLive
-  readonly verdict: Verdict | undefined
   readonly rollback?: TickResult
 }
 
@@ -137,13 +136,20 @@ interface Judged {
  */
 function judge(policy: RolloutPolicy, analysis: AnalysisPolicy, live: RolloutLive, window: WindowObservation): Judged {
   const { evidence, verdict } = foldWindow(policy, analysis, live, window)
-  const failures = verdict.kind === 'fail' ? (live.failures ?? 0) + 1 : verdict.kind === 'pass' ? 0 : live.failures ?? 0
+  const failures = countFailures(live.failures ?? 0, verdict)
   const next: RolloutLive = { ...live, evidence, failures }
-  if (verdict.kind !== 'fail' || failures < analysis.failureLimit) return { live: next, verdict }
-  const reason = `analysis failed ${failures} times in a row: ${verdict.failed.join(', ')}`
+  if (verdict.kind !== 'fail' || failures < analysis.failureLimit) return { live: next }
+  const over = verdict.checks.filter((c) => !c.pass).map((c) => `${c.check} (M ${c.m.toPrecision(3)} ≥ ${c.bar})`)
+  const reason = `evidence over its bar ${failures} windows in a row: ${over.join(', ')}`
   const rolled: RolloutLive = { percentBp: 0, state: 'rolled_back', step: -1, failures, evidence }
-  return { live: next, verdict, rollback: { next: rolled, transition: { actor: 'analysis', reason, notify: 'rolled_back', verdict } } }
+  return { live: next, rollback: { next: rolled, transition: { actor: 'analysis', reason, notify: 'rolled_back', verdict } } }
 }
+
+function countFailures(failures: number, verdict: Verdict): number {
+  if (verdict.kind === 'fail') return failures + 1
+  return verdict.kind === 'pass' ? 0 : failures
+}
+
 function leaveWindow(policy: RolloutPolicy, live: RolloutLive): TickResult {
   if (live.state === 'waiting') return { next: live, transition: undefined }
   const outside = policy.schedule?.outside ?? 'hold'

@@ -68,8 +68,8 @@ describe('analysis simulation (seeded, pure core)', () => {
 
 describe('latency simulation (seeded; real window histograms, lognormal latencies)', () => {
   const RUNS_P99 = 200
-  const WINDOWS = 30
-  const PER_WINDOW = 2000
+  const WINDOWS = 25
+  const PER_WINDOW = 1000
   const SHARE = 0.1
   const p99Policy = (k: number): RolloutPolicy => ramp(analysis({ maxErrorRate: undefined, maxErrorRateVsOld: undefined, maxP99VsOld: k }))
 
