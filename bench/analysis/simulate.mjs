@@ -43,6 +43,8 @@ function scenarios() {
     add('at its limits (2 × old, ρ = 2; 2 %, maxErrorRate 2 %), paused 8 h at 10 %', { policy: q, perWindow: 10_000, p0: 0.01, p1: 0.02, windows: 480, start: held(q, 10) })
   }
   add('healthy, full ramp, ρ = 1, 1 % errors', { policy: full(analysis()), perWindow: 10_000, p0: 0.01, p1: 0.01, windows: 480 })
+  add('healthy at 10 % and 25 %, then 3× errors from the 50 % step (old 1 %, ρ = 1)',
+    { policy: full(analysis()), perWindow: 10_000, p0: 0.01, p1: 0.01, p1From: [5000, 0.03], windows: 480 })
   add('new side: 20 % of requests hang until the client gives up (errors), 10 % share, old 0.1 %',
     { policy: full(analysis({ maxErrorRate: 0.05 })), perWindow: 10_000, p0: 0.001, p1: 0.201, windows: 480 })
   return rows
@@ -55,7 +57,9 @@ function simulate(sc, random) {
     const total = Array.isArray(sc.perWindow) ? sc.perWindow[0] + Math.floor(random() * (sc.perWindow[1] - sc.perWindow[0] + 1)) : sc.perWindow
     const n1 = binomial(random, total, live.percentBp / 10_000)
     const n0 = total - n1
-    const win = observe(sc.policy.analysis, side(n0, binomial(random, n0, sc.p0)), side(n1, binomial(random, n1, sc.p1)))
+    // p1From: [percentBp, rate]: the new side's error rate from that percent on (a load-dependent regression).
+    const p1 = sc.p1From && live.percentBp >= sc.p1From[0] ? sc.p1From[1] : sc.p1
+    const win = observe(sc.policy.analysis, side(n0, binomial(random, n0, sc.p0)), side(n1, binomial(random, n1, p1)))
     const before = live.state
     live = next(sc.policy, live, w * W, win)
     if (live.state === 'rolled_back' && before !== 'rolled_back') return { rolledBack: true, at: w }
