@@ -12,8 +12,8 @@ import { addConditional, addOneSample, freshLogs, mixture } from './sprt.js'
  * - maxP99VsOld k: "new's p99 ≤ k × old's": with c the pooled 99th percentile of old's latencies and
  *   new's divided by k, count old's requests slower than c and new's slower than k·c; under the null
  *   the slow requests split between the sides in proportion to their sizes (the same conditional
- *   test as errors, ratio 1). Choosing c from both sides keeps the test exact; old's own p99 as the
- *   cut-off would be noisy and bias every window towards failing.
+ *   test as errors, ratio 1). Choosing c from both sides keeps the test exact (to within one 2 %
+ *   histogram bucket); old's own p99 as the cut-off is noisy and biases every window towards failing.
  *
  * The false-rollback budget `alpha` covers the whole rollout: it is split evenly across the C
  * configured checks (Bonferroni: each check's bar is C/alpha), and within a check across the steps

@@ -1,5 +1,5 @@
 /**
- * Mixture sequential probability ratio tests on binomial counts (NOTES: "always-valid" testing).
+ * Mixture sequential probability ratio tests on binomial counts (README "Automatic rollouts").
  *
  * Each test keeps, for every candidate effect r in EFFECT_GRID, the log likelihood ratio of
  * "the new side is r times worse than its limit" against "it is exactly at its limit", summed over
