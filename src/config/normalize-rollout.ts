@@ -40,5 +40,6 @@ function normalizeAnalysis(raw: RawAnalysis | undefined): AnalysisPolicy | undef
     maxErrorRateVsOld: raw.maxErrorRateVsOld,
     maxP99VsOld: raw.maxP99VsOld,
     failureLimit: raw.failureLimit,
+    alpha: raw.alpha,
   }
 }

@@ -43,6 +43,7 @@ export interface RawAnalysis {
   readonly maxErrorRateVsOld?: number
   readonly maxP99VsOld?: number
   readonly failureLimit: number
+  readonly alpha: number
 }
 
 export interface RawRollout {

@@ -113,12 +113,13 @@ const schedule: SchemaNode = obj('When the percent may go up', {
 
 const analysis: SchemaNode = obj('Judging the new side on each step; failing it rolls back', {
   window: duration('Sliding window of measurements', '1m'),
-  minRequests: { type: 'integer', minimum: 0, default: 100, description: 'Below this many new-side requests in the window the new side is not judged' },
-  maxErrorRate: { type: 'number', minimum: 0, maximum: 1, description: 'Largest share of 5xx and transport errors on the new side (0-1)' },
+  minRequests: { type: 'integer', minimum: 0, default: 100, description: 'New-side requests a step needs (summed over its windows) before it may advance; fewer holds the step, never fails it' },
+  maxErrorRate: { type: 'number', minimum: 0, maximum: 1, description: 'Largest share of 5xx, transport errors and abandoned requests on the new side (0-1)' },
   maxP99Ms: { type: 'number', exclusiveMinimum: 0, description: 'Largest p99 latency of the new side, in ms' },
-  maxErrorRateVsOld: { type: 'number', exclusiveMinimum: 0, description: "New side's error rate at most k times the old side's (plus a small floor)" },
-  maxP99VsOld: { type: 'number', exclusiveMinimum: 0, description: "New side's p99 at most k times the old side's" },
-  failureLimit: { type: 'integer', minimum: 1, default: 2, description: 'Consecutive failed evaluations before rollback' },
+  maxErrorRateVsOld: { type: 'number', minimum: 1, description: "New side's error rate at most k times the old side's (k >= 1)" },
+  maxP99VsOld: { type: 'number', minimum: 1, description: "New side's p99 at most k times the old side's (k >= 1)" },
+  failureLimit: { type: 'integer', minimum: 1, default: 2, description: 'Consecutive evaluations with a check over its bar before rollback' },
+  alpha: { type: 'number', exclusiveMinimum: 0, maximum: 0.5, default: 0.05, description: 'The chance that a healthy new side is ever rolled back over a whole rollout (split evenly across the checks)' },
 })
 
 const rollout: SchemaNode = obj('Automatic ramp of the percent', {

@@ -53,6 +53,8 @@ export interface AnalysisPolicy {
   readonly maxErrorRateVsOld: number | undefined
   readonly maxP99VsOld: number | undefined
   readonly failureLimit: number
+  /** The chance that a healthy new side is ever rolled back over a whole rollout. */
+  readonly alpha: number
 }
 
 export interface RolloutPolicy {

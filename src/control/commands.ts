@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { Verdict } from '../core/analysis.js'
+import type { Verdict, WindowObservation } from '../core/analysis.js'
 import { step, type RolloutEvent, type RolloutLive, type Transition } from '../core/rollout.js'
 import type { TargetRef } from '../core/types.js'
 import { SluiceError } from '../errors.js'
@@ -92,12 +92,13 @@ export class Commands {
   }
 
   /**
-   * The controller's periodic evaluation: time, schedule window and the last window's verdict. A
-   * verdict is written into the live state (as `lastVerdict`) even when it changes nothing else, in
-   * the same compare-and-set as any transition it causes: every replica's status then shows it.
+   * The controller's periodic evaluation: time, schedule window, the window that just closed (if any)
+   * and the verdict the evidence supports with it. The verdict is written into the live state (as
+   * `lastVerdict`) even when it changes nothing else, in the same compare-and-set as any transition
+   * it causes: every replica's status then shows it.
    */
-  tick(ref: TargetRef, windowOpen: boolean, verdict: Verdict | undefined): Promise<TargetLive> {
-    return this.#rollout(ref, { actor: 'schedule' }, (now) => ({ type: 'tick', now, windowOpen, verdict }), undefined, verdict)
+  tick(ref: TargetRef, windowOpen: boolean, window: WindowObservation | undefined, verdict: Verdict | undefined): Promise<TargetLive> {
+    return this.#rollout(ref, { actor: 'schedule' }, (now) => ({ type: 'tick', now, windowOpen, window }), undefined, verdict)
   }
 
   /**
@@ -202,14 +203,14 @@ function rollbackReason(t: Transition): string {
   return { maxErrorRate: 'error_rate', maxErrorRateVsOld: 'error_rate_vs_old', maxP99Ms: 'p99', maxP99VsOld: 'p99_vs_old' }[check]
 }
 
-/** The analysis figures a history event and a webhook carry: both sides' counts, rates, p99 and the failed checks. */
+/** The analysis figures a history event and a webhook carry: the last window's and the step's counts, the evidence per check. */
 export function figuresOf(v: Verdict): Record<string, unknown> {
-  return { verdict: v.kind, failed: v.failed, old: v.old, new: v.new, checks: v.checks }
+  return { verdict: v.kind, failed: v.failed, old: v.old, new: v.new, checks: v.checks, step: v.step, ...(v.missing ? { missing: v.missing } : {}) }
 }
 
-/** Only changes of percent or state are history; bookkeeping (filePercentBp, stepSince) is not. */
-function historyEvent(from: Plan, to: Plan, at: number, t: Pick<Transition, 'actor' | 'reason' | 'verdict'>): HistoryEvent | undefined {
-  if (from.percentBp === to.percentBp && from.state === to.state) return undefined
+/** Only changes of percent or state (and held steps) are history; bookkeeping (filePercentBp, stepSince) is not. */
+function historyEvent(from: Plan, to: Plan, at: number, t: Pick<Transition, 'actor' | 'reason' | 'verdict' | 'record'>): HistoryEvent | undefined {
+  if (from.percentBp === to.percentBp && from.state === to.state && t.record !== true) return undefined
   const base = { at, actor: t.actor, reason: t.reason, from: { percentBp: from.percentBp, state: from.state }, to: { percentBp: to.percentBp, state: to.state } }
   return t.verdict ? { ...base, figures: figuresOf(t.verdict) } : base
 }

@@ -1,10 +1,11 @@
 import type { Logger } from 'pino'
 import type { RolloutPolicy } from '../config/types.js'
-import { evaluate, type Verdict } from '../core/analysis.js'
+import { observe, type Verdict, type WindowObservation } from '../core/analysis.js'
+import { foldWindow } from '../core/rollout.js'
 import { nextChange, windowOpen } from '../core/schedule.js'
 import type { RolloutState, TargetRef } from '../core/types.js'
 import type { AnalysisWindows } from '../observe/window.js'
-import { refKey, type LastVerdict, type StateStore } from '../state/store.js'
+import { refKey, type LastVerdict, type StateStore, type TargetLive } from '../state/store.js'
 import type { Clock, Timer } from '../util/clock.js'
 import type { Commands } from './commands.js'
 import type { TargetConfig, TargetSet } from './status.js'
@@ -106,20 +107,30 @@ export class RolloutController {
         this.#source.reset(key)
         return
       }
-      const verdict = await this.#judge(ref, key, policy, now)
-      await this.#deps.commands.tick(ref, windowOpen(policy.schedule, now), verdict)
+      const window = await this.#observe(ref, key, policy, now)
+      const verdict = window ? this.#record(key, policy, live, window) : undefined
+      await this.#deps.commands.tick(ref, windowOpen(policy.schedule, now), window, verdict)
     } catch (err) {
       this.#deps.logger.error({ err, kind: ref.kind, name: ref.name }, 'rollout tick failed; retrying at the next tick')
     }
   }
 
-  async #judge(ref: TargetRef, key: string, policy: RolloutPolicy, now: number): Promise<Verdict | undefined> {
+  /** The window that just closed, as counts for the analysis (core/analysis observe); none when not due. */
+  async #observe(ref: TargetRef, key: string, policy: RolloutPolicy, now: number): Promise<WindowObservation | undefined> {
     const analysis = policy.analysis
     if (!analysis) return undefined
     const pair = await this.#source.next(ref, key, analysis, now)
-    if (!pair) return undefined
-    const verdict = evaluate(analysis, pair.old, pair.new)
-    if (verdict.kind === 'fail') this.#deps.logger.warn({ target: key, failed: verdict.failed, old: verdict.old, new: verdict.new }, 'analysis failed')
+    return pair ? observe(analysis, pair.old, pair.new) : undefined
+  }
+
+  /**
+   * The verdict the evidence supports with this window, for status (Commands.tick stores it in the
+   * live state, so every replica shows it); a check over its bar is logged.
+   */
+  #record(key: string, policy: RolloutPolicy, live: TargetLive, window: WindowObservation): Verdict | undefined {
+    if (!policy.analysis) return undefined
+    const { verdict } = foldWindow(policy, policy.analysis, live, window)
+    if (verdict.kind === 'fail') this.#deps.logger.warn({ target: key, failed: verdict.failed, checks: verdict.checks, step: verdict.step }, 'analysis: evidence over its bar')
     return verdict
   }
 }

@@ -1,6 +1,7 @@
-import type { QueueConfig, QueueEndpointConfig, RouteConfig } from '../config/types.js'
+import type { QueueConfig, QueueEndpointConfig, RolloutPolicy, RouteConfig } from '../config/types.js'
 import type { Kind, RolloutState, TargetRef } from '../core/types.js'
-import type { Verdict } from '../core/analysis.js'
+import { assess, type SideTally, type Verdict, type VerdictKind } from '../core/analysis.js'
+import { judgedSteps } from '../core/rollout.js'
 import { SluiceError } from '../errors.js'
 import type { Actor, HistoryEvent, TargetLive } from '../state/store.js'
 
@@ -37,6 +38,8 @@ export interface TargetJson {
   /** Group name → member count. */
   readonly groups: Readonly<Record<string, number>>
   readonly lastVerdict: VerdictJson | null
+  /** The evidence of the running (or last) rollout: step counts, each check's statistic and bar, the verdict. */
+  readonly analysis?: AnalysisJson
   /** The percent the config file asked for when it was last applied. */
   readonly filePercent: number
   readonly updatedAt: string | null
@@ -62,11 +65,37 @@ export interface VerdictJson {
   readonly failed: readonly string[]
   readonly old: { readonly requests: number; readonly errorRate: number; readonly p99Ms: number | null }
   readonly new: { readonly requests: number; readonly errorRate: number; readonly p99Ms: number | null }
+  /** Inconclusive: what is missing ("312 of 1,000 new-side requests at this step"). */
+  readonly missing?: string
 }
 
 export function verdictJson(v: Verdict & { readonly at: number }): VerdictJson {
   const side = (s: Verdict['old']) => ({ requests: s.requests, errorRate: s.errorRate, p99Ms: s.p99Ms })
-  return { at: new Date(v.at).toISOString(), pass: v.kind === 'pass', kind: v.kind, failed: v.failed, old: side(v.old), new: side(v.new) }
+  const json = { at: new Date(v.at).toISOString(), pass: v.kind === 'pass', kind: v.kind, failed: v.failed, old: side(v.old), new: side(v.new) }
+  return v.missing === undefined ? json : { ...json, missing: v.missing }
+}
+
+/** PRODUCT.md's ROUTE.analysis. */
+export interface AnalysisJson {
+  readonly step: { readonly old: SideTally; readonly new: SideTally }
+  /** Per configured check: the mixture statistic M (rounded) and the bar that fails it. */
+  readonly evidence: Readonly<Record<string, { readonly m: number; readonly bar: number }>>
+  readonly verdict: VerdictKind
+  readonly missing?: string
+}
+
+/** ROUTE.analysis from the evidence in live state (so every replica shows the same). */
+export function analysisJson(policy: RolloutPolicy | undefined, live: TargetLive | undefined): AnalysisJson | undefined {
+  if (!policy?.analysis || !live?.evidence) return undefined
+  const v = assess(policy.analysis, live.evidence, judgedSteps(policy))
+  const evidence = Object.fromEntries(v.checks.map((c) => [c.check, { m: round(c.m), bar: round(c.bar) }]))
+  const json = { step: v.step, evidence, verdict: v.kind }
+  return v.missing === undefined ? json : { ...json, missing: v.missing }
+}
+
+/** Three significant digits: enough to see how near the bar a check is. */
+function round(x: number): number {
+  return Number.isFinite(x) ? Number(x.toPrecision(3)) : x
 }
 
 /**
@@ -86,6 +115,7 @@ export function describeTarget(kind: Kind, cfg: TargetConfig, live: TargetLive |
     windowOpen: facts?.windowOpen ?? null,
     groups: Object.fromEntries(cfg.groups.map((g) => [g.name, groupSizes?.[g.name] ?? g.users.length])),
     lastVerdict: facts?.lastVerdict ? verdictJson(facts.lastVerdict) : null,
+    ...optional('analysis', analysisJson(cfg.rollout, live)),
     filePercent: toPercent(live?.filePercentBp ?? cfg.percentBp),
     updatedAt: live === undefined ? null : new Date(live.updatedAt).toISOString(),
   }
@@ -118,6 +148,10 @@ function eventJson(e: HistoryEvent): HistoryEventJson {
     to: { percent: toPercent(e.to.percentBp), state: e.to.state },
   }
   return e.figures === undefined ? json : { ...json, figures: e.figures }
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V }
 }
 
 export function toPercent(bp: number): number {

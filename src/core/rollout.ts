@@ -1,5 +1,5 @@
-import type { RolloutPolicy } from '../config/types.js'
-import type { Verdict } from './analysis.js'
+import type { AnalysisPolicy, RolloutPolicy } from '../config/types.js'
+import { accumulate, assess, freshEvidence, startStep, type Evidence, type Verdict, type WindowObservation } from './analysis.js'
 import type { RolloutState } from './types.js'
 
 /**
@@ -21,10 +21,14 @@ export interface RolloutLive {
   readonly stepSince?: number
   readonly failures?: number
   readonly resumeBp?: number
+  /** The analysis' accumulated evidence; reset when the rollout (re)starts, carried across steps. */
+  readonly evidence?: Evidence
+  /** The step whose hold for lack of evidence is already in the history (one event per step). */
+  readonly heldStep?: number
 }
 
 export type RolloutEvent =
-  | { readonly type: 'tick'; readonly now: number; readonly windowOpen: boolean; readonly verdict: Verdict | undefined }
+  | { readonly type: 'tick'; readonly now: number; readonly windowOpen: boolean; readonly window: WindowObservation | undefined }
   | { readonly type: 'pause' | 'resume' | 'promote' | 'rollback'; readonly now: number; readonly actor: Actor; readonly reason?: string | undefined }
   | { readonly type: 'set-percent'; readonly now: number; readonly actor: Actor; readonly percentBp: number; readonly reason?: string | undefined }
 
@@ -35,6 +39,8 @@ export interface Transition {
   /** rolled_back / completed / paused: what notify.webhooks hear about. */
   readonly notify?: 'rolled_back' | 'completed' | 'paused'
   readonly verdict?: Verdict
+  /** Record in history even though percent and state stay (a step held for lack of evidence). */
+  readonly record?: boolean
 }
 
 export type StepResult =
@@ -79,7 +85,9 @@ function resume(policy: RolloutPolicy | undefined, live: RolloutLive, now: numbe
   const restart = live.state === 'rolled_back'
   const at = restart ? -1 : stepAtOrBelow(policy.stepsBp, live.percentBp)
   const percentBp = restart ? 0 : live.percentBp
-  return changed({ percentBp, state: 'progressing', step: at, stepSince: now, failures: 0 }, actor, reason ?? (restart ? 'resumed from the first step' : 'resumed'))
+  // Evidence survives a pause (same rollout); a restart after a rollback starts afresh.
+  const kept = !restart && live.evidence && policy.analysis ? { evidence: startStep(live.evidence, at, judgedSteps(policy)) } : {}
+  return changed({ percentBp, state: 'progressing', step: at, stepSince: now, failures: 0, ...kept }, actor, reason ?? (restart ? 'resumed from the first step' : 'resumed'))
 }
 
 function stepAtOrBelow(steps: readonly number[], percentBp: number): number {
@@ -89,29 +97,57 @@ function stepAtOrBelow(steps: readonly number[], percentBp: number): number {
 }
 
 type TickResult = { next: RolloutLive; transition: Transition | undefined }
+type Tick = Extract<RolloutEvent, { type: 'tick' }>
 
-function tick(policy: RolloutPolicy | undefined, live: RolloutLive, ev: Extract<RolloutEvent, { type: 'tick' }>): TickResult {
-  const judged = policy ? judge(policy, live, ev.verdict) : undefined
-  if (judged) return judged
-  if (!policy || (live.state !== 'progressing' && live.state !== 'waiting')) return { next: live, transition: undefined }
-  const counted = countVerdict(live, ev.verdict)
+const ACTIVE: ReadonlySet<RolloutLive['state']> = new Set(['progressing', 'waiting', 'paused'])
+
+/** The steps a rollout judges (all but the last, where it completes): the evidence's start-time slots. */
+export function judgedSteps(policy: RolloutPolicy): number {
+  return Math.max(1, policy.stepsBp.length - 1)
+}
+
+function tick(policy: RolloutPolicy | undefined, live: RolloutLive, ev: Tick): TickResult {
+  if (!policy || !ACTIVE.has(live.state)) return { next: live, transition: undefined }
+  const judged: Judged = policy.analysis && ev.window ? judge(policy, policy.analysis, live, ev.window) : { live }
+  if (judged.rollback) return judged.rollback
+  const counted = judged.live
+  if (counted.state === 'paused') return { next: counted, transition: undefined }
   if (!ev.windowOpen) return leaveWindow(policy, counted)
-  if (live.state === 'waiting') return enterWindow(counted, ev.now)
+  if (counted.state === 'waiting') return enterWindow(counted, ev.now)
   return advance(policy, counted, ev)
 }
 
-/** Analysis runs in every active state (paused and waiting too): a failing new side rolls back at any hour. */
-function judge(policy: RolloutPolicy, live: RolloutLive, verdict: Verdict | undefined): TickResult | undefined {
-  const active = live.state === 'progressing' || live.state === 'waiting' || live.state === 'paused'
-  if (!active || verdict?.kind !== 'fail' || !policy.analysis) return undefined
-  const failures = (live.failures ?? 0) + 1
-  if (failures < policy.analysis.failureLimit) return { next: { ...live, failures }, transition: undefined }
-  const reason = `analysis failed ${failures} times in a row: ${verdict.failed.join(', ')}`
-  return { next: { percentBp: 0, state: 'rolled_back', step: -1, failures }, transition: { actor: 'analysis', reason, notify: 'rolled_back', verdict } }
+/** The evidence after one more closed window at the live step, and the verdict it supports. */
+export function foldWindow(policy: RolloutPolicy, analysis: AnalysisPolicy, live: RolloutLive, window: WindowObservation): { evidence: Evidence; verdict: Verdict } {
+  const slots = judgedSteps(policy)
+  const evidence = accumulate(analysis, startStep(live.evidence ?? freshEvidence(analysis, live.step), live.step, slots), window)
+  return { evidence, verdict: assess(analysis, evidence, slots) }
 }
 
-function countVerdict(live: RolloutLive, verdict: Verdict | undefined): RolloutLive {
-  return verdict?.kind === 'pass' && (live.failures ?? 0) !== 0 ? { ...live, failures: 0 } : live
+interface Judged {
+  readonly live: RolloutLive
+  readonly rollback?: TickResult
+}
+
+/**
+ * Fold a closed window into the evidence and count the verdict, in every active state (paused and
+ * waiting too): a failing new side rolls back at any hour. A window over a bar adds a failure; a
+ * passing one resets the count; an inconclusive one leaves it.
+ */
+function judge(policy: RolloutPolicy, analysis: AnalysisPolicy, live: RolloutLive, window: WindowObservation): Judged {
+  const { evidence, verdict } = foldWindow(policy, analysis, live, window)
+  const failures = countFailures(live.failures ?? 0, verdict)
+  const next: RolloutLive = { ...live, evidence, failures }
+  if (verdict.kind !== 'fail' || failures < analysis.failureLimit) return { live: next }
+  const over = verdict.checks.filter((c) => !c.pass).map((c) => `${c.check} (M ${c.m.toPrecision(3)} ≥ ${c.bar})`)
+  const reason = `evidence over its bar ${failures} windows in a row: ${over.join(', ')}`
+  const rolled: RolloutLive = { percentBp: 0, state: 'rolled_back', step: -1, failures, evidence }
+  return { live: next, rollback: { next: rolled, transition: { actor: 'analysis', reason, notify: 'rolled_back', verdict } } }
+}
+
+function countFailures(failures: number, verdict: Verdict): number {
+  if (verdict.kind === 'fail') return failures + 1
+  return verdict.kind === 'pass' ? 0 : failures
 }
 
 function leaveWindow(policy: RolloutPolicy, live: RolloutLive): TickResult {
@@ -131,18 +167,34 @@ function enterWindow(live: RolloutLive, now: number): TickResult {
   return { next, transition: { actor: 'schedule', reason } }
 }
 
-function advance(policy: RolloutPolicy, live: RolloutLive, ev: Extract<RolloutEvent, { type: 'tick' }>): TickResult {
+function advance(policy: RolloutPolicy, live: RolloutLive, ev: Tick): TickResult {
   const since = live.stepSince ?? ev.now
   const first = live.step < 0
   // The first step needs no verdict: at 0 % the new side has no traffic to judge.
   const due = first || ev.now - since >= policy.intervalMs
-  const passed = first || !policy.analysis || ev.verdict?.kind === 'pass'
   const nextStep = live.step + 1
   const target = policy.stepsBp[nextStep]
-  if (!due || !passed || target === undefined) return { next: live.stepSince === undefined ? { ...live, stepSince: ev.now } : live, transition: undefined }
+  const waitingLive = live.stepSince === undefined ? { ...live, stepSince: ev.now } : live
+  if (!due || target === undefined) return { next: waitingLive, transition: undefined }
+  const verdict = first || !policy.analysis ? undefined : stepVerdict(policy, policy.analysis, live)
+  if (verdict && verdict.kind !== 'pass') return hold(policy, waitingLive, verdict)
   // The ramp is done at its last step (normally 100 %): `sluice wait` needs an end even for [1, 5, 50].
   const done = nextStep === policy.stepsBp.length - 1
-  const next: RolloutLive = { percentBp: target, state: done ? 'completed' : 'progressing', step: nextStep, stepSince: ev.now, failures: 0 }
-  const reason = done ? 'last step reached: completed' : `step ${nextStep + 1}/${policy.stepsBp.length}${ev.verdict ? ' after a passing analysis' : ''}`
-  return { next, transition: done ? { actor: 'schedule', reason, notify: 'completed' } : { actor: 'schedule', reason } }
+  const evidence = live.evidence && policy.analysis ? { evidence: startStep(live.evidence, nextStep, judgedSteps(policy)) } : {}
+  const next: RolloutLive = { percentBp: target, state: done ? 'completed' : 'progressing', step: nextStep, stepSince: ev.now, failures: 0, ...evidence }
+  const reason = done ? 'last step reached: completed' : `step ${nextStep + 1}/${policy.stepsBp.length}${verdict ? ` after ${verdict.step.new.requests} new-side requests with no check over its bar` : ''}`
+  return { next, transition: done ? { actor: 'schedule', reason, notify: 'completed', ...(verdict ? { verdict } : {}) } : { actor: 'schedule', reason } }
+}
+
+/** The verdict of the evidence gathered at the current step (none yet: nothing at this step). */
+function stepVerdict(policy: RolloutPolicy, analysis: AnalysisPolicy, live: RolloutLive): Verdict {
+  const slots = judgedSteps(policy)
+  return assess(analysis, startStep(live.evidence ?? freshEvidence(analysis, live.step), live.step, slots), slots)
+}
+
+/** A due step without enough evidence holds; the first such tick of a step is a history event. */
+function hold(policy: RolloutPolicy, live: RolloutLive, verdict: Verdict): TickResult {
+  if (verdict.kind !== 'inconclusive' || live.heldStep === live.step) return { next: live, transition: undefined }
+  const reason = `holding step ${live.step + 1}/${policy.stepsBp.length}: inconclusive, ${verdict.missing ?? 'too little evidence'}`
+  return { next: { ...live, heldStep: live.step }, transition: { actor: 'analysis', reason, verdict, record: true } }
 }

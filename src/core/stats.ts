@@ -24,23 +24,28 @@ function logBinomPmf(n: number, k: number, p: number): number {
   return logGamma(n + 1) - logGamma(k + 1) - logGamma(n - k + 1) + k * Math.log(p) + (n - k) * Math.log1p(-p)
 }
 
-/** Terms beyond which the upper tail is summed no further: each is < 1e-18 of the first by then. */
-const MAX_TERMS = 20_000
-
 /** P[X ≥ k] for X ~ Binomial(n, p): the one-sided p-value of seeing k or more events. */
 export function binomialUpperTail(n: number, p: number, k: number): number {
   if (k <= 0) return 1
   if (k > n || p <= 0) return 0
   if (p >= 1) return 1
-  // Sum the pmf from k upwards with the ratio recurrence pmf(i+1) = pmf(i)·(n−i)/(i+1)·p/(1−p).
-  const logTerm = logBinomPmf(n, k, p)
-  const ratio = p / (1 - p)
+  // Sum whichever tail lies away from the mode, where the terms fall geometrically and the sum
+  // converges in a few standard deviations at any n: above the mean the upper tail itself, below
+  // it the lower tail P[X ≤ k − 1], returned as its complement (≥ about 0.5, so no cancellation).
+  if (k > n * p) return Math.min(1, tailSum(n, p, k, 1))
+  return Math.max(0, 1 - tailSum(n, p, k - 1, -1))
+}
+
+/** Σ pmf(i) from i = k outwards (dir 1: up to n; dir −1: down to 0), stopping at negligible terms. */
+function tailSum(n: number, p: number, k: number, dir: 1 | -1): number {
+  const up = p / (1 - p)
   let sum = 0
   let term = 1
-  for (let i = k; i <= n && i < k + MAX_TERMS; i++) {
+  for (let i = k; i >= 0 && i <= n; i += dir) {
     sum += term
-    term *= ((n - i) / (i + 1)) * ratio
+    // pmf(i+1)/pmf(i) = (n−i)/(i+1)·p/(1−p); pmf(i−1)/pmf(i) = i/(n−i+1)·(1−p)/p.
+    term *= dir === 1 ? ((n - i) / (i + 1)) * up : (i / (n - i + 1)) / up
     if (term < 1e-18 * sum) break
   }
-  return Math.min(1, Math.exp(logTerm + Math.log(sum)))
+  return Math.exp(logBinomPmf(n, k, p) + Math.log(sum))
 }

@@ -22,6 +22,11 @@ export interface Outcome extends TargetRef {
   /** From the first request byte to the last response byte, ms. */
   readonly durationMs: number
   /**
+   * True when the client went away before the answer was complete (HTTP: the response closed
+   * without `writableFinished`). Analysis counts it as an error, at least as slow as `durationMs`.
+   */
+  readonly clientGone?: boolean
+  /**
    * 'worker': a queue worker's reported result for a job (POST /api/queues/NAME/outcomes or the
    * producer API), not a routing event: it feeds the analysis windows, not the routing counters.
    */

@@ -39,6 +39,13 @@ export class SideCounts implements SideWindow {
     if (durationMs !== undefined) this.#hist[bucketIndex(durationMs)]!++
   }
 
+  /** Requests with a latency sample: the n of the p99 tests (fallbacks and worker results without a duration are not). */
+  get timed(): number {
+    let total = 0
+    for (let i = 0; i < BUCKETS; i++) total += this.#hist[i]!
+    return total
+  }
+
   get p99Ms(): number | undefined {
     return this.quantileMs(0.99)
   }
@@ -87,37 +94,58 @@ function isError(status: number, error: unknown): boolean {
   return error !== undefined || status >= 500
 }
 
-/** The current window of every target; `take` hands it over and starts a fresh one. */
+/**
+ * The current window of every target; `take` hands it over and starts a fresh one.
+ * Queues: a job yields a publish outcome and, when workers report, a worker outcome. Both are kept
+ * apart and `take` hands over the worker figures once this process has seen any worker report for
+ * the queue, else the publish figures: a job is never counted twice.
+ */
 export class AnalysisWindows {
   #current = new Map<string, WindowPair>()
+  #worker = new Map<string, WindowPair>()
+  readonly #workersReport = new Set<string>()
 
   /** Subscribe to the outcome bus. A fallback counts as a failed request on the decided side too. */
   record(o: Outcome): void {
-    const pair = this.#pair(`${o.kind}/${o.name}`)
+    const key = `${o.kind}/${o.name}`
+    const pair = o.origin === 'worker' ? this.#workerPair(key) : pairIn(this.#current, key)
     if (o.fellBack) {
+      // The decided side failed to connect; the serving side's time includes that failed wait (up
+      // to the connect timeout), so neither side gets a latency sample from it.
       pair[o.side].record(undefined, true)
-      pair[o.servedBy].record(o.durationMs, isError(o.status, undefined))
+      pair[o.servedBy].record(undefined, isError(o.status, undefined) || o.clientGone === true)
       return
     }
-    if (o.status === 0 && o.error === undefined) return // the client left: no verdict on the backend
+    if (o.clientGone === true || (o.status === 0 && o.error === undefined)) {
+      // The client gave up before the answer: an error, and at least as slow as the time it waited.
+      pair[o.servedBy].record(o.durationMs, true)
+      return
+    }
     // A worker may report a result without a duration: it counts, but not as a latency sample.
     pair[o.servedBy as Side].record(Number.isFinite(o.durationMs) ? o.durationMs : undefined, isError(o.status, o.error))
   }
 
   take(key: string): WindowPair {
-    const pair = this.#current.get(key) ?? newPair()
+    const published = this.#current.get(key) ?? newPair()
+    const worker = this.#worker.get(key) ?? newPair()
     this.#current.delete(key)
-    return pair
+    this.#worker.delete(key)
+    return this.#workersReport.has(key) ? worker : published
   }
 
-  #pair(key: string): WindowPair {
-    let pair = this.#current.get(key)
-    if (!pair) {
-      pair = newPair()
-      this.#current.set(key, pair)
-    }
-    return pair
+  #workerPair(key: string): WindowPair {
+    this.#workersReport.add(key)
+    return pairIn(this.#worker, key)
   }
+}
+
+function pairIn(map: Map<string, WindowPair>, key: string): WindowPair {
+  let pair = map.get(key)
+  if (!pair) {
+    pair = newPair()
+    map.set(key, pair)
+  }
+  return pair
 }
 
 function newPair(): WindowPair {

@@ -1,4 +1,4 @@
-import type { Verdict } from '../core/analysis.js'
+import type { Evidence, Verdict } from '../core/analysis.js'
 import type { RolloutState, TargetRef } from '../core/types.js'
 import type { FleetWindows } from './fleet.js'
 
@@ -17,7 +17,7 @@ export interface TargetLive {
   readonly updatedAt: number
   /** Epoch ms when the current rollout step began: the step interval counts from here. */
   readonly stepSince?: number
-  /** Consecutive failed analysis evaluations (a pass resets it; 'insufficient' leaves it). */
+  /** Consecutive failed analysis evaluations (a pass resets it; 'inconclusive' leaves it). */
   readonly failures?: number
   /** While `waiting` under `outside: N`: the percent the ramp returns to when a window opens. */
   readonly resumeBp?: number
@@ -26,6 +26,10 @@ export interface TargetLive {
    * state so that every replica (not only the leader that judged) shows it, and a restart keeps it.
    */
   readonly lastVerdict?: LastVerdict
+  /** The analysis' accumulated evidence (core/analysis.ts): reset when a rollout (re)starts. */
+  readonly evidence?: Evidence
+  /** The step whose hold for lack of evidence is already in the history. */
+  readonly heldStep?: number
   /** Incremented on every update: the compare-and-set token. */
   readonly version: number
 }

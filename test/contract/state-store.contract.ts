@@ -103,15 +103,16 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StateS
 }
 
 /**
- * A stored verdict with a field today's Verdict does not have (`evidence`): the stores must carry
+ * A stored verdict with a field today's Verdict does not have (`futureField`): the stores must carry
  * what the analysis adds later without knowing it.
  */
 export function storedVerdict(at = 1_777_000_000_000): LastVerdict {
-  const side = { requests: 120, errors: 9, errorRate: 0.075, p99Ms: 41.5 }
+  const side = { requests: 120, errors: 9, errorRate: 0.075, p99Ms: 41.5, slow: 0 }
   const v = {
     kind: 'fail', failed: ['maxErrorRate'], old: { ...side, errors: 0, errorRate: 0 }, new: side,
-    checks: [{ check: 'maxErrorRate', pass: false, pValue: 0.004, limit: 0.05, observed: 0.075 }],
-    at, evidence: { maxErrorRate: { m: 3.1, bar: 20 } },
+    checks: [{ check: 'maxErrorRate', pass: false, m: 31.2, bar: 20, limit: 0.05 }],
+    step: { old: { requests: 1200, errors: 0, slow: 0 }, new: { requests: 120, errors: 9, slow: 0 } },
+    at, futureField: { maxErrorRate: { m: 3.1, bar: 20 } },
   } as const
   return v
 }

@@ -15,7 +15,7 @@ describe('sluice demo', () => {
     expect(out).toContain('-- 10% progressing (schedule')
     expect(out).toContain('-- the new backend starts failing')
     // Then analysis rolls it back, and says why with both sides' figures.
-    expect(out).toMatch(/-- 0% rolled_back \(analysis: analysis failed 2 times in a row: maxErrorRate/)
+    expect(out).toMatch(/-- 0% rolled_back \(analysis: evidence over its bar 2 windows in a row: maxErrorRate/)
     expect(out).toMatch(/-- rolled back because maxErrorRate.* failed: new \d+ requests, [\d.]+ % errors; old \d+ requests, 0\.0 % errors/)
     expect(out).toMatch(/timeline \(sluice history demo\):\nAT\s+ACTOR\s+FROM\s+TO\s+REASON/)
     expect(out).toMatch(/demo\s+route\s+0%\s+rolled_back/)

@@ -51,13 +51,13 @@ ${rollout}`)).start()
     expect(h.events.at(-1)).toMatchObject({ actor: 'analysis', figures: { failed: ['maxP99Ms'] } })
   })
 
-  it('without traffic the first step is taken and then nothing advances (the verdict is insufficient)', async () => {
+  it('without traffic the first step is taken and then nothing advances (the verdict is inconclusive)', async () => {
     const s = await start(`      steps: [10, 100]
       interval: 1s
       analysis: { window: 1s, minRequests: 20 }
 `)
     await new Promise((r) => setTimeout(r, 3500))
-    expect(await status(s.admin)).toMatchObject({ percent: 10, step: 0, state: 'progressing', lastVerdict: { pass: false, kind: 'insufficient' } })
+    expect(await status(s.admin)).toMatchObject({ percent: 10, step: 0, state: 'progressing', lastVerdict: { pass: false, kind: 'inconclusive', missing: '0 of 20 new-side requests at this step' }, analysis: { verdict: 'inconclusive', step: { new: { requests: 0 } } } })
   })
 
   it('outside the schedule windows the rollout is waiting and nothing is raised', async () => {

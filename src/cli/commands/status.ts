@@ -14,7 +14,7 @@ export interface TargetJson {
   steps: number[]
   nextStepAt: string | null
   windowOpen: boolean | null
-  lastVerdict: null | { pass: boolean; kind?: string; failed?: string[]; new?: { requests: number } }
+  lastVerdict: null | { pass: boolean; kind?: string; failed?: string[]; new?: { requests: number }; missing?: string }
 }
 
 /** `sluice status [-o json]`: one row per route and queue. */
@@ -55,7 +55,7 @@ function nextStepCell(t: TargetJson, now: number): string {
 function verdictCell(v: TargetJson['lastVerdict']): string {
   if (v === null) return '-'
   if (v.pass) return 'pass'
-  if (v.kind === 'insufficient') return `insufficient (new: ${v.new?.requests ?? 0} requests)`
+  if (v.kind === 'inconclusive') return `inconclusive (${v.missing ?? `new: ${v.new?.requests ?? 0} requests`})`
   return `fail (${(v.failed ?? []).join(', ')})`
 }
 

@@ -33,6 +33,7 @@ function publish(ctx: ProxyContext, durationMs: number): void {
     error: ctx.error,
     fellBack: ctx.fellBack,
     durationMs,
+    clientGone: !ctx.res.writableFinished,
   })
 }
 

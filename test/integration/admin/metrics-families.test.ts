@@ -20,7 +20,7 @@ const FAMILIES = {
   sluice_config_last_reload_success_timestamp_seconds: 'gauge',
 }
 
-const analysis = { windowMs: 60_000, minRequests: 100, maxErrorRate: 0.01, maxP99Ms: 300, maxErrorRateVsOld: undefined, maxP99VsOld: undefined, failureLimit: 2 }
+const analysis = { windowMs: 60_000, minRequests: 100, maxErrorRate: 0.01, maxP99Ms: 300, maxErrorRateVsOld: undefined, maxP99VsOld: undefined, failureLimit: 2, alpha: 0.05 }
 
 describe('/metrics at start-up', () => {
   let admin: AdminHarness | undefined

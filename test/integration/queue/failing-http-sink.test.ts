@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { evaluate } from '../../../src/core/analysis.js'
+import { accumulate, assess, freshEvidence, observe } from '../../../src/core/analysis.js'
 import { splitHash, thresholdFor } from '../../../src/core/bucket.js'
 import { QueueDataPlane } from '../../../src/dataplane/queue/router.js'
 import { AnalysisWindows } from '../../../src/observe/window.js'
@@ -67,8 +67,8 @@ describe.skipIf(!REDIS_SERVER)(`failing http sink as new${REDIS_SERVER ? '' : ` 
     expect(new Set(keys)).toEqual(new Set(decidedNew))
 
     const pair = windows.take('queue/emails')
-    const policy = { windowMs: 60_000, minRequests: 50, maxErrorRate: 0.05, maxP99Ms: undefined, maxErrorRateVsOld: 2, maxP99VsOld: undefined, failureLimit: 1 }
-    const verdict = evaluate(policy, pair.old, pair.new)
+    const policy = { windowMs: 60_000, minRequests: 50, maxErrorRate: 0.05, maxP99Ms: undefined, maxErrorRateVsOld: 2, maxP99VsOld: undefined, failureLimit: 1, alpha: 0.05 }
+    const verdict = assess(policy, accumulate(policy, freshEvidence(policy, 0), observe(policy, pair.old, pair.new)), 1)
     expect(verdict.kind).toBe('fail')
     expect(verdict.failed).toContain('maxErrorRate')
   }, 15_000)

@@ -14,9 +14,9 @@ describe('sluice status table', () => {
     expect(lines[1]).toMatch(/^checkout\s+route\s+5%\s+progressing\s+2\/3\s+in 7m12s\s+pass$/)
   })
 
-  it('says when the schedule window opens, and explains insufficient and failed verdicts', () => {
-    const waiting = { ...base, state: 'waiting', windowOpen: false, nextStepAt: '2026-05-04T23:02:48.000Z', lastVerdict: { pass: false, kind: 'insufficient', new: { requests: 12 } } }
-    expect(statusTable([waiting], now)).toMatch(/window opens in 14h\s+insufficient \(new: 12 requests\)/)
+  it('says when the schedule window opens, and explains inconclusive and failed verdicts', () => {
+    const waiting = { ...base, state: 'waiting', windowOpen: false, nextStepAt: '2026-05-04T23:02:48.000Z', lastVerdict: { pass: false, kind: 'inconclusive', new: { requests: 12 }, missing: '12 of 100 new-side requests at this step' } }
+    expect(statusTable([waiting], now)).toMatch(/window opens in 14h\s+inconclusive \(12 of 100 new-side requests at this step\)/)
     const failed = { ...base, state: 'rolled_back', nextStepAt: null, lastVerdict: { pass: false, kind: 'fail', failed: ['maxErrorRate'] } }
     expect(statusTable([failed], now)).toMatch(/rolled_back\s+2\/3\s+-\s+fail \(maxErrorRate\)/)
   })

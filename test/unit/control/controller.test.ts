@@ -13,7 +13,7 @@ import { FakeRecorder } from './fixture.js'
 
 const SEC = 1000
 const analysis: AnalysisPolicy = {
-  windowMs: 10 * SEC, minRequests: 50, failureLimit: 2,
+  windowMs: 10 * SEC, minRequests: 50, failureLimit: 2, alpha: 0.05,
   maxErrorRate: 0.05, maxP99Ms: 500, maxErrorRateVsOld: 2, maxP99VsOld: undefined,
 }
 const rollout: RolloutPolicy = { stepsBp: [1000, 5000, 10_000], intervalMs: 20 * SEC, schedule: undefined, analysis }
@@ -63,12 +63,16 @@ describe('rollout controller', () => {
     expect(info.nextStepAt).toBeNull()
   })
 
-  it('no traffic: the first step is taken, then no advance (insufficient is not a pass)', async () => {
+  it('no traffic: the first step is taken, then no advance (inconclusive is not a pass)', async () => {
     const h = harness()
     await h.start()
     await h.run(120)
     expect(h.store.get(h.ref)).toMatchObject({ percentBp: 1000, step: 0, state: 'progressing' })
-    expect(h.controller.info(h.ref, routeConfig('checkout', { rollout })).lastVerdict?.kind).toBe('insufficient')
+    expect(h.controller.info(h.ref, routeConfig('checkout', { rollout })).lastVerdict).toMatchObject({ kind: 'inconclusive', missing: '0 of 50 new-side requests at this step' })
+    // The hold is in the history once (not every window), with what is missing.
+    const holds = (await h.store.history(h.ref, 20)).filter((e) => e.actor === 'analysis')
+    expect(holds).toHaveLength(1)
+    expect(holds[0]).toMatchObject({ reason: 'holding step 1/3: inconclusive, 0 of 50 new-side requests at this step', from: { percentBp: 1000 }, to: { percentBp: 1000 } })
   })
 
   it('20 % errors on new rolls back within two windows, with figures in history and the notice', async () => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import type { AnalysisPolicy } from '../../../src/config/types.js'
 import { describeTarget } from '../../../src/control/status.js'
+import { accumulate, freshEvidence, observe, type SideWindow } from '../../../src/core/analysis.js'
 import { queueConfig, routeConfig } from '../../helpers/admin.js'
 
 const rollout = { stepsBp: [100, 500, 1000], intervalMs: 600_000, schedule: undefined, analysis: undefined }
@@ -25,5 +27,22 @@ describe('describeTarget', () => {
 
     expect(json).toMatchObject({ name: 'emails', kind: 'queue', percent: 10, state: 'manual', step: -1, steps: [], source: { type: 'redis-list' } })
     expect(JSON.stringify(json)).not.toContain('secret')
+  })
+
+  it('ROUTE.analysis: the step counts, each check\'s M against its bar, the verdict and what is missing', () => {
+    const analysis: AnalysisPolicy = { windowMs: 60_000, minRequests: 1000, failureLimit: 2, alpha: 0.05, maxErrorRate: 0.05, maxP99Ms: undefined, maxErrorRateVsOld: 2, maxP99VsOld: undefined }
+    const side = (requests: number, errors: number): SideWindow => ({ requests, errors, timed: requests, p99Ms: 20, slowerThan: () => 0 })
+    const evidence = accumulate(analysis, freshEvidence(analysis, 1), observe(analysis, side(9000, 9), side(312, 1)))
+    const cfg = routeConfig('checkout', { rollout: { ...rollout, analysis } })
+    const json = describeTarget('route', cfg, { percentBp: 500, state: 'progressing', step: 1, filePercentBp: 0, updatedAt: 0, version: 3, evidence })
+
+    expect(json.analysis).toEqual({
+      step: { old: { requests: 9000, errors: 9, slow: 0 }, new: { requests: 312, errors: 1, slow: 0 } },
+      evidence: { maxErrorRate: { m: expect.any(Number), bar: 40 }, maxErrorRateVsOld: { m: expect.any(Number), bar: 40 } },
+      verdict: 'inconclusive',
+      missing: '312 of 1,000 new-side requests at this step',
+    })
+    expect(json.analysis!.evidence.maxErrorRate!.m).toBeLessThan(1)
+    expect(describeTarget('route', routeConfig('checkout', { rollout }), undefined).analysis).toBeUndefined()
   })
 })

@@ -1,29 +1,36 @@
 import { describe, expect, it } from 'vitest'
 import type { AnalysisPolicy, RolloutPolicy } from '../../../src/config/types.js'
 import { RolloutController } from '../../../src/control/controller.js'
-import type { Verdict } from '../../../src/core/analysis.js'
+import { observe, type SideWindow, type Verdict, type WindowObservation } from '../../../src/core/analysis.js'
+import { foldWindow } from '../../../src/core/rollout.js'
 import { AnalysisWindows } from '../../../src/observe/window.js'
 import { captureLogger, routeConfig } from '../../helpers/admin.js'
 import { commandsFixture } from './fixture.js'
 
 const analysis: AnalysisPolicy = {
-  windowMs: 10_000, minRequests: 50, failureLimit: 2,
+  windowMs: 10_000, minRequests: 50, failureLimit: 2, alpha: 0.05,
   maxErrorRate: 0.05, maxP99Ms: undefined, maxErrorRateVsOld: undefined, maxP99VsOld: undefined,
 }
 const rollout: RolloutPolicy = { stepsBp: [1000, 5000, 10_000], intervalMs: 3_600_000, schedule: undefined, analysis }
 const ref = { kind: 'route', name: 'checkout' } as const
-const side = (requests: number, errors: number) => ({ requests, errors, errorRate: errors / requests, p99Ms: 20 })
-const pass: Verdict = { kind: 'pass', failed: [], old: side(900, 1), new: side(100, 0), checks: [] }
-const fail: Verdict = {
-  kind: 'fail', failed: ['maxErrorRate'], old: side(900, 1), new: side(100, 20),
-  checks: [{ check: 'maxErrorRate', pass: false, pValue: 1e-6, limit: 0.05, observed: 0.2 }],
+const side = (requests: number, errors: number): SideWindow => ({ requests, errors, timed: requests, p99Ms: 20, slowerThan: () => 0 })
+/** A closed window: old healthy, new with `newErrors` of 100 failing. */
+const windowOf = (newErrors: number): WindowObservation => observe(analysis, side(900, 1), side(100, newErrors))
+
+type Fixture = ReturnType<typeof commandsFixture>
+
+/** What the controller does each window: fold it into the live evidence for the verdict, then tick with both. */
+async function tickWith(f: Fixture, window: WindowObservation): Promise<Verdict> {
+  const { verdict } = foldWindow(rollout, analysis, f.store.get(ref)!, window)
+  await f.commands.tick(ref, true, window, verdict)
+  return verdict
 }
 
 /** A rollout at its first step (10 %), interval not yet over. */
 async function started() {
   const f = commandsFixture({ routes: [routeConfig('checkout', { percentBp: 0, rollout })], queues: [] })
   await f.commands.applyFileIntent(f.state.targets, undefined)
-  await f.commands.tick(ref, true, undefined)
+  await f.commands.tick(ref, true, undefined, undefined)
   expect(f.store.get(ref)).toMatchObject({ percentBp: 1000, state: 'progressing', step: 0 })
   return f
 }
@@ -34,24 +41,26 @@ describe('the last verdict is live state', () => {
     const before = f.store.get(ref)!
     f.clock.advance(10_000)
 
-    await f.commands.tick(ref, true, pass)
+    const pass = await tickWith(f, windowOf(0))
+    expect(pass.kind).toBe('pass')
     expect(f.store.get(ref)).toMatchObject({ percentBp: 1000, state: 'progressing', version: before.version + 1, lastVerdict: { ...pass, at: f.clock.now() } })
 
-    await f.commands.tick(ref, true, undefined)
+    await f.commands.tick(ref, true, undefined, undefined)
     expect(f.store.get(ref)?.version).toBe(before.version + 1)
     expect(await f.store.history(ref, 10)).toHaveLength(1) // the first step only: a verdict is no history event
   })
 
   it('fields the analysis adds to a verdict are stored unchanged', async () => {
     const f = await started()
-    const withEvidence = { ...pass, evidence: { maxErrorRate: { m: 3.1, bar: 20 } } }
-    await f.commands.tick(ref, true, withEvidence)
+    const { verdict } = foldWindow(rollout, analysis, f.store.get(ref)!, windowOf(0))
+    const withEvidence = { ...verdict, evidence: { maxErrorRate: { m: 3.1, bar: 20 } } }
+    await f.commands.tick(ref, true, windowOf(0), withEvidence)
     expect(f.store.get(ref)?.lastVerdict).toEqual({ ...withEvidence, at: f.clock.now() })
   })
 
   it('a manual change, a pause and a reload that changes the file percent keep the last verdict', async () => {
     const f = await started()
-    await f.commands.tick(ref, true, pass)
+    await tickWith(f, windowOf(0))
     const lastVerdict = f.store.get(ref)!.lastVerdict
     f.clock.advance(1000)
 
@@ -67,12 +76,13 @@ describe('the last verdict is live state', () => {
 
   it('the verdict that rolls back is written in the same update as the rollback, and matches the history figures', async () => {
     const f = await started()
-    await f.commands.tick(ref, true, fail)
+    // 60 of 100 new-side requests fail against a 5 % limit: evidence over its bar in each window.
+    await tickWith(f, windowOf(60))
     const first = f.store.get(ref)!
     expect(first).toMatchObject({ state: 'progressing', failures: 1, lastVerdict: { kind: 'fail' } })
     f.clock.advance(10_000)
 
-    await f.commands.tick(ref, true, fail)
+    const fail = await tickWith(f, windowOf(60))
     const after = f.store.get(ref)!
     expect(after).toMatchObject({ percentBp: 0, state: 'rolled_back', version: first.version + 1, lastVerdict: { ...fail, at: f.clock.now() } })
     const rb = (await f.store.history(ref, 1))[0]!

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { RolloutPolicy } from '../../../src/config/types.js'
-import type { Verdict } from '../../../src/core/analysis.js'
+import { observe, type SideWindow, type WindowObservation } from '../../../src/core/analysis.js'
 import { step, type RolloutLive, type RolloutEvent } from '../../../src/core/rollout.js'
 
 const MIN = 60_000
@@ -8,11 +8,14 @@ const policy: RolloutPolicy = {
   stepsBp: [100, 500, 1000, 10_000],
   intervalMs: 10 * MIN,
   schedule: undefined,
-  analysis: { windowMs: MIN, minRequests: 100, failureLimit: 2, maxErrorRate: 0.01, maxP99Ms: undefined, maxErrorRateVsOld: undefined, maxP99VsOld: undefined },
+  analysis: { windowMs: MIN, minRequests: 100, failureLimit: 2, alpha: 0.05, maxErrorRate: 0.01, maxP99Ms: undefined, maxErrorRateVsOld: undefined, maxP99VsOld: undefined },
 }
-const figures = { requests: 100, errors: 0, errorRate: 0, p99Ms: 10 }
-const verdict = (kind: Verdict['kind']): Verdict => ({ kind, failed: kind === 'fail' ? ['maxErrorRate'] : [], old: figures, new: figures, checks: [] })
-const tick = (now: number, v?: Verdict['kind'], windowOpen = true): RolloutEvent => ({ type: 'tick', now, windowOpen, verdict: v ? verdict(v) : undefined })
+const side = (requests: number, errors: number): SideWindow => ({ requests, errors, timed: requests, p99Ms: 10, slowerThan: () => 0 })
+/** Windows: 'pass' 200 clean new-side requests; 'fail' half of 100 failing (far over any bar); 'inconclusive' 10 clean ones. */
+type Kind = 'pass' | 'fail' | 'inconclusive'
+const NEW: Record<Kind, [number, number]> = { pass: [200, 0], fail: [100, 50], inconclusive: [10, 0] }
+const win = (kind: Kind): WindowObservation => observe(policy.analysis!, side(10_000, 10), side(...NEW[kind]))
+const tick = (now: number, v?: Kind, windowOpen = true): RolloutEvent => ({ type: 'tick', now, windowOpen, window: v ? win(v) : undefined })
 const start: RolloutLive = { percentBp: 0, state: 'progressing', step: -1 }
 
 function run(p: RolloutPolicy | undefined, live: RolloutLive, ev: RolloutEvent) {
@@ -28,13 +31,35 @@ describe('rollout state machine', () => {
     expect(r.transition).toMatchObject({ actor: 'schedule' })
   })
 
-  it('advances no faster than the interval, and only after a passing verdict', () => {
+  it('advances no faster than the interval, and only with minRequests judged at this step', () => {
     const s0 = run(policy, start, tick(0)).next
-    expect(run(policy, s0, tick(5 * MIN, 'pass')).next).toBe(s0) // too early
-    expect(run(policy, s0, tick(10 * MIN, 'insufficient')).next).toBe(s0) // not enough traffic: hold
-    expect(run(policy, s0, tick(10 * MIN)).next).toBe(s0) // no verdict yet: hold
+    const early = run(policy, s0, tick(5 * MIN, 'pass')).next
+    expect(early).toMatchObject({ percentBp: 100, step: 0 }) // too early (the window is counted)
+    expect(early.evidence?.tally.new.requests).toBe(200)
+    expect(run(policy, s0, tick(10 * MIN, 'inconclusive')).next).toMatchObject({ percentBp: 100, step: 0 }) // 10 of 100: hold
+    expect(run(policy, s0, tick(10 * MIN)).next.percentBp).toBe(100) // nothing judged at this step: hold
     const s1 = run(policy, s0, tick(10 * MIN, 'pass'))
     expect(s1.next).toMatchObject({ percentBp: 500, step: 1, stepSince: 10 * MIN })
+    // The evidence is carried into the next step; its tallies start again.
+    expect(s1.next.evidence).toMatchObject({ step: 1, tally: { new: { requests: 0 } } })
+  })
+
+  it('a due step with too little evidence holds, once recorded in history with what is missing', () => {
+    const s0 = run(policy, start, tick(0)).next
+    const held = run(policy, s0, tick(10 * MIN, 'inconclusive'))
+    expect(held.next).toMatchObject({ percentBp: 100, step: 0, heldStep: 0 })
+    expect(held.transition).toMatchObject({ actor: 'analysis', record: true, reason: 'holding step 1/4: inconclusive, 10 of 100 new-side requests at this step' })
+    expect(held.transition?.verdict?.kind).toBe('inconclusive')
+    const again = run(policy, held.next, tick(11 * MIN, 'inconclusive'))
+    expect(again.transition).toBeUndefined()
+  })
+
+  it('minRequests is summed over the windows of a step (the old judge needed it in one window)', () => {
+    let live = run(policy, start, tick(0)).next
+    for (let w = 1; w <= 9; w++) live = run(policy, live, tick(w * MIN, 'inconclusive')).next
+    expect(live.percentBp).toBe(100) // 90 of 100
+    live = run(policy, live, tick(10 * MIN, 'inconclusive')).next
+    expect(live).toMatchObject({ percentBp: 500, step: 1 }) // 100 of 100, nothing over its bar
   })
 
   it('completes at the last step', () => {
@@ -44,24 +69,29 @@ describe('rollout state machine', () => {
     expect(run(policy, live, tick(99 * MIN, 'fail')).next).toBe(live) // a completed rollout is left alone
   })
 
-  it('rolls back after failureLimit consecutive failures; a pass in between resets the count', () => {
+  it('rolls back after failureLimit consecutive windows with evidence over the bar', () => {
     const s0 = { percentBp: 500, state: 'progressing', step: 1, stepSince: 0 } as const
     const f1 = run(policy, s0, tick(MIN, 'fail'))
     expect(f1.next).toMatchObject({ percentBp: 500, failures: 1 })
     expect(f1.transition).toBeUndefined()
-    const p = run(policy, f1.next, tick(2 * MIN, 'pass')).next
-    expect(p.failures).toBe(0)
-    const f2 = run(policy, run(policy, p, tick(3 * MIN, 'fail')).next, tick(4 * MIN, 'fail'))
+    const f2 = run(policy, f1.next, tick(2 * MIN, 'pass'))
     expect(f2.next).toMatchObject({ percentBp: 0, state: 'rolled_back', step: -1 })
     expect(f2.transition).toMatchObject({ actor: 'analysis', notify: 'rolled_back', reason: expect.stringContaining('maxErrorRate') })
     expect(f2.transition?.verdict?.kind).toBe('fail')
+    // The evidence that led to it stays for status; a restart starts afresh.
+    expect(f2.next.evidence?.tally.new.errors).toBe(50)
+    expect(run(policy, f2.next, { type: 'resume', now: 3 * MIN, actor: 'admin' }).next.evidence).toBeUndefined()
   })
 
-  it('insufficient neither counts as a failure nor resets the count', () => {
-    const f1 = run(policy, { percentBp: 500, state: 'progressing', step: 1, stepSince: 0 }, tick(MIN, 'fail')).next
-    const i = run(policy, f1, tick(2 * MIN, 'insufficient')).next
+  it('a window over the bar on a due step never advances it', () => {
+    const s0 = { percentBp: 500, state: 'progressing', step: 1, stepSince: 0 } as const
+    expect(run(policy, s0, tick(60 * MIN, 'fail')).next).toMatchObject({ percentBp: 500, failures: 1 })
+  })
+
+  it('inconclusive neither counts as a failure nor resets the count', () => {
+    const live: RolloutLive = { percentBp: 500, state: 'progressing', step: 1, stepSince: 0, failures: 1 }
+    const i = run(policy, live, tick(2 * MIN, 'inconclusive')).next
     expect(i.failures).toBe(1)
-    expect(run(policy, i, tick(3 * MIN, 'fail')).next.state).toBe('rolled_back')
   })
 
   it('analysis rolls back a paused or waiting rollout too', () => {
@@ -71,9 +101,18 @@ describe('rollout state machine', () => {
     expect(run(policy, waiting, tick(MIN, 'fail', false)).next.state).toBe('rolled_back')
   })
 
-  it('a paused rollout does not advance', () => {
+  it('while paused a passing window resets the failure count (it used to count failures only)', () => {
+    const paused: RolloutLive = { percentBp: 500, state: 'paused', step: 1, stepSince: 0, failures: 1 }
+    const p = run(policy, paused, tick(MIN, 'pass')).next
+    expect(p).toMatchObject({ state: 'paused', failures: 0 })
+  })
+
+  it('a paused rollout does not advance, but keeps its evidence across pause and resume', () => {
     const paused: RolloutLive = { percentBp: 500, state: 'paused', step: 1, stepSince: 0 }
-    expect(run(policy, paused, tick(60 * MIN, 'pass')).next).toBe(paused)
+    const p = run(policy, paused, tick(60 * MIN, 'pass')).next
+    expect(p).toMatchObject({ percentBp: 500, state: 'paused', step: 1 })
+    const resumed = run(policy, p, { type: 'resume', now: 61 * MIN, actor: 'admin' }).next
+    expect(resumed.evidence?.tally.new.requests).toBe(200)
   })
 
   describe('schedule windows', () => {
@@ -85,7 +124,7 @@ describe('rollout state machine', () => {
       const w = run(hold, s1, tick(60 * MIN, 'pass', false))
       expect(w.next).toMatchObject({ state: 'waiting', percentBp: 500, step: 1 })
       expect(w.transition?.actor).toBe('schedule')
-      expect(run(hold, w.next, tick(70 * MIN, 'pass', false)).next).toBe(w.next)
+      expect(run(hold, w.next, tick(70 * MIN, 'pass', false)).next).toMatchObject({ state: 'waiting', percentBp: 500, step: 1 })
     })
 
     it('outside: N lowers the percent and the ramp returns to where it was at the next window', () => {
