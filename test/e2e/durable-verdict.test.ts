@@ -27,13 +27,13 @@ describe('the last verdict survives a restart (state.file)', () => {
       analysis: { window: 1s, minRequests: 10, maxErrorRate: 0.05, failureLimit: 2 }
 `, 'state: { store: memory, file: ./state.json }')).start()
     const status = async () => JSON.parse((await runCli(['status', '-o', 'json', '--admin', sluice!.admin])).stdout) as Status
-    // No traffic: every closed window is judged `insufficient`; wait for the first one.
+    // No traffic: every closed window is judged `inconclusive`; wait for the first one.
     let before: Status['routes'][0] | undefined
     for (let i = 0; i < 100 && !before?.lastVerdict; i++) {
       before = (await status()).routes[0]
       if (!before?.lastVerdict) await new Promise((r) => setTimeout(r, 100))
     }
-    expect(before?.lastVerdict).toMatchObject({ kind: 'insufficient', pass: false })
+    expect(before?.lastVerdict).toMatchObject({ kind: 'inconclusive', pass: false })
     // Rolled back, nothing is judged any more: the verdict stays put.
     expect((await runCli(['rollback', 'checkout', '--admin', sluice.admin])).code).toBe(0)
     const frozen = (await status()).routes[0]!
