@@ -14,7 +14,7 @@ export const startCommand: Command = async (_args, opts, io) => {
   }
   let app: SluiceApp
   try {
-    app = new SluiceApp({ config: loaded.config, configHash: loaded.hash, configPath: opts.config, handleSignals: true })
+    app = new SluiceApp({ config: loaded.config, configHash: loaded.hash, configSources: loaded.sources, configPath: opts.config, handleSignals: true })
     await app.start()
   } catch (err) {
     if (isSluiceError(err)) { io.err(`sluice: ${err.message} (${err.code})`); return EXIT.refused }
