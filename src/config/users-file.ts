@@ -1,5 +1,6 @@
 import { open } from 'node:fs/promises'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
+import { stringMap, type ShardedMap } from '../util/sharded-map.js'
 import { stampOf, type FileStamp } from './sources.js'
 
 /** A group's members: its `users`, then its usersFile's ids, without duplicates. */
@@ -23,7 +24,8 @@ export async function readGroupMembers(file: string, inline: readonly string[]):
   const fh = await open(file, 'r')
   try {
     const stamp = stampOf(await fh.stat({ bigint: true }))
-    const members = new MemberList(inline)
+    // Ids are rarely shorter than 8 bytes with their newline: enough to size the duplicate filter.
+    const members = new MemberList(inline, Number(stamp.size) / 8)
     let partial: string[] = []
     for await (const chunk of fh.createReadStream({ encoding: 'utf8', autoClose: false })) {
       const text = chunk as string
@@ -42,9 +44,11 @@ export async function readGroupMembers(file: string, inline: readonly string[]):
 
 class MemberList {
   readonly ids: string[] = []
-  readonly #seen = new Set<string>()
+  /** Sharded for big files: one Set of a million ids would block the loop while it rehashes. */
+  readonly #seen: Map<string, true> | ShardedMap<true>
 
-  constructor(inline: readonly string[]) {
+  constructor(inline: readonly string[], expected: number) {
+    this.#seen = stringMap<true>(expected + inline.length)
     for (const id of inline) this.#add(id)
   }
 
@@ -61,7 +65,7 @@ class MemberList {
 
   #add(id: string): void {
     if (this.#seen.has(id)) return
-    this.#seen.add(id)
+    this.#seen.set(id, true)
     this.ids.push(id)
   }
 }

@@ -3,6 +3,7 @@ import { thresholdFor } from '../core/bucket.js'
 import { groupDecision } from '../core/decide.js'
 import type { Decision, GroupView, Kind, TargetView } from '../core/types.js'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
+import { stringMap, type ShardedMap } from '../util/sharded-map.js'
 import { refKey, type GroupEdits, type LiveSnapshot, type TargetLive } from './store.js'
 
 /** Every target's decision view, by name. Immutable: replaced whole on any change. */
@@ -57,15 +58,22 @@ function cacheMembers(g: GroupConfig, edits: GroupEdits | undefined, members: Re
   return members
 }
 
-function memberMap(g: GroupConfig, edits: GroupEdits | undefined): Map<string, Decision> {
+type Members = Map<string, Decision> | ShardedMap<Decision>
+
+/** Sharded beyond 65,536 ids, so that building it never blocks in one long rehash. */
+function emptyMembers(g: GroupConfig, edits: GroupEdits | undefined): Members {
+  return stringMap<Decision>(g.users.length + (edits?.added.size ?? 0))
+}
+
+function memberMap(g: GroupConfig, edits: GroupEdits | undefined): Members {
   const decision: Decision = groupDecision(g.backend, g.name)
-  const members = new Map<string, Decision>()
+  const members = emptyMembers(g, edits)
   for (const id of g.users) members.set(id, decision)
   applyEdits(members, edits, decision)
   return members
 }
 
-function applyEdits(members: Map<string, Decision>, edits: GroupEdits | undefined, decision: Decision): void {
+function applyEdits(members: Members, edits: GroupEdits | undefined, decision: Decision): void {
   for (const id of edits?.added ?? []) members.set(id, decision)
   for (const id of edits?.removed ?? []) members.delete(id)
 }
@@ -90,9 +98,9 @@ export async function prepareViews(routes: readonly RouteConfig[], queues: reado
   }
 }
 
-async function memberMapSliced(g: GroupConfig, edits: GroupEdits | undefined): Promise<Map<string, Decision>> {
+async function memberMapSliced(g: GroupConfig, edits: GroupEdits | undefined): Promise<Members> {
   const decision: Decision = groupDecision(g.backend, g.name)
-  const members = new Map<string, Decision>()
+  const members = emptyMembers(g, edits)
   for (let i = 0; i < g.users.length; i += IDS_PER_SLICE) {
     if (i > 0) await yieldToLoop()
     const end = Math.min(i + IDS_PER_SLICE, g.users.length)
