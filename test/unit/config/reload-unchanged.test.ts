@@ -87,4 +87,19 @@ describe('reload of an unchanged config', () => {
     expect(calls.parse).toBe(1)
     expect(await app.recorder.render()).toMatch(/^sluice_config_last_reload_successful 1$/m)
   })
+
+  it('anything thrown while applying the file is a refused reload: resolves false, old config and hash stay, the next reload retries', async () => {
+    const apply = vi.spyOn(app.commands, 'applyFileIntent').mockRejectedValueOnce(new TypeError('boom'))
+    writeFileSync(join(dir, 'sluice.yaml'), config(30))
+    expect(await app.reload('SIGHUP')).toBe(false)
+    expect(app.config.routes[0]!.percentBp).toBe(0)
+    expect(await app.recorder.render()).toMatch(/^sluice_config_last_reload_successful 0$/m)
+    // Not half-switched: the same file is parsed and applied again by the next reload.
+    expect(await app.reload('poll')).toBe(true)
+    expect(apply).toHaveBeenCalledTimes(2)
+    expect(calls.parse).toBe(2)
+    expect(app.config.routes[0]!.percentBp).toBe(3000)
+    expect(app.store.get({ kind: 'route', name: 'app' })?.percentBp).toBe(3000)
+    expect(await app.recorder.render()).toMatch(/^sluice_config_last_reload_successful 1$/m)
+  })
 })
