@@ -17,8 +17,9 @@ const IDS_PER_SLICE = 4_096
 /**
  * Read a usersFile: one id per line, surrounding blanks trimmed, empty lines and `#` comments
  * skipped, `inline` (the group's `users`) first. Streamed in chunks with a turn of the event loop
- * between slices, so a file of a million lines costs serving nothing but CPU share. Rejects with
- * the fs error when the file cannot be read.
+ * between slices, so a file of a million lines is read in steps of a few milliseconds while requests
+ * keep being served (GC pauses aside: see bench/README.md). Rejects with the fs error when the file
+ * cannot be read.
  */
 export async function readGroupMembers(file: string, inline: readonly string[]): Promise<GroupMembers> {
   const fh = await open(file, 'r')
