@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import { formatProblem, loadConfigFile, type LoadResult } from './config/index.js'
+import { formatProblem, loadConfigFile, sourcesUnchanged, type ConfigSources } from './config/index.js'
 import type { Config } from './config/types.js'
 import { SluiceError } from './errors.js'
 import { systemClock, type Clock } from './util/clock.js'
@@ -12,7 +12,7 @@ import { createRecorder, type Recorder } from './observe/recorder.js'
 import { recordLiveState } from './observe/live-gauges.js'
 import { HttpDataPlane } from './dataplane/http/server.js'
 import { JobRouter, QueueDataPlane } from './dataplane/queue/index.js'
-import { buildViews, type ViewTable } from './state/views.js'
+import { buildViews, prepareViews, type ViewTable } from './state/views.js'
 import { Commands } from './control/commands.js'
 import { RolloutController } from './control/controller.js'
 import { WebhookNotifier } from './control/notify.js'
@@ -28,8 +28,10 @@ import { VERSION } from './version.js'
 
 export interface AppOptions {
   config: Config
-  /** sha256 of the config text, to skip reloads that change nothing. */
+  /** sha256 of the config file's bytes (LoadResult.hash). */
   configHash: string
+  /** What the config was read from (LoadResult.sources): a reload that finds them unchanged parses nothing. */
+  configSources?: ConfigSources
   /** The file to reload from on SIGHUP or change; undefined for embedded configs (demo). */
   configPath?: string
   logger?: Logger
@@ -77,6 +79,12 @@ export class SluiceApp {
   #hooks: ProcessHooks | undefined
   #addresses: Addresses | undefined
   #reloading: Promise<boolean> = Promise.resolve(true)
+  /** What the running config was read from; undefined until known (the next reload then parses). */
+  #sources: ConfigSources | undefined
+  /** What the last refused, invalid file was read from: re-reading it unchanged would only repeat the problems. */
+  #invalidSources: ConfigSources | undefined
+  /** The last reload was refused (sluice_config_last_reload_successful 0). */
+  #reloadRefused = false
   #lease: LeaderLease
   /** The store answers (always, for memory). */
   #storeUp = true
@@ -86,6 +94,7 @@ export class SluiceApp {
   constructor(private readonly opts: AppOptions) {
     this.#config = opts.config
     this.#hash = opts.configHash
+    this.#sources = opts.configSources
     this.#clock = opts.clock ?? systemClock
     this.logger = opts.logger ?? createLogger({ level: opts.config.log.level })
     this.closed = new Promise((resolve) => { this.#resolveClosed = resolve })
@@ -210,10 +219,14 @@ export class SluiceApp {
     this.#resolveClosed(1)
   }
 
-  /** Re-read the config file; keep the running config when it is invalid. Resolves true when applied or unchanged. */
+  /**
+   * Re-read the config file; keep the running config when it is invalid or its live state cannot
+   * be written. Resolves true when applied or unchanged, false when refused; never rejects.
+   */
   reload(reason: string): Promise<boolean> {
-    // Serialise reloads: a SIGHUP during a file-change reload waits for it.
-    this.#reloading = this.#reloading.then(() => this.#reloadNow(reason))
+    // Serialise reloads: a SIGHUP during a file-change reload waits for it. #reloadNow catches
+    // everything itself; this catch only keeps one bug from breaking the chain for every later reload.
+    this.#reloading = this.#reloading.then(() => this.#reloadNow(reason)).catch((err: unknown) => this.#refuseReload(reason, err))
     return this.#reloading
   }
 
@@ -240,26 +253,76 @@ export class SluiceApp {
   async #reloadNow(reason: string): Promise<boolean> {
     const path = this.opts.configPath
     if (!path || this.#stopping) return false
-    const result: LoadResult = await loadConfigFile(path)
-    if (!result.ok) {
-      for (const p of result.problems) this.logger.error({ problem: formatProblem(p) }, 'config reload refused: the running config stays')
-      this.recorder.configReload(false, this.#clock.now())
+    try {
+      return await this.#reloadFrom(path, reason)
+    } catch (err) {
+      return this.#refuseReload(reason, err)
+    }
+  }
+
+  /** Compare the sources first (a hash and a few stats): the whole file is parsed only when something differs. */
+  async #reloadFrom(path: string, reason: string): Promise<boolean> {
+    if (this.#sources && await sourcesUnchanged(path, this.#sources)) return this.#unchanged(reason)
+    if (this.#invalidSources && await sourcesUnchanged(path, this.#invalidSources)) {
+      this.logger[reason === 'poll' ? 'debug' : 'warn']({ reason }, 'config reload refused: the file is unchanged since it was refused')
       return false
     }
-    if (result.hash === this.#hash) {
-      this.logger.debug({ reason }, 'config unchanged')
-      return true
+    const result = await loadConfigFile(path)
+    if (!result.ok) {
+      for (const p of result.problems) this.logger.error({ reason, problem: formatProblem(p) }, 'config reload refused: the running config stays')
+      this.#invalidSources = result.sources
+      this.#markReload(false)
+      return false
     }
-    const prev = this.#config
-    warnRestartOnly(this.logger, prev, result.config)
-    this.recorder.setTargets(result.config.routes, result.config.queues)
-    this.#config = result.config
-    this.#hash = result.hash
-    await this.commands.applyFileIntent(result.config, prev)
-    this.#refreshViews()
-    this.recorder.configReload(true, this.#clock.now())
-    this.logger.info({ reason, routes: result.config.routes.map((r) => r.name), hash: result.hash.slice(0, 12) }, 'config reloaded')
+    this.#invalidSources = undefined
+    await this.#switchTo(result.config, result.sources, reason)
     return true
+  }
+
+  /**
+   * All or nothing: the file's live-state intent is written first, and the running config, hash and
+   * metrics switch only once that succeeded. A write that fails (Redis down, state file not
+   * writable) throws out of here: the old config keeps serving and the next reload (the 30 s poll,
+   * a file change, SIGHUP) tries again, because the running sources still differ from the file.
+   */
+  async #switchTo(next: Config, sources: ConfigSources, reason: string): Promise<void> {
+    const prev = this.#config
+    // Groups of a million ids: their member maps are built in slices now, not in one block below.
+    await prepareViews(next.routes, next.queues, this.store.snapshot())
+    await this.commands.applyFileIntent(next, prev)
+    warnRestartOnly(this.logger, prev, next)
+    this.recorder.setTargets(next.routes, next.queues)
+    const from = this.#hash.slice(0, 12)
+    this.#config = next
+    this.#hash = sources.hash
+    this.#sources = sources
+    this.#refreshViews()
+    this.#markReload(true)
+    this.logger.info({ reason, routes: next.routes.map((r) => r.name), from, hash: sources.hash.slice(0, 12) }, 'config reloaded')
+  }
+
+  #unchanged(reason: string): boolean {
+    this.logger.debug({ reason }, 'config unchanged')
+    // The file was put back to what is running after a refused reload: nothing is pending any more.
+    if (this.#reloadRefused) {
+      this.logger.info({ reason }, 'the config file matches the running config again')
+      this.#markReload(true)
+    }
+    return true
+  }
+
+  #refuseReload(reason: string, err: unknown): false {
+    const store = err instanceof SluiceError && err.code === 'SLUICE_ERR_STATE_STORE'
+    this.logger.error({ reason, err }, store
+      ? 'config reload refused: live state could not be written; the running config stays and the next reload retries'
+      : 'config reload refused: the running config stays')
+    this.#markReload(false)
+    return false
+  }
+
+  #markReload(ok: boolean): void {
+    this.#reloadRefused = !ok
+    this.recorder.configReload(ok, this.#clock.now())
   }
 
   #refreshViews(): void {

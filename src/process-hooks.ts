@@ -5,7 +5,10 @@ import type { Clock, Timer } from './util/clock.js'
 
 /** How long file-change events are coalesced before a reload (editors write in several steps). */
 const WATCH_DEBOUNCE_MS = 250
-/** Safety net for missed file events (NFS, some container mounts): re-read and compare the hash. */
+/**
+ * Safety net for missed file events (NFS, some container mounts, users files in other directories):
+ * hash the config file and stat the users files; parse only when they differ.
+ */
 const WATCH_POLL_MS = 30_000
 
 export interface ProcessHookTarget {
@@ -41,7 +44,7 @@ export class ProcessHooks {
         else void this.app.shutdown(sig)
       })
     }
-    this.#on('SIGHUP', () => { void this.app.reload('SIGHUP') })
+    this.#on('SIGHUP', () => this.#reload('SIGHUP'))
     this.#watchConfig()
   }
 
@@ -50,6 +53,15 @@ export class ProcessHooks {
     this.#watcher?.close()
     this.#poll?.stop()
     this.#debounce?.stop()
+  }
+
+  /**
+   * reload() never rejects (a refused reload resolves false and is logged by the app); the catch is
+   * the last guard: an unhandled rejection would end the process, and a config edit during a Redis
+   * outage must never take down every replica at once.
+   */
+  #reload(reason: string): void {
+    this.app.reload(reason).catch((err: unknown) => this.app.logger.error({ err, reason }, 'config reload failed unexpectedly; the running config stays'))
   }
 
   #on(sig: NodeJS.Signals, fn: () => void): void {
@@ -67,7 +79,7 @@ export class ProcessHooks {
     const name = basename(path)
     const schedule = () => {
       this.#debounce?.stop()
-      this.#debounce = clock.after(WATCH_DEBOUNCE_MS, () => { void this.app.reload('file changed') })
+      this.#debounce = clock.after(WATCH_DEBOUNCE_MS, () => this.#reload('file changed'))
     }
     try {
       this.#watcher = watch(dirname(path), { persistent: false }, (_event, file) => {
@@ -77,6 +89,6 @@ export class ProcessHooks {
     } catch (err) {
       logger.warn({ err }, 'cannot watch the config directory; SIGHUP still reloads')
     }
-    this.#poll = clock.every(WATCH_POLL_MS, () => { void this.app.reload('poll') })
+    this.#poll = clock.every(WATCH_POLL_MS, () => this.#reload('poll'))
   }
 }

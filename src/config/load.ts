@@ -4,17 +4,28 @@ import { dirname, resolve } from 'node:path'
 import { interpolate, type Env } from './interpolate.js'
 import { normalize } from './normalize.js'
 import { pathText, sortProblems, type Finding, type KeyPath, type Problem } from './problem.js'
+import type { ConfigSources, FileStamp } from './sources.js'
 import type { Config } from './types.js'
+import { readGroupMembers } from './users-file.js'
 import { validate } from './validate.js'
 import { locate, parseYaml, problemAt } from './yaml-source.js'
 
 /**
- * Loading a configuration: the only file I/O of config/ (the file itself and the groups'
- * `usersFile`s). Never throws for anything the user got wrong: every such thing is a Problem.
+ * Loading a configuration: with users-file.ts and sources.ts, the only file I/O of config/ (the
+ * file itself and the groups' `usersFile`s). Never throws for anything the user got wrong: every
+ * such thing is a Problem.
  */
 export type LoadResult =
-  | { readonly ok: true; readonly config: Config; /** sha256 (hex) of the file's text, before interpolation. */ readonly hash: string }
-  | { readonly ok: false; readonly problems: readonly Problem[] }
+  | {
+    readonly ok: true
+    readonly config: Config
+    /** sha256 (hex) of the file's bytes, before interpolation (= `sources.hash`). */
+    readonly hash: string
+    /** What was read, to tell a later reload that nothing changed without parsing (sources.ts). */
+    readonly sources: ConfigSources
+  }
+  /** `sources` is undefined when the file itself could not be read. */
+  | { readonly ok: false; readonly problems: readonly Problem[]; readonly sources?: ConfigSources }
 
 /** `Config.file` of a configuration that was given as text rather than read from a file. */
 export const MEMORY_FILE = '<memory>'
@@ -33,13 +44,13 @@ interface LoadOptions {
  */
 export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadResult> {
   const file = resolve(path)
-  let text: string
+  let bytes: Buffer
   try {
-    text = await readFile(file, 'utf8')
+    bytes = await readFile(file)
   } catch (err) {
     return failed([{ file: path, line: 1, col: 1, path: '', message: `cannot read the file: ${fsReason(err)}` }])
   }
-  return loadText(text, { label: path, file, baseDir: dirname(file), env })
+  return loadText(bytes.toString('utf8'), sha256(bytes), { label: path, file, baseDir: dirname(file), env })
 }
 
 /**
@@ -47,10 +58,10 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = proc
  * problems print; relative `usersFile`s and `state.file` resolve against `baseDir` (default: cwd).
  */
 export async function loadConfigText(text: string, fileLabel: string, env: NodeJS.ProcessEnv = process.env, baseDir?: string): Promise<LoadResult> {
-  return loadText(text, { label: fileLabel, file: MEMORY_FILE, baseDir: resolve(baseDir ?? '.'), env })
+  return loadText(text, sha256(text), { label: fileLabel, file: MEMORY_FILE, baseDir: resolve(baseDir ?? '.'), env })
 }
 
-async function loadText(text: string, opts: LoadOptions): Promise<LoadResult> {
+async function loadText(text: string, hash: string, opts: LoadOptions): Promise<LoadResult> {
   const parsed = parseYaml(text, opts.label)
   // After a syntax error the document's structure is a guess: schema errors would only add noise.
   if (parsed.problems.length > 0) return failed(parsed.problems)
@@ -67,48 +78,73 @@ async function loadText(text: string, opts: LoadOptions): Promise<LoadResult> {
   const blocked = new Set(unset.map((f) => pathText(f.path)))
   const checked = validate(data, source, blocked)
   const users = await readUsersFiles(data, opts.baseDir)
+  const sources: ConfigSources = { hash, usersFiles: users.stamps }
   const problems = [...unset, ...users.findings].map((f) => locate(source, f)).concat(checked)
-  if (problems.length > 0) return failed(problems)
-  const config = normalize(data, { file: opts.file, baseDir: opts.baseDir, env: opts.env, usersFiles: users.texts })
-  return { ok: true, config, hash: createHash('sha256').update(text).digest('hex') }
+  if (problems.length > 0) return failed(problems, sources)
+  const config = normalize(data, { file: opts.file, baseDir: opts.baseDir, env: opts.env, groupMembers: users.members })
+  return { ok: true, config, hash, sources }
 }
 
-function failed(problems: readonly Problem[]): LoadResult {
-  return { ok: false, problems: sortProblems(problems) }
+function failed(problems: readonly Problem[], sources?: ConfigSources): LoadResult {
+  return { ok: false, problems: sortProblems(problems), ...(sources ? { sources } : {}) }
+}
+
+function sha256(data: Buffer | string): string {
+  return createHash('sha256').update(data).digest('hex')
 }
 
 interface UsersFiles {
-  readonly texts: ReadonlyMap<string, string>
+  /** Raw group object (of the parsed data) → its members with its usersFile's ids merged in. */
+  readonly members: ReadonlyMap<object, readonly string[]>
+  /** Absolute path → stat when read; null when it could not be read. */
+  readonly stamps: ReadonlyMap<string, FileStamp | null>
   readonly findings: readonly Finding[]
 }
 
 /** Read every group's `usersFile` (relative to the config file's directory), in parallel. */
 async function readUsersFiles(data: unknown, baseDir: string): Promise<UsersFiles> {
-  const texts = new Map<string, string>()
+  const members = new Map<object, readonly string[]>()
+  const stamps = new Map<string, FileStamp | null>()
   const findings: Finding[] = []
-  await Promise.all(usersFileRefs(data).map(async ({ path, name }) => {
+  await Promise.all(usersFileRefs(data).map(async ({ path, name, group, inline }) => {
     const file = resolve(baseDir, name)
     try {
-      texts.set(file, await readFile(file, 'utf8'))
+      const read = await readGroupMembers(file, inline)
+      members.set(group, read.ids)
+      stamps.set(file, read.stamp)
     } catch (err) {
+      stamps.set(file, null)
       findings.push({ path, message: `cannot read '${name}': ${fsReason(err)}` })
     }
   }))
-  return { texts, findings }
+  return { members, stamps, findings }
+}
+
+interface UsersFileRef {
+  readonly path: KeyPath
+  readonly name: string
+  /** The group's object in the parsed data: what normalize looks the members up by. */
+  readonly group: object
+  /** The group's own `users` (when a list of strings): they come first. */
+  readonly inline: readonly string[]
 }
 
 /** Every `usersFile` string in the routes' and queues' groups, with its key path. */
-function usersFileRefs(data: unknown): { path: KeyPath; name: string }[] {
-  const refs: { path: KeyPath; name: string }[] = []
+function usersFileRefs(data: unknown): UsersFileRef[] {
+  const refs: UsersFileRef[] = []
   for (const list of ['routes', 'queues'] as const) {
     entries(field(data, list)).forEach(([i, target]) => {
       for (const [group, g] of entries(field(target, 'groups'))) {
         const name = field(g, 'usersFile')
-        if (typeof name === 'string') refs.push({ path: [list, i, 'groups', group, 'usersFile'], name })
+        if (typeof name === 'string') refs.push({ path: [list, i, 'groups', group, 'usersFile'], name, group: g as object, inline: stringList(field(g, 'users')) })
       }
     })
   }
   return refs
+}
+
+function stringList(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []
 }
 
 function field(v: unknown, key: string): unknown {

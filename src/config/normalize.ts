@@ -15,8 +15,11 @@ export interface NormalizeContext {
   /** Directory that relative paths in the file (state.file, usersFile) are resolved against. */
   readonly baseDir: string
   readonly env: Env
-  /** Text of every group's usersFile, by absolute path (load.ts reads them). */
-  readonly usersFiles: ReadonlyMap<string, string>
+  /**
+   * Members of every group with a usersFile, by the group's object in `data`: its `users`, then the
+   * file's ids, deduplicated and frozen (load.ts reads them without blocking the event loop).
+   */
+  readonly groupMembers: ReadonlyMap<object, readonly string[]>
 }
 
 /**
@@ -98,20 +101,15 @@ function withAssignedCookie(sticky: KeySource[], cookie: string | undefined): Ke
 function normalizeGroups(groups: Readonly<Record<string, RawGroup>>, ctx: NormalizeContext): GroupConfig[] {
   return Object.entries(groups).map(([name, g]) => {
     const usersFile = g.usersFile === undefined ? undefined : resolve(ctx.baseDir, g.usersFile)
-    const fromFile = usersFile === undefined ? [] : usersFileIds(ctx.usersFiles.get(usersFile) ?? '')
     return {
       name,
       backend: g.backend,
       key: g.key === undefined ? undefined : keySource(g.key),
-      users: [...new Set([...g.users, ...fromFile])],
+      // Already frozen, so deepFreeze does not walk a million ids.
+      users: ctx.groupMembers.get(g) ?? [...new Set(g.users)],
       usersFile,
     }
   })
-}
-
-/** One id per line; surrounding blanks trimmed; empty lines and `#` comments skipped. */
-export function usersFileIds(text: string): string[] {
-  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'))
 }
 
 function endpoint(raw: RawEndpoint): QueueEndpointConfig {

@@ -43,7 +43,7 @@ export class MemoryStateStore implements StateStore {
     }
     if (result.kind !== 'ok') return
     this.#targets = new Map(Object.entries(result.state.targets).map(([k, v]) => [k, Object.freeze({ ...v })]))
-    this.#history = new Map(Object.entries(result.state.history).map(([k, v]) => [k, [...v]]))
+    this.#history = new Map(Object.entries(result.state.history).map(([k, v]) => [k, v.slice(-HISTORY_LIMIT)]))
     this.#members = new Map(Object.entries(result.state.members ?? {}).map(([k, groups]) => [k, new Map(
       Object.entries(groups).map(([g, e]) => [g, { added: new Set(e.added), removed: new Set(e.removed) }]),
     )]))

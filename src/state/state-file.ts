@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import { open, readFile, rename } from 'node:fs/promises'
+import { open, readFile, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
+import { stateFileProblems } from './state-schema.js'
 import type { HistoryEvent, TargetLive } from './store.js'
 
 /** What the memory store writes to `state.file`. Bump `format` on an incompatible change. */
@@ -18,7 +19,10 @@ export type ReadResult =
   /** The file was unreadable or corrupt and has been moved aside to `movedTo` (never overwritten). */
   | { readonly kind: 'corrupt'; readonly reason: string; readonly movedTo: string | undefined }
 
-/** Read the state file; a corrupt one is renamed to `FILE.corrupt-<time>` so nothing is silently lost. */
+/**
+ * Read the state file; a corrupt one (not JSON, or any field failing state-schema.ts) is renamed to
+ * `FILE.corrupt-<time>` so nothing is silently lost, and the reason names every wrong field.
+ */
 export async function readStateFile(path: string, now: number): Promise<ReadResult> {
   let text: string
   try {
@@ -45,13 +49,8 @@ function checkState(text: string): PersistedState | string {
   } catch (err) {
     return `not JSON: ${(err as Error).message}`
   }
-  const s = parsed as Partial<PersistedState> | null
-  if (s === null || typeof s !== 'object' || s.format !== 1) return 'not a sluice state file (format 1)'
-  if (typeof s.targets !== 'object' || s.targets === null || typeof s.history !== 'object' || s.history === null) return 'targets or history missing'
-  for (const [key, t] of Object.entries(s.targets)) {
-    if (typeof t?.percentBp !== 'number' || typeof t.version !== 'number' || typeof t.state !== 'string') return `target '${key}' is malformed`
-  }
-  return s as PersistedState
+  if (parsed === null || typeof parsed !== 'object' || (parsed as { format?: unknown }).format !== 1) return 'not a sluice state file (format 1)'
+  return stateFileProblems(parsed) ?? (parsed as PersistedState)
 }
 
 /**
@@ -62,12 +61,18 @@ export async function writeStateFile(path: string, state: PersistedState): Promi
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`)
   const fh = await open(tmp, 'w', 0o600)
   try {
-    await fh.writeFile(JSON.stringify(state))
-    await fh.sync()
-  } finally {
-    await fh.close()
+    try {
+      await fh.writeFile(JSON.stringify(state))
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
+    await rename(tmp, path)
+  } catch (err) {
+    // A full disk or a failed rename must not leave a temp file behind for every refused change.
+    await rm(tmp, { force: true }).catch(() => undefined)
+    throw err
   }
-  await rename(tmp, path)
   await syncDir(dirname(path))
 }
 

@@ -2,6 +2,8 @@ import type { GroupConfig, QueueConfig, RouteConfig } from '../config/types.js'
 import { thresholdFor } from '../core/bucket.js'
 import { groupDecision } from '../core/decide.js'
 import type { Decision, GroupView, Kind, TargetView } from '../core/types.js'
+import { setImmediate as yieldToLoop } from 'node:timers/promises'
+import { stringMap, type ShardedMap } from '../util/sharded-map.js'
 import { refKey, type GroupEdits, type LiveSnapshot, type TargetLive } from './store.js'
 
 /** Every target's decision view, by name. Immutable: replaced whole on any change. */
@@ -36,10 +38,76 @@ function buildView(kind: Kind, cfg: RouteConfig | QueueConfig, snapshot: LiveSna
 }
 
 function buildGroup(g: GroupConfig, edits: GroupEdits | undefined): GroupView {
+  return Object.freeze({ name: g.name, source: g.key, members: cachedMembers(g, edits) ?? cacheMembers(g, edits, memberMap(g, edits)) })
+}
+
+/**
+ * Member maps by group config, reused while the group's config and its live edits are the same
+ * objects (both are replaced, never changed, on any change): a percent change does not rebuild a
+ * group of a million ids, and a reload can build its maps ahead with `prepareViews`.
+ */
+const memberMaps = new WeakMap<GroupConfig, { readonly edits: GroupEdits | undefined; readonly members: ReadonlyMap<string, Decision> }>()
+
+function cachedMembers(g: GroupConfig, edits: GroupEdits | undefined): ReadonlyMap<string, Decision> | undefined {
+  const hit = memberMaps.get(g)
+  return hit !== undefined && hit.edits === edits ? hit.members : undefined
+}
+
+function cacheMembers(g: GroupConfig, edits: GroupEdits | undefined, members: ReadonlyMap<string, Decision>): ReadonlyMap<string, Decision> {
+  memberMaps.set(g, { edits, members })
+  return members
+}
+
+type Members = Map<string, Decision> | ShardedMap<Decision>
+
+/** Sharded beyond 65,536 ids, so that building it never blocks in one long rehash. */
+function emptyMembers(g: GroupConfig, edits: GroupEdits | undefined): Members {
+  return stringMap<Decision>(g.users.length + (edits?.added.size ?? 0))
+}
+
+function memberMap(g: GroupConfig, edits: GroupEdits | undefined): Members {
   const decision: Decision = groupDecision(g.backend, g.name)
-  const members = new Map<string, Decision>()
-  for (const id of effectiveMembers(g, edits)) members.set(id, decision)
-  return Object.freeze({ name: g.name, source: g.key, members })
+  const members = emptyMembers(g, edits)
+  for (const id of g.users) members.set(id, decision)
+  applyEdits(members, edits, decision)
+  return members
+}
+
+function applyEdits(members: Members, edits: GroupEdits | undefined, decision: Decision): void {
+  for (const id of edits?.added ?? []) members.set(id, decision)
+  for (const id of edits?.removed ?? []) members.delete(id)
+}
+
+/** Ids inserted between two turns of the event loop by `prepareViews`. */
+const IDS_PER_SLICE = 4_096
+
+/**
+ * Build the member maps that `buildViews` would build for these targets, a slice at a time with a
+ * turn of the event loop in between: after it, `buildViews` with the same config and snapshot is
+ * quick even for groups of a million ids. A reload calls it before switching to the new config.
+ */
+export async function prepareViews(routes: readonly RouteConfig[], queues: readonly QueueConfig[], live: LiveSnapshot): Promise<void> {
+  for (const [kind, list] of [['route', routes], ['queue', queues]] as const) {
+    for (const cfg of list) {
+      const targetEdits = live.members.get(refKey({ kind, name: cfg.name }))
+      for (const g of cfg.groups) {
+        const edits = targetEdits?.get(g.name)
+        if (cachedMembers(g, edits) === undefined) cacheMembers(g, edits, await memberMapSliced(g, edits))
+      }
+    }
+  }
+}
+
+async function memberMapSliced(g: GroupConfig, edits: GroupEdits | undefined): Promise<Members> {
+  const decision: Decision = groupDecision(g.backend, g.name)
+  const members = emptyMembers(g, edits)
+  for (let i = 0; i < g.users.length; i += IDS_PER_SLICE) {
+    if (i > 0) await yieldToLoop()
+    const end = Math.min(i + IDS_PER_SLICE, g.users.length)
+    for (let j = i; j < end; j++) members.set(g.users[j]!, decision)
+  }
+  applyEdits(members, edits, decision)
+  return members
 }
 
 /** A group's members: the file's ids plus live additions, minus live removals. */

@@ -58,6 +58,24 @@ ${rollout}`, 'state: { store: memory, file: ./state.json }')
     expect(status.routes[0]!.percent).toBe(1)
   })
 
+  it('a state file with a wrong field (history: 5, 999999 bp) starts from the config, the file moved aside', async () => {
+    backends = [await startSideBackend('old'), await startSideBackend('new')]
+    const s = new SluiceProcess(config())
+    const text = JSON.stringify({
+      format: 1, savedAt: 1,
+      targets: { 'route/checkout': { percentBp: 999_999, state: 'manual', step: -1, filePercentBp: 100, updatedAt: 1, version: 1 } },
+      history: { 'route/checkout': 5 },
+    })
+    writeFileSync(join(s.dir, 'state.json'), text)
+    sluice = await s.start()
+    const err = await sluice.waitForLog((l) => l.level === 50 && String(l.msg).includes('state file'))
+    expect(String(err.reason)).toContain('/targets/route~1checkout/percentBp must be <= 10000')
+    expect(String(err.reason)).toContain('/history/route~1checkout must be array')
+    expect(readFileSync(String(err.movedTo), 'utf8')).toBe(text)
+    const status = JSON.parse((await runCli(['status', '-o', 'json', '--admin', sluice.admin])).stdout) as { routes: Array<{ percent: number }> }
+    expect(status.routes[0]!.percent).toBe(1)
+  })
+
   it('a restart in the middle of a rollout resumes at the same step and state', async () => {
     backends = [await startSideBackend('old'), await startSideBackend('new')]
     sluice = await new SluiceProcess(config(`    rollout: { steps: [5, 20, 100], interval: 1h }\n`)).start()

@@ -18,7 +18,7 @@ export const startCommand: Command = async (_args, opts, io) => {
   }
   let app: SluiceApp
   try {
-    app = new SluiceApp({ config: loaded.config, configHash: loaded.hash, configPath: opts.config, handleSignals: true })
+    app = new SluiceApp({ config: loaded.config, configHash: loaded.hash, configSources: loaded.sources, configPath: opts.config, handleSignals: true })
   } catch (err) {
     return refused(err, io.err)
   }
