@@ -175,10 +175,21 @@ export const median = (xs) => {
 export function loadavg() { return os.loadavg().map((x) => Number(x.toFixed(2))) }
 
 /**
- * Starts sluice from dist/ on one route (PERCENT to new, sticky on x-user-id, metrics on, log level
- * warn) and waits until its admin plane and data plane both answer.
+ * The `rollout` block of the sluice-rollout contender: the ramp starts at PERCENT and holds there
+ * (a day-long interval) while every analysis check judges a 1 s window, so the run measures the
+ * cost of the analysis on the request path and nothing else changes.
  */
-export async function startSluice(procs, { origins, file, percent, nodeFlags = [] }) {
+const ROLLOUT_BLOCK = (percent) => [
+  `    rollout: { steps: [${percent}, 100], interval: 24h,`,
+  '      analysis: { window: 1s, minRequests: 100, maxErrorRate: 0.01, maxP99Ms: 500, maxErrorRateVsOld: 2, maxP99VsOld: 2 } }',
+]
+
+/**
+ * Starts sluice from dist/ on one route (PERCENT to new, sticky on x-user-id, metrics on, log level
+ * warn; with `rollout`, a held rollout with every analysis check on) and waits until its admin plane
+ * and data plane both answer.
+ */
+export async function startSluice(procs, { origins, file, percent, nodeFlags = [], rollout = false }) {
   const [port, admin] = [await freePort(), await freePort()]
   writeFileSync(file, [
     `listen: ${HOST}:${port}`,
@@ -191,6 +202,7 @@ export async function startSluice(procs, { origins, file, percent, nodeFlags = [
     `    new: ${origins.new}`,
     `    percent: ${percent}`,
     '    sticky: [header:x-user-id]',
+    ...(rollout ? ROLLOUT_BLOCK(percent) : []),
     '',
   ].join('\n'))
   const child = procs.start('sluice', process.execPath, [...nodeFlags, join(ROOT, 'dist/main.js'), 'start', '--config', file], { cpu: 0, cwd: ROOT })
