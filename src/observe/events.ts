@@ -22,6 +22,11 @@ export interface Outcome extends TargetRef {
   /** From the first request byte to the last response byte, ms. */
   readonly durationMs: number
   /**
+   * True when the client went away before its answer finished (the data plane stopped the upstream
+   * leg); `status` is then 0, or the status of a head already sent. Absent on queue outcomes.
+   */
+  readonly clientGone?: boolean
+  /**
    * 'worker': a queue worker's reported result for a job (POST /api/queues/NAME/outcomes or the
    * producer API), not a routing event: it feeds the analysis windows, not the routing counters.
    */

@@ -8,11 +8,13 @@ import { SluiceError } from '../../errors.js'
 import type { OutcomeBus } from '../../observe/events.js'
 import { IdleWaiters } from '../../util/idle-waiters.js'
 import { systemRandom, type Random } from '../../util/random.js'
-import { ProxyContext, ProxyResponse, type PlaneState } from './context.js'
+import type { PlaneState } from './context.js'
 import { onResponseClose } from './outcome.js'
 import { HTTP_PASSES } from './passes/index.js'
 import { runPasses } from './pipeline.js'
 import { compileRoutes, EMPTY_TABLE, type RouteTable } from './route-table.js'
+import { HttpLeg } from './upstream-leg/leg.js'
+import { ProxyResponse } from './upstream-leg/state.js'
 import { UpstreamPools } from './upstream.js'
 import { handleUpgrade } from './upgrade.js'
 import type { Tunnel } from './websocket.js'
@@ -136,7 +138,7 @@ export class HttpDataPlane {
   }
 
   readonly #onRequest = (req: IncomingMessage, res: ProxyResponse): void => {
-    const ctx = new ProxyContext(this.#plane, req, res)
+    const ctx = new HttpLeg(this.#plane, req, res)
     res.ctx = ctx
     res.on('close', onResponseClose)
     this.#plane.inflight++

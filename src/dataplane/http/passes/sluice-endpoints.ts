@@ -1,11 +1,11 @@
 import { decide } from '../../../core/decide.js'
 import { queryValue, readKey } from '../../../core/sticky.js'
 import type { Decision } from '../../../core/types.js'
-import type { ProxyContext } from '../context.js'
 import { OPT_COOKIE_MAX_AGE_S, optChoice } from '../opt-cookie.js'
 import type { PassResult } from '../pipeline.js'
 import type { CompiledRoute } from '../route-table.js'
-import { respondError } from './respond-error.js'
+import { respondError } from '../upstream-leg/answer.js'
+import type { HttpLegState } from '../upstream-leg/state.js'
 
 /** sluice's own paths on the data plane; everything else goes to the routes. */
 const PREFIX = '/_sluice/'
@@ -15,7 +15,7 @@ const PREFIX = '/_sluice/'
  * set the route's opt cookie; `/_sluice/whoami` answers, per route, the side the caller gets and why.
  * The check costs one `startsWith` on every other request.
  */
-export function sluiceEndpoints(ctx: ProxyContext): PassResult {
+export function sluiceEndpoints(ctx: HttpLegState): PassResult {
   const url = ctx.url
   if (!url.startsWith(PREFIX)) return 'next'
   const q = url.indexOf('?')
@@ -27,7 +27,7 @@ export function sluiceEndpoints(ctx: ProxyContext): PassResult {
   return 'done'
 }
 
-function opt(ctx: ProxyContext, choice: 'in' | 'out'): void {
+function opt(ctx: HttpLegState, choice: 'in' | 'out'): void {
   const name = param(ctx.url, 'route')
   const route = ctx.plane.table.routes.find((r) => r.name === name)
   if (name === undefined) return respondError(ctx, 'SLUICE_ERR_BAD_REQUEST', `add ?route=NAME to choose the route to opt ${choice} of`, false)
@@ -43,11 +43,29 @@ function opt(ctx: ProxyContext, choice: 'in' | 'out'): void {
     ctx.res.writeHead(204, headers).end()
     return
   }
-  ctx.res.writeHead(302, { ...headers, location: redirect, 'content-length': '0' }).end()
+  const location = asciiLocation(redirect)
+  if (location === undefined) return respondError(ctx, 'SLUICE_ERR_BAD_REQUEST', 'redirect is not a valid path (unpaired surrogate)', false)
+  ctx.res.writeHead(302, { ...headers, location, 'content-length': '0' }).end()
+}
+
+/**
+ * The decoded redirect target as a header-safe URI reference: a header value must be Latin-1 (Node
+ * throws otherwise, which cut the connection off), so spaces and non-ASCII characters are
+ * percent-encoded as UTF-8, the way browsers send them. undefined for an unpaired surrogate,
+ * which has no UTF-8 form.
+ */
+export function asciiLocation(path: string): string | undefined {
+  let out = ''
+  try {
+    for (const ch of path) out += ch.charCodeAt(0) > 0x7e || ch === ' ' ? encodeURIComponent(ch) : ch
+  } catch {
+    return undefined
+  }
+  return out
 }
 
 /** Which side each route gives this caller now, and why (the same decision the proxy makes). */
-function whoami(ctx: ProxyContext): void {
+function whoami(ctx: HttpLegState): void {
   const routes: Record<string, { backend: string; reason: string }> = {}
   for (const route of ctx.plane.table.routes) routes[route.name] = explain(decideFor(ctx, route))
   const body = JSON.stringify({ routes })
@@ -55,7 +73,7 @@ function whoami(ctx: ProxyContext): void {
   ctx.res.end(body)
 }
 
-function decideFor(ctx: ProxyContext, route: CompiledRoute): Decision {
+function decideFor(ctx: HttpLegState, route: CompiledRoute): Decision {
   return decide(route.view, readKey(route.keySources, ctx), optChoice(route, ctx.req.headers.cookie), ctx.plane.random, ctx)
 }
 
