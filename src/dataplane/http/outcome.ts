@@ -6,13 +6,14 @@ import type { ProxyResponse } from './upstream-leg/state.js'
 /**
  * The response's 'close' listener, shared by every request (it reads its context from the response):
  * stops the upstream leg if the response did not finish (a client abort, detected by 'close' without
- * `writableFinished`, never by the unreliable 'aborted'), then publishes the one Outcome.
+ * `writableFinished`, never by the unreliable 'aborted'; unless sluice cut the response off itself),
+ * then publishes the one Outcome.
  */
 export function onResponseClose(this: ProxyResponse): void {
   const ctx = this.ctx
   if (ctx === undefined) return
   this.ctx = undefined
-  if (!this.writableFinished) abortUpstream(ctx)
+  if (!this.writableFinished && !ctx.cutBySluice) abortUpstream(ctx)
   const durationMs = performance.now() - ctx.startedAt
   const status = this.headersSent ? this.statusCode : 0
   publishOutcome(ctx, status, durationMs)

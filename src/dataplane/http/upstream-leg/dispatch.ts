@@ -6,8 +6,8 @@ import type { HttpLegState } from './state.js'
 
 /**
  * One upstream attempt on `side`, with `handler` receiving undici's callbacks. The body is streamed,
- * never buffered: `req` itself for old (or a fallback), a LazyBody for new so a refused connection
- * leaves it unread for the retry on old.
+ * never buffered, through a LazyBody: a refused connection leaves it unread for the retry on old,
+ * and a failed attempt cannot destroy the client's request (its rest is read and dropped instead).
  */
 export function dispatchTo(ctx: HttpLegState, side: Side, handler: Dispatcher.DispatchHandler): void {
   const route = ctx.route!
@@ -15,7 +15,7 @@ export function dispatchTo(ctx: HttpLegState, side: Side, handler: Dispatcher.Di
   ctx.servedBy = side
   let body: UndiciBody = null
   if (ctx.hasBody) {
-    body = side === 'new' ? asBody(ctx.lazyBody = new LazyBody(req)) : req
+    body = asBody(ctx.lazyBody = new LazyBody(req))
     watchUploadIdle(req, route.idleMs)
   }
   route.backends[side].dispatcher.dispatch({

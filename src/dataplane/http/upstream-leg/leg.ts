@@ -21,6 +21,7 @@ export class HttpLeg extends ProxyContext implements HttpLegState, Dispatcher.Di
   lazyBody: LazyBody | undefined = undefined
   controller: Dispatcher.DispatchController | undefined = undefined
   drainHooked = false
+  cutBySluice = false
 
   constructor(plane: PlaneState, req: IncomingMessage, readonly res: ProxyResponse) {
     super(plane, req, req.socket)
@@ -34,13 +35,28 @@ export class HttpLeg extends ProxyContext implements HttpLegState, Dispatcher.Di
     const res = this.res
     if (res.headersSent || this.isClientGone()) return void res.destroy()
     const headers = ['content-type', 'application/json', 'content-length', String(Buffer.byteLength(body))]
-    // An unread request body would otherwise have to be drained before the socket can be reused.
-    if (close || this.plane.draining || (this.hasBody && !this.req.complete)) headers.push('connection', 'close')
+    if (close || this.plane.draining) headers.push('connection', 'close')
+    else if (this.hasBody && !this.req.complete) this.#dropRestOfBody()
     res.writeHead(status, headers)
     res.end(body)
   }
 
+  /**
+   * The client is still sending a body nobody will read: read it and drop it, so the client can
+   * finish and read the answer (closing at once would hit it with EPIPE/RST and lose the answer),
+   * and the connection stays usable. Bounded: a client still sending after DROP_BODY_MS is cut off.
+   */
+  #dropRestOfBody(): void {
+    this.lazyBody?.release()
+    const req = this.req
+    req.resume()
+    const timer = setTimeout(cutIfUnfinished, DROP_BODY_MS, req, this.socket)
+    timer.unref()
+    req.once('end', () => clearTimeout(timer))
+  }
+
   cutOff(): void {
+    this.cutBySluice = true
     this.res.destroy()
   }
 
@@ -105,15 +121,22 @@ export class HttpLeg extends ProxyContext implements HttpLegState, Dispatcher.Di
       // On the next tick: outside undici's error callback for the failed attempt.
       return void process.nextTick(retryOnOld, this)
     }
-    if (this.res.headersSent) return void this.res.destroy()
+    if (this.res.headersSent) return this.cutOff()
     respondUpstreamError(this, failure)
   }
 
   /** A bug in sluice's own handling: this request is cut off, and the process keeps serving. */
   #bug(err: unknown): void {
     this.plane.logger.error({ err, route: this.route?.name }, 'upstream leg failed')
-    this.res.destroy()
+    this.cutOff()
   }
+}
+
+/** How long sluice reads and drops the rest of a body after answering an error (nginx lingers 30 s). */
+const DROP_BODY_MS = 10_000
+
+function cutIfUnfinished(req: IncomingMessage, socket: { destroy(): void }): void {
+  if (!req.complete) socket.destroy()
 }
 
 function retryOnOld(leg: HttpLeg): void {

@@ -10,10 +10,12 @@ import type { LazyBody } from './lazy-body.js'
  */
 export interface HttpLegState extends ProxyContext {
   readonly res: ProxyResponse
-  /** Present only on requests sent to new with a body: tells whether undici started reading it. */
+  /** The body of the current upstream attempt (requests with a body): tells whether undici started reading it. */
   lazyBody: LazyBody | undefined
   controller: Dispatcher.DispatchController | undefined
   drainHooked: boolean
+  /** sluice cut the response off itself (the backend failed after the head went out): not a client abort. */
+  cutBySluice: boolean
 }
 
 /** The server's response class: it carries its request's context, so shared listeners need no closure. */
