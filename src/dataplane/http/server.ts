@@ -70,6 +70,10 @@ export class HttpDataPlane {
       connectionsCheckingInterval: CHECK_INTERVAL_MS,
     })
     this.#server.keepAliveTimeout = KEEP_ALIVE_MS
+    // Node keeps only the first 2000 header lines in req.headers/rawHeaders (maxHeadersCount) while
+    // its parser frames the body with all of them: a Transfer-Encoding past the limit would be
+    // invisible to check-framing. No count limit; the 16 KB header size limit (431) bounds them.
+    this.#server.maxHeadersCount = 0
     this.#server.on('request', this.#onRequest)
     this.#server.on('upgrade', this.#onUpgrade)
     this.#server.on('clientError', this.#onClientError)

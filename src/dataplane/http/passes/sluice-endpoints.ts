@@ -32,8 +32,9 @@ function opt(ctx: HttpLegState, choice: 'in' | 'out'): void {
   const route = ctx.plane.table.routes.find((r) => r.name === name)
   if (name === undefined) return respondError(ctx, 'SLUICE_ERR_BAD_REQUEST', `add ?route=NAME to choose the route to opt ${choice} of`, false)
   if (route === undefined || !route.view.optIn) return respondError(ctx, 'SLUICE_ERR_NOT_FOUND', `route '${name}' does not exist or does not allow opting in and out`, false)
-  const redirect = param(ctx.url, 'redirect')
-  if (redirect !== undefined && !isSameOriginPath(redirect)) {
+  const rawRedirect = queryValue(ctx.url, 'redirect')
+  const redirect = rawRedirect === undefined ? undefined : decodeParam(rawRedirect)
+  if (rawRedirect !== undefined && (redirect === undefined || !isSameOriginPath(redirect))) {
     return respondError(ctx, 'SLUICE_ERR_BAD_REQUEST', 'redirect must be a path on this site, like /account (no scheme, no host, no //)', false)
   }
   const secure = ctx.req.headers['x-forwarded-proto'] === 'https' ? '; Secure' : ''
@@ -81,9 +82,13 @@ function explain(d: Decision): { backend: string; reason: string } {
   return { backend: d.side, reason: d.reason === 'group' ? `group:${d.group ?? ''}` : d.reason }
 }
 
+/** The decoded query parameter; undefined when absent or when its %-encoding is not UTF-8. */
 function param(url: string, name: string): string | undefined {
   const raw = queryValue(url, name)
-  if (raw === undefined) return undefined
+  return raw === undefined ? undefined : decodeParam(raw)
+}
+
+function decodeParam(raw: string): string | undefined {
   try {
     return decodeURIComponent(raw.replace(/\+/g, ' '))
   } catch {
