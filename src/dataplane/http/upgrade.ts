@@ -60,6 +60,7 @@ class UpgradeRequest extends ProxyContext {
       backendHeader,
       fallback: side === 'new' ? { dispatcher: route.backends.old.dispatcher, backendHeader: backendHeader && 'old' } : undefined,
       setCookie: this.setCookie,
+      onBug: (err) => this.plane.logger.error({ err, route: route.name }, 'websocket tunnel failed'),
       onDone: (r) => this.#finished(r),
     })
     // onDone may already have run (the client vanished during the call): then there is nothing to track.

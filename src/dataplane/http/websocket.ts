@@ -68,6 +68,8 @@ export interface TunnelArgs {
   readonly fallback?: TunnelFallback | undefined
   /** A Set-Cookie value (an assigned sticky id) added to whatever answer the client gets. */
   readonly setCookie?: string | undefined
+  /** Told about a bug in the tunnel's own handling (the tunnel is closed): for the log. */
+  readonly onBug?: ((err: unknown) => void) | undefined
   /** Called exactly once, after the client socket closed. */
   readonly onDone: (r: TunnelResult) => void
 }
@@ -159,7 +161,39 @@ class WsTunnel implements Dispatcher.DispatchHandler, Tunnel {
     if (this.#phase === 'closing') controller.abort(new Error('client closed'))
   }
 
+  // The undici callbacks that do real work are guarded: an exception thrown inside one would surface
+  // in undici's socket handlers and end the process. A bug closes this tunnel, nothing more.
   onRequestUpgrade(controller: Dispatcher.DispatchController, statusCode: number, _h: unknown, socket: Duplex): void {
+    try {
+      this.#upgraded(controller, statusCode, socket)
+    } catch (err) {
+      this.#bug(err, socket)
+    }
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, _h: unknown, statusMessage?: string): void {
+    try {
+      this.#refused(controller, statusCode, statusMessage)
+    } catch (err) {
+      this.#bug(err, undefined)
+    }
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController | undefined, err: Error): void {
+    try {
+      this.#failed(err)
+    } catch (bug) {
+      this.#bug(bug, undefined)
+    }
+  }
+
+  #bug(err: unknown, upstream: Duplex | undefined): void {
+    upstream?.destroy()
+    this.#args.onBug?.(err)
+    this.#close()
+  }
+
+  #upgraded(controller: Dispatcher.DispatchController, statusCode: number, socket: Duplex): void {
     this.#answered(statusCode)
     this.#upstream = socket
     socket.on('error', ignoreError)
@@ -177,7 +211,8 @@ class WsTunnel implements Dispatcher.DispatchHandler, Tunnel {
     pipeline(socket, client, socket, this.#finish)
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, _h: unknown, statusMessage?: string): void {
+  /** The backend answered the handshake with something other than 101: relayed, then the connection ends. */
+  #refused(controller: Dispatcher.DispatchController, statusCode: number, statusMessage: string | undefined): void {
     if (statusCode < 200) return // interim answers are not relayed
     this.#answered(statusCode)
     if (this.#phase === 'closing' || this.#client.destroyed) return controller.abort(new Error('client closed'))
@@ -199,7 +234,7 @@ class WsTunnel implements Dispatcher.DispatchHandler, Tunnel {
     this.#endClient()
   }
 
-  onResponseError(_c: Dispatcher.DispatchController | undefined, err: Error): void {
+  #failed(err: Error): void {
     if (this.#phase === 'closing') return this.#close()
     const failure = mapUpstreamError(err)
     // The error is about the first side; a failing fallback does not overwrite it.
