@@ -58,7 +58,7 @@ class UpgradeRequest extends ProxyContext {
       idleMs: route.idleMs,
       headersTimeout: route.headersTimeout,
       backendHeader,
-      fallback: side === 'new' ? { dispatcher: route.backends.old.dispatcher, backendHeader: backendHeader && 'old' } : undefined,
+      fallback: side === 'new' ? { dispatcher: route.backends.old.dispatcher, backendHeader: route.exposeBackendHeader ? 'old' : undefined } : undefined,
       setCookie: this.setCookie,
       onBug: (err) => this.plane.logger.error({ err, route: route.name }, 'websocket tunnel failed'),
       onDone: (r) => this.#finished(r),
