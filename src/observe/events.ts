@@ -22,8 +22,9 @@ export interface Outcome extends TargetRef {
   /** From the first request byte to the last response byte, ms. */
   readonly durationMs: number
   /**
-   * True when the client went away before the answer was complete (HTTP: the response closed
-   * without `writableFinished`). Analysis counts it as an error, at least as slow as `durationMs`.
+   * True when the client went away before its answer finished (the data plane stopped the upstream
+   * leg); `status` is then 0, or the status of a head already sent. Absent on queue outcomes.
+   * Analysis counts it as an error, and as a latency sample at least as slow as `durationMs`.
    */
   readonly clientGone?: boolean
   /**

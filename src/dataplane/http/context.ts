@@ -1,13 +1,11 @@
-import { ServerResponse, type IncomingMessage } from 'node:http'
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
-import type { Dispatcher } from 'undici'
 import type { KeySource, Side } from '../../config/types.js'
 import { normalizeIp, readSource, type KeyInput } from '../../core/sticky.js'
 import type { Decision, KeyReader } from '../../core/types.js'
 import type { OutcomeBus, UpstreamErrorReason } from '../../observe/events.js'
 import type { Random } from '../../util/random.js'
-import type { LazyBody } from './lazy-body.js'
-import { relayData, relayEnd, relayError, relayHead, startUpstream } from './relay.js'
 import type { CompiledRoute, RouteTable } from './route-table.js'
 
 /** What every request of one data plane shares: read by the passes, swapped whole by setRoutes. */
@@ -23,19 +21,21 @@ export interface PlaneState {
   requestDone(): void
 }
 
-/** The server's response class: it carries its request's context, so shared listeners need no closure. */
-export class ProxyResponse extends ServerResponse {
-  ctx: ProxyContext | undefined = undefined
-}
-
 /**
- * Everything sluice knows about one client request, from the first pass to the outcome. It is also
- * the undici handler for the upstream leg (and for the one fallback, if any): one object per request,
- * with the handler callbacks delegated to relay.ts.
+ * Everything sluice knows about one client request, from the first pass to the outcome: what the
+ * passes read and write. Plain requests (upstream-leg/leg.ts) and WebSocket handshakes (upgrade.ts)
+ * extend it with their own way of answering and of reaching the backend, so both run the very same
+ * passes (route match, key, decision, loop check) and the decision is spelled once.
  * Implements KeyInput/KeyReader so the core reads keys straight from the request, without a copy.
  */
-export class ProxyContext implements KeyInput, KeyReader, Dispatcher.DispatchHandler {
+export abstract class ProxyContext implements KeyInput, KeyReader {
   readonly startedAt = performance.now()
+  /**
+   * The client's socket, kept from the start: Node and undici detach `req.socket` (it becomes null)
+   * once the request was handed on, and reading through it then threw inside undici's error
+   * callback, which ended the process.
+   */
+  readonly socket: Duplex & { readonly remoteAddress?: string | undefined }
   route: CompiledRoute | undefined = undefined
   key: string | undefined = undefined
   decision: Decision | undefined = undefined
@@ -45,17 +45,15 @@ export class ProxyContext implements KeyInput, KeyReader, Dispatcher.DispatchHan
   upstreamHeaders: string[] | undefined = undefined
   /** The request has a body (content-length > 0 or chunked). */
   hasBody = false
-  /** Present only on requests sent to new with a body: tells whether undici started reading it. */
-  lazyBody: LazyBody | undefined = undefined
   servedBy: Side | undefined = undefined
   error: UpstreamErrorReason | undefined = undefined
   fellBack = false
-  controller: Dispatcher.DispatchController | undefined = undefined
-  /** The client's response closed before it finished: the upstream leg must stop. */
+  /** The client went away before its answer finished: the upstream leg must stop. */
   clientGone = false
-  drainHooked = false
 
-  constructor(readonly plane: PlaneState, readonly req: IncomingMessage, readonly res: ProxyResponse) {}
+  constructor(readonly plane: PlaneState, readonly req: IncomingMessage, socket: Duplex) {
+    this.socket = socket
+  }
 
   get headers(): IncomingMessage['headers'] {
     return this.req.headers
@@ -66,7 +64,7 @@ export class ProxyContext implements KeyInput, KeyReader, Dispatcher.DispatchHan
   }
 
   get ip(): string | undefined {
-    return normalizeIp(this.req.socket.remoteAddress)
+    return normalizeIp(this.socket.remoteAddress)
   }
 
   read(source: KeySource): string | undefined {
@@ -75,26 +73,15 @@ export class ProxyContext implements KeyInput, KeyReader, Dispatcher.DispatchHan
 
   /** True once the client cannot receive anything more (its socket is gone or it closed early). */
   isClientGone(): boolean {
-    return this.clientGone || this.req.socket.destroyed
+    return this.clientGone || this.socket.destroyed
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    startUpstream(this, controller)
-  }
+  /** sluice's own answer: `status` with a JSON `body`; `close` ends the client connection after it. */
+  abstract answer(status: number, body: string, close: boolean): void
 
-  onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
-    relayHead(this, controller, status, headers)
-  }
+  /** Sends the request to `side` (the forward pass); the subclass's upstream leg takes it from there. */
+  abstract forward(side: Side): void
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    relayData(this, controller, chunk)
-  }
-
-  onResponseEnd(): void {
-    relayEnd(this)
-  }
-
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
-    relayError(this, err)
-  }
+  /** Ends the client connection without an answer: the last resort when handling the request failed. */
+  abstract cutOff(): void
 }

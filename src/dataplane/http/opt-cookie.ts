@@ -1,6 +1,5 @@
 import { cookieValue } from '../../core/sticky.js'
 import type { OptChoice } from '../../core/types.js'
-import type { CompiledRoute } from './route-table.js'
 
 /** One year: a user's own choice outlives any single rollout. */
 export const OPT_COOKIE_MAX_AGE_S = 31_536_000
@@ -10,8 +9,14 @@ export function optCookieName(route: string): string {
   return `sluice-opt-${route}`
 }
 
+/** What optChoice reads of a compiled route (structural: route-table.ts imports this module). */
+export interface OptRoute {
+  readonly view: { readonly optIn: boolean }
+  readonly optCookie: string
+}
+
 /** The caller's choice for this route, read only when the route allows opting in. */
-export function optChoice(route: CompiledRoute, cookieHeader: string | string[] | undefined): OptChoice {
+export function optChoice(route: OptRoute, cookieHeader: string | string[] | undefined): OptChoice {
   if (!route.view.optIn || cookieHeader === undefined) return undefined
   const v = cookieValue(typeof cookieHeader === 'string' ? cookieHeader : cookieHeader.join('; '), route.optCookie)
   return v === 'in' ? 'in' : v === 'out' ? 'out' : undefined

@@ -1,25 +1,32 @@
-import type { ProxyContext, ProxyResponse } from './context.js'
+import type { ProxyContext } from './context.js'
 import { pathOf } from './passes/match-route.js'
-import { abortUpstream } from './relay.js'
+import { abortUpstream } from './upstream-leg/relay.js'
+import type { ProxyResponse } from './upstream-leg/state.js'
 
 /**
  * The response's 'close' listener, shared by every request (it reads its context from the response):
  * stops the upstream leg if the response did not finish (a client abort, detected by 'close' without
- * `writableFinished`, never by the unreliable 'aborted'), then publishes the one Outcome.
+ * `writableFinished`, never by the unreliable 'aborted'; unless sluice cut the response off itself),
+ * then publishes the one Outcome.
  */
 export function onResponseClose(this: ProxyResponse): void {
   const ctx = this.ctx
   if (ctx === undefined) return
   this.ctx = undefined
-  if (!this.writableFinished) abortUpstream(ctx)
+  if (!this.writableFinished && !ctx.cutBySluice) abortUpstream(ctx)
   const durationMs = performance.now() - ctx.startedAt
-  publish(ctx, durationMs)
-  if (ctx.plane.access.enabled) accessLog(ctx, durationMs)
+  const status = this.headersSent ? this.statusCode : 0
+  publishOutcome(ctx, status, durationMs)
+  if (ctx.plane.access.enabled) accessLog(ctx, status, durationMs)
   ctx.plane.requestDone()
 }
 
-/** Requests that never reached a decision (framing errors, no route) concern no route: no outcome. */
-function publish(ctx: ProxyContext, durationMs: number): void {
+/**
+ * The one Outcome of a decided request (plain or WebSocket), published even when the client left
+ * first (`clientGone`, status 0 unless a head went out). Requests that never reached a decision
+ * (framing errors, no route) concern no route: no outcome.
+ */
+export function publishOutcome(ctx: ProxyContext, status: number, durationMs: number): void {
   const route = ctx.route
   const decision = ctx.decision
   if (route === undefined || decision === undefined) return
@@ -29,19 +36,19 @@ function publish(ctx: ProxyContext, durationMs: number): void {
     side: decision.side,
     reason: decision.reason,
     servedBy: ctx.servedBy ?? decision.side,
-    status: ctx.res.headersSent ? ctx.res.statusCode : 0,
+    status,
     error: ctx.error,
     fellBack: ctx.fellBack,
     durationMs,
-    clientGone: !ctx.res.writableFinished,
+    clientGone: ctx.clientGone,
   })
 }
 
-function accessLog(ctx: ProxyContext, durationMs: number): void {
+function accessLog(ctx: ProxyContext, status: number, durationMs: number): void {
   const sample = ctx.plane.access.sample
   if (sample < 1 && ctx.plane.random() >= sample) return
   ctx.plane.logger.info({
-    method: ctx.req.method, path: pathOf(ctx.url), status: ctx.res.headersSent ? ctx.res.statusCode : 0,
+    method: ctx.req.method, path: pathOf(ctx.url), status,
     durationMs: Math.round(durationMs * 1000) / 1000, route: ctx.route?.name, side: ctx.decision?.side,
     servedBy: ctx.servedBy, error: ctx.error, fellBack: ctx.fellBack || undefined,
   }, 'request')

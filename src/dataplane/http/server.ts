@@ -8,11 +8,13 @@ import { SluiceError } from '../../errors.js'
 import type { OutcomeBus } from '../../observe/events.js'
 import { IdleWaiters } from '../../util/idle-waiters.js'
 import { systemRandom, type Random } from '../../util/random.js'
-import { ProxyContext, ProxyResponse, type PlaneState } from './context.js'
+import type { PlaneState } from './context.js'
 import { onResponseClose } from './outcome.js'
 import { HTTP_PASSES } from './passes/index.js'
 import { runPasses } from './pipeline.js'
 import { compileRoutes, EMPTY_TABLE, type RouteTable } from './route-table.js'
+import { HttpLeg } from './upstream-leg/leg.js'
+import { ProxyResponse } from './upstream-leg/state.js'
 import { UpstreamPools } from './upstream.js'
 import { handleUpgrade } from './upgrade.js'
 import type { Tunnel } from './websocket.js'
@@ -68,6 +70,10 @@ export class HttpDataPlane {
       connectionsCheckingInterval: CHECK_INTERVAL_MS,
     })
     this.#server.keepAliveTimeout = KEEP_ALIVE_MS
+    // Node keeps only the first 2000 header lines in req.headers/rawHeaders (maxHeadersCount) while
+    // its parser frames the body with all of them: a Transfer-Encoding past the limit would be
+    // invisible to check-framing. No count limit; the 16 KB header size limit (431) bounds them.
+    this.#server.maxHeadersCount = 0
     this.#server.on('request', this.#onRequest)
     this.#server.on('upgrade', this.#onUpgrade)
     this.#server.on('clientError', this.#onClientError)
@@ -136,7 +142,7 @@ export class HttpDataPlane {
   }
 
   readonly #onRequest = (req: IncomingMessage, res: ProxyResponse): void => {
-    const ctx = new ProxyContext(this.#plane, req, res)
+    const ctx = new HttpLeg(this.#plane, req, res)
     res.ctx = ctx
     res.on('close', onResponseClose)
     this.#plane.inflight++

@@ -1,73 +1,83 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { decide } from '../../core/decide.js'
-import { normalizeIp, readKey, readSource, type KeyInput } from '../../core/sticky.js'
-import type { KeyReader } from '../../core/types.js'
-import { ErrorCodes, type ErrorCode } from '../../errors.js'
-import type { PlaneState } from './context.js'
-import { buildUpstreamHeaders } from './passes/forward-headers.js'
-import { pathOf } from './passes/match-route.js'
-import { errorBody } from './passes/respond-error.js'
-import { findRoute } from './route-table.js'
+import type { Side } from '../../config/types.js'
+import { ProxyContext, type PlaneState } from './context.js'
+import { publishOutcome } from './outcome.js'
+import { UPGRADE_PASSES } from './passes/index.js'
+import { runPasses } from './pipeline.js'
+import { respondError } from './upstream-leg/answer.js'
 import { isWebSocketUpgrade, tunnelWebSocket, type Tunnel, type TunnelResult } from './websocket.js'
-import { optChoice } from './opt-cookie.js'
 
 /**
- * The server's 'upgrade' listener. Only WebSocket handshakes are tunnelled, with the same route match
- * and decision as plain requests; anything else (h2c above all) gets 400 on the raw socket, since
- * tunnelling it would let a client talk past the proxy (NOTES-proxies §5.11, h2csmuggler).
- * Upgrades are once per session, so the per-call closures here are off the hot path.
+ * The server's 'upgrade' listener. Only WebSocket handshakes are tunnelled, through the same passes
+ * as plain requests (framing and Via loop check, route match, key, decision, forwarded headers);
+ * anything else (h2c above all) gets 400 on the raw socket, since tunnelling it would let a client
+ * talk past the proxy (NOTES-proxies §5.11, h2csmuggler).
  */
 export function handleUpgrade(plane: PlaneState, tunnels: Set<Tunnel>, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   socket.on('error', ignoreError)
-  if (!isWebSocketUpgrade(req)) return rejectRaw(socket, 'SLUICE_ERR_BAD_REQUEST', 'only websocket upgrades are proxied')
-  if (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0) {
-    return rejectRaw(socket, 'SLUICE_ERR_BAD_FRAMING', 'a websocket handshake has no body')
+  const ctx = new UpgradeRequest(plane, tunnels, req, socket, head)
+  if (!isWebSocketUpgrade(req)) return respondError(ctx, 'SLUICE_ERR_BAD_REQUEST', 'only websocket upgrades are proxied', true)
+  runPasses(ctx, UPGRADE_PASSES)
+}
+
+/**
+ * A WebSocket handshake: answers go out as raw bytes on the client socket, and the upstream leg is
+ * a tunnel (websocket.ts) with the same new → old fallback on a refused connection as plain requests.
+ * Upgrades are once per session, so the per-call closures here are off the hot path.
+ */
+class UpgradeRequest extends ProxyContext {
+  #tunnel: Tunnel | undefined
+  #done = false
+
+  constructor(plane: PlaneState, readonly tunnels: Set<Tunnel>, req: IncomingMessage, socket: Duplex, readonly head: Buffer) {
+    super(plane, req, socket)
   }
-  const url = req.url ?? '/'
-  const route = findRoute(plane.table, req.headers.host, url)
-  if (route === undefined) {
-    return rejectRaw(socket, 'SLUICE_ERR_NO_ROUTE', `no route matches host '${req.headers.host ?? ''}' path '${pathOf(url)}'`)
+
+  /** A complete HTTP answer written on the raw socket, which is then closed (whatever `close` says). */
+  answer(status: number, body: string): void {
+    const socket = this.socket
+    if (!socket.writable) return void socket.destroy()
+    const head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n`
+    socket.end(head + body, () => socket.destroy())
   }
-  const input = keyInput(req)
-  const decision = decide(route.view, readKey(route.keySources, input), optChoice(route, req.headers.cookie), plane.random, readerOf(input))
-  let done = false
-  let tunnel: Tunnel | undefined
-  const onDone = (r: TunnelResult): void => {
-    done = true
-    if (tunnel !== undefined) tunnels.delete(tunnel)
-    plane.bus.publish({
-      kind: 'route', name: route.name, side: decision.side, reason: decision.reason, servedBy: decision.side,
-      status: r.status, error: r.error, fellBack: false, durationMs: r.durationMs,
+
+  cutOff(): void {
+    this.socket.destroy()
+  }
+
+  forward(side: Side): void {
+    const route = this.route!
+    this.servedBy = side
+    const backendHeader = route.exposeBackendHeader ? side : undefined
+    const tunnel = tunnelWebSocket({
+      req: this.req, socket: this.socket, head: this.head, path: this.url,
+      dispatcher: route.backends[side].dispatcher,
+      headers: this.upstreamHeaders!,
+      idleMs: route.idleMs,
+      headersTimeout: route.headersTimeout,
+      backendHeader,
+      fallback: side === 'new' ? { dispatcher: route.backends.old.dispatcher, backendHeader: route.exposeBackendHeader ? 'old' : undefined } : undefined,
+      setCookie: this.setCookie,
+      onBug: (err) => this.plane.logger.error({ err, route: route.name }, 'websocket tunnel failed'),
+      onDone: (r) => this.#finished(r),
     })
+    // onDone may already have run (the client vanished during the call): then there is nothing to track.
+    if (this.#done) return
+    this.#tunnel = tunnel
+    this.tunnels.add(tunnel)
   }
-  tunnel = tunnelWebSocket({
-    req, socket, head, onDone, path: url,
-    dispatcher: route.backends[decision.side].dispatcher,
-    headers: buildUpstreamHeaders(req.rawHeaders, input.ip),
-    idleMs: route.idleMs,
-    backendHeader: route.exposeBackendHeader ? decision.side : undefined,
-  })
-  // onDone may already have run (the client vanished during the call): then there is nothing to track.
-  if (!done) tunnels.add(tunnel)
-}
 
-function keyInput(req: IncomingMessage): KeyInput {
-  return { headers: req.headers, url: req.url ?? '/', ip: normalizeIp(req.socket.remoteAddress) }
-}
-
-function readerOf(input: KeyInput): KeyReader {
-  return { read: (source) => readSource(source, input) }
-}
-
-/** A complete HTTP answer written on the raw socket, which is then closed. */
-function rejectRaw(socket: Duplex, code: ErrorCode, message: string): void {
-  const status = ErrorCodes[code].status
-  const body = errorBody(code, message)
-  const head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json\r\n` +
-    `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n`
-  if (!socket.writable) return void socket.destroy()
-  socket.end(head + body, () => socket.destroy())
+  #finished(r: TunnelResult): void {
+    this.#done = true
+    if (this.#tunnel !== undefined) this.tunnels.delete(this.#tunnel)
+    if (r.fellBack) this.servedBy = 'old'
+    this.fellBack = r.fellBack
+    this.error = r.error
+    this.clientGone = r.status === 0
+    publishOutcome(this, r.status, r.durationMs)
+  }
 }
 
 function ignoreError(): void {

@@ -6,9 +6,9 @@ import { pipeline } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import { ErrorCodes } from '../../errors.js'
 import type { UpstreamErrorReason } from '../../observe/events.js'
-import { mapUpstreamError, type UpstreamFailure } from './error-map.js'
 import { connectionTokens, isConnectionScoped } from './hop-by-hop.js'
-import { errorBody } from './passes/respond-error.js'
+import { errorBody } from './upstream-leg/answer.js'
+import { mapUpstreamError, type UpstreamFailure } from './upstream-leg/error-map.js'
 
 /**
  * WebSocket upgrades as a byte tunnel over an undici dispatcher (NOTES-proxies.md finding 3, §5.11).
@@ -37,6 +37,14 @@ export interface TunnelResult {
    * session length, which would drown the route's latency histogram and p99 analysis.
    */
   readonly durationMs: number
+  /** The first side refused the connection and the handshake was retried on `fallback`. */
+  readonly fellBack: boolean
+}
+
+/** Where a handshake goes when the first side refuses the connection (nothing was sent: safe to retry). */
+export interface TunnelFallback {
+  readonly dispatcher: Dispatcher
+  readonly backendHeader: 'old' | 'new' | undefined
 }
 
 export interface TunnelArgs {
@@ -54,6 +62,14 @@ export interface TunnelArgs {
   readonly idleMs: number
   /** Adds `x-sluice-backend` to whatever answer the client gets, when set. */
   readonly backendHeader: 'old' | 'new' | undefined
+  /** How long the backend may take to answer the handshake (the route's header timeout); undici's 300 s otherwise. */
+  readonly headersTimeout?: number
+  /** Retried here once when the connection is refused (the data plane's new → old fallback). */
+  readonly fallback?: TunnelFallback | undefined
+  /** A Set-Cookie value (an assigned sticky id) added to whatever answer the client gets. */
+  readonly setCookie?: string | undefined
+  /** Told about a bug in the tunnel's own handling (the tunnel is closed): for the log. */
+  readonly onBug?: ((err: unknown) => void) | undefined
   /** Called exactly once, after the client socket closed. */
   readonly onDone: (r: TunnelResult) => void
 }
@@ -100,6 +116,8 @@ class WsTunnel implements Dispatcher.DispatchHandler, Tunnel {
   #error: UpstreamErrorReason | undefined
   #durationMs = 0
   #done = false
+  #fellBack = false
+  #backendHeader: 'old' | 'new' | undefined
   /**
    * The one function allocated per tunnel: the client's 'close' and the pipeline's end both finish
    * the tunnel. An upgrade is once per session, not per request, so this is off the hot path.
@@ -109,6 +127,7 @@ class WsTunnel implements Dispatcher.DispatchHandler, Tunnel {
   constructor(args: TunnelArgs) {
     this.#args = args
     this.#client = args.socket
+    this.#backendHeader = args.backendHeader
   }
 
   start(): void {
@@ -117,9 +136,15 @@ class WsTunnel implements Dispatcher.DispatchHandler, Tunnel {
     client.on('error', ignoreError)
     client.once('close', this.#finish)
     if (client.destroyed) return this.#close()
+    this.#dispatch(this.#args.dispatcher)
+  }
+
+  #dispatch(dispatcher: Dispatcher): void {
+    const args = this.#args
     try {
-      this.#args.dispatcher.dispatch({
-        method: 'GET', path: this.#args.path, headers: this.#args.headers, upgrade: 'websocket',
+      dispatcher.dispatch({
+        method: 'GET', path: args.path, headers: args.headers, upgrade: 'websocket',
+        ...(args.headersTimeout === undefined ? {} : { headersTimeout: args.headersTimeout }),
       }, this)
     } catch (err) {
       this.onResponseError(undefined, err as Error)
@@ -136,7 +161,39 @@ class WsTunnel implements Dispatcher.DispatchHandler, Tunnel {
     if (this.#phase === 'closing') controller.abort(new Error('client closed'))
   }
 
+  // The undici callbacks that do real work are guarded: an exception thrown inside one would surface
+  // in undici's socket handlers and end the process. A bug closes this tunnel, nothing more.
   onRequestUpgrade(controller: Dispatcher.DispatchController, statusCode: number, _h: unknown, socket: Duplex): void {
+    try {
+      this.#upgraded(controller, statusCode, socket)
+    } catch (err) {
+      this.#bug(err, socket)
+    }
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, _h: unknown, statusMessage?: string): void {
+    try {
+      this.#refused(controller, statusCode, statusMessage)
+    } catch (err) {
+      this.#bug(err, undefined)
+    }
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController | undefined, err: Error): void {
+    try {
+      this.#failed(err)
+    } catch (bug) {
+      this.#bug(bug, undefined)
+    }
+  }
+
+  #bug(err: unknown, upstream: Duplex | undefined): void {
+    upstream?.destroy()
+    this.#args.onBug?.(err)
+    this.#close()
+  }
+
+  #upgraded(controller: Dispatcher.DispatchController, statusCode: number, socket: Duplex): void {
     this.#answered(statusCode)
     this.#upstream = socket
     socket.on('error', ignoreError)
@@ -154,7 +211,8 @@ class WsTunnel implements Dispatcher.DispatchHandler, Tunnel {
     pipeline(socket, client, socket, this.#finish)
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, _h: unknown, statusMessage?: string): void {
+  /** The backend answered the handshake with something other than 101: relayed, then the connection ends. */
+  #refused(controller: Dispatcher.DispatchController, statusCode: number, statusMessage: string | undefined): void {
     if (statusCode < 200) return // interim answers are not relayed
     this.#answered(statusCode)
     if (this.#phase === 'closing' || this.#client.destroyed) return controller.abort(new Error('client closed'))
@@ -176,16 +234,33 @@ class WsTunnel implements Dispatcher.DispatchHandler, Tunnel {
     this.#endClient()
   }
 
-  onResponseError(_c: Dispatcher.DispatchController | undefined, err: Error): void {
+  #failed(err: Error): void {
     if (this.#phase === 'closing') return this.#close()
     const failure = mapUpstreamError(err)
-    this.#error = failure.reason
+    // The error is about the first side; a failing fallback does not overwrite it.
+    if (!this.#fellBack) this.#error = failure.reason
     // With the head already out, all that is left is to cut the body short.
     if (this.#phase === 'relay') return void this.#client.destroy()
     if (this.#phase !== 'handshake') return
+    if (this.#canFallBack(failure)) return this.#fallBack(this.#args.fallback!)
     this.#answered(failure.status)
     this.#phase = 'relay'
     this.#writeError(failure)
+  }
+
+  /** A handshake is a bodyless GET: after a connect failure nothing reached the backend, so retrying is safe. */
+  #canFallBack(failure: UpstreamFailure): boolean {
+    return failure.reason === 'connect' && this.#args.fallback !== undefined && !this.#fellBack && !this.#client.destroyed
+  }
+
+  #fallBack(fallback: TunnelFallback): void {
+    this.#fellBack = true
+    this.#controller = undefined
+    this.#backendHeader = fallback.backendHeader
+    // On the next tick: outside undici's error callback for the failed attempt.
+    process.nextTick(() => {
+      if (this.#phase === 'handshake') this.#dispatch(fallback.dispatcher)
+    })
   }
 
   #answered(status: number): void {
@@ -193,9 +268,11 @@ class WsTunnel implements Dispatcher.DispatchHandler, Tunnel {
     this.#durationMs = performance.now() - this.#startedAt
   }
 
+  /** sluice's own header lines on any answer: `x-sluice-backend` and an assigned-id cookie, when set. */
   #backendLine(): string {
-    const side = this.#args.backendHeader
-    return side === undefined ? '' : `x-sluice-backend: ${side}\r\n`
+    const side = this.#backendHeader
+    const cookie = this.#args.setCookie
+    return (side === undefined ? '' : `x-sluice-backend: ${side}\r\n`) + (cookie === undefined ? '' : `set-cookie: ${cookie}\r\n`)
   }
 
   #writeError(failure: UpstreamFailure): void {
@@ -223,7 +300,7 @@ class WsTunnel implements Dispatcher.DispatchHandler, Tunnel {
     this.#upstream?.destroy()
     if (this.#done) return
     this.#done = true
-    this.#args.onDone({ status: this.#status, error: this.#error, durationMs: this.#durationMs })
+    this.#args.onDone({ status: this.#status, error: this.#error, durationMs: this.#durationMs, fellBack: this.#fellBack })
   }
 }
 

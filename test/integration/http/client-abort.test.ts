@@ -49,7 +49,7 @@ test('a client that disconnects mid-upload makes sluice abort the upstream reque
 
   expect(await within(s.closedEarly, 'the origin saw its request closed')).toBe(true)
   const [outcome] = await waitForOutcomes(dp, 1)
-  expect(outcome).toMatchObject({ status: 0, error: undefined })
+  expect(outcome).toMatchObject({ status: 0, error: undefined, clientGone: true })
 })
 
 test('a client that disconnects mid-response makes sluice abort the upstream request', async () => {
@@ -63,4 +63,7 @@ test('a client that disconnects mid-response makes sluice abort the upstream req
   client.destroy()
 
   expect(await within(s.closedEarly, 'the origin saw its response closed')).toBe(true)
+  // Still published: the head went out (its status), and the outcome says the client left.
+  const outcome = (await waitForOutcomes(dp, 2))[1]
+  expect(outcome).toMatchObject({ status: 200, error: undefined, clientGone: true })
 })

@@ -1,7 +1,7 @@
 import type { ProxyContext } from '../context.js'
 import type { PassResult } from '../pipeline.js'
 import { isLoop } from '../via.js'
-import { respondError } from './respond-error.js'
+import { respondError } from '../upstream-leg/answer.js'
 
 /**
  * Refuses requests a proxy must not forward ambiguously (RFC 9112 §6.1, NOTES-proxies §5.1–2).

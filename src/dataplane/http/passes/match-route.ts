@@ -1,7 +1,7 @@
 import type { ProxyContext } from '../context.js'
 import type { PassResult } from '../pipeline.js'
 import { findRoute } from '../route-table.js'
-import { respondError } from './respond-error.js'
+import { respondError } from '../upstream-leg/answer.js'
 
 /** Host + path prefix → the first matching route; 404 JSON when none does. */
 export function matchRoute(ctx: ProxyContext): PassResult {

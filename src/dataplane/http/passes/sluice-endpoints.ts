@@ -1,11 +1,11 @@
 import { decide } from '../../../core/decide.js'
 import { queryValue, readKey } from '../../../core/sticky.js'
 import type { Decision } from '../../../core/types.js'
-import type { ProxyContext } from '../context.js'
 import { OPT_COOKIE_MAX_AGE_S, optChoice } from '../opt-cookie.js'
 import type { PassResult } from '../pipeline.js'
 import type { CompiledRoute } from '../route-table.js'
-import { respondError } from './respond-error.js'
+import { respondError } from '../upstream-leg/answer.js'
+import type { HttpLegState } from '../upstream-leg/state.js'
 
 /** sluice's own paths on the data plane; everything else goes to the routes. */
 const PREFIX = '/_sluice/'
@@ -15,7 +15,7 @@ const PREFIX = '/_sluice/'
  * set the route's opt cookie; `/_sluice/whoami` answers, per route, the side the caller gets and why.
  * The check costs one `startsWith` on every other request.
  */
-export function sluiceEndpoints(ctx: ProxyContext): PassResult {
+export function sluiceEndpoints(ctx: HttpLegState): PassResult {
   const url = ctx.url
   if (!url.startsWith(PREFIX)) return 'next'
   const q = url.indexOf('?')
@@ -27,13 +27,14 @@ export function sluiceEndpoints(ctx: ProxyContext): PassResult {
   return 'done'
 }
 
-function opt(ctx: ProxyContext, choice: 'in' | 'out'): void {
+function opt(ctx: HttpLegState, choice: 'in' | 'out'): void {
   const name = param(ctx.url, 'route')
   const route = ctx.plane.table.routes.find((r) => r.name === name)
   if (name === undefined) return respondError(ctx, 'SLUICE_ERR_BAD_REQUEST', `add ?route=NAME to choose the route to opt ${choice} of`, false)
   if (route === undefined || !route.view.optIn) return respondError(ctx, 'SLUICE_ERR_NOT_FOUND', `route '${name}' does not exist or does not allow opting in and out`, false)
-  const redirect = param(ctx.url, 'redirect')
-  if (redirect !== undefined && !isSameOriginPath(redirect)) {
+  const rawRedirect = queryValue(ctx.url, 'redirect')
+  const redirect = rawRedirect === undefined ? undefined : decodeParam(rawRedirect)
+  if (rawRedirect !== undefined && (redirect === undefined || !isSameOriginPath(redirect))) {
     return respondError(ctx, 'SLUICE_ERR_BAD_REQUEST', 'redirect must be a path on this site, like /account (no scheme, no host, no //)', false)
   }
   const secure = ctx.req.headers['x-forwarded-proto'] === 'https' ? '; Secure' : ''
@@ -43,11 +44,29 @@ function opt(ctx: ProxyContext, choice: 'in' | 'out'): void {
     ctx.res.writeHead(204, headers).end()
     return
   }
-  ctx.res.writeHead(302, { ...headers, location: redirect, 'content-length': '0' }).end()
+  const location = asciiLocation(redirect)
+  if (location === undefined) return respondError(ctx, 'SLUICE_ERR_BAD_REQUEST', 'redirect is not a valid path (unpaired surrogate)', false)
+  ctx.res.writeHead(302, { ...headers, location, 'content-length': '0' }).end()
+}
+
+/**
+ * The decoded redirect target as a header-safe URI reference: a header value must be Latin-1 (Node
+ * throws otherwise, which cut the connection off), so spaces and non-ASCII characters are
+ * percent-encoded as UTF-8, the way browsers send them. undefined for an unpaired surrogate,
+ * which has no UTF-8 form.
+ */
+export function asciiLocation(path: string): string | undefined {
+  let out = ''
+  try {
+    for (const ch of path) out += ch.charCodeAt(0) > 0x7e || ch === ' ' ? encodeURIComponent(ch) : ch
+  } catch {
+    return undefined
+  }
+  return out
 }
 
 /** Which side each route gives this caller now, and why (the same decision the proxy makes). */
-function whoami(ctx: ProxyContext): void {
+function whoami(ctx: HttpLegState): void {
   const routes: Record<string, { backend: string; reason: string }> = {}
   for (const route of ctx.plane.table.routes) routes[route.name] = explain(decideFor(ctx, route))
   const body = JSON.stringify({ routes })
@@ -55,7 +74,7 @@ function whoami(ctx: ProxyContext): void {
   ctx.res.end(body)
 }
 
-function decideFor(ctx: ProxyContext, route: CompiledRoute): Decision {
+function decideFor(ctx: HttpLegState, route: CompiledRoute): Decision {
   return decide(route.view, readKey(route.keySources, ctx), optChoice(route, ctx.req.headers.cookie), ctx.plane.random, ctx)
 }
 
@@ -63,9 +82,13 @@ function explain(d: Decision): { backend: string; reason: string } {
   return { backend: d.side, reason: d.reason === 'group' ? `group:${d.group ?? ''}` : d.reason }
 }
 
+/** The decoded query parameter; undefined when absent or when its %-encoding is not UTF-8. */
 function param(url: string, name: string): string | undefined {
   const raw = queryValue(url, name)
-  if (raw === undefined) return undefined
+  return raw === undefined ? undefined : decodeParam(raw)
+}
+
+function decodeParam(raw: string): string | undefined {
   try {
     return decodeURIComponent(raw.replace(/\+/g, ' '))
   } catch {

@@ -1,6 +1,6 @@
 import { ErrorCodes, type ErrorCode } from '../../../errors.js'
 import type { ProxyContext } from '../context.js'
-import type { UpstreamFailure } from '../error-map.js'
+import type { UpstreamFailure } from './error-map.js'
 
 /** 'SLUICE_ERR_UPSTREAM_CONNECT' → 'upstream_connect': the stable code in sluice's JSON error bodies. */
 export function publicCode(code: ErrorCode): string {
@@ -18,22 +18,17 @@ for (const code of ['SLUICE_ERR_UPSTREAM_CONNECT', 'SLUICE_ERR_UPSTREAM_TIMEOUT'
   UPSTREAM_BODIES.set(code, errorBody(code, ErrorCodes[code].message))
 }
 
+/** The JSON body of an upstream failure's 502/504. */
+export function upstreamErrorBody(failure: UpstreamFailure): string {
+  return UPSTREAM_BODIES.get(failure.code) ?? errorBody(failure.code, ErrorCodes[failure.code].message)
+}
+
 /** 502/504 with a short JSON body; the outcome's error was recorded by the caller. */
 export function respondUpstreamError(ctx: ProxyContext, failure: UpstreamFailure): void {
-  respondJson(ctx, failure.status, UPSTREAM_BODIES.get(failure.code) ?? errorBody(failure.code, ErrorCodes[failure.code].message), false)
+  ctx.answer(failure.status, upstreamErrorBody(failure), false)
 }
 
-/** Answers `status` with a sluice error body. `close` forces `connection: close` (framing errors). */
+/** Answers `code`'s status with a sluice error body. `close` forces `connection: close` (framing errors). */
 export function respondError(ctx: ProxyContext, code: ErrorCode, message: string, close: boolean): void {
-  respondJson(ctx, ErrorCodes[code].status, errorBody(code, message), close)
-}
-
-function respondJson(ctx: ProxyContext, status: number, body: string, close: boolean): void {
-  const res = ctx.res
-  if (res.headersSent || ctx.isClientGone()) return void res.destroy()
-  const headers = ['content-type', 'application/json', 'content-length', String(Buffer.byteLength(body))]
-  // An unread request body would otherwise have to be drained before the socket can be reused.
-  if (close || ctx.plane.draining || (ctx.hasBody && !ctx.req.complete)) headers.push('connection', 'close')
-  res.writeHead(status, headers)
-  res.end(body)
+  ctx.answer(ErrorCodes[code].status, errorBody(code, message), close)
 }

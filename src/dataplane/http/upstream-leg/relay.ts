@@ -1,10 +1,7 @@
 import type { Dispatcher } from 'undici'
-import { SluiceError } from '../../errors.js'
-import type { ProxyContext, ProxyResponse } from './context.js'
-import { mapUpstreamError } from './error-map.js'
-import { connectionTokens, isConnectionScoped } from './hop-by-hop.js'
-import { canFallBack, fallBackToOld } from './passes/fallback.js'
-import { respondUpstreamError } from './passes/respond-error.js'
+import { SluiceError } from '../../../errors.js'
+import { connectionTokens, isConnectionScoped } from '../hop-by-hop.js'
+import type { HttpLegState, ProxyResponse } from './state.js'
 
 /**
  * The upstream response, relayed to the client as it arrives: undici's handler callbacks, written
@@ -14,20 +11,20 @@ import { respondUpstreamError } from './passes/respond-error.js'
 /** The abort reason when the client went away; shared, it carries no per-request data. */
 const CLIENT_GONE = new Error('the client closed the connection')
 
-export function startUpstream(ctx: ProxyContext, controller: Dispatcher.DispatchController): void {
+export function startUpstream(ctx: HttpLegState, controller: Dispatcher.DispatchController): void {
   ctx.controller = controller
   // The client may have left while the request waited for a connection.
   if (ctx.clientGone) controller.abort(CLIENT_GONE)
 }
 
 /** Called from the response's 'close': stops the upstream leg when the response did not finish. */
-export function abortUpstream(ctx: ProxyContext): void {
+export function abortUpstream(ctx: HttpLegState): void {
   ctx.clientGone = true
   ctx.controller?.abort(CLIENT_GONE)
 }
 
 export function relayHead(
-  ctx: ProxyContext, controller: Dispatcher.DispatchController, status: number,
+  ctx: HttpLegState, controller: Dispatcher.DispatchController, status: number,
   headers: Record<string, string | string[] | undefined>,
 ): void {
   if (status < 200) return // interim answers (103 …) are not relayed
@@ -44,7 +41,7 @@ export function relayHead(
   }
 }
 
-export function relayData(ctx: ProxyContext, controller: Dispatcher.DispatchController, chunk: Buffer): void {
+export function relayData(ctx: HttpLegState, controller: Dispatcher.DispatchController, chunk: Buffer): void {
   if (ctx.clientGone) return
   if (ctx.res.write(chunk)) return
   controller.pause()
@@ -54,24 +51,8 @@ export function relayData(ctx: ProxyContext, controller: Dispatcher.DispatchCont
   }
 }
 
-export function relayEnd(ctx: ProxyContext): void {
+export function relayEnd(ctx: HttpLegState): void {
   ctx.res.end()
-}
-
-/**
- * A failed upstream leg: ignored when the client left (our own abort), retried on old when the
- * fallback rule allows, otherwise a 502/504 JSON answer, or a cut-off response when its head is out.
- */
-export function relayError(ctx: ProxyContext, err: Error): void {
-  if (ctx.isClientGone()) return
-  const failure = mapUpstreamError(err)
-  // The outcome's error is about the decided side; a failing fallback does not overwrite it.
-  if (!ctx.fellBack) ctx.error = failure.reason
-  ctx.plane.logger.debug({ err, route: ctx.route?.name, side: ctx.servedBy, reason: failure.reason }, 'upstream failed')
-  if (canFallBack(ctx, failure)) return fallBackToOld(ctx)
-  // Honest truncation: the client sees a cut-off response, never a 502 glued to a 200.
-  if (ctx.res.headersSent) return void ctx.res.destroy()
-  respondUpstreamError(ctx, failure)
 }
 
 function resumeUpstream(this: ProxyResponse): void {
