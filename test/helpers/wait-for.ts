@@ -13,14 +13,17 @@ export interface WaitOptions {
   readonly message?: string
 }
 
-export async function waitFor<T>(condition: () => T | Promise<T>, opts: WaitOptions = {}): Promise<NonNullable<T>> {
+/** What a condition returns once it holds: `cond && value` waits for `value`. */
+export type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>
+
+export async function waitFor<T>(condition: () => T | Promise<T>, opts: WaitOptions = {}): Promise<Truthy<T>> {
   const { timeoutMs = 10_000, intervalMs = 20, message = 'a condition' } = opts
   const deadline = Date.now() + timeoutMs
   let last: unknown
   for (;;) {
     try {
       const value = await condition()
-      if (value) return value as NonNullable<T>
+      if (value) return value as Truthy<T>
       last = value
     } catch (err) {
       // A probe that throws (a refused connection while a process starts) is "not yet".
