@@ -14,6 +14,13 @@ export const REDIS_SERVER: string | undefined = (() => {
   return undefined
 })()
 
+const RESTART_TIMEOUT_MS = 10_000
+
+/** redis-server's message when its port is taken ("Address already in use"). */
+function isPortClash(err: unknown): boolean {
+  return err instanceof Error && /already in use/i.test(err.message)
+}
+
 export const NO_REDIS_REASON = 'redis-server is not installed (CI installs it: apt-get install redis-server)'
 
 /**
@@ -55,9 +62,23 @@ export class RedisServer {
     }
   }
 
-  /** Start again on the same port after stop() (the outage is over). */
-  async restart(): Promise<void> {
-    await this.#spawn()
+  /**
+   * Start again on the same port after stop() (the outage is over). The clients hold this URL, so
+   * the port cannot change: while it is taken (by a process that grabbed it during the outage, or
+   * a socket the kernel has not released yet) this retries until it binds, for up to
+   * `timeoutMs`, then fails saying so.
+   */
+  async restart(timeoutMs = RESTART_TIMEOUT_MS): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    for (let wait = 50; ; wait = Math.min(wait * 2, 500)) {
+      try {
+        await this.#spawn()
+        return
+      } catch (err) {
+        if (!isPortClash(err) || Date.now() + wait > deadline) throw err
+        await new Promise((r) => setTimeout(r, wait))
+      }
+    }
   }
 
   async stop(): Promise<void> {
