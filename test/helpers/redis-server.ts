@@ -1,18 +1,14 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { freePort } from '../../src/util/free-port.js'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll } from 'vitest'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { findExecutable, missingReason } from './tools.js'
 
 /** Where redis-server is, or undefined (tests then skip with a reason; CI installs it). */
-export const REDIS_SERVER: string | undefined = (() => {
-  for (const bin of ['redis-server', '/usr/bin/redis-server', '/usr/local/bin/redis-server']) {
-    if (spawnSync(bin, ['--version'], { stdio: 'ignore' }).status === 0) return bin
-  }
-  return undefined
-})()
+export const REDIS_SERVER: string | undefined = findExecutable('redis-server', { envVar: 'REDIS_SERVER_BIN', wellKnown: ['/usr/bin/redis-server', '/usr/local/bin/redis-server'] })
 
 const RESTART_TIMEOUT_MS = 10_000
 
@@ -21,7 +17,7 @@ function isPortClash(err: unknown): boolean {
   return err instanceof Error && /already in use/i.test(err.message)
 }
 
-export const NO_REDIS_REASON = 'redis-server is not installed (CI installs it: apt-get install redis-server)'
+export const NO_REDIS_REASON = missingReason('redis-server', 'redis-server')
 
 /**
  * A private redis-server for one test file: its own port and directory, never the machine's Redis.
