@@ -7,7 +7,7 @@ import { sleep, waitFor } from '../helpers/wait-for.js'
 
 /**
  * Wall-clock promises (500 ms propagation, the lease take-over) are asserted here with margins
- * that hold on a busy 2-core machine; bench/propagation.mjs measures the promises themselves.
+ * that hold on a busy 2-core machine; bench/timings.mjs measures the promises themselves.
  */
 const PROPAGATION_BOUND_MS = 2_000
 
