@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { request } from 'undici'
 import { SluiceProcess, testConfig } from '../helpers/sluice-process.js'
 import { startSideBackend, type SideBackend } from '../helpers/side-backend.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 describe('SIGTERM drain', () => {
   let sluice: SluiceProcess | undefined
@@ -13,7 +14,9 @@ describe('SIGTERM drain', () => {
   })
 
   it('turns readiness off, finishes the in-flight request with connection: close, then exits 0', async () => {
-    const old = await startSideBackend('old', { delayMs: 800 })
+    // Long enough for the checks below to run while the request is still in flight, even on a
+    // loaded machine; the test does not wait for it more than once.
+    const old = await startSideBackend('old', { delayMs: 1_500 })
     const nu = await startSideBackend('new')
     backends = [old, nu]
     sluice = await new SluiceProcess(testConfig(`  - name: app
@@ -24,7 +27,7 @@ describe('SIGTERM drain', () => {
 
     expect((await request(`${sluice.admin}/readyz`)).statusCode).toBe(200)
     const inflight = request(`${sluice.data}/slow`)
-    await new Promise((r) => setTimeout(r, 200)) // the request is now at the slow backend
+    await waitFor(() => old.hits === 1, { intervalMs: 5, message: 'the request to reach the slow backend' })
     sluice.signal('SIGTERM')
     await sluice.waitForLog((l) => l.msg === 'shutting down')
 

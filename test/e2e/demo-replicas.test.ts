@@ -19,5 +19,5 @@ describe.skipIf(!REDIS_SERVER)(`sluice demo --replicas 3${REDIS_SERVER ? '' : ` 
     expect(r.stdout).toMatch(/replica 1 \(leader\): 10% progressing/)
     expect(r.stdout).toMatch(/replica \d(?: \(leader\))?: 50% manual/)
     expect(r.stdout).toContain('demo stopped')
-  })
+  }, 60_000)
 })

@@ -20,5 +20,5 @@ describe('sluice demo', () => {
     expect(out).toMatch(/timeline \(sluice history demo\):\nAT\s+ACTOR\s+FROM\s+TO\s+REASON/)
     expect(out).toMatch(/demo\s+route\s+0%\s+rolled_back/)
     expect(out).toContain('demo stopped')
-  })
+  }, 90_000) // a 22 s demo; runCli gives up at 60 s, the test a little later
 })

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { runCli, SluiceProcess, testConfig } from '../helpers/sluice-process.js'
 import { startSideBackend, type SideBackend } from '../helpers/side-backend.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 /** Live state with `state.file`: written atomically, reloaded at start, a corrupt file moved aside. */
 describe('durable live state (state.file)', () => {
@@ -80,16 +81,13 @@ ${rollout}`, 'state: { store: memory, file: ./state.json }')
     backends = [await startSideBackend('old'), await startSideBackend('new')]
     sluice = await new SluiceProcess(config(`    rollout: { steps: [5, 20, 100], interval: 1h }\n`)).start()
     const admin = () => ['--admin', sluice!.admin]
-    // The first step is taken at once; the next is an hour away.
-    for (let i = 0; i < 50; i++) {
-      const s = JSON.parse((await runCli(['status', '-o', 'json', ...admin()])).stdout) as { routes: Array<{ step: number }> }
-      if (s.routes[0]!.step === 0) break
-      await new Promise((r) => setTimeout(r, 100))
-    }
+    const route = async () => (JSON.parse((await runCli(['status', '-o', 'json', ...admin()])).stdout) as { routes: Array<Record<string, unknown>> }).routes[0]!
+    // The first step is taken at once; the next is an hour away. nextStepAt is the controller's
+    // figure (null until its first tick in this process).
+    const before = await waitFor(async () => { const r = await route(); return r.step === 0 && typeof r.nextStepAt === 'string' && r }, { message: 'the first step' })
     sluice = await restart(sluice)
-    await new Promise((r) => setTimeout(r, 1500)) // a few controller ticks after the restart
-    const after = JSON.parse((await runCli(['status', '-o', 'json', ...admin()])).stdout) as { routes: Array<Record<string, unknown>> }
-    expect(after.routes[0]).toMatchObject({ state: 'progressing', step: 0, percent: 5 })
-    expect(typeof after.routes[0]!.nextStepAt).toBe('string')
-  })
+    const after = await waitFor(async () => { const r = await route(); return typeof r.nextStepAt === 'string' && r }, { message: 'a controller tick after the restart' })
+    // Resumed, not restarted: same step and state, and the hour runs from the step's original start.
+    expect(after).toMatchObject({ state: 'progressing', step: 0, percent: 5, nextStepAt: before.nextStepAt })
+  }, 45_000)
 })

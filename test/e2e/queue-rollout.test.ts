@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Redis } from 'ioredis'
 import { runCli, SluiceProcess, testConfig } from '../helpers/sluice-process.js'
 import { NO_REDIS_REASON, REDIS_SERVER, RedisServer } from '../helpers/redis-server.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 /** Issue 5 end to end: `sluice start` with a queue, its rollout judged on the sinks' results. */
 describe.skipIf(!REDIS_SERVER)(`queue rollout through sluice start${REDIS_SERVER ? '' : ` (skipped: ${NO_REDIS_REASON})`}`, () => {
@@ -52,7 +53,7 @@ describe.skipIf(!REDIS_SERVER)(`queue rollout through sluice start${REDIS_SERVER
     expect(wait.stdout).toContain('queue emails: rolled_back at 0%')
     expect(sinkHits).toBeGreaterThan(0)
     // Nothing is lost: every pushed job ends on old (after the router drains what is left).
-    for (let i = 0; i < 50 && (await client.llen('jobs:legacy')) < pushed; i++) await new Promise((r) => setTimeout(r, 100))
+    await waitFor(async () => (await client.llen('jobs:legacy')) >= pushed, { timeoutMs: 15_000, intervalMs: 100, message: 'every pushed job on old' })
     expect(await client.llen('jobs:legacy')).toBe(pushed)
     expect(await client.llen('jobs:in')).toBe(0)
     const metrics = await (await fetch(`${sluice.admin}/metrics`)).text()
@@ -60,7 +61,7 @@ describe.skipIf(!REDIS_SERVER)(`queue rollout through sluice start${REDIS_SERVER
     expect(metrics).toMatch(/sluice_jobs_total\{queue="emails",backend="old",outcome="routed"\} [1-9]/)
     expect(metrics).toContain('sluice_rollbacks_total{kind="queue",name="emails",reason="error_rate"} 1')
     expect(metrics).toMatch(/sluice_queue_backlog\{queue="emails"\} \d+/)
-  })
+  }, 60_000)
   it('workers of the new system failing their jobs (POST …/outcomes) get the queue rolled back', async () => {
     sluice = await new SluiceProcess(testConfig('', `queues:
   - name: emails
@@ -84,5 +85,5 @@ describe.skipIf(!REDIS_SERVER)(`queue rollout through sluice start${REDIS_SERVER
     expect(wait.code).toBe(1)
     const h = JSON.parse((await runCli(['history', 'emails', '-o', 'json', '--admin', sluice.admin])).stdout) as { events: Array<{ actor: string; figures: { failed: string[] } }> }
     expect(h.events.at(-1)).toMatchObject({ actor: 'analysis', figures: { failed: ['maxErrorRateVsOld'] } })
-  })
+  }, 60_000)
 })

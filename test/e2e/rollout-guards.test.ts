@@ -2,12 +2,15 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { Pool } from 'undici'
 import { runCli, SluiceProcess, testConfig } from '../helpers/sluice-process.js'
 import { startSideBackend, type SideBackend } from '../helpers/side-backend.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat']
 
-async function status(admin: string): Promise<Record<string, unknown>> {
+interface RouteStatus { step: number; state: string; nextStepAt: string | null; lastVerdict: { at: string; kind: string } | null; [k: string]: unknown }
+
+async function status(admin: string): Promise<RouteStatus> {
   const r = await runCli(['status', '-o', 'json', '--admin', admin])
-  return (JSON.parse(r.stdout) as { routes: Array<Record<string, unknown>> }).routes[0]!
+  return (JSON.parse(r.stdout) as { routes: RouteStatus[] }).routes[0]!
 }
 
 describe('rollout guards with real backends', () => {
@@ -49,16 +52,23 @@ ${rollout}`)).start()
     expect(wait.code).toBe(1)
     const h = JSON.parse((await runCli(['history', 'app', '-o', 'json', '--admin', s.admin])).stdout) as { events: Array<{ actor: string; figures: { failed: string[] } }> }
     expect(h.events.at(-1)).toMatchObject({ actor: 'analysis', figures: { failed: ['maxP99Ms'] } })
-  })
+  }, 45_000)
 
   it('without traffic the first step is taken and then nothing advances (the verdict is inconclusive)', async () => {
     const s = await start(`      steps: [10, 100]
       interval: 1s
       analysis: { window: 1s, minRequests: 20 }
 `)
-    await new Promise((r) => setTimeout(r, 3500))
-    expect(await status(s.admin)).toMatchObject({ percent: 10, step: 0, state: 'progressing', lastVerdict: { pass: false, kind: 'inconclusive', missing: '0 of 20 new-side requests at this step' }, analysis: { verdict: 'inconclusive', step: { new: { requests: 0 } } } })
-  })
+    // Wait for the first step, then for a verdict judged after the next step was due: had that
+    // verdict passed, the step would have advanced; it holds because the evidence is inconclusive.
+    const first = await waitFor(async () => { const t = await status(s.admin); return t.step === 0 && t.nextStepAt !== null && t }, { message: 'the first step' })
+    const due = Date.parse(first.nextStepAt!)
+    const later = await waitFor(async () => {
+      const t = await status(s.admin)
+      return t.lastVerdict !== null && Date.parse(t.lastVerdict.at) > due && t
+    }, { timeoutMs: 15_000, message: 'a verdict after the next step was due' })
+    expect(later).toMatchObject({ percent: 10, step: 0, state: 'progressing', lastVerdict: { pass: false, kind: 'inconclusive', missing: '0 of 20 new-side requests at this step' }, analysis: { verdict: 'inconclusive', step: { new: { requests: 0 } } } })
+  }, 45_000)
 
   it('outside the schedule windows the rollout is waiting and nothing is raised', async () => {
     const closedDay = DAYS[(new Date().getUTCDay() + 3) % 7]
@@ -66,8 +76,9 @@ ${rollout}`)).start()
       interval: 1s
       schedule: { timezone: UTC, windows: [{ days: [${closedDay}], from: "09:00", to: "17:00" }], outside: hold }
 `)
-    await new Promise((r) => setTimeout(r, 2000))
-    const t = await status(s.admin)
+    // 'waiting' is written by the controller's tick that found the window closed: from then on
+    // the percent must stay where it is.
+    const t = await waitFor(async () => { const r = await status(s.admin); return r.state === 'waiting' && r }, { message: 'the controller to hold the rollout' })
     expect(t).toMatchObject({ state: 'waiting', percent: 0, windowOpen: false })
     expect(String(t.nextStepAt)).toMatch(/T09:00:00\.000Z$/)
   })

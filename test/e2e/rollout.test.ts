@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { Pool } from 'undici'
 import { runCli, SluiceProcess, testConfig } from '../helpers/sluice-process.js'
 import { startSideBackend, type SideBackend } from '../helpers/side-backend.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 /** Steady traffic with distinct user ids until stopped. */
 function traffic(base: string): { stop(): Promise<void> } {
@@ -51,7 +52,7 @@ describe('automatic rollout end to end (real backends, short intervals)', () => 
     expect(wait.code).toBe(0)
     const status = await runCli(['status', '-o', 'json', '--admin', sluice.admin])
     expect(JSON.parse(status.stdout).routes[0]).toMatchObject({ state: 'completed', percent: 100, steps: [10, 50, 100], lastVerdict: { pass: true } })
-  })
+  }, 60_000)
 
   it('a new side answering 20 % 5xx is rolled back, the webhook hears it with figures, `wait` exits 1', async () => {
     backends = [await startSideBackend('old'), await startSideBackend('new')]
@@ -72,14 +73,14 @@ describe('automatic rollout end to end (real backends, short intervals)', () => 
     expect(wait.stdout).toContain('rolled_back at 0%')
     const rolled = await sluice.waitForLog((l) => l.msg === 'rolled back')
     expect(rolled.level).toBe(40)
-    await new Promise((r) => setTimeout(r, 300))
+    await waitFor(() => events.length > 0, { message: 'the webhook to be called' })
     expect(events).toHaveLength(1)
     expect(events[0]).toMatchObject({ event: 'rolled_back', kind: 'route', name: 'app', to: { percent: 0, state: 'rolled_back' }, figures: { failed: ['maxErrorRate'] } })
     const history = JSON.parse((await runCli(['history', 'app', '-o', 'json', '--admin', sluice.admin])).stdout) as { events: Array<{ actor: string; figures?: unknown }> }
     expect(history.events.at(-1)).toMatchObject({ actor: 'analysis', figures: { new: { errors: expect.any(Number) } } })
     const metrics = await (await fetch(`${sluice.admin}/metrics`)).text()
     expect(metrics).toContain('sluice_rollbacks_total{kind="route",name="app",reason="error_rate"} 1')
-  })
+  }, 60_000)
 
   it('`sluice wait` exits 2 on time-out, and keeps retrying an unreachable admin plane until then', async () => {
     const r = await runCli(['wait', 'app', '--admin', 'http://127.0.0.1:1', '--timeout', '2s'], {}, 20_000)

@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { freePort } from '../../src/util/free-port.js'
 import { tmpdir } from 'node:os'
-import { delimiter, join } from 'node:path'
+import { join } from 'node:path'
 import { request } from 'undici'
+import { findExecutable, missingReason } from './tools.js'
 
 /**
  * A throw-away nginx on a private prefix, as an external oracle (for split_clients). Everything it
@@ -17,19 +18,10 @@ const WELL_KNOWN = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/ngin
 
 /** The nginx binary: $NGINX_BIN, else the first on PATH, else a well-known location; undefined if none. */
 export function findNginx(): string | undefined {
-  const fromPath = (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, 'nginx'))
-  const candidates = [process.env.NGINX_BIN, ...fromPath, ...WELL_KNOWN].filter((c): c is string => c !== undefined && c !== '')
-  return candidates.find(isExecutable)
+  return findExecutable('nginx', { envVar: 'NGINX_BIN', wellKnown: WELL_KNOWN })
 }
 
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK)
-    return true
-  } catch {
-    return false
-  }
-}
+export const NO_NGINX_REASON = missingReason('nginx', 'nginx-light')
 
 export interface NginxOptions {
   readonly bin: string

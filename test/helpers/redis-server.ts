@@ -1,20 +1,23 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { freePort } from '../../src/util/free-port.js'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll } from 'vitest'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { findExecutable, missingReason } from './tools.js'
 
 /** Where redis-server is, or undefined (tests then skip with a reason; CI installs it). */
-export const REDIS_SERVER: string | undefined = (() => {
-  for (const bin of ['redis-server', '/usr/bin/redis-server', '/usr/local/bin/redis-server']) {
-    if (spawnSync(bin, ['--version'], { stdio: 'ignore' }).status === 0) return bin
-  }
-  return undefined
-})()
+export const REDIS_SERVER: string | undefined = findExecutable('redis-server', { envVar: 'REDIS_SERVER_BIN', wellKnown: ['/usr/bin/redis-server', '/usr/local/bin/redis-server'] })
 
-export const NO_REDIS_REASON = 'redis-server is not installed (CI installs it: apt-get install redis-server)'
+const RESTART_TIMEOUT_MS = 10_000
+
+/** redis-server's message when its port is taken ("Address already in use"). */
+function isPortClash(err: unknown): boolean {
+  return err instanceof Error && /already in use/i.test(err.message)
+}
+
+export const NO_REDIS_REASON = missingReason('redis-server', 'redis-server')
 
 /**
  * A private redis-server for one test file: its own port and directory, never the machine's Redis.
@@ -55,9 +58,23 @@ export class RedisServer {
     }
   }
 
-  /** Start again on the same port after stop() (the outage is over). */
-  async restart(): Promise<void> {
-    await this.#spawn()
+  /**
+   * Start again on the same port after stop() (the outage is over). The clients hold this URL, so
+   * the port cannot change: while it is taken (by a process that grabbed it during the outage, or
+   * a socket the kernel has not released yet) this retries until it binds, for up to
+   * `timeoutMs`, then fails saying so.
+   */
+  async restart(timeoutMs = RESTART_TIMEOUT_MS): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    for (let wait = 50; ; wait = Math.min(wait * 2, 500)) {
+      try {
+        await this.#spawn()
+        return
+      } catch (err) {
+        if (!isPortClash(err) || Date.now() + wait > deadline) throw err
+        await new Promise((r) => setTimeout(r, wait))
+      }
+    }
   }
 
   async stop(): Promise<void> {

@@ -2,7 +2,7 @@ import { Pool } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { splitHash, thresholdFor } from '../../src/core/bucket.js'
 import { seededRandom } from '../../src/util/random.js'
-import { findNginx, startNginx, type NginxInstance } from '../helpers/nginx.js'
+import { findNginx, NO_NGINX_REASON, startNginx, type NginxInstance } from '../helpers/nginx.js'
 
 /**
  * The bucket promise of PRODUCT.md, checked against the real thing: for every key, sluice's
@@ -58,7 +58,7 @@ describe('the bucket equals nginx split_clients', () => {
   })
 
   const title = `on ${KEYS} keys at 7.25 % and 50 %`
-  it.skipIf(NGINX === undefined)(NGINX === undefined ? `${title} — skipped: nginx not found on PATH or in /usr/sbin (CI installs it)` : title, async () => {
+  it.skipIf(NGINX === undefined)(NGINX === undefined ? `${title} — skipped: ${NO_NGINX_REASON}` : title, async () => {
     const keys = makeKeys()
     const answers = new Array<string>(keys.length)
     let next = 0

@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process'
 import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { NO_PROMTOOL_REASON, PROMTOOL } from '../../helpers/tools.js'
 
-const PROMTOOL = ['promtool', '/usr/bin/promtool'].find((p) => spawnSync(p, ['--version'], { stdio: 'ignore' }).status === 0)
 const DIR = resolve(import.meta.dirname, '../../../deploy/prometheus')
 
-describe.skipIf(!PROMTOOL)(`shipped alert rules${PROMTOOL ? '' : ' (skipped: promtool is not installed; CI installs the prometheus package)'}`, () => {
+describe.skipIf(!PROMTOOL)(`shipped alert rules${PROMTOOL ? '' : ` (skipped: ${NO_PROMTOOL_REASON})`}`, () => {
   it('pass promtool check rules', () => {
     const r = spawnSync(PROMTOOL!, ['check', 'rules', 'sluice-alerts.yml'], { cwd: DIR, encoding: 'utf8' })
     expect(r.status, r.stdout + r.stderr).toBe(0)

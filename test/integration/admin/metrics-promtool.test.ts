@@ -1,16 +1,12 @@
 import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Outcome } from '../../../src/observe/events.js'
 import { call, queueConfig, routeConfig, startAdmin, type AdminHarness } from '../../helpers/admin.js'
-
-const PROMTOOL = process.env['PROMTOOL'] ?? '/usr/bin/promtool'
-const HAS_PROMTOOL = existsSync(PROMTOOL)
-if (!HAS_PROMTOOL) console.warn(`skipping promtool lint: ${PROMTOOL} not found (Debian package "prometheus"; CI installs it)`)
+import { NO_PROMTOOL_REASON, PROMTOOL } from '../../helpers/tools.js'
 
 /**
  * Only sluice's own families are linted: prom-client's default nodejs_active_*_total gauges fail
- * promtool's "counter names end in _total" rule by themselves (NOTES-ecosystem.md §1.6).
+ * promtool's "counter names end in _total" rule by themselves.
  */
 function sluiceFamilies(text: string): string {
   return text.split('\n').filter((line) => {
@@ -21,7 +17,7 @@ function sluiceFamilies(text: string): string {
 
 function promtoolCheck(input: string): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    const child = execFile(PROMTOOL, ['check', 'metrics'], (err, stdout, stderr) => {
+    const child = execFile(PROMTOOL!, ['check', 'metrics'], (err, stdout, stderr) => {
       const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1
       resolve({ code, output: `${stdout}${stderr}` })
     })
@@ -29,7 +25,7 @@ function promtoolCheck(input: string): Promise<{ code: number; output: string }>
   })
 }
 
-describe.skipIf(!HAS_PROMTOOL)('promtool check metrics', () => {
+describe.skipIf(!PROMTOOL)(`promtool check metrics${PROMTOOL ? '' : ` (skipped: ${NO_PROMTOOL_REASON})`}`, () => {
   let admin: AdminHarness | undefined
   afterEach(async () => { await admin?.close(); admin = undefined })
 

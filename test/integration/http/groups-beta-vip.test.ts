@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startBackend, type TestBackend } from '../../helpers/backends.js'
-import { routeConfig, startDataPlane, type TestDataPlane } from '../../helpers/dataplane.js'
+import { routeConfig, startDataPlane, waitForOutcomes, type TestDataPlane } from '../../helpers/dataplane.js'
 
 /** Issue 3, scenarios C and D: beta users by e-mail, VIP users by user id, pinned at any percent. */
 describe('beta and VIP groups', () => {
@@ -32,7 +32,9 @@ describe('beta and VIP groups', () => {
     expect(await sideOf({ 'x-user-id': 'uid-1001' })).toBe('new')
     expect(await sideOf({ 'x-user-id': 'uid-1002' })).toBe('new')
     for (let i = 0; i < 50; i++) expect(await sideOf({ 'x-user-id': `uid-${i}`, 'x-user-email': `u${i}@example.com` })).toBe('old')
-    const last = dp.outcomes.at(-1)!
+    // An outcome is published when the response closes, which may come after the client has the
+    // body: wait for all 53 rather than reading whatever is there.
+    const last = (await waitForOutcomes(dp, 53)).at(-1)!
     expect(last).toMatchObject({ reason: 'bucket', side: 'old' })
     expect(dp.outcomes.find((o) => o.reason === 'group' && o.side === 'new')).toBeDefined()
   })

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openClient, startSilentBackend, startTunnelProxy, waitFor, type TunnelProxy, type WsBackend } from '../../helpers/ws.js'
+import { openClient, startSilentBackend, startTunnelProxy, TEARDOWN_MS, waitFor, type TunnelProxy, type WsBackend } from '../../helpers/ws.js'
 
 const IDLE_MS = 300
 
@@ -22,9 +22,9 @@ describe('WebSocket tunnel: idle timeout', () => {
     ws.once('close', (c: number) => { code = c })
     expect(await waitFor(() => code !== 0, 10 * IDLE_MS)).toBe(true)
     expect(code).toBe(1006)
-    expect(await waitFor(() => proxy.upstreamSockets.length === 1 && proxy.upstreamSockets[0]!.destroyed, 1_000)).toBe(true)
-    expect(await waitFor(() => backend.endedSockets() === 1, 1_000)).toBe(true)
-    expect(await waitFor(() => proxy.results.length === 1, 1_000)).toBe(true)
+    expect(await waitFor(() => proxy.upstreamSockets.length === 1 && proxy.upstreamSockets[0]!.destroyed, TEARDOWN_MS)).toBe(true)
+    expect(await waitFor(() => backend.endedSockets() === 1, TEARDOWN_MS)).toBe(true)
+    expect(await waitFor(() => proxy.results.length === 1, TEARDOWN_MS)).toBe(true)
     expect(proxy.results).toMatchObject([{ status: 101, error: undefined }])
   })
 })

@@ -1,7 +1,7 @@
 import { once } from 'node:events'
 import type { WebSocket } from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openClient, startEchoBackend, startTunnelProxy, waitFor, type TunnelProxy, type WsBackend } from '../../helpers/ws.js'
+import { openClient, startEchoBackend, startTunnelProxy, TEARDOWN_MS, waitFor, type TunnelProxy, type WsBackend } from '../../helpers/ws.js'
 
 describe('WebSocket tunnel: the backend closes', () => {
   let backend: WsBackend
@@ -20,7 +20,7 @@ describe('WebSocket tunnel: the backend closes', () => {
   it('a close frame from the backend reaches the client with its code and reason', async () => {
     serverSide = []
     const { ws } = await openClient(proxy.url)
-    expect(await waitFor(() => serverSide.length === 1, 1_000)).toBe(true)
+    expect(await waitFor(() => serverSide.length === 1, TEARDOWN_MS)).toBe(true)
     serverSide[0]!.close(4001, 'bye')
     const [code, reason] = await once(ws, 'close') as [number, Buffer]
     expect(code).toBe(4001)
@@ -31,10 +31,10 @@ describe('WebSocket tunnel: the backend closes', () => {
     serverSide = []
     const known = proxy.upstreamSockets.length
     const { ws } = await openClient(proxy.url)
-    expect(await waitFor(() => serverSide.length === 1, 1_000)).toBe(true)
+    expect(await waitFor(() => serverSide.length === 1, TEARDOWN_MS)).toBe(true)
     serverSide[0]!.terminate()
     const [code] = await once(ws, 'close') as [number]
     expect(code).toBe(1006) // abnormal closure: no close frame
-    expect(await waitFor(() => proxy.upstreamSockets.slice(known).every((s) => s.destroyed), 1_000)).toBe(true)
+    expect(await waitFor(() => proxy.upstreamSockets.slice(known).every((s) => s.destroyed), TEARDOWN_MS)).toBe(true)
   })
 })

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { NO_REDIS_REASON, REDIS_SERVER, RedisServer, useRedis } from '../../helpers/redis-server.js'
+import { waitFor } from '../../helpers/wait-for.js'
 import { jobBodies, listIds, preload, queueConfig } from './fixtures.js'
 
 /**
@@ -49,15 +50,19 @@ describe.skipIf(!REDIS_SERVER)(`queue router crash${REDIS_SERVER ? '' : ` (skipp
     const arrived = async () => (await fx.client.llen('crash:old')) + (await fx.client.llen('crash:new'))
 
     const first = await startChild(env)
-    await waitFor(async () => (await arrived()) >= JOBS / 3, 'a third of the jobs')
+    await waitFor(async () => (await arrived()) >= JOBS / 3, { timeoutMs: 15_000, intervalMs: 5, message: 'a third of the jobs' })
     first.kill('SIGKILL')
     await exited(first)
+    // The kill landed mid-flow: jobs taken and not acknowledged (in processing), jobs not yet taken
+    // (in the source), and not all delivered. Otherwise the restart below would prove nothing.
     const stranded = await fx.client.llen('crash:in:processing')
-    expect(stranded).toBeGreaterThan(0) // the kill did land mid-flow
+    expect(stranded).toBeGreaterThan(0)
     expect(stranded).toBeLessThanOrEqual(CONCURRENCY)
+    expect(await fx.client.llen('crash:in')).toBeGreaterThan(0)
+    expect(await arrived()).toBeLessThan(JOBS)
 
     const second = await startChild(env)
-    await waitFor(async () => (await fx.client.llen('crash:in')) + (await fx.client.llen('crash:in:processing')) === 0, 'the source to drain')
+    await waitFor(async () => (await fx.client.llen('crash:in')) + (await fx.client.llen('crash:in:processing')) === 0, { timeoutMs: 20_000, intervalMs: 5, message: 'the source to drain' })
     second.kill('SIGTERM')
     await exited(second)
 
@@ -70,13 +75,5 @@ describe.skipIf(!REDIS_SERVER)(`queue router crash${REDIS_SERVER ? '' : ` (skipp
     expect(duplicates).toBeLessThanOrEqual(CONCURRENCY)
     // A job and its duplicate went to the same side: the decision is deterministic per tenant.
     for (const id of oldIds.keys()) expect(newIds.has(id)).toBe(false)
-  }, 15_000)
+  }, 60_000)
 })
-
-async function waitFor(cond: () => Promise<boolean>, what: string, timeoutMs = 8_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 5))
-  }
-}

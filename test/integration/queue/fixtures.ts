@@ -17,16 +17,27 @@ export async function preload(redis: Redis, key: string, bodies: readonly string
   for (let i = 0; i < bodies.length; i += CHUNK) await redis.lpush(key, ...bodies.slice(i, i + CHUNK))
 }
 
-/** The real registry, with every sink's publish slowed by `delayMs` (so a test can act mid-flow). */
-export function slowSinks(delayMs: number): AdapterFactory {
+/**
+ * The real registry, with every sink's publish slowed by `delayMs` (so a test can act mid-flow).
+ * `inFlight` counts publishes started and not yet settled: read at a fault, it proves the fault hit
+ * jobs that were taken and not yet delivered.
+ */
+export function slowSinks(delayMs: number): AdapterFactory & { readonly inFlight: number } {
+  let inFlight = 0
   return {
+    get inFlight() { return inFlight },
     source: (cfg, opts) => registry.source(cfg, opts),
     sink: (cfg, opts): QueueSink => {
       const sink = registry.sink(cfg, opts)
       return {
         publish: async (job) => {
-          await new Promise((r) => setTimeout(r, delayMs))
-          return sink.publish(job)
+          inFlight++
+          try {
+            await new Promise((r) => setTimeout(r, delayMs))
+            return await sink.publish(job)
+          } finally {
+            inFlight--
+          }
         },
         close: () => sink.close(),
       }

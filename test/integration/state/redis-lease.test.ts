@@ -2,8 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MemoryStateStore } from '../../../src/state/memory.js'
 import type { StateStore } from '../../../src/state/store.js'
 import { REDIS_SERVER, StoreRig, suiteTitle, uniquePrefix } from './fixture.js'
+import { sleep } from '../../helpers/wait-for.js'
 
-const TTL_MS = 600
+/**
+ * Long enough that A's renewals (every ttl/3) survive a stalled event loop on a busy machine; the
+ * take-over time itself is measured by bench/timings.mjs, this test checks its window.
+ */
+const TTL_MS = 1_500
+/** How late B may get in after the lease lapsed: its 20 ms polling plus a loaded machine. */
+const TAKEOVER_MARGIN_MS = 1_500
 const LEASE = 'controller'
 
 describe.skipIf(!REDIS_SERVER)(suiteTitle('redis store: leader lease'), () => {
@@ -19,20 +26,23 @@ describe.skipIf(!REDIS_SERVER)(suiteTitle('redis store: leader lease'), () => {
     expect(await a.acquireLease(LEASE, 'a', TTL_MS)).toBe(true)
     expect(await b.acquireLease(LEASE, 'b', TTL_MS)).toBe(false)
     // A renews for longer than one ttl: B never gets in.
+    // Timed from before the renewal is sent: Redis sets the expiry after that, so B cannot get in
+    // sooner than TTL_MS from here, however late the reply arrives.
     let lastRenewal = performance.now()
     for (let i = 0; i < 4; i++) {
-      await new Promise((r) => setTimeout(r, TTL_MS / 3))
+      await sleep(TTL_MS / 3)
+      const sent = performance.now()
       expect(await a.acquireLease(LEASE, 'a', TTL_MS)).toBe(true)
-      lastRenewal = performance.now()
+      lastRenewal = sent
       expect(await b.acquireLease(LEASE, 'b', TTL_MS)).toBe(false)
     }
 
     // A stops renewing (a killed leader): B takes over once the ttl has run out, not before.
-    while (!(await b.acquireLease(LEASE, 'b', TTL_MS))) await new Promise((r) => setTimeout(r, 20))
+    while (!(await b.acquireLease(LEASE, 'b', TTL_MS))) await sleep(20)
     const takeover = performance.now() - lastRenewal
     console.log(`lease: B took over ${takeover.toFixed(0)} ms after A's last renewal (ttl ${TTL_MS} ms)`)
-    expect(takeover).toBeGreaterThan(TTL_MS - 50)
-    expect(takeover).toBeLessThan(TTL_MS + 400)
+    expect(takeover).toBeGreaterThanOrEqual(TTL_MS - 2) // not before the lease lapsed (timer granularity)
+    expect(takeover).toBeLessThan(TTL_MS + TAKEOVER_MARGIN_MS)
     expect(await a.acquireLease(LEASE, 'a', TTL_MS)).toBe(false)
 
     // A's late release must not free B's lease.

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isSluiceError } from '../../../src/errors.js'
 import type { RedisStateStore } from '../../../src/state/redis.js'
 import { live, ref, REDIS_SERVER, StoreRig, suiteTitle, uniquePrefix, waitFor } from './fixture.js'
+import { sleep } from '../../helpers/wait-for.js'
 
 const FAIL_FAST_MS = 1000
 
@@ -79,18 +80,25 @@ describe.skipIf(!REDIS_SERVER)(suiteTitle('redis store: Redis outage, restart an
     await waitFor(() => b.get(ref)?.percentBp === 900, 2000, 'B to see the change')
   })
 
-  it('a change B missed while its subscription was down is picked up by its resync', async () => {
+  it('a change B never heard of is picked up by the resync after its subscription drops', async () => {
     const raw = rig.raw()
+    // A change no notice announces: written straight into the live hash, no PUBLISH (as if its
+    // notice was lost while B was cut off). Pub/sub cannot deliver it; only B's resync can.
+    const liveKey = `${keyPrefix}:{route/checkout}:live`
+    const data = JSON.parse((await raw.hget(liveKey, 'd'))!) as Record<string, unknown>
+    expect(await raw.hget(liveKey, 'v')).toBe('2')
+    await raw.hset(liveKey, 'v', '3', 'd', JSON.stringify({ ...data, percentBp: 1200 }))
+    await sleep(300) // nothing may bring it to B while B stays connected
+    expect(b.get(ref)).toMatchObject({ percentBp: 900, version: 2 })
+
     const clients = String(await raw.client('LIST'))
     const subId = /id=(\d+) [^\n]*name=(\S+)/g
     const id = [...clients.matchAll(subId)].find((m) => m[2] === `${keyPrefix}:b:sub`)?.[1]
     expect(id).toBeDefined()
     heardByB.length = 0
     await raw.client('KILL', 'ID', id!)
-    // B's subscriber is reconnecting (≥ 100 ms): this notice reaches nobody on B's side.
-    const r = await a.update(ref, 2, live(1200), undefined)
-    expect(r.ok).toBe(true)
-    await waitFor(() => b.get(ref)?.percentBp === 1200, 3000, 'B to resync')
+    await waitFor(() => b.get(ref)?.percentBp === 1200, 5000, 'B to resync')
+    expect(b.get(ref)?.version).toBe(3)
     expect(ups.b!.slice(-2)).toEqual([false, true])
     expect(heardByB).toContain('checkout')
   })
