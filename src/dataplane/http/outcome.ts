@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net'
 import type { ProxyContext } from './context.js'
 import { pathOf } from './passes/match-route.js'
 import { abortUpstream } from './upstream-leg/relay.js'
@@ -19,6 +20,37 @@ export function onResponseClose(this: ProxyResponse): void {
   publishOutcome(ctx, status, durationMs)
   if (ctx.plane.access.enabled) accessLog(ctx, status, durationMs)
   ctx.plane.requestDone()
+}
+
+/** Per connection, the responses queued behind an unfinished one (pipelining) that have no socket yet. */
+const queued = new WeakMap<Socket, Set<ProxyResponse>>()
+
+/**
+ * A response queued behind an earlier one on a pipelined connection has no socket yet, and if the
+ * connection dies before its turn Node destroys its request but never emits the response's 'close':
+ * its upstream leg would run on, its outcome never be published, and the in-flight count never drop
+ * (close() would then wait for its whole deadline). So the connection's 'close' closes it, until the
+ * response gets its socket and with it its own 'close'. One listener per connection, none per request.
+ */
+export function watchQueuedResponse(socket: Socket, res: ProxyResponse): void {
+  let waiting = queued.get(socket)
+  if (waiting === undefined) {
+    waiting = new Set()
+    queued.set(socket, waiting)
+    socket.once('close', closeQueued)
+  }
+  waiting.add(res)
+  res.once('socket', leaveQueue)
+}
+
+function closeQueued(this: Socket): void {
+  const waiting = queued.get(this)
+  queued.delete(this)
+  if (waiting !== undefined) for (const res of waiting) onResponseClose.call(res)
+}
+
+function leaveQueue(this: ProxyResponse, socket: Socket): void {
+  queued.get(socket)?.delete(this)
 }
 
 /**

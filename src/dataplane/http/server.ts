@@ -9,7 +9,7 @@ import type { OutcomeBus } from '../../observe/events.js'
 import { IdleWaiters } from '../../util/idle-waiters.js'
 import { systemRandom, type Random } from '../../util/random.js'
 import type { PlaneState } from './context.js'
-import { onResponseClose } from './outcome.js'
+import { onResponseClose, watchQueuedResponse } from './outcome.js'
 import { HTTP_PASSES } from './passes/index.js'
 import { runPasses } from './pipeline.js'
 import { compileRoutes, EMPTY_TABLE, type RouteTable } from './route-table.js'
@@ -145,6 +145,8 @@ export class HttpDataPlane {
     const ctx = new HttpLeg(this.#plane, req, res)
     res.ctx = ctx
     res.on('close', onResponseClose)
+    // Pipelined behind an unfinished response: Node gives it no 'close' if the connection dies first.
+    if (res.socket === null) watchQueuedResponse(req.socket, res)
     this.#plane.inflight++
     runPasses(ctx, HTTP_PASSES)
   }
