@@ -158,8 +158,9 @@ export class HttpDataPlane {
   /** Node's parser refused the request (malformed, smuggling attempt, timeout): answer and close. */
   readonly #onClientError = (err: NodeJS.ErrnoException, socket: Duplex): void => {
     this.#logger.debug({ code: err.code, reason: err.message }, 'client request refused by the HTTP parser')
-    // Raw bytes may only go out when no response is under way on this socket (as Node's default does).
-    if (err.code === 'ECONNRESET' || !socket.writable || hasPendingResponse(socket)) return void socket.destroy()
+    // Raw bytes may only go out when no response is under way on this socket (as Node's default does),
+    // and not for a broken body of a request already answered: that 400 would answer nothing.
+    if (err.code === 'ECONNRESET' || !socket.writable || hasPendingResponse(socket) || inBody(socket)) return void socket.destroy()
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
     socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`, () => socket.destroy())
   }
@@ -168,6 +169,16 @@ export class HttpDataPlane {
 /** Node keeps the response being written on `socket._httpMessage` (internal, stable since Node 0.x). */
 function hasPendingResponse(socket: Duplex): boolean {
   return (socket as Duplex & { _httpMessage?: unknown })._httpMessage != null
+}
+
+/**
+ * The parser failed inside the body of a request it already handed over (its response may be out):
+ * Node's parser keeps that request on `socket.parser.incoming` until the next one (internal, stable
+ * since Node 0.x), incomplete until its body ended.
+ */
+function inBody(socket: Duplex): boolean {
+  const incoming = (socket as Duplex & { parser?: { incoming?: IncomingMessage | null } | null }).parser?.incoming
+  return incoming != null && !incoming.complete
 }
 
 /** The shared state behind PlaneState, plus in-flight counting for close(). */
