@@ -75,6 +75,7 @@ export class HttpDataPlane {
     // invisible to check-framing. No count limit; the 16 KB header size limit (431) bounds them.
     this.#server.maxHeadersCount = 0
     this.#server.on('request', this.#onRequest)
+    this.#server.on('checkContinue', this.#onCheckContinue)
     this.#server.on('upgrade', this.#onUpgrade)
     this.#server.on('clientError', this.#onClientError)
   }
@@ -151,6 +152,18 @@ export class HttpDataPlane {
     runPasses(ctx, HTTP_PASSES)
   }
 
+  /**
+   * `Expect: 100-continue`. Node would write the 100 at once, also for a response queued behind an
+   * unfinished one on a pipelined connection; it then lands after that response's head (Node puts a
+   * buffered head before the buffered 100), a stream no client can parse. A queued response sends
+   * its 100 when it gets the connection, unless its own head is written by then.
+   */
+  readonly #onCheckContinue = (req: IncomingMessage, res: ProxyResponse): void => {
+    if (res.socket !== null) res.writeContinue()
+    else res.once('socket', continueUnlessAnswered)
+    this.#onRequest(req, res)
+  }
+
   readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     handleUpgrade(this.#plane, this.#tunnels, req, socket, head)
   }
@@ -164,6 +177,10 @@ export class HttpDataPlane {
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
     socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`, () => socket.destroy())
   }
+}
+
+function continueUnlessAnswered(this: ProxyResponse): void {
+  if (!this.headersSent) this.writeContinue()
 }
 
 /** Node keeps the response being written on `socket._httpMessage` (internal, stable since Node 0.x). */
