@@ -163,7 +163,8 @@ export function checkAnswers(sent: SentSocket, ex: Exchange, ledger: Ledger, tal
   else if (pending > 0) problems.push(`a response cut off after ${pending} bytes`)
   if (ex.hung) problems.push('the server kept the connection open after the client half-closed it')
   if (ex.timedOut) problems.push(`no answer within ${TIMEOUT_NOTE}`)
-  if (sent.kind !== 'mutated' && responses.length > reqs.length) problems.push(`${responses.length} answers to ${reqs.length} requests`)
+  // Unmodelled bytes (a too-short Content-Length's leftover, a mutation) may hold more requests.
+  if (sent.tails.length === 0 && responses.length > reqs.length) problems.push(`${responses.length} answers to ${reqs.length} requests`)
   responses.forEach((res, i) => {
     const req = reqs[i]
     if (req !== undefined) problems.push(...answerProblems(res, req, sent.kind === 'mutated', ledger))
