@@ -24,6 +24,8 @@ const REFUSED: Array<[string, string]> = [
     'POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
   ['two host headers',
     'GET /a HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n'],
+  ['an HTTP/0.9 request line (no version), even with headers',
+    'GET /a\r\nHost: x\r\n\r\n'],
 ]
 
 for (const [name, payload] of REFUSED) {

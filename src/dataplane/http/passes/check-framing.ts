@@ -8,11 +8,13 @@ import { respondError } from '../upstream-leg/answer.js'
  * Node's strict parser already answers 400 to CL+TE, duplicate Content-Length, obs-fold and the
  * like; it lets through `Transfer-Encoding: gzip, chunked` and Transfer-Encoding on HTTP/1.0, which
  * stop here, as do a second Host header (undici would refuse it) and request targets that are not
- * a path, and requests that already passed through this very process (a Via loop, 508). Answers carry `connection: close`: whatever follows on the socket cannot be trusted.
+ * a path, HTTP/0.9 request lines (Node takes `GET /a` without a version, even followed by headers,
+ * for HTTP/0.9), and requests that already passed through this very process (a Via loop, 508). Answers carry `connection: close`: whatever follows on the socket cannot be trusted.
  * Also records whether the request has a body, which later passes need.
  */
 export function checkFraming(ctx: ProxyContext): PassResult {
   const req = ctx.req
+  if (req.httpVersionMajor === 0) return reject(ctx, 'HTTP/0.9 requests are refused: send HTTP/1.0 or 1.1')
   const te = req.headers['transfer-encoding']
   if (te !== undefined) {
     if (req.httpVersionMajor === 1 && req.httpVersionMinor === 0) return reject(ctx, 'transfer-encoding is not allowed on an HTTP/1.0 request')
