@@ -1,5 +1,5 @@
 import type { SideWindow } from '../core/analysis.js'
-import type { Side } from '../core/types.js'
+import type { Kind, Side } from '../core/types.js'
 import type { Outcome } from './events.js'
 
 /**
@@ -101,14 +101,15 @@ function isError(status: number, error: unknown): boolean {
  * the queue, else the publish figures: a job is never counted twice.
  */
 export class AnalysisWindows {
-  #current = new Map<string, WindowPair>()
-  #worker = new Map<string, WindowPair>()
-  readonly #workersReport = new Set<string>()
+  // Keyed by kind, then name: the per-request lookup uses the outcome's own strings, never a
+  // joined `kind/name` key, which would allocate (and hash) a fresh string for every request.
+  readonly #current = byKind<WindowPair>()
+  readonly #worker = byKind<WindowPair>()
+  readonly #workersReport = { route: new Set<string>(), queue: new Set<string>() }
 
   /** Subscribe to the outcome bus. A fallback counts as a failed request on the decided side too. */
   record(o: Outcome): void {
-    const key = `${o.kind}/${o.name}`
-    const pair = o.origin === 'worker' ? this.#workerPair(key) : pairIn(this.#current, key)
+    const pair = o.origin === 'worker' ? this.#workerPair(o.kind, o.name) : pairIn(this.#current[o.kind], o.name)
     if (o.fellBack) {
       // The decided side failed to connect; the serving side's time includes that failed wait (up
       // to the connect timeout), so neither side gets a latency sample from it.
@@ -125,18 +126,26 @@ export class AnalysisWindows {
     pair[o.servedBy as Side].record(Number.isFinite(o.durationMs) ? o.durationMs : undefined, isError(o.status, o.error))
   }
 
+  /** The window of `key` (`route/NAME` or `queue/NAME`, as refKey writes it), handed over whole. */
   take(key: string): WindowPair {
-    const published = this.#current.get(key) ?? newPair()
-    const worker = this.#worker.get(key) ?? newPair()
-    this.#current.delete(key)
-    this.#worker.delete(key)
-    return this.#workersReport.has(key) ? worker : published
+    const slash = key.indexOf('/')
+    const kind = key.slice(0, slash) as Kind
+    const name = key.slice(slash + 1)
+    const published = this.#current[kind].get(name) ?? newPair()
+    const worker = this.#worker[kind].get(name) ?? newPair()
+    this.#current[kind].delete(name)
+    this.#worker[kind].delete(name)
+    return this.#workersReport[kind].has(name) ? worker : published
   }
 
-  #workerPair(key: string): WindowPair {
-    this.#workersReport.add(key)
-    return pairIn(this.#worker, key)
+  #workerPair(kind: Kind, name: string): WindowPair {
+    this.#workersReport[kind].add(name)
+    return pairIn(this.#worker[kind], name)
   }
+}
+
+function byKind<T>(): { readonly route: Map<string, T>; readonly queue: Map<string, T> } {
+  return { route: new Map(), queue: new Map() }
 }
 
 function pairIn(map: Map<string, WindowPair>, key: string): WindowPair {
