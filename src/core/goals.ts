@@ -28,6 +28,9 @@ import type { Side } from '../config/types.js'
 export type Better = 'higher' | 'lower'
 export type GoalVerdict = 'better' | 'worse' | 'inconclusive'
 
+/** The interval's level when the route has no rollout analysis (whose `alpha` it uses otherwise). */
+export const DEFAULT_GOAL_ALPHA = 0.05
+
 /** Counts before the delta method is trusted: each side needs this many conversions and non-conversions. */
 export const MIN_CONVERSIONS = 10
 
