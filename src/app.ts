@@ -114,6 +114,7 @@ export class SluiceApp {
     bus.subscribe((o) => this.recorder.outcome(o))
     bus.subscribe((o) => windows.record(o))
     bus.subscribe((o) => this.#goals.record(o))
+    this.recorder.watchGoals(() => this.#goals.series())
     this.#notifier = new WebhookNotifier(() => this.#config.notify.webhooks, this.logger)
     this.commands = new Commands({
       store: this.store, clock: this.#clock, logger: this.logger, recorder: this.recorder,

@@ -24,6 +24,15 @@ export interface GoalEvent {
 interface SideGoal {
   readonly converted: FingerprintSet
   value: number
+  /** Events attributed to this side, duplicates included (sluice_goal_events_total). */
+  events: number
+}
+
+/** One route's figures for the metrics (observe/goal-metrics.ts). */
+export interface GoalSeries {
+  readonly route: string
+  readonly exposed: Record<Side, number>
+  readonly events: ReadonlyMap<string, Record<Side, number>>
 }
 
 interface RouteGoals {
@@ -66,6 +75,7 @@ export class GoalCounter {
     const g = r?.goals.get(goal)
     if (r === undefined || g === undefined || !r.exposed[side].has(keyHash)) return 'ignored'
     const s = g.sides[side]
+    s.events++
     if (s.converted.has(keyHash)) return 'duplicate'
     if (!s.converted.add(keyHash)) return 'ignored' // the set is at its memory bound
     s.value += value
@@ -92,6 +102,15 @@ export class GoalCounter {
     return r === undefined ? undefined : { old: r.exposed.old.size, new: r.exposed.new.size }
   }
 
+  /** Every route with goals, for the metrics at scrape time. */
+  series(): GoalSeries[] {
+    return [...this.#routes].map(([route, r]) => ({
+      route,
+      exposed: { old: r.exposed.old.size, new: r.exposed.new.size },
+      events: new Map([...r.goals].map(([name, g]) => [name, { old: g.sides.old.events, new: g.sides.new.events }])),
+    }))
+  }
+
   /** `ROUTE.goals` of the admin API; undefined for a route without goals. */
   report(route: string, alpha: number): Record<string, GoalReport> | undefined {
     const r = this.#routes.get(route)
@@ -111,5 +130,5 @@ function noRandom(): number {
 }
 
 function sideGoal(): SideGoal {
-  return { converted: new FingerprintSet(), value: 0 }
+  return { converted: new FingerprintSet(), value: 0, events: 0 }
 }

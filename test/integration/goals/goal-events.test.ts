@@ -2,9 +2,12 @@ import { Readable } from 'node:stream'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SluiceApp } from '../../../src/app.js'
+import type { GoalReport } from '../../../src/core/goals.js'
 import { loadConfigText } from '../../../src/config/index.js'
 import { createLogger } from '../../../src/observe/log.js'
-import { call } from '../../helpers/admin.js'
+import { execFile } from 'node:child_process'
+import { call, parseMetrics } from '../../helpers/admin.js'
+import { PROMTOOL } from '../../helpers/tools.js'
 import { startSideBackend, type SideBackend } from '../../helpers/side-backend.js'
 import { waitFor } from '../../helpers/wait-for.js'
 
@@ -56,10 +59,10 @@ routes:
   })
 
   const usersOn = (side: 'old' | 'new') => [...sideOf].filter(([, s]) => s === side).map(([k]) => k)
-  const goals = async () => (await call(admin, 'GET', '/api/routes/checkout')).json.goals
+  const goals = async () => ((await call(admin, 'GET', '/api/routes/checkout')).json as { goals: Record<string, GoalReport> }).goals
 
   it('GET /api/routes/NAME shows each side\'s exposed users before any event', async () => {
-    const g = await goals()
+    const g = await goals() as Record<'purchase' | 'support', GoalReport>
     expect(g.purchase.old).toEqual({ users: usersOn('old').length, converted: 0, value: 0, rate: 0 })
     expect(g.purchase.new.users).toBe(usersOn('new').length)
     expect(usersOn('old').length + usersOn('new').length).toBe(40)
@@ -74,7 +77,7 @@ routes:
     ] } })
     expect(res.status).toBe(202)
     expect(res.json).toEqual({ accepted: 4, ignored: 1 })
-    const g = await goals()
+    const g = await goals() as Record<'purchase' | 'support', GoalReport>
     expect(g.purchase.old).toMatchObject({ converted: 2, value: 59.9 })
     expect(g.purchase.new).toMatchObject({ converted: 1, value: 10 })
     expect(g.support.old.converted).toBe(0)
@@ -84,7 +87,7 @@ routes:
     const before = await goals()
     const bad = await call(admin, 'POST', '/api/routes/checkout/goals/purchase', { body: { events: [{ key: usersOn('old')[3] }, { key: 7 }] } })
     expect(bad.status).toBe(400)
-    expect(bad.json.error.message).toContain('events[1]')
+    expect(bad.json).toMatchObject({ error: { message: expect.stringContaining('events[1]') } })
     expect((await call(admin, 'POST', '/api/routes/checkout/goals/purchase', { body: { events: [{ key: 'x', value: 'much' }] } })).status).toBe(400)
     expect((await call(admin, 'POST', '/api/routes/checkout/goals/purchase', { body: { events: 'all' } })).status).toBe(400)
     expect((await call(admin, 'POST', '/api/routes/checkout/goals/refund', { body: { events: [] } })).status).toBe(404)
@@ -98,7 +101,7 @@ routes:
     const hits = oldSide.hits + newSide.hits
     const [o] = usersOn('old').slice(5)
     const [n] = usersOn('new').slice(5)
-    const before = (await goals()).support
+    const before = (await goals())['support']!
     const viaHeader = await request(`${data}/_sluice/goal?route=checkout&goal=support`, { method: 'POST', headers: { 'x-user-id': o! } })
     expect(viaHeader.statusCode).toBe(204)
     await viaHeader.body.dump()
@@ -109,7 +112,7 @@ routes:
     const chunked = await request(`${data}/_sluice/goal?route=checkout&goal=support`, { method: 'POST', headers: { 'x-user-id': o! }, body: Readable.from([Buffer.from('a'), Buffer.from('b')]) })
     expect(chunked.statusCode).toBe(204) // a duplicate: accepted, not counted again
     await chunked.body.dump()
-    const after = (await goals()).support
+    const after = (await goals())['support']!
     expect(after.old.converted).toBe(before.old.converted + 1)
     expect(after.new.converted).toBe(before.new.converted + 1)
     expect(oldSide.hits + newSide.hits).toBe(hits)
@@ -137,13 +140,35 @@ routes:
     const beacon = async () => (await request(`${data}/_sluice/goal?route=checkout&goal=purchase`, { method: 'POST', headers: { 'x-user-id': moved } })).body.dump()
     expect((await call(admin, 'PUT', '/api/routes/checkout/percent', { body: { percent: 100 } })).status).toBe(200)
     await waitFor(async () => (await (await request(`${data}/cart`, { headers: { 'x-user-id': 'probe' } })).body.json() as { backend: string }).backend === 'new', { message: 'the 100 % split to reach the data plane' })
-    const before = (await goals()).purchase
+    const before = (await goals())['purchase']!
     await beacon() // lives on new now, but new never served it: ignored
-    expect((await goals()).purchase.new.converted).toBe(before.new.converted)
+    expect((await goals())['purchase']!.new.converted).toBe(before.new.converted)
     await (await request(`${data}/cart`, { headers: { 'x-user-id': moved } })).body.dump()
     await beacon()
-    const after = (await goals()).purchase
+    const after = (await goals())['purchase']!
     expect(after.new.converted).toBe(before.new.converted + 1)
     expect(after.old.converted).toBe(before.old.converted)
+  })
+
+  it('exports sluice_exposed_users and sluice_goal_events_total per side, every goal present, promtool-clean', async () => {
+    const text = (await call(admin, 'GET', '/metrics')).text
+    const samples = parseMetrics(text)
+    const value = (name: string, labels: Record<string, string>) => samples.find((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v))?.value
+    const g = await goals() as Record<'purchase' | 'support', GoalReport>
+    for (const backend of ['old', 'new'] as const) {
+      expect(value('sluice_exposed_users', { route: 'checkout', backend })).toBe(g.purchase[backend].users)
+      for (const goal of ['purchase', 'support']) expect(value('sluice_goal_events_total', { route: 'checkout', goal, backend })).toBeGreaterThanOrEqual(0)
+    }
+    // support: one old event counted plus one duplicate, one new event (the beacon test)
+    expect(value('sluice_goal_events_total', { route: 'checkout', goal: 'support', backend: 'old' })).toBe(2)
+    expect(value('sluice_goal_events_total', { route: 'checkout', goal: 'support', backend: 'new' })).toBe(1)
+    if (PROMTOOL === undefined) return
+    const families = text.split('\n').filter((l) => /^(# [A-Z]+ )?sluice_(goal_events_total|exposed_users)/.test(l)).join('\n') + '\n'
+    const check = await new Promise<{ err: Error | null; out: string }>((resolve) => {
+      const child = execFile(PROMTOOL!, ['check', 'metrics'], (err, stdout, stderr) => resolve({ err, out: `${stdout}${stderr}` }))
+      child.stdin?.end(families)
+    })
+    expect(check.out).toBe('')
+    expect(check.err).toBeNull()
   })
 })
