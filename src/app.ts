@@ -334,7 +334,7 @@ export class SluiceApp {
     const views = buildViews(this.#config.routes, this.#config.queues, this.store.snapshot())
     recordLiveState(this.recorder, this.#config, this.store.snapshot())
     this.#views = views
-    this.#goals.configure(this.#config.routes)
+    this.#goals.configure(this.#config.routes, views.routes)
     this.#dataPlane.setRoutes(this.#config.routes, views.routes)
     if (this.#addresses !== undefined) this.#startQueues(views) // else start() does, once it listens
   }

@@ -10,7 +10,12 @@ import type { Outcome } from './events.js'
  * Per route and side, the distinct sticky keys served (exposure); per goal and side, the distinct
  * exposed keys that sent the goal's event (conversion) and the sum of their values. Keys are
  * 32-bit fingerprints (the route's sticky hash of `NAME:KEY`) in FingerprintSets: a million exposed
- * users cost 8 MiB per side, bounded (util/fingerprint-set.ts). In-process counts, since start.
+ * users cost 8 MiB per side, bounded (util/fingerprint-set.ts).
+ *
+ * Counts run since the route's percent last changed (a rollout's step, a manual change): under
+ * one split every user has one side. Counting across a change would bias the lift: a user served by
+ * old at 5 % and moved to new at 10 % stays in old's exposed users while its conversions go to new.
+ * The event totals of the metrics are never reset (they are counters).
  */
 
 export type ConversionResult = 'counted' | 'duplicate' | 'ignored'
@@ -24,11 +29,9 @@ export interface GoalEvent {
 interface SideGoal {
   readonly converted: FingerprintSet
   value: number
-  /** Events attributed to this side, duplicates included (sluice_goal_events_total). */
-  events: number
 }
 
-/** One route's figures for the metrics (observe/goal-metrics.ts). */
+/** One route's figures for the metrics (registerGoalMetrics in observe/recorder.ts). */
 export interface GoalSeries {
   readonly route: string
   readonly exposed: Record<Side, number>
@@ -36,21 +39,35 @@ export interface GoalSeries {
 }
 
 interface RouteGoals {
+  /** The percent these counts were taken under. */
+  readonly percentBp: number
   readonly exposed: Record<Side, FingerprintSet>
-  readonly goals: Map<string, { readonly config: GoalConfig; readonly sides: Record<Side, SideGoal> }>
+  readonly goals: Map<string, GoalCounts>
+}
+
+interface GoalCounts {
+  readonly config: GoalConfig
+  readonly sides: Record<Side, SideGoal>
+  /** Events attributed to each side, duplicates included (sluice_goal_events_total): never reset. */
+  readonly events: Record<Side, number>
 }
 
 export class GoalCounter {
   #routes = new Map<string, RouteGoals>()
 
-  /** Counts stay for routes and goals that remain; new ones start empty, removed ones are dropped. */
-  configure(routes: readonly RouteConfig[]): void {
+  /**
+   * Call with every new config and live state. Counts stay for routes and goals that remain at the
+   * same percent; they restart when the percent changed; removed routes and goals are dropped.
+   */
+  configure(routes: readonly RouteConfig[], views: ReadonlyMap<string, TargetView>): void {
     const next = new Map<string, RouteGoals>()
     for (const r of routes) {
       if (r.goals.length === 0) continue
-      const before = this.#routes.get(r.name)
-      const goals = new Map(r.goals.map((g) => [g.name, { config: g, sides: before?.goals.get(g.name)?.sides ?? { old: sideGoal(), new: sideGoal() } }]))
-      next.set(r.name, { exposed: before?.exposed ?? { old: new FingerprintSet(), new: new FingerprintSet() }, goals })
+      const percentBp = views.get(r.name)?.percentBp ?? r.percentBp
+      const prev = this.#routes.get(r.name)
+      const keep = prev?.percentBp === percentBp ? prev : undefined
+      const goals = new Map(r.goals.map((g) => [g.name, goalCounts(g, keep?.goals.get(g.name), prev?.goals.get(g.name))]))
+      next.set(r.name, { percentBp, exposed: keep?.exposed ?? { old: new FingerprintSet(), new: new FingerprintSet() }, goals })
     }
     this.#routes = next
   }
@@ -75,7 +92,7 @@ export class GoalCounter {
     const g = r?.goals.get(goal)
     if (r === undefined || g === undefined || !r.exposed[side].has(keyHash)) return 'ignored'
     const s = g.sides[side]
-    s.events++
+    g.events[side]++
     if (s.converted.has(keyHash)) return 'duplicate'
     if (!s.converted.add(keyHash)) return 'ignored' // the set is at its memory bound
     s.value += value
@@ -107,7 +124,7 @@ export class GoalCounter {
     return [...this.#routes].map(([route, r]) => ({
       route,
       exposed: { old: r.exposed.old.size, new: r.exposed.new.size },
-      events: new Map([...r.goals].map(([name, g]) => [name, { old: g.sides.old.events, new: g.sides.new.events }])),
+      events: new Map([...r.goals].map(([name, g]) => [name, { ...g.events }])),
     }))
   }
 
@@ -129,6 +146,12 @@ function noRandom(): number {
   return 0
 }
 
+/** A goal's counts: kept (`same`, same percent), or restarted keeping only the event totals. */
+function goalCounts(config: GoalConfig, same: GoalCounts | undefined, before: GoalCounts | undefined): GoalCounts {
+  const sides = same?.sides ?? { old: sideGoal(), new: sideGoal() }
+  return { config, sides, events: before?.events ?? { old: 0, new: 0 } }
+}
+
 function sideGoal(): SideGoal {
-  return { converted: new FingerprintSet(), value: 0, events: 0 }
+  return { converted: new FingerprintSet(), value: 0 }
 }

@@ -328,7 +328,7 @@ export function registerGoalMetrics(registry: Registry, source: () => readonly G
   })
   new Gauge({
     name: 'sluice_exposed_users',
-    help: 'Distinct sticky keys served by each side of a route with goals, since sluice started',
+    help: 'Distinct sticky keys served by each side of a route with goals, since its percent last changed',
     labelNames: ['route', 'backend'] as const,
     registers,
     collect() {

@@ -141,6 +141,7 @@ routes:
     expect((await call(admin, 'PUT', '/api/routes/checkout/percent', { body: { percent: 100 } })).status).toBe(200)
     await waitFor(async () => (await (await request(`${data}/cart`, { headers: { 'x-user-id': 'probe' } })).body.json() as { backend: string }).backend === 'new', { message: 'the 100 % split to reach the data plane' })
     const before = (await goals())['purchase']!
+    expect(before.old).toMatchObject({ users: 0, converted: 0 }) // a new percent: the counts restarted
     await beacon() // lives on new now, but new never served it: ignored
     expect((await goals())['purchase']!.new.converted).toBe(before.new.converted)
     await (await request(`${data}/cart`, { headers: { 'x-user-id': moved } })).body.dump()

@@ -3,6 +3,7 @@ import type { RouteConfig } from '../../../src/config/types.js'
 import { hashKey } from '../../../src/core/bucket.js'
 import type { Outcome } from '../../../src/observe/events.js'
 import { GoalCounter } from '../../../src/observe/goals.js'
+import type { LiveSnapshot } from '../../../src/state/store.js'
 import { buildViews } from '../../../src/state/views.js'
 import { routeConfig } from '../../helpers/admin.js'
 
@@ -10,7 +11,9 @@ const route: RouteConfig = routeConfig('checkout', {
   percentBp: 5000,
   goals: [{ name: 'purchase', better: 'higher', maxLoss: undefined }, { name: 'support', better: 'lower', maxLoss: undefined }],
 })
-const view = buildViews([route], [], { targets: new Map(), members: new Map() } as never).routes.get('checkout')!
+const NO_LIVE: LiveSnapshot = { targets: new Map(), members: new Map() }
+const views = buildViews([route], [], NO_LIVE).routes
+const view = views.get('checkout')!
 const sideOf = (key: string): 'old' | 'new' => (hashKey('checkout:', key) < view.threshold ? 'new' : 'old')
 const keysOn = (side: 'old' | 'new', n: number) => Array.from({ length: 500 }, (_, i) => `user-${i}`).filter((k) => sideOf(k) === side).slice(0, n)
 
@@ -20,7 +23,7 @@ function served(key: string, side = sideOf(key)): Outcome {
 
 function counter(): GoalCounter {
   const c = new GoalCounter()
-  c.configure([route])
+  c.configure([route], views)
   return c
 }
 
@@ -65,11 +68,25 @@ describe('GoalCounter', () => {
     const [o] = keysOn('old', 1)
     c.record(served(o!))
     c.convert('checkout', 'purchase', hashKey('checkout:', o!), 'old', 3)
-    c.configure([{ ...route, goals: [route.goals[0]!] }])
+    c.configure([{ ...route, goals: [route.goals[0]!] }], views)
     expect(c.report('checkout', 0.05)!['purchase']!.old).toMatchObject({ users: 1, converted: 1, value: 3 })
     expect(c.hasGoal('checkout', 'support')).toBe(false)
-    c.configure([{ ...route, goals: [] }])
+    c.configure([{ ...route, goals: [] }], views)
     expect(c.report('checkout', 0.05)).toBeUndefined()
     expect(c.hasGoal('checkout', 'purchase')).toBe(false)
+  })
+
+  it('restarts users and conversions when the percent changes (one split per count), keeps the event totals', () => {
+    const c = counter()
+    const [o] = keysOn('old', 1)
+    c.record(served(o!))
+    c.convert('checkout', 'purchase', hashKey('checkout:', o!), 'old', 3)
+    c.configure([route], views) // same percent: kept
+    expect(c.report('checkout', 0.05)!['purchase']!.old).toMatchObject({ users: 1, converted: 1, value: 3 })
+    const at60 = buildViews([{ ...route, percentBp: 6000 }], [], NO_LIVE).routes
+    c.configure([route], at60)
+    expect(c.report('checkout', 0.05)!['purchase']!.old).toMatchObject({ users: 0, converted: 0, value: 0 })
+    expect(c.series()[0]!.events.get('purchase')).toEqual({ old: 1, new: 0 })
+    expect(c.series()[0]!.exposed).toEqual({ old: 0, new: 0 })
   })
 })
