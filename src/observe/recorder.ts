@@ -3,6 +3,7 @@ import { SIDES, type QueueConfig, type RouteConfig, type Side } from '../config/
 import { DECISION_REASONS, ROLLOUT_STATES, type DecisionReason, type Kind, type RolloutState, type TargetRef } from '../core/types.js'
 import { UPSTREAM_ERROR_REASONS, type Outcome, type UpstreamErrorReason } from './events.js'
 import type { GoalSeries } from './goals.js'
+
 /**
  * Owns every `sluice_*` metric (the only module that imports prom-client, on a private Registry).
  *
@@ -27,7 +28,7 @@ export interface Recorder {
   queueBacklog(queue: string, jobs: number): void
   /** A fault nothing handled (a bug): the process policy logs it, counts it here and keeps serving. */
   internalError(source: InternalErrorSource): void
-  /** Goal series (observe/goal-metrics.ts), read from `source` at each scrape; call once. */
+  /** The goal series (registerGoalMetrics below), read from `source` at each scrape; call once. */
   watchGoals(source: () => readonly GoalSeries[]): void
   render(): Promise<string>
   readonly contentType: string
@@ -312,7 +313,7 @@ function defineMetrics(registry: Registry) {
  * route × goal × side is present (at 0) from the first scrape, and a route or goal removed by a
  * reload disappears with it.
  */
-export function registerGoalMetrics(registry: Registry, source: () => readonly GoalSeries[]): void {
+function registerGoalMetrics(registry: Registry, source: () => readonly GoalSeries[]): void {
   const registers = [registry]
   new Counter({
     name: 'sluice_goal_events_total',
