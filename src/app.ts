@@ -8,6 +8,7 @@ import { hostname } from 'node:os'
 import type { StateStore } from './state/store.js'
 import { createOutcomeBus } from './observe/events.js'
 import { createLogger } from './observe/log.js'
+import { GoalCounter } from './observe/goals.js'
 import { createRecorder, type Recorder } from './observe/recorder.js'
 import { recordLiveState } from './observe/live-gauges.js'
 import { HttpDataPlane } from './dataplane/http/server.js'
@@ -69,6 +70,7 @@ export class SluiceApp {
   #dataPlane: HttpDataPlane
   #queuePlane: QueueDataPlane
   #views: ViewTable | undefined
+  readonly #goals = new GoalCounter()
   #bus: ReturnType<typeof createOutcomeBus>
   #random: Random
   #admin: ReturnType<typeof createAdminServer>
@@ -111,6 +113,8 @@ export class SluiceApp {
     const windows = new AnalysisWindows()
     bus.subscribe((o) => this.recorder.outcome(o))
     bus.subscribe((o) => windows.record(o))
+    bus.subscribe((o) => this.#goals.record(o))
+    this.recorder.watchGoals(() => this.#goals.series())
     this.#notifier = new WebhookNotifier(() => this.#config.notify.webhooks, this.logger)
     this.commands = new Commands({
       store: this.store, clock: this.#clock, logger: this.logger, recorder: this.recorder,
@@ -129,7 +133,7 @@ export class SluiceApp {
     })
     this.#dataPlane = new HttpDataPlane({
       listen: opts.config.listen, bus, logger: this.logger, random: this.#random,
-      access: { enabled: opts.config.log.access, sample: opts.config.log.accessSample },
+      access: { enabled: opts.config.log.access, sample: opts.config.log.accessSample }, goals: this.#goals,
     })
     // Built before anything listens, so an insecure admin address fails start-up cleanly.
     this.#admin = this.#createAdmin()
@@ -144,6 +148,7 @@ export class SluiceApp {
       rolloutFacts: (ref, cfg) => this.controller.info(ref, cfg),
       reportOutcomes: (queue, outcomes) => this.#publishWorkerOutcomes(queue, outcomes),
       groupSizes: (ref) => groupSizesOf(this.#views, ref), clock: this.#clock,
+      goals: { goals: this.#goals, view: (route) => this.#views?.routes.get(route) },
     })
   }
 
@@ -329,6 +334,7 @@ export class SluiceApp {
     const views = buildViews(this.#config.routes, this.#config.queues, this.store.snapshot())
     recordLiveState(this.recorder, this.#config, this.store.snapshot())
     this.#views = views
+    this.#goals.configure(this.#config.routes, views.routes)
     this.#dataPlane.setRoutes(this.#config.routes, views.routes)
     if (this.#addresses !== undefined) this.#startQueues(views) // else start() does, once it listens
   }

@@ -14,6 +14,7 @@ import { browserGuard, needsJson, unsupportedMediaType, type BrowserGuard } from
 import { errorReply, replyForError, send, type Reply } from './reply.js'
 import { Router } from './router.js'
 import { apiRoutes, describe, type WorkerOutcome } from './routes/api.js'
+import { goalRoutes, type GoalDeps } from './routes/goals.js'
 import { dashboardRoutes } from './routes/dashboard.js'
 import type { GroupSizes } from './group-sizes.js'
 import { healthRoutes, type Readiness } from './routes/health.js'
@@ -37,6 +38,8 @@ export interface AdminDeps {
   readonly reportOutcomes?: ((queue: string, outcomes: readonly WorkerOutcome[]) => void) | undefined
   /** Effective group sizes as the live views count them (group-sizes.ts). */
   readonly groupSizes: (ref: TargetRef) => GroupSizes | undefined
+  /** Goal counts and the routes' live views for goal events (README "Judging business outcomes"). */
+  readonly goals?: GoalDeps | undefined
   /** The dashboard's cache clock (default: the system clock). */
   readonly clock?: Clock | undefined
 }
@@ -83,7 +86,7 @@ function buildRouter(deps: AdminDeps): Router {
   const router = new Router()
   healthRoutes(router, deps.readiness)
   metricsRoutes(router, deps.recorder)
-  const api = { commands: deps.commands, store: deps.store, targets: deps.targets, rolloutFacts: deps.rolloutFacts, reportOutcomes: deps.reportOutcomes, groupSizes: deps.groupSizes }
+  const api = { commands: deps.commands, store: deps.store, targets: deps.targets, rolloutFacts: deps.rolloutFacts, reportOutcomes: deps.reportOutcomes, groupSizes: deps.groupSizes, goals: deps.goals?.goals }
   dashboardRoutes(router, {
     clock: deps.clock ?? systemClock,
     targets: () => {
@@ -96,6 +99,7 @@ function buildRouter(deps: AdminDeps): Router {
     history: async (ref, limit) => historyJson(await deps.store.history(ref, limit)),
   })
   apiRoutes(router, api)
+  if (deps.goals !== undefined) goalRoutes(router, deps.goals)
   return router
 }
 

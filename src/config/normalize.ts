@@ -60,6 +60,7 @@ function normalizeRoute(raw: RawRoute, ctx: NormalizeContext): RouteConfig {
     groups: normalizeGroups(raw.groups, ctx),
     optIn: raw.optIn,
     rollout: normalizeRollout(raw.rollout),
+    goals: raw.goals.map((g) => ({ name: g.name, better: g.better, maxLoss: g.maxLoss })),
     timeouts: {
       connectMs: parseDuration(raw.timeouts.connect),
       headerMs: parseDuration(raw.timeouts.header),

@@ -62,12 +62,19 @@ export interface RawTarget {
   readonly rollout?: RawRollout
 }
 
+export interface RawGoal {
+  readonly name: string
+  readonly better: 'higher' | 'lower'
+  readonly maxLoss?: number
+}
+
 export interface RawRoute extends RawTarget {
   readonly match: { readonly host?: string; readonly pathPrefix: string }
   readonly old: string | readonly string[]
   readonly new: string | readonly string[]
   readonly assignCookie?: string
   readonly optIn: boolean
+  readonly goals: readonly RawGoal[]
   readonly timeouts: { readonly connect: string; readonly header: string; readonly idle: string }
   readonly exposeBackendHeader: boolean
 }

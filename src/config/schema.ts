@@ -129,6 +129,12 @@ const rollout: SchemaNode = obj('Automatic ramp of the percent', {
   analysis: ref('analysis'),
 }, { required: ['steps'] })
 
+const goal: SchemaNode = obj('A business outcome judged per side (README "Judging business outcomes")', {
+  name: str('Unique within the route: lower-case letters, digits and -', { pattern: PATTERNS.name }),
+  better: { enum: ['higher', 'lower'], description: 'higher (a sale) or lower (a support contact) is better' },
+  maxLoss: { type: 'number', exclusiveMinimum: 0, maximum: 1, description: 'Relative loss of new against old (0-1) that fails the analysis when shown with evidence' },
+}, { required: ['name', 'better'] })
+
 const route: SchemaNode = obj('A route: requests matching it are split between old and new', {
   name: str('Unique name: lower-case letters, digits and -', { pattern: PATTERNS.name }),
   match: obj('Which requests this route takes; first match wins', {
@@ -143,6 +149,7 @@ const route: SchemaNode = obj('A route: requests matching it are split between o
   groups,
   optIn: { type: 'boolean', default: false, description: 'Users may opt in/out via /_sluice/opt-in and /_sluice/opt-out' },
   rollout: ref('rollout'),
+  goals: list('Business outcomes measured per side: exposure, conversion, lift', goal, { default: [] }),
   timeouts: obj('Upstream timeouts', {
     connect: duration('TCP (+TLS) connect', '5s'),
     header: duration('Until the response headers arrive (then 504)', '60s'),

@@ -75,8 +75,20 @@ function uniqueNames(list: unknown, key: 'routes' | 'queues', report: Report): v
   })
 }
 
+/** A second goal of one route with a name already used is reported at its `name`. */
+function uniqueGoals(list: unknown, path: KeyPath, report: Report): void {
+  const seen = new Set<string>()
+  arr(list).forEach((item, i) => {
+    const name = rec(item)?.name
+    if (typeof name !== 'string') return
+    if (seen.has(name)) report([...path, i, 'name'], `'${name}' is already a goal of this route: goal names must be unique`)
+    seen.add(name)
+  })
+}
+
 function checkRoute(route: Rec | undefined, path: KeyPath, report: Report): void {
   if (!route) return
+  uniqueGoals(route.goals, [...path, 'goals'], report)
   checkBackends(route.old, [...path, 'old'], report)
   checkBackends(route.new, [...path, 'new'], report)
   checkTargetCommon(route, path, 'route', report)

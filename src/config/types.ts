@@ -78,6 +78,14 @@ export interface RouteMatch {
   readonly pathPrefix: string
 }
 
+/** A business outcome judged per side (README "Judging business outcomes"). */
+export interface GoalConfig {
+  readonly name: string
+  readonly better: 'higher' | 'lower'
+  /** Relative loss (0-1) of new against old that fails the analysis; undefined = shown, never judged. */
+  readonly maxLoss: number | undefined
+}
+
 export interface RouteConfig {
   readonly name: string
   readonly match: RouteMatch
@@ -91,6 +99,7 @@ export interface RouteConfig {
   readonly groups: readonly GroupConfig[]
   readonly optIn: boolean
   readonly rollout: RolloutPolicy | undefined
+  readonly goals: readonly GoalConfig[]
   readonly timeouts: Timeouts
   readonly exposeBackendHeader: boolean
 }

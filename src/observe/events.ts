@@ -32,6 +32,11 @@ export interface Outcome extends TargetRef {
    * producer API), not a routing event: it feeds the analysis windows, not the routing counters.
    */
   readonly origin?: 'worker'
+  /**
+   * The sticky key's fingerprint (its bucket hash), set only on routes with goals and only when the
+   * request had a key: it exposes that key on `side` (observe/goals.ts).
+   */
+  readonly keyHash?: number | undefined
 }
 
 export type OutcomeListener = (o: Outcome) => void

@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { SIDES, type QueueConfig, type RouteConfig, type Side } from '../config/types.js'
 import { DECISION_REASONS, ROLLOUT_STATES, type DecisionReason, type Kind, type RolloutState, type TargetRef } from '../core/types.js'
 import { UPSTREAM_ERROR_REASONS, type Outcome, type UpstreamErrorReason } from './events.js'
+import type { GoalSeries } from './goals.js'
 
 /**
  * Owns every `sluice_*` metric (the only module that imports prom-client, on a private Registry).
@@ -27,6 +28,8 @@ export interface Recorder {
   queueBacklog(queue: string, jobs: number): void
   /** A fault nothing handled (a bug): the process policy logs it, counts it here and keeps serving. */
   internalError(source: InternalErrorSource): void
+  /** The goal series (registerGoalMetrics below), read from `source` at each scrape; call once. */
+  watchGoals(source: () => readonly GoalSeries[]): void
   render(): Promise<string>
   readonly contentType: string
 }
@@ -83,6 +86,10 @@ class PromRecorder implements Recorder {
 
   render(): Promise<string> {
     return this.#registry.metrics()
+  }
+
+  watchGoals(source: () => readonly GoalSeries[]): void {
+    registerGoalMetrics(this.#registry, source)
   }
 
   setTargets(routes: readonly RouteConfig[], queues: readonly QueueConfig[]): void {
@@ -298,4 +305,36 @@ function defineMetrics(registry: Registry) {
     leader: new Gauge({ name: 'sluice_leader', help: 'Whether this replica runs the rollout controller (1) or not (0)', registers }),
     buildInfo: new Gauge({ name: 'sluice_build_info', help: 'Build information; the value is always 1', labelNames: ['version', 'node_version'] as const, registers }),
   }
+}
+
+/**
+ * `sluice_goal_events_total{route,goal,backend}` and `sluice_exposed_users{route,backend}`, read
+ * from the goal counts at scrape time: nothing is done per request or per event, every configured
+ * route × goal × side is present (at 0) from the first scrape, and a route or goal removed by a
+ * reload disappears with it.
+ */
+function registerGoalMetrics(registry: Registry, source: () => readonly GoalSeries[]): void {
+  const registers = [registry]
+  new Counter({
+    name: 'sluice_goal_events_total',
+    help: 'Goal events attributed to the side that served the user (duplicates included; ignored events not counted)',
+    labelNames: ['route', 'goal', 'backend'] as const,
+    registers,
+    collect() {
+      this.reset()
+      for (const s of source()) {
+        for (const [goal, events] of s.events) for (const backend of SIDES) this.inc({ route: s.route, goal, backend }, events[backend])
+      }
+    },
+  })
+  new Gauge({
+    name: 'sluice_exposed_users',
+    help: 'Distinct sticky keys served by each side of a route with goals, since its percent last changed',
+    labelNames: ['route', 'backend'] as const,
+    registers,
+    collect() {
+      this.reset()
+      for (const s of source()) for (const backend of SIDES) this.set({ route: s.route, backend }, s.exposed[backend])
+    },
+  })
 }

@@ -22,7 +22,7 @@ export function routeConfig(name: string, over: Partial<RouteConfig> = {}): Rout
     assignCookie: undefined,
     groups: [],
     optIn: false,
-    rollout: undefined,
+    rollout: undefined, goals: [],
     timeouts: { connectMs: 5000, headerMs: 60_000, idleMs: 60_000 },
     exposeBackendHeader: false,
     ...over,

@@ -26,7 +26,7 @@ export function routeConfig(parts: RouteParts): RouteConfig {
     assignCookie: undefined,
     groups: [],
     optIn: false,
-    rollout: undefined,
+    rollout: undefined, goals: [],
     timeouts: { connectMs: 2_000, headerMs: 10_000, idleMs: 10_000 },
     exposeBackendHeader: false,
     ...parts,

@@ -1,7 +1,9 @@
 import type { Commands, ManualCommand } from '../../control/commands.js'
 import { describeTarget, findTarget, historyJson, type RolloutFacts, type TargetConfig, type TargetSet } from '../../control/status.js'
 import { effectiveMembers } from '../../state/views.js'
+import { DEFAULT_GOAL_ALPHA, type GoalReport } from '../../core/goals.js'
 import type { Kind, TargetRef } from '../../core/types.js'
+import type { GoalCounter } from '../../observe/goals.js'
 import { SluiceError } from '../../errors.js'
 import { HISTORY_LIMIT, refKey, type StateStore } from '../../state/store.js'
 import { readJsonObject } from '../body.js'
@@ -19,6 +21,8 @@ export interface ApiDeps {
   readonly reportOutcomes?: ((queue: string, outcomes: readonly WorkerOutcome[]) => void) | undefined
   /** Effective group sizes, counted by the live views (see group-sizes.ts), never by building sets. */
   readonly groupSizes: (ref: TargetRef) => GroupSizes | undefined
+  /** Goal counts per route (README "Judging business outcomes"); absent in tests without them. */
+  readonly goals?: GoalCounter | undefined
 }
 
 const KINDS: readonly Kind[] = ['route', 'queue']
@@ -77,9 +81,11 @@ function parseWorkerOutcome(o: unknown, i: number): WorkerOutcome {
 }
 
 /** ROUTE / QUEUE with live percent, state and group sizes (file ids plus live edits). */
-export function describe(ref: TargetRef, deps: ApiDeps): ReturnType<typeof describeTarget> {
+export function describe(ref: TargetRef, deps: ApiDeps): ReturnType<typeof describeTarget> & { goals?: Record<string, GoalReport> } {
   const cfg = findTarget(deps.targets(), ref)
-  return describeTarget(ref.kind, cfg, deps.store.get(ref), deps.groupSizes(ref), deps.rolloutFacts?.(ref, cfg))
+  const target = describeTarget(ref.kind, cfg, deps.store.get(ref), deps.groupSizes(ref), deps.rolloutFacts?.(ref, cfg))
+  if (ref.kind !== 'route' || deps.goals === undefined) return target
+  return { ...target, goals: deps.goals.report(ref.name, cfg.rollout?.analysis?.alpha ?? DEFAULT_GOAL_ALPHA) ?? {} }
 }
 
 /** POST .../pause|resume|promote|rollback, the body optional: {"reason": "..."}. */

@@ -15,6 +15,18 @@ export interface TargetJson {
   nextStepAt: string | null
   windowOpen: boolean | null
   lastVerdict: null | { pass: boolean; kind?: string; failed?: string[]; new?: { requests: number }; missing?: string }
+  /** Routes only (README "Judging business outcomes"). */
+  goals?: Record<string, GoalJson>
+}
+
+interface GoalSideJson { users: number; converted: number; rate: number }
+
+export interface GoalJson {
+  old: GoalSideJson
+  new: GoalSideJson
+  lift: number | null
+  interval: [number, number] | null
+  verdict: string
 }
 
 /** `sluice status [-o json]`: one row per route and queue. */
@@ -24,7 +36,7 @@ export const statusCommand: Command = async (_args, opts, io) => {
     const routes = ((await callAdmin(target, 'GET', '/api/routes')) as { routes: TargetJson[] }).routes
     const queues = ((await callAdmin(target, 'GET', '/api/queues')) as { queues: TargetJson[] }).queues
     if (opts.output === 'json') io.out(JSON.stringify({ routes, queues }, null, 2))
-    else io.out(statusTable([...routes, ...queues]))
+    else io.out(statusTable([...routes, ...queues]) + goalsSection(routes))
     return EXIT.ok
   } catch (err) {
     return reportAdminError(err, io)
@@ -42,6 +54,26 @@ export function statusTable(targets: readonly TargetJson[], now: number = Date.n
       verdictCell(t.lastVerdict),
     ]),
   )
+}
+
+/** A second table, one row per route goal; '' when no route has goals. */
+export function goalsSection(routes: readonly TargetJson[]): string {
+  const rows = routes.flatMap((r) => Object.entries(r.goals ?? {}).map(([goal, g]) => [
+    r.name, goal, sideCell(g.old), sideCell(g.new), g.lift === null ? '-' : signedPercent(g.lift),
+    g.interval === null ? '-' : `${signedPercent(g.interval[0])} … ${signedPercent(g.interval[1])}`, g.verdict,
+  ]))
+  if (rows.length === 0) return ''
+  return '\n\n' + table(['ROUTE', 'GOAL', 'OLD', 'NEW', 'LIFT', 'INTERVAL', 'VERDICT'], rows)
+}
+
+/** "5.00% (450/9,000)": the rate and its counts. */
+function sideCell(s: GoalSideJson): string {
+  return `${(s.rate * 100).toFixed(2)}% (${s.converted.toLocaleString('en-US')}/${s.users.toLocaleString('en-US')})`
+}
+
+function signedPercent(x: number): string {
+  const p = (x * 100).toFixed(1)
+  return x > 0 ? `+${p}%` : `${p}%`
 }
 
 /** "in 7m12s" (or "now"); "window opens in 15h" when outside the schedule windows. */

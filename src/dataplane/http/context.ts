@@ -5,6 +5,7 @@ import type { KeySource, Side } from '../../config/types.js'
 import { normalizeIp, readSource, type KeyInput } from '../../core/sticky.js'
 import type { Decision, KeyReader } from '../../core/types.js'
 import type { OutcomeBus, UpstreamErrorReason } from '../../observe/events.js'
+import type { GoalCounter } from '../../observe/goals.js'
 import type { Random } from '../../util/random.js'
 import type { CompiledRoute, RouteTable } from './route-table.js'
 
@@ -17,6 +18,8 @@ export interface PlaneState {
   readonly bus: OutcomeBus
   readonly logger: Logger
   readonly access: { readonly enabled: boolean; readonly sample: number }
+  /** Where `/_sluice/goal` events are counted; undefined when nothing counts goals (that endpoint then 404s). */
+  readonly goals: GoalCounter | undefined
   /** Called once per request, when its response closed. */
   requestDone(): void
 }

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net'
+import { hashKey } from '../../core/bucket.js'
 import type { ProxyContext } from './context.js'
 import { pathOf } from './passes/match-route.js'
 import { abortUpstream } from './upstream-leg/relay.js'
@@ -73,6 +74,7 @@ export function publishOutcome(ctx: ProxyContext, status: number, durationMs: nu
     fellBack: ctx.fellBack,
     durationMs,
     clientGone: ctx.clientGone,
+    keyHash: route.hasGoals && ctx.key !== undefined ? hashKey(route.view.hashPrefix, ctx.key) : undefined,
   })
 }
 

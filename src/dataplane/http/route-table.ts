@@ -21,6 +21,8 @@ export interface CompiledRoute {
   readonly bodyTimeout: number
   readonly idleMs: number
   readonly exposeBackendHeader: boolean
+  /** The route has goals: its outcomes carry the key's fingerprint (exposure). */
+  readonly hasGoals: boolean
 }
 
 /** Routes in config order (first match wins); `anyHost` spares the host parsing when no route needs it. */
@@ -54,6 +56,7 @@ function compileRoute(r: RouteConfig, view: TargetView, backends: RouteBackends)
     bodyTimeout: r.timeouts.idleMs,
     idleMs: r.timeouts.idleMs,
     exposeBackendHeader: r.exposeBackendHeader,
+    hasGoals: r.goals.length > 0,
   })
 }
 

@@ -6,6 +6,7 @@ import type { ListenAddress, RouteConfig } from '../../config/types.js'
 import type { TargetView } from '../../core/types.js'
 import { SluiceError } from '../../errors.js'
 import type { OutcomeBus } from '../../observe/events.js'
+import type { GoalCounter } from '../../observe/goals.js'
 import { IdleWaiters } from '../../util/idle-waiters.js'
 import { systemRandom, type Random } from '../../util/random.js'
 import type { PlaneState } from './context.js'
@@ -28,6 +29,8 @@ export interface HttpDataPlaneOptions {
   random?: Random
   /** Per-request access log, off by default; `sample` is the share of requests logged (0..1). */
   access?: { enabled: boolean; sample: number }
+  /** Counts `/_sluice/goal` events (README "Judging business outcomes"); without it that endpoint 404s. */
+  goals?: GoalCounter
 }
 
 /**
@@ -207,6 +210,7 @@ class Plane implements PlaneState {
   readonly bus: OutcomeBus
   readonly logger: Logger
   readonly access: { readonly enabled: boolean; readonly sample: number }
+  readonly goals: GoalCounter | undefined
   readonly #idle = new IdleWaiters()
   readonly #closeIdleConnections: () => void
 
@@ -216,6 +220,7 @@ class Plane implements PlaneState {
     this.bus = opts.bus
     this.logger = opts.logger
     this.access = opts.access ?? { enabled: false, sample: 1 }
+    this.goals = opts.goals
   }
 
   requestDone(): void {

@@ -27,6 +27,7 @@ describe('normalize: defaults come from the schema', () => {
       groups: [],
       optIn: false,
       rollout: undefined,
+      goals: [],
       timeouts: { connectMs: 5000, headerMs: 60000, idleMs: 60000 },
       exposeBackendHeader: false,
     })

@@ -36,7 +36,7 @@ describe('a group with 100,000 members', () => {
     name: 'checkout', match: { host: undefined, pathPrefix: '/' }, old: ['http://o:1'], new: ['http://n:1'],
     percentBp: 0, sticky: [{ kind: 'header', name: 'x-user-email' }], assignCookie: undefined,
     groups: [{ name: 'beta', backend: 'new', key: undefined, users, usersFile: undefined }],
-    optIn: false, rollout: undefined, timeouts: { connectMs: 1, headerMs: 1, idleMs: 1 }, exposeBackendHeader: false,
+    optIn: false, rollout: undefined, goals: [], timeouts: { connectMs: 1, headerMs: 1, idleMs: 1 }, exposeBackendHeader: false,
   }
 
   it('the measurement is real: a retained 100,000-entry copy of the ids is seen', () => {

@@ -173,7 +173,7 @@ function mutate(root: Record<string, unknown>, path: (string | number)[], value:
 
 const route = (name: string): RouteConfig => ({
   name, match: { host: undefined, pathPrefix: '/' }, old: ['http://o:1'], new: ['http://n:1'], percentBp: 0,
-  sticky: [], assignCookie: undefined, optIn: false, rollout: undefined, exposeBackendHeader: false,
+  sticky: [], assignCookie: undefined, optIn: false, rollout: undefined, goals: [], exposeBackendHeader: false,
   groups: [{ name: 'beta', backend: 'new', key: undefined, users: ['amy'], usersFile: undefined }],
   timeouts: { connectMs: 1, headerMs: 1, idleMs: 1 },
 })

@@ -1,3 +1,4 @@
+import { hashKey } from '../../../core/bucket.js'
 import { decide } from '../../../core/decide.js'
 import { queryValue, readKey } from '../../../core/sticky.js'
 import type { Decision } from '../../../core/types.js'
@@ -23,7 +24,8 @@ export function sluiceEndpoints(ctx: HttpLegState): PassResult {
   if (path === '/_sluice/whoami') whoami(ctx)
   else if (path === '/_sluice/opt-in') opt(ctx, 'in')
   else if (path === '/_sluice/opt-out') opt(ctx, 'out')
-  else respondError(ctx, 'SLUICE_ERR_NOT_FOUND', `no sluice endpoint ${path}: use /_sluice/opt-in, /_sluice/opt-out or /_sluice/whoami`, false)
+  else if (path === '/_sluice/goal') goal(ctx)
+  else respondError(ctx, 'SLUICE_ERR_NOT_FOUND', `no sluice endpoint ${path}: use /_sluice/opt-in, /_sluice/opt-out, /_sluice/whoami or /_sluice/goal`, false)
   return 'done'
 }
 
@@ -47,6 +49,28 @@ function opt(ctx: HttpLegState, choice: 'in' | 'out'): void {
   const location = asciiLocation(redirect)
   if (location === undefined) return respondError(ctx, 'SLUICE_ERR_BAD_REQUEST', 'redirect is not a valid path (unpaired surrogate)', false)
   ctx.res.writeHead(302, { ...headers, location, 'content-length': '0' }).end()
+}
+
+/**
+ * `POST /_sluice/goal?route=NAME&goal=GOAL`: the caller's own sticky key (header or cookie, as the
+ * route's `sticky` says) sent the goal's event; it counts for the side that key gets now, if the key
+ * was exposed there (observe/goals.ts). 204 whether counted, a duplicate or ignored: a browser
+ * beacon has no use for the difference, and the answer must not reveal other users' state.
+ */
+function goal(ctx: HttpLegState): void {
+  if (ctx.req.method !== 'POST') return respondError(ctx, 'SLUICE_ERR_METHOD_NOT_ALLOWED', 'send goal events with POST', false)
+  const name = param(ctx.url, 'route')
+  const goalName = param(ctx.url, 'goal')
+  if (name === undefined || goalName === undefined) return respondError(ctx, 'SLUICE_ERR_BAD_REQUEST', 'add ?route=NAME&goal=GOAL to name the goal', false)
+  const route = ctx.plane.table.routes.find((r) => r.name === name)
+  const goals = ctx.plane.goals
+  if (route === undefined || goals === undefined || !goals.hasGoal(name, goalName)) {
+    return respondError(ctx, 'SLUICE_ERR_NOT_FOUND', `route '${name}' does not exist or has no goal '${goalName}'`, false)
+  }
+  const key = readKey(route.keySources, ctx)
+  if (key === undefined) return respondError(ctx, 'SLUICE_ERR_BAD_REQUEST', `the request carries no sticky key of route '${name}'`, false)
+  goals.convert(name, goalName, hashKey(route.view.hashPrefix, key), decideFor(ctx, route).side, 0)
+  ctx.res.writeHead(204, { 'cache-control': 'no-store' }).end()
 }
 
 /**

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest'
+import type { RouteConfig } from '../../../src/config/types.js'
+import { hashKey } from '../../../src/core/bucket.js'
+import type { Outcome } from '../../../src/observe/events.js'
+import { GoalCounter } from '../../../src/observe/goals.js'
+import type { LiveSnapshot } from '../../../src/state/store.js'
+import { buildViews } from '../../../src/state/views.js'
+import { routeConfig } from '../../helpers/admin.js'
+
+const route: RouteConfig = routeConfig('checkout', {
+  percentBp: 5000,
+  goals: [{ name: 'purchase', better: 'higher', maxLoss: undefined }, { name: 'support', better: 'lower', maxLoss: undefined }],
+})
+const NO_LIVE: LiveSnapshot = { targets: new Map(), members: new Map() }
+const views = buildViews([route], [], NO_LIVE).routes
+const view = views.get('checkout')!
+const sideOf = (key: string): 'old' | 'new' => (hashKey('checkout:', key) < view.threshold ? 'new' : 'old')
+const keysOn = (side: 'old' | 'new', n: number) => Array.from({ length: 500 }, (_, i) => `user-${i}`).filter((k) => sideOf(k) === side).slice(0, n)
+
+function served(key: string, side = sideOf(key)): Outcome {
+  return { kind: 'route', name: 'checkout', side, servedBy: side, reason: 'bucket', status: 200, error: undefined, fellBack: false, durationMs: 1, keyHash: hashKey('checkout:', key) }
+}
+
+function counter(): GoalCounter {
+  const c = new GoalCounter()
+  c.configure([route], views)
+  return c
+}
+
+describe('GoalCounter', () => {
+  it('counts distinct exposed keys per side', () => {
+    const c = counter()
+    const [a, b] = keysOn('old', 2)
+    const [n] = keysOn('new', 1)
+    for (const k of [a!, a!, b!, n!, n!]) c.record(served(k))
+    c.record({ ...served(a!), keyHash: undefined }) // no key: no exposure
+    expect(c.exposedUsers('checkout')).toEqual({ old: 2, new: 1 })
+  })
+
+  it('attributes an event to the live side, only if the key was exposed there; duplicates count once', () => {
+    const c = counter()
+    const [o1, o2] = keysOn('old', 2)
+    const [n1, never] = keysOn('new', 2)
+    c.record(served(o1!))
+    c.record(served(o2!))
+    c.record(served(n1!))
+    c.record(served(o2!, 'new')) // o2 was also served by new once (e.g. under a higher percent), but lives on old now
+    const r = c.receive('checkout', 'purchase', view, [
+      { key: o1!, value: 10 }, { key: o1!, value: 10 }, { key: n1!, value: 5 }, { key: never!, value: 99 }, { key: 'nobody', value: 1 },
+    ])
+    expect(r).toEqual({ accepted: 3, ignored: 2 })
+    const report = c.report('checkout', 0.05)!
+    expect(report['purchase']!.old).toMatchObject({ users: 2, converted: 1, value: 10, rate: 0.5 })
+    expect(report['purchase']!.new).toMatchObject({ users: 2, converted: 1, value: 5 })
+    expect(report['support']!.old.converted).toBe(0)
+  })
+
+  it('a key exposed only on new that now lives on old (the percent went down) is ignored', () => {
+    const c = counter()
+    const [o] = keysOn('old', 1)
+    c.record(served(o!, 'new'))
+    expect(c.convert('checkout', 'purchase', hashKey('checkout:', o!), 'old', 0)).toBe('ignored')
+    expect(c.convert('checkout', 'purchase', hashKey('checkout:', o!), 'new', 0)).toBe('counted')
+  })
+
+  it('keeps counts across a reconfiguration that keeps the goal, drops removed goals and routes', () => {
+    const c = counter()
+    const [o] = keysOn('old', 1)
+    c.record(served(o!))
+    c.convert('checkout', 'purchase', hashKey('checkout:', o!), 'old', 3)
+    c.configure([{ ...route, goals: [route.goals[0]!] }], views)
+    expect(c.report('checkout', 0.05)!['purchase']!.old).toMatchObject({ users: 1, converted: 1, value: 3 })
+    expect(c.hasGoal('checkout', 'support')).toBe(false)
+    c.configure([{ ...route, goals: [] }], views)
+    expect(c.report('checkout', 0.05)).toBeUndefined()
+    expect(c.hasGoal('checkout', 'purchase')).toBe(false)
+  })
+
+  it('restarts users and conversions when the percent changes (one split per count), keeps the event totals', () => {
+    const c = counter()
+    const [o] = keysOn('old', 1)
+    c.record(served(o!))
+    c.convert('checkout', 'purchase', hashKey('checkout:', o!), 'old', 3)
+    c.configure([route], views) // same percent: kept
+    expect(c.report('checkout', 0.05)!['purchase']!.old).toMatchObject({ users: 1, converted: 1, value: 3 })
+    const at60 = buildViews([{ ...route, percentBp: 6000 }], [], NO_LIVE).routes
+    c.configure([route], at60)
+    expect(c.report('checkout', 0.05)!['purchase']!.old).toMatchObject({ users: 0, converted: 0, value: 0 })
+    expect(c.series()[0]!.events.get('purchase')).toEqual({ old: 1, new: 0 })
+    expect(c.series()[0]!.exposed).toEqual({ old: 0, new: 0 })
+  })
+})
