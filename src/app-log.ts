@@ -26,6 +26,23 @@ export function logStartSummary(logger: Logger, c: Config, store: StateStore, o:
     })),
     queues: c.queues.map((q) => q.name),
   }, 'sluice started')
+  warnUnverifiedTls(logger, c)
+}
+
+/**
+ * `tls.rejectUnauthorized: false` accepts any certificate, an attacker's too: allowed (a test
+ * backend, a migration's first hours) but said loudly at every start, per backend.
+ */
+export function warnUnverifiedTls(logger: Logger, c: Config): void {
+  for (const r of c.routes) {
+    for (const side of ['old', 'new'] as const) {
+      r.transport?.[side].tls.forEach((tls, i) => {
+        if (tls?.rejectUnauthorized === false) {
+          logger.warn({ route: r.name, side, backend: r[side][i] }, 'tls.rejectUnauthorized is false: this backend\'s certificate is NOT verified')
+        }
+      })
+    }
+  }
 }
 
 function describeStore(c: Config): string {

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path'
+import { backendList, backendUrl, sideTransport, type PemFiles } from './backends.js'
 import { parseKeySource } from './key-source.js'
 import { SluiceError } from '../errors.js'
 import { parseDuration } from '../util/duration.js'
@@ -20,6 +21,8 @@ export interface NormalizeContext {
    * file's ids, deduplicated and frozen (load.ts reads them without blocking the event loop).
    */
   readonly groupMembers: ReadonlyMap<object, readonly string[]>
+  /** Backends' TLS files (ca, cert, key) by absolute path, read by load.ts; absent = none read. */
+  readonly pemFiles?: PemFiles
 }
 
 /**
@@ -54,6 +57,7 @@ function normalizeRoute(raw: RawRoute, ctx: NormalizeContext): RouteConfig {
     match: { host: raw.match.host?.toLowerCase(), pathPrefix: raw.match.pathPrefix },
     old: origins(raw.old),
     new: origins(raw.new),
+    transport: { old: sideTransport(raw.old, ctx.baseDir, ctx.pemFiles ?? new Map()), new: sideTransport(raw.new, ctx.baseDir, ctx.pemFiles ?? new Map()) },
     percentBp: toBasisPoints(raw.percent),
     sticky: withAssignedCookie(raw.sticky.map(keySource), raw.assignCookie),
     assignCookie: raw.assignCookie,
@@ -82,8 +86,8 @@ function normalizeQueue(raw: RawQueue, ctx: NormalizeContext): QueueConfig {
   }
 }
 
-function origins(value: string | readonly string[]): string[] {
-  return (typeof value === 'string' ? [value] : value).map((u) => new URL(u).origin)
+function origins(value: RawRoute['old']): string[] {
+  return backendList(value).map((b) => new URL(backendUrl(b)).origin)
 }
 
 function keySource(text: string): KeySource {

@@ -16,6 +16,19 @@ export interface RawConfig {
   readonly shutdown: { readonly drainDelay: string; readonly timeout: string }
 }
 
+export interface RawUpstreamTls {
+  readonly ca?: string
+  readonly cert?: string
+  readonly key?: string
+  readonly servername?: string
+  readonly minVersion?: 'TLSv1.2' | 'TLSv1.3'
+  readonly rejectUnauthorized?: boolean
+}
+
+/** One backend: a URL, or an object with its Host rule and TLS settings. */
+export type RawBackend = string | { readonly url: string; readonly host?: string; readonly tls?: RawUpstreamTls }
+export type RawBackends = RawBackend | readonly RawBackend[]
+
 export interface RawGroup {
   readonly backend: Side
   readonly key?: string
@@ -64,8 +77,8 @@ export interface RawTarget {
 
 export interface RawRoute extends RawTarget {
   readonly match: { readonly host?: string; readonly pathPrefix: string }
-  readonly old: string | readonly string[]
-  readonly new: string | readonly string[]
+  readonly old: RawBackends
+  readonly new: RawBackends
   readonly assignCookie?: string
   readonly optIn: boolean
   readonly timeouts: { readonly connect: string; readonly header: string; readonly idle: string }

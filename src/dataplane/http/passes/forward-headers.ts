@@ -1,3 +1,4 @@
+import type { HostRule } from '../../../config/types.js'
 import type { ProxyContext } from '../context.js'
 import { connectionTokens, isConnectionScoped } from '../hop-by-hop.js'
 import type { PassResult } from '../pipeline.js'
@@ -52,4 +53,22 @@ function namedByConnection(raw: readonly string[]): string[] | undefined {
     if (name.length === 10 && name.toLowerCase() === 'connection') named = connectionTokens(raw[i + 1]!, named)
   }
   return named
+}
+
+/**
+ * Set the Host header of `headers` (a list built above) for a side's rule, in place and in its
+ * original position: the client's value (`preserve`), none (`upstream`: undici then writes the
+ * origin's own host, per origin of a balanced list) or a fixed value. Returns whether the list now
+ * differs from the client's, so a later `preserve` attempt (the fallback on old) knows to restore it.
+ */
+export function applyHostRule(headers: string[], rule: HostRule, clientHost: string | undefined): boolean {
+  const value = rule.mode === 'fixed' ? rule.value : rule.mode === 'upstream' ? undefined : clientHost
+  let found = false
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!
+    // undici skips a header whose value is undefined (its types do not say so).
+    if (name.length === 4 && name.toLowerCase() === 'host') { headers[i + 1] = value as string; found = true }
+  }
+  if (!found && rule.mode === 'fixed') headers.push('host', rule.value)
+  return rule.mode !== 'preserve'
 }
