@@ -103,6 +103,8 @@ export interface HttpsBackend {
   readonly port: number
   readonly seen: TlsSeen[]
   readonly server: Server
+  /** Destroys the accepted connections (sluice's keep-alive ones), leaving the server listening. */
+  closeConnections(): Promise<void>
   close(): Promise<void>
 }
 
@@ -131,6 +133,10 @@ export async function startHttpsBackend(name: string, options: ServerOptions): P
   return {
     name, server, seen,
     port: (server.address() as AddressInfo).port,
+    closeConnections: async () => {
+      for (const s of sockets) s.destroy()
+      sockets.clear()
+    },
     close: async () => {
       for (const s of sockets) s.destroy()
       await new Promise<void>((r) => server.close(() => r()))
