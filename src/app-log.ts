@@ -13,7 +13,7 @@ export function logStartSummary(logger: Logger, c: Config, store: StateStore, o:
 }): void {
   logger.info({
     version: VERSION,
-    data: `http://${hostPort(o.data)}`,
+    data: `${c.listenTls ? 'https' : 'http'}://${hostPort(o.data)}`,
     admin: `http://${hostPort(o.admin)}`,
     adminAuth: c.admin.token ? 'bearer token' : 'none (loopback only)',
     stateStore: describeStore(c),
@@ -54,6 +54,7 @@ function describeStore(c: Config): string {
 export function warnRestartOnly(logger: Logger, prev: Config, next: Config): void {
   const changed: string[] = []
   if (hostPort(prev.listen) !== hostPort(next.listen)) changed.push('listen')
+  if ((prev.listenTls === undefined) !== (next.listenTls === undefined)) changed.push('listen.tls')
   if (hostPort(prev.admin.listen) !== hostPort(next.admin.listen)) changed.push('admin.listen')
   if (prev.admin.token !== next.admin.token) changed.push('admin.token')
   if (JSON.stringify(prev.state) !== JSON.stringify(next.state)) changed.push('state')

@@ -6,7 +6,7 @@ import { parseDuration } from '../util/duration.js'
 import type { Env } from './interpolate.js'
 import { normalizeRollout } from './normalize-rollout.js'
 import type { RawConfig, RawEndpoint, RawGroup, RawQueue, RawRoute } from './raw.js'
-import type { Config, GroupConfig, KeySource, QueueConfig, QueueEndpointConfig, RouteConfig } from './types.js'
+import type { Config, GroupConfig, ListenerTls, KeySource, QueueConfig, QueueEndpointConfig, RouteConfig } from './types.js'
 import { parseListen, toBasisPoints } from './values.js'
 
 /** What normalisation needs besides the validated data. */
@@ -34,7 +34,8 @@ export function normalize(data: unknown, ctx: NormalizeContext): Config {
   const raw = data as RawConfig
   return deepFreeze({
     file: ctx.file,
-    listen: parseListen(raw.listen),
+    listen: parseListen(typeof raw.listen === 'string' ? raw.listen : raw.listen.address),
+    listenTls: listenerTls(raw.listen, ctx),
     admin: { listen: parseListen(raw.admin.listen), token: raw.admin.token ?? nonEmpty(ctx.env.SLUICE_ADMIN_TOKEN), allowedHosts: raw.admin.allowedHosts.map((h) => h.toLowerCase()) },
     state: {
       store: raw.state.store,
@@ -123,6 +124,12 @@ function endpoint(raw: RawEndpoint): QueueEndpointConfig {
     case 'bullmq': return { type: raw.type, url: raw.url, queue: raw.queue, prefix: raw.prefix, jobName: raw.jobName }
     case 'http': return { type: raw.type, url: raw.url, timeoutMs: parseDuration(raw.timeout), retries: raw.retries }
   }
+}
+
+function listenerTls(listen: RawConfig['listen'], ctx: NormalizeContext): ListenerTls | undefined {
+  if (typeof listen === 'string' || listen.tls === undefined) return undefined
+  const read = (f: string): string => ctx.pemFiles?.get(resolve(ctx.baseDir, f)) ?? ''
+  return { cert: read(listen.tls.cert), key: read(listen.tls.key) }
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

@@ -4,7 +4,7 @@ import { entries, field, fsReason } from './data-walk.js'
 import type { Finding, KeyPath } from './problem.js'
 import { stampOf, type FileStamp } from './sources.js'
 
-/** The backends' TLS files (`tls.ca`, `tls.cert`, `tls.key`), read at every load and reload. */
+/** The backends' TLS files (`tls.ca`, `tls.cert`, `tls.key`) and the listener's, read at every load and reload. */
 export interface PemFiles {
   /** Absolute path → PEM text. */
   readonly texts: ReadonlyMap<string, string>
@@ -42,7 +42,7 @@ interface PemFileRef {
 
 /** Every tls file name of every backend object (`routes.N.old[.M].tls.ca` …), with its key path. */
 function pemFileRefs(data: unknown): PemFileRef[] {
-  const refs: PemFileRef[] = []
+  const refs: PemFileRef[] = [...listenerRefs(field(field(data, 'listen'), 'tls'))]
   entries(field(data, 'routes')).forEach(([i, route]) => {
     for (const side of ['old', 'new'] as const) {
       const value = field(route, side)
@@ -53,6 +53,14 @@ function pemFileRefs(data: unknown): PemFileRef[] {
     }
   })
   return refs
+}
+
+/** The data plane's own `listen.tls.cert` and `.key`. */
+function listenerRefs(tls: unknown): PemFileRef[] {
+  return (['cert', 'key'] as const).flatMap((key) => {
+    const name = field(tls, key)
+    return typeof name === 'string' ? [{ path: ['listen', 'tls', key], name }] : []
+  })
 }
 
 function tlsRefs(at: KeyPath, tls: unknown): PemFileRef[] {

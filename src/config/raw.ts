@@ -6,7 +6,8 @@ import type { LogConfig, Side } from './types.js'
  */
 
 export interface RawConfig {
-  readonly listen: string
+  /** A HOST:PORT, or an address with the listener's TLS certificate. */
+  readonly listen: string | { readonly address: string; readonly tls?: { readonly cert: string; readonly key: string } }
   readonly admin: { readonly listen: string; readonly token?: string; readonly allowedHosts: readonly string[] }
   readonly state: { readonly store: 'memory' | 'redis'; readonly file?: string; readonly redis?: string; readonly keyPrefix: string; readonly leaseTtl: string }
   readonly routes: readonly RawRoute[]

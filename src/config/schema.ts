@@ -240,7 +240,19 @@ export const configSchema: SchemaNode = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   title: 'sluice configuration',
   ...obj('sluice: a traffic-splitting reverse proxy', {
-    listen: listen('Data plane address, HOST:PORT', DEFAULT_LISTEN),
+    listen: {
+      ...listen('Data plane address, HOST:PORT, or { address, tls: { cert, key } } for HTTPS', DEFAULT_LISTEN),
+      type: ['string', 'object'],
+      required: ['address'],
+      additionalProperties: false,
+      properties: {
+        address: listen('Data plane address, HOST:PORT', DEFAULT_LISTEN),
+        tls: obj('The data plane speaks HTTPS with this certificate (re-read on reload)', {
+          cert: str('PEM file of the certificate (and chain), relative to the config file'),
+          key: str('PEM file of its private key, relative to the config file'),
+        }, { required: ['cert', 'key'] }),
+      },
+    },
     admin: obj('Admin plane', {
       listen: listen('Admin plane address, HOST:PORT', DEFAULT_ADMIN_LISTEN),
       token: str('Bearer token for /api (default: the SLUICE_ADMIN_TOKEN environment variable)', { minLength: 1 }),

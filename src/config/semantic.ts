@@ -58,6 +58,7 @@ function checkPercent(value: unknown, path: KeyPath, report: Report): void {
 
 function checkTop(root: Rec, report: Report): void {
   checkText(root.listen, ['listen'], listenProblem, report)
+  checkText(rec(root.listen)?.address, ['listen', 'address'], listenProblem, report)
   checkText(rec(root.admin)?.listen, ['admin', 'listen'], listenProblem, report)
   arr(rec(root.notify)?.webhooks).forEach((u, i) => checkText(u, ['notify', 'webhooks', i], httpUrlProblem, report))
   const state = rec(root.state)

@@ -175,10 +175,18 @@ export interface ShutdownConfig {
   readonly timeoutMs: number
 }
 
+/** The data plane's own certificate (PEM texts, read at every load). */
+export interface ListenerTls {
+  readonly cert: string
+  readonly key: string
+}
+
 export interface Config {
   /** Absolute path of the file this came from ('<memory>' for embedded configs). */
   readonly file: string
   readonly listen: ListenAddress
+  /** Set when the data plane speaks HTTPS (`listen: { address, tls }`); absent = plain HTTP. */
+  readonly listenTls?: ListenerTls | undefined
   readonly admin: AdminConfig
   readonly state: StateConfig
   readonly routes: readonly RouteConfig[]

@@ -56,4 +56,23 @@ describe('backend TLS files', () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ level: 40, route: 'vendor', side: 'new', backend: 'https://api.vendor.example' })
     expect(lines[0]).toContain('NOT verified')
   })
+
+  it('listen: { address, tls } reads the listener certificate; a missing one is a problem at its key', async () => {
+    await writeFile(join(dir, 'https.yaml'), 'listen: { address: "127.0.0.1:8443", tls: { cert: certs/ca.pem, key: certs/nope.pem } }\n')
+    const bad = await loadConfigFile(join(dir, 'https.yaml'), {})
+    expect(bad.ok ? [] : bad.problems.map((p) => `${p.line}:${p.col} ${p.path}: ${p.message}`))
+      .toEqual(["1:70 listen.tls.key: cannot read 'certs/nope.pem': ENOENT: no such file or directory"])
+
+    await writeFile(join(dir, 'certs/key.pem'), pem('key'))
+    await writeFile(join(dir, 'https.yaml'), 'listen: { address: "127.0.0.1:8443", tls: { cert: certs/ca.pem, key: certs/key.pem } }\n')
+    const good = await loadConfigFile(join(dir, 'https.yaml'), {})
+    if (!good.ok) throw new Error(JSON.stringify(good.problems))
+    expect(good.config.listen).toEqual({ host: '127.0.0.1', port: 8443 })
+    expect(good.config.listenTls).toEqual({ cert: pem('first'), key: pem('key') })
+  })
+
+  it('a plain listen string has no TLS', async () => {
+    const result = await loadConfigFile(join(dir, 'sluice.yaml'), {})
+    expect(result.ok && result.config.listenTls).toBeUndefined()
+  })
 })

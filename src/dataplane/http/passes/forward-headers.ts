@@ -6,7 +6,7 @@ import { VIA_VALUE } from '../via.js'
 
 /** The upstream request's headers, from the client's raw list (duplicates and case preserved). */
 export function forwardHeaders(ctx: ProxyContext): PassResult {
-  ctx.upstreamHeaders = buildUpstreamHeaders(ctx.req.rawHeaders, ctx.ip)
+  ctx.upstreamHeaders = buildUpstreamHeaders(ctx.req.rawHeaders, ctx.ip, (ctx.socket as { encrypted?: boolean }).encrypted === true)
   return 'next'
 }
 
@@ -18,10 +18,10 @@ const DROPPED: ReadonlySet<string> = new Set(['expect', 'x-forwarded-proto', 'x-
  * client's `Connection` names (collected first, so a token cannot remove what sluice adds next),
  * `x-sluice-*` (clients must not steer sluice), `expect`; keeps Host and Content-Length (undici frames
  * the body from it, or chunks when absent). Appends the client address to `x-forwarded-for`, sets
- * `x-forwarded-proto` and `x-forwarded-host`, and adds `via` (RFC 9110 §7.6.3).
+ * `x-forwarded-proto` (https when the client came over TLS) and `x-forwarded-host`, and adds `via` (RFC 9110 §7.6.3).
  * Shared with the WebSocket path, whose upgrade headers undici writes itself.
  */
-export function buildUpstreamHeaders(raw: readonly string[], clientIp: string | undefined): string[] {
+export function buildUpstreamHeaders(raw: readonly string[], clientIp: string | undefined, overTls = false): string[] {
   const named = namedByConnection(raw)
   const out: string[] = []
   let xff: string | undefined
@@ -40,7 +40,7 @@ export function buildUpstreamHeaders(raw: readonly string[], clientIp: string | 
   }
   const forwardedFor = clientIp === undefined ? xff : xff === undefined ? clientIp : `${xff}, ${clientIp}`
   if (forwardedFor !== undefined) out.push('x-forwarded-for', forwardedFor)
-  out.push('x-forwarded-proto', 'http')
+  out.push('x-forwarded-proto', overTls ? 'https' : 'http')
   if (host !== undefined) out.push('x-forwarded-host', host)
   out.push('via', VIA_VALUE)
   return out
