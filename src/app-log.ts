@@ -13,7 +13,7 @@ export function logStartSummary(logger: Logger, c: Config, store: StateStore, o:
 }): void {
   logger.info({
     version: VERSION,
-    data: `http://${hostPort(o.data)}`,
+    data: `${c.listenTls ? 'https' : 'http'}://${hostPort(o.data)}`,
     admin: `http://${hostPort(o.admin)}`,
     adminAuth: c.admin.token ? 'bearer token' : 'none (loopback only)',
     stateStore: describeStore(c),
@@ -26,6 +26,23 @@ export function logStartSummary(logger: Logger, c: Config, store: StateStore, o:
     })),
     queues: c.queues.map((q) => q.name),
   }, 'sluice started')
+  warnUnverifiedTls(logger, c)
+}
+
+/**
+ * `tls.rejectUnauthorized: false` accepts any certificate, an attacker's too: allowed (a test
+ * backend, a migration's first hours) but said loudly at every start, per backend.
+ */
+export function warnUnverifiedTls(logger: Logger, c: Config): void {
+  for (const r of c.routes) {
+    for (const side of ['old', 'new'] as const) {
+      r.transport?.[side].tls.forEach((tls, i) => {
+        if (tls?.rejectUnauthorized === false) {
+          logger.warn({ route: r.name, side, backend: r[side][i] }, 'tls.rejectUnauthorized is false: this backend\'s certificate is NOT verified')
+        }
+      })
+    }
+  }
 }
 
 function describeStore(c: Config): string {
@@ -37,6 +54,7 @@ function describeStore(c: Config): string {
 export function warnRestartOnly(logger: Logger, prev: Config, next: Config): void {
   const changed: string[] = []
   if (hostPort(prev.listen) !== hostPort(next.listen)) changed.push('listen')
+  if ((prev.listenTls === undefined) !== (next.listenTls === undefined)) changed.push('listen.tls')
   if (hostPort(prev.admin.listen) !== hostPort(next.admin.listen)) changed.push('admin.listen')
   if (prev.admin.token !== next.admin.token) changed.push('admin.token')
   if (JSON.stringify(prev.state) !== JSON.stringify(next.state)) changed.push('state')

@@ -134,6 +134,7 @@ export class SluiceApp {
     this.#dataPlane = new HttpDataPlane({
       listen: opts.config.listen, bus, logger: this.logger, random: this.#random,
       access: { enabled: opts.config.log.access, sample: opts.config.log.accessSample }, goals: this.#goals,
+      tls: opts.config.listenTls,
     })
     // Built before anything listens, so an insecure admin address fails start-up cleanly.
     this.#admin = this.#createAdmin()
@@ -296,6 +297,7 @@ export class SluiceApp {
     await prepareViews(next.routes, next.queues, this.store.snapshot())
     await this.commands.applyFileIntent(next, prev)
     warnRestartOnly(this.logger, prev, next)
+    this.#dataPlane.setTls(next.listenTls)
     this.recorder.setTargets(next.routes, next.queues)
     const from = this.#hash.slice(0, 12)
     this.#config = next

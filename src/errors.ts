@@ -18,6 +18,7 @@ export const ErrorCodes = {
   SLUICE_ERR_UPSTREAM_TIMEOUT: { status: 504, message: 'the backend did not answer in time' },
   SLUICE_ERR_UPSTREAM_RESET: { status: 502, message: 'the backend closed the connection' },
   SLUICE_ERR_UPSTREAM_PROTOCOL: { status: 502, message: 'the backend sent an invalid HTTP response' },
+  SLUICE_ERR_UPSTREAM_TLS: { status: 502, message: 'the TLS handshake with the backend failed (certificate or protocol)' },
   SLUICE_ERR_NO_ROUTE: { status: 404, message: 'no route matches this request' },
   SLUICE_ERR_BAD_FRAMING: { status: 400, message: 'ambiguous request framing is refused' },
   SLUICE_ERR_LOOP: { status: 508, message: 'the request already went through this sluice (Via loop)' },

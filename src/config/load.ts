@@ -6,6 +6,8 @@ import { normalize } from './normalize.js'
 import { pathText, sortProblems, type Finding, type KeyPath, type Problem } from './problem.js'
 import type { ConfigSources, FileStamp } from './sources.js'
 import type { Config } from './types.js'
+import { entries, field, fsReason } from './data-walk.js'
+import { readPemFiles } from './pem-files.js'
 import { readGroupMembers } from './users-file.js'
 import { validate } from './validate.js'
 import { locate, parseYaml, problemAt } from './yaml-source.js'
@@ -77,11 +79,12 @@ async function loadText(text: string, hash: string, opts: LoadOptions): Promise<
   // A value left un-interpolated would also fail its own check; report only the missing variable.
   const blocked = new Set(unset.map((f) => pathText(f.path)))
   const checked = validate(data, source, blocked)
-  const users = await readUsersFiles(data, opts.baseDir)
-  const sources: ConfigSources = { hash, usersFiles: users.stamps }
-  const problems = [...unset, ...users.findings].map((f) => locate(source, f)).concat(checked)
+  const [users, pem] = await Promise.all([readUsersFiles(data, opts.baseDir), readPemFiles(data, opts.baseDir)])
+  // TLS files are stamped with the users files: a reload notices a renewed certificate the same way.
+  const sources: ConfigSources = { hash, usersFiles: new Map([...users.stamps, ...pem.stamps]) }
+  const problems = [...unset, ...users.findings, ...pem.findings].map((f) => locate(source, f)).concat(checked)
   if (problems.length > 0) return failed(problems, sources)
-  const config = normalize(data, { file: opts.file, baseDir: opts.baseDir, env: opts.env, groupMembers: users.members })
+  const config = normalize(data, { file: opts.file, baseDir: opts.baseDir, env: opts.env, groupMembers: users.members, pemFiles: pem.texts })
   return { ok: true, config, hash, sources }
 }
 
@@ -145,20 +148,4 @@ function usersFileRefs(data: unknown): UsersFileRef[] {
 
 function stringList(v: unknown): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []
-}
-
-function field(v: unknown, key: string): unknown {
-  return v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined
-}
-
-/** Entries of a list (index keys) or a mapping; nothing for anything else. */
-function entries(v: unknown): [string | number, unknown][] {
-  if (Array.isArray(v)) return v.map((item, i) => [i, item])
-  return v !== null && typeof v === 'object' ? Object.entries(v) : []
-}
-
-/** "ENOENT: no such file or directory, open '/abs/x.yaml'" → "ENOENT: no such file or directory". */
-function fsReason(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err)
-  return message.replace(/, \w+( '.*')?$/, '')
 }

@@ -110,6 +110,7 @@ const PATTERN_MESSAGES: Readonly<Record<string, (v: string) => string>> = {
   [PATTERNS.groupName]: (v) => `${show(v)} is not a valid group name: use a letter, then letters, digits, '_' or '-'`,
   [PATTERNS.listen]: (v) => `${show(v)} is not a listen address: use HOST:PORT, like 127.0.0.1:8080 or [::1]:8080`,
   [PATTERNS.host]: (v) => `${show(v)} is not a host name: give the host alone, without scheme, port or path, like shop.example.com`,
+  [PATTERNS.hostHeader]: (v) => `${show(v)} is not a Host value: use preserve, upstream, or a host[:port] like api.vendor.example`,
   [PATTERNS.pathPrefix]: (v) => `${show(v)} is not a path prefix: it must start with '/'`,
   [PATTERNS.cookieName]: (v) => `${show(v)} is not a valid cookie name`,
   [PATTERNS.timeFrom]: (v) => `${show(v)} is not a time: use HH:MM, 24-hour, like 09:00`,

@@ -1,11 +1,12 @@
 import { resolve } from 'node:path'
+import { backendList, backendUrl, sideTransport, type PemFiles } from './backends.js'
 import { parseKeySource } from './key-source.js'
 import { SluiceError } from '../errors.js'
 import { parseDuration } from '../util/duration.js'
 import type { Env } from './interpolate.js'
 import { normalizeRollout } from './normalize-rollout.js'
 import type { RawConfig, RawEndpoint, RawGroup, RawQueue, RawRoute } from './raw.js'
-import type { Config, GroupConfig, KeySource, QueueConfig, QueueEndpointConfig, RouteConfig } from './types.js'
+import type { Config, GroupConfig, ListenerTls, KeySource, QueueConfig, QueueEndpointConfig, RouteConfig } from './types.js'
 import { parseListen, toBasisPoints } from './values.js'
 
 /** What normalisation needs besides the validated data. */
@@ -20,6 +21,8 @@ export interface NormalizeContext {
    * file's ids, deduplicated and frozen (load.ts reads them without blocking the event loop).
    */
   readonly groupMembers: ReadonlyMap<object, readonly string[]>
+  /** Backends' TLS files (ca, cert, key) by absolute path, read by load.ts; absent = none read. */
+  readonly pemFiles?: PemFiles
 }
 
 /**
@@ -31,7 +34,8 @@ export function normalize(data: unknown, ctx: NormalizeContext): Config {
   const raw = data as RawConfig
   return deepFreeze({
     file: ctx.file,
-    listen: parseListen(raw.listen),
+    listen: parseListen(typeof raw.listen === 'string' ? raw.listen : raw.listen.address),
+    listenTls: listenerTls(raw.listen, ctx),
     admin: { listen: parseListen(raw.admin.listen), token: raw.admin.token ?? nonEmpty(ctx.env.SLUICE_ADMIN_TOKEN), allowedHosts: raw.admin.allowedHosts.map((h) => h.toLowerCase()) },
     state: {
       store: raw.state.store,
@@ -54,6 +58,7 @@ function normalizeRoute(raw: RawRoute, ctx: NormalizeContext): RouteConfig {
     match: { host: raw.match.host?.toLowerCase(), pathPrefix: raw.match.pathPrefix },
     old: origins(raw.old),
     new: origins(raw.new),
+    transport: { old: sideTransport(raw.old, ctx.baseDir, ctx.pemFiles ?? new Map()), new: sideTransport(raw.new, ctx.baseDir, ctx.pemFiles ?? new Map()) },
     percentBp: toBasisPoints(raw.percent),
     sticky: withAssignedCookie(raw.sticky.map(keySource), raw.assignCookie),
     assignCookie: raw.assignCookie,
@@ -83,8 +88,8 @@ function normalizeQueue(raw: RawQueue, ctx: NormalizeContext): QueueConfig {
   }
 }
 
-function origins(value: string | readonly string[]): string[] {
-  return (typeof value === 'string' ? [value] : value).map((u) => new URL(u).origin)
+function origins(value: RawRoute['old']): string[] {
+  return backendList(value).map((b) => new URL(backendUrl(b)).origin)
 }
 
 function keySource(text: string): KeySource {
@@ -120,6 +125,12 @@ function endpoint(raw: RawEndpoint): QueueEndpointConfig {
     case 'bullmq': return { type: raw.type, url: raw.url, queue: raw.queue, prefix: raw.prefix, jobName: raw.jobName }
     case 'http': return { type: raw.type, url: raw.url, timeoutMs: parseDuration(raw.timeout), retries: raw.retries }
   }
+}
+
+function listenerTls(listen: RawConfig['listen'], ctx: NormalizeContext): ListenerTls | undefined {
+  if (typeof listen === 'string' || listen.tls === undefined) return undefined
+  const read = (f: string): string => ctx.pemFiles?.get(resolve(ctx.baseDir, f)) ?? ''
+  return { cert: read(listen.tls.cert), key: read(listen.tls.key) }
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

@@ -6,7 +6,8 @@ import type { LogConfig, Side } from './types.js'
  */
 
 export interface RawConfig {
-  readonly listen: string
+  /** A HOST:PORT, or an address with the listener's TLS certificate. */
+  readonly listen: string | { readonly address: string; readonly tls?: { readonly cert: string; readonly key: string } }
   readonly admin: { readonly listen: string; readonly token?: string; readonly allowedHosts: readonly string[] }
   readonly state: { readonly store: 'memory' | 'redis'; readonly file?: string; readonly redis?: string; readonly keyPrefix: string; readonly leaseTtl: string }
   readonly routes: readonly RawRoute[]
@@ -15,6 +16,19 @@ export interface RawConfig {
   readonly log: { readonly level: LogConfig['level']; readonly access: boolean; readonly accessSample: number }
   readonly shutdown: { readonly drainDelay: string; readonly timeout: string }
 }
+
+export interface RawUpstreamTls {
+  readonly ca?: string
+  readonly cert?: string
+  readonly key?: string
+  readonly servername?: string
+  readonly minVersion?: 'TLSv1.2' | 'TLSv1.3'
+  readonly rejectUnauthorized?: boolean
+}
+
+/** One backend: a URL, or an object with its Host rule and TLS settings. */
+export type RawBackend = string | { readonly url: string; readonly host?: string; readonly tls?: RawUpstreamTls }
+export type RawBackends = RawBackend | readonly RawBackend[]
 
 export interface RawGroup {
   readonly backend: Side
@@ -70,8 +84,8 @@ export interface RawGoal {
 
 export interface RawRoute extends RawTarget {
   readonly match: { readonly host?: string; readonly pathPrefix: string }
-  readonly old: string | readonly string[]
-  readonly new: string | readonly string[]
+  readonly old: RawBackends
+  readonly new: RawBackends
   readonly assignCookie?: string
   readonly optIn: boolean
   readonly goals: readonly RawGoal[]

@@ -22,6 +22,7 @@ export const PATTERNS = {
   groupName: '^[A-Za-z][A-Za-z0-9_-]*$',
   listen: '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+):[0-9]{1,5}$',
   host: '^[A-Za-z0-9._-]+$',
+  hostHeader: '^[A-Za-z0-9._:\\[\\]-]+$',
   pathPrefix: '^/',
   cookieName: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",
   timeFrom: '^([01][0-9]|2[0-3]):[0-5][0-9]$',
@@ -62,12 +63,34 @@ function list(description: string, items: SchemaNode, extra: Record<string, unkn
   return { type: 'array', description, items, ...extra }
 }
 
-const backends: SchemaNode = {
-  type: ['string', 'array'],
-  description: 'An origin URL (http://host:port) or a non-empty list of them (balanced)',
+const upstreamTls: SchemaNode = obj('TLS to an https:// backend', {
+  ca: str('PEM file of the CA(s) to trust instead of the system ones, relative to the config file'),
+  cert: str('PEM file of the client certificate (mTLS), relative to the config file'),
+  key: str('PEM file of the client key (mTLS), relative to the config file'),
+  servername: str('Server name for SNI and the certificate check (default: the URL hostname)', { minLength: 1 }),
+  minVersion: { enum: ['TLSv1.2', 'TLSv1.3'], description: 'Lowest TLS version accepted (default: TLSv1.2)' },
+  rejectUnauthorized: { type: 'boolean', description: 'Verify the certificate (default: true; false logs a warning at every start)' },
+})
+
+/** The keywords of a backend object; they apply only when the value is an object. */
+const backendObject = {
+  description: 'An origin URL, or { url, host, tls }',
   minLength: 1,
+  required: ['url'],
+  additionalProperties: false,
+  properties: {
+    url: str('Origin URL (http://host:port or https://host)', { minLength: 1, examples: ['https://api.vendor.example'] }),
+    host: str("Host header sent: 'preserve' (the client's), 'upstream' (the URL's host) or a literal value; default preserve for http://, upstream for https://", { pattern: PATTERNS.hostHeader, examples: ['preserve', 'upstream'] }),
+    tls: upstreamTls,
+  },
+}
+
+const backends: SchemaNode = {
+  ...backendObject,
+  type: ['string', 'array', 'object'],
+  description: 'An origin URL (http://host:port), an object { url, host, tls }, or a non-empty list of them (balanced)',
   minItems: 1,
-  items: { type: 'string', minLength: 1 },
+  items: { ...backendObject, type: ['string', 'object'] },
   examples: ['http://10.0.0.1:3000'],
 }
 
@@ -224,7 +247,19 @@ export const configSchema: SchemaNode = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   title: 'sluice configuration',
   ...obj('sluice: a traffic-splitting reverse proxy', {
-    listen: listen('Data plane address, HOST:PORT', DEFAULT_LISTEN),
+    listen: {
+      ...listen('Data plane address, HOST:PORT, or { address, tls: { cert, key } } for HTTPS', DEFAULT_LISTEN),
+      type: ['string', 'object'],
+      required: ['address'],
+      additionalProperties: false,
+      properties: {
+        address: listen('Data plane address, HOST:PORT', DEFAULT_LISTEN),
+        tls: obj('The data plane speaks HTTPS with this certificate (re-read on reload)', {
+          cert: str('PEM file of the certificate (and chain), relative to the config file'),
+          key: str('PEM file of its private key, relative to the config file'),
+        }, { required: ['cert', 'key'] }),
+      },
+    },
     admin: obj('Admin plane', {
       listen: listen('Admin plane address, HOST:PORT', DEFAULT_ADMIN_LISTEN),
       token: str('Bearer token for /api (default: the SLUICE_ADMIN_TOKEN environment variable)', { minLength: 1 }),

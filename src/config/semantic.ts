@@ -9,6 +9,8 @@ import {
   redisUrlProblem,
   timeZoneProblem,
 } from './values.js'
+import { explicitHost } from './backends.js'
+import type { RawBackend } from './raw.js'
 
 /**
  * The checks a JSON Schema cannot express well: URLs, two-decimal percents, unique names, key
@@ -56,6 +58,7 @@ function checkPercent(value: unknown, path: KeyPath, report: Report): void {
 
 function checkTop(root: Rec, report: Report): void {
   checkText(root.listen, ['listen'], listenProblem, report)
+  checkText(rec(root.listen)?.address, ['listen', 'address'], listenProblem, report)
   checkText(rec(root.admin)?.listen, ['admin', 'listen'], listenProblem, report)
   arr(rec(root.notify)?.webhooks).forEach((u, i) => checkText(u, ['notify', 'webhooks', i], httpUrlProblem, report))
   const state = rec(root.state)
@@ -113,8 +116,27 @@ function checkTargetCommon(target: Rec, path: KeyPath, kind: Kind, report: Repor
 }
 
 function checkBackends(value: unknown, path: KeyPath, report: Report): void {
-  if (typeof value === 'string') checkText(value, path, originProblem, report)
-  else arr(value).forEach((u, i) => checkText(u, [...path, i], originProblem, report))
+  if (!Array.isArray(value)) return checkBackend(value, path, report)
+  value.forEach((b, i) => checkBackend(b, [...path, i], report))
+  checkHostsAgree(value, path, report)
+}
+
+/** A URL string, or `{ url, host, tls }`: a valid origin, and TLS settings only for https. */
+function checkBackend(value: unknown, path: KeyPath, report: Report): void {
+  if (typeof value === 'string') return checkText(value, path, originProblem, report)
+  const b = rec(value)
+  if (!b || typeof b.url !== 'string') return
+  checkText(b.url, [...path, 'url'], originProblem, report)
+  const tls = rec(b.tls)
+  if (tls && !b.url.toLowerCase().startsWith('https:')) report([...path, 'tls'], `applies to https:// backends only ('${b.url}' is not one)`)
+  if (tls && (tls.cert === undefined) !== (tls.key === undefined)) report([...path, 'tls'], 'needs both cert and key for a client certificate, or neither')
+}
+
+/** One dispatcher serves a list, and the Host header is set before it picks an origin: one rule per side. */
+function checkHostsAgree(list: readonly unknown[], path: KeyPath, report: Report): void {
+  const valid = list.filter((b): b is RawBackend => typeof b === 'string' || typeof rec(b)?.url === 'string')
+  const hosts = new Set(valid.map(explicitHost).filter((h) => h !== undefined))
+  if (hosts.size > 1) report(path, `the backends of one side must agree on host (found ${[...hosts].join(', ')})`)
 }
 
 function checkEndpoint(endpoint: Rec | undefined, path: KeyPath, types: readonly string[], report: Report): void {

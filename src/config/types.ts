@@ -86,12 +86,41 @@ export interface GoalConfig {
   readonly maxLoss: number | undefined
 }
 
+/**
+ * The Host header a side receives: the client's (`preserve`), the backend URL's host (`upstream`,
+ * undici writes it per origin) or a fixed value. `x-forwarded-host` carries the client's either way.
+ */
+export type HostRule =
+  | { readonly mode: 'preserve' }
+  | { readonly mode: 'upstream' }
+  | { readonly mode: 'fixed'; readonly value: string }
+
+/** TLS to one https origin. PEM texts are read from the configured files at every (re)load. */
+export interface UpstreamTls {
+  readonly ca: string | undefined
+  readonly cert: string | undefined
+  readonly key: string | undefined
+  /** Server name for SNI and the certificate check; undefined = the URL's hostname. */
+  readonly servername: string | undefined
+  readonly minVersion: 'TLSv1.2' | 'TLSv1.3' | undefined
+  readonly rejectUnauthorized: boolean
+}
+
+/** How one side is reached beyond its origins. */
+export interface SideTransport {
+  readonly host: HostRule
+  /** Aligned with the side's origins; undefined = system CAs, server name from the URL. */
+  readonly tls: readonly (UpstreamTls | undefined)[]
+}
+
 export interface RouteConfig {
   readonly name: string
   readonly match: RouteMatch
   /** Origins like 'http://10.0.0.1:3000' (no path); several are balanced. */
   readonly old: readonly string[]
   readonly new: readonly string[]
+  /** Host rule and TLS per side; absent (hand-built configs) = the defaults for each origin's scheme. */
+  readonly transport?: { readonly old: SideTransport; readonly new: SideTransport }
   readonly percentBp: number
   /** In order; the first present wins. `assignCookie` adds its cookie source if missing. */
   readonly sticky: readonly KeySource[]
@@ -155,10 +184,18 @@ export interface ShutdownConfig {
   readonly timeoutMs: number
 }
 
+/** The data plane's own certificate (PEM texts, read at every load). */
+export interface ListenerTls {
+  readonly cert: string
+  readonly key: string
+}
+
 export interface Config {
   /** Absolute path of the file this came from ('<memory>' for embedded configs). */
   readonly file: string
   readonly listen: ListenAddress
+  /** Set when the data plane speaks HTTPS (`listen: { address, tls }`); absent = plain HTTP. */
+  readonly listenTls?: ListenerTls | undefined
   readonly admin: AdminConfig
   readonly state: StateConfig
   readonly routes: readonly RouteConfig[]

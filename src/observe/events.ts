@@ -1,7 +1,7 @@
 import type { DecisionReason, Side, TargetRef } from '../core/types.js'
 
-export type UpstreamErrorReason = 'connect' | 'timeout' | 'reset' | 'protocol'
-export const UPSTREAM_ERROR_REASONS: readonly UpstreamErrorReason[] = ['connect', 'timeout', 'reset', 'protocol']
+export type UpstreamErrorReason = 'connect' | 'timeout' | 'reset' | 'protocol' | 'tls'
+export const UPSTREAM_ERROR_REASONS: readonly UpstreamErrorReason[] = ['connect', 'timeout', 'reset', 'protocol', 'tls']
 
 /**
  * One client request (or job) as the data plane saw it: the seam between the planes and whoever

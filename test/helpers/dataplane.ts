@@ -52,6 +52,8 @@ export interface DataPlaneOptions {
   /** Default: a silent logger. */
   readonly logger?: import('pino').Logger
   readonly access?: { readonly enabled: boolean; readonly sample: number }
+  /** Serve HTTPS with this certificate; `client` then trusts `clientCa` (default: none). */
+  readonly tls?: { readonly cert: string; readonly key: string; readonly clientCa?: string }
 }
 
 export async function startDataPlane(routes: readonly RouteConfig[], opts: DataPlaneOptions = {}): Promise<TestDataPlane> {
@@ -62,13 +64,14 @@ export async function startDataPlane(routes: readonly RouteConfig[], opts: DataP
     listen: { host: '127.0.0.1', port: 0 }, bus, logger: opts.logger ?? pino({ level: 'silent' }),
     ...(opts.random ? { random: opts.random } : {}),
     ...(opts.access ? { access: opts.access } : {}),
+    ...(opts.tls ? { tls: { cert: opts.tls.cert, key: opts.tls.key } } : {}),
   })
   const live = new Map<string, TargetLive>()
   const install = (): void => plane.setRoutes(routes, buildViews(routes, [], { targets: live, members: new Map() } satisfies LiveSnapshot).routes)
   install()
   const { port } = await plane.listen()
-  const url = `http://127.0.0.1:${port}`
-  const client = new Pool(url, { connections: 16 })
+  const url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`
+  const client = new Pool(url, { connections: 16, ...(opts.tls ? { connect: { ca: opts.tls.clientCa, servername: 'localhost' } } : {}) })
   return {
     plane, url, port, outcomes, client,
     setPercent(route, percentBp) {

@@ -46,6 +46,8 @@ export abstract class ProxyContext implements KeyInput, KeyReader {
   setCookie: string | undefined = undefined
   /** Flat [name, value, …] for the upstream request, built by forward-headers. */
   upstreamHeaders: string[] | undefined = undefined
+  /** The Host in upstreamHeaders is not the client's (a side's `host` rule changed it). */
+  hostRewritten = false
   /** The request has a body (content-length > 0 or chunked). */
   hasBody = false
   servedBy: Side | undefined = undefined

@@ -1,8 +1,9 @@
-import { createServer, STATUS_CODES, type IncomingMessage, type Server } from 'node:http'
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerOptions } from 'node:http'
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
-import type { ListenAddress, RouteConfig } from '../../config/types.js'
+import type { ListenAddress, ListenerTls, RouteConfig } from '../../config/types.js'
 import type { TargetView } from '../../core/types.js'
 import { SluiceError } from '../../errors.js'
 import type { OutcomeBus } from '../../observe/events.js'
@@ -31,6 +32,8 @@ export interface HttpDataPlaneOptions {
   access?: { enabled: boolean; sample: number }
   /** Counts `/_sluice/goal` events (README "Judging business outcomes"); without it that endpoint 404s. */
   goals?: GoalCounter
+  /** Speak HTTPS with this certificate; absent = plain HTTP. */
+  tls?: ListenerTls | undefined
 }
 
 /**
@@ -65,13 +68,17 @@ export class HttpDataPlane {
     this.#logger = opts.logger
     this.#plane = new Plane(opts, () => this.#server.closeIdleConnections())
     this.#pools = new UpstreamPools(opts.logger)
-    this.#server = createServer({
+    const options: ServerOptions<typeof IncomingMessage, typeof ProxyResponse> = {
       ServerResponse: ProxyResponse,
       keepAliveTimeout: KEEP_ALIVE_MS,
       headersTimeout: HEADERS_TIMEOUT_MS,
       requestTimeout: 0,
       connectionsCheckingInterval: CHECK_INTERVAL_MS,
-    })
+    }
+    // An https.Server is an http.Server over TLS sockets: everything below works on both.
+    this.#server = opts.tls === undefined
+      ? createServer(options)
+      : createHttpsServer({ ...options, cert: opts.tls.cert, key: opts.tls.key }) as unknown as Server<typeof IncomingMessage, typeof ProxyResponse>
     this.#server.keepAliveTimeout = KEEP_ALIVE_MS
     // Node keeps only the first 2000 header lines in req.headers/rawHeaders (maxHeadersCount) while
     // its parser frames the body with all of them: a Transfer-Encoding past the limit would be
@@ -93,6 +100,15 @@ export class HttpDataPlane {
       if (!views.has(r.name)) throw new Error(`route '${r.name}' has no view: setRoutes needs one for every route`)
     }
     this.#plane.table = compileRoutes(routes, views, this.#pools.replace(routes))
+  }
+
+  /**
+   * A renewed certificate (a reload): new handshakes use it, connections already open keep theirs.
+   * A listener started without TLS stays plain HTTP until a restart (app-log says so).
+   */
+  setTls(tls: ListenerTls | undefined): void {
+    if (tls === undefined || !('setSecureContext' in this.#server)) return
+    ;(this.#server as unknown as HttpsServer).setSecureContext({ cert: tls.cert, key: tls.key })
   }
 
   listen(): Promise<{ host: string; port: number }> {

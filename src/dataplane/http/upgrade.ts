@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream'
 import type { Side } from '../../config/types.js'
 import { ProxyContext, type PlaneState } from './context.js'
 import { publishOutcome } from './outcome.js'
+import { applyHostRule } from './passes/forward-headers.js'
 import { UPGRADE_PASSES } from './passes/index.js'
 import { runPasses } from './pipeline.js'
 import { respondError } from './upstream-leg/answer.js'
@@ -54,11 +55,11 @@ class UpgradeRequest extends ProxyContext {
     const tunnel = tunnelWebSocket({
       req: this.req, socket: this.socket, head: this.head, path: this.url,
       dispatcher: route.backends[side].dispatcher,
-      headers: this.upstreamHeaders!,
+      headers: this.#headersFor(side),
       idleMs: route.idleMs,
       headersTimeout: route.headersTimeout,
       backendHeader,
-      fallback: side === 'new' ? { dispatcher: route.backends.old.dispatcher, backendHeader: route.exposeBackendHeader ? 'old' : undefined } : undefined,
+      fallback: side === 'new' ? { dispatcher: route.backends.old.dispatcher, headers: this.#headersFor('old'), backendHeader: route.exposeBackendHeader ? 'old' : undefined } : undefined,
       setCookie: this.setCookie,
       onBug: (err) => this.plane.logger.error({ err, route: route.name }, 'websocket tunnel failed'),
       onDone: (r) => this.#finished(r),
@@ -67,6 +68,13 @@ class UpgradeRequest extends ProxyContext {
     if (this.#done) return
     this.#tunnel = tunnel
     this.tunnels.add(tunnel)
+  }
+
+  /** The upstream headers with `side`'s Host rule applied; a copy (once per handshake, off the hot path). */
+  #headersFor(side: Side): string[] {
+    const headers = [...this.upstreamHeaders!]
+    applyHostRule(headers, this.route!.backends[side].host, this.req.headers.host)
+    return headers
   }
 
   #finished(r: TunnelResult): void {

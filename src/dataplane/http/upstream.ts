@@ -1,6 +1,7 @@
-import { BalancedPool, Pool, type Dispatcher } from 'undici'
+import { BalancedPool, Pool, type buildConnector, type Dispatcher } from 'undici'
 import type { Logger } from 'pino'
-import type { RouteConfig, Side } from '../../config/types.js'
+import type { HostRule, RouteConfig, Side, SideTransport } from '../../config/types.js'
+import { defaultTransport, originConnector, sessionServername } from './upstream-tls.js'
 
 /**
  * One side of one route: where its requests go. The dispatcher is shared by every route that
@@ -11,6 +12,12 @@ export interface Backend {
   readonly origins: readonly string[]
   /** A Pool for one origin, a BalancedPool for a list. */
   readonly dispatcher: Dispatcher
+  readonly host: HostRule
+  /**
+   * Passed as every request's `servername`, so undici never derives one from the client's Host
+   * (it would reconnect whenever the Host changes). The connector sets the real one per origin.
+   */
+  readonly servername: string | undefined
 }
 
 export interface RouteBackends {
@@ -45,8 +52,8 @@ export class UpstreamPools {
     const out = new Map<string, RouteBackends>()
     for (const route of routes) {
       out.set(route.name, {
-        old: this.#backend('old', route.old, route.timeouts.connectMs, next),
-        new: this.#backend('new', route.new, route.timeouts.connectMs, next),
+        old: this.#backend('old', route.old, route.transport?.old ?? defaultTransport(route.old), route.timeouts.connectMs, next),
+        new: this.#backend('new', route.new, route.transport?.new ?? defaultTransport(route.new), route.timeouts.connectMs, next),
       })
     }
     for (const [key, dispatcher] of this.#byKey) {
@@ -63,12 +70,13 @@ export class UpstreamPools {
     await Promise.allSettled(all.map((d) => (graceful ? d.close() : d.destroy())))
   }
 
-  #backend(side: Side, origins: readonly string[], connectMs: number, next: Map<string, Dispatcher>): Backend {
-    const key = `${connectMs} ${origins.join(' ')}`
+  #backend(side: Side, origins: readonly string[], transport: SideTransport, connectMs: number, next: Map<string, Dispatcher>): Backend {
+    // TLS settings (PEM texts included) are part of the key: changed certificates get a new pool.
+    const key = `${connectMs} ${origins.join(' ')} ${JSON.stringify(transport.tls)}`
     let dispatcher = next.get(key) ?? this.#byKey.get(key)
-    if (dispatcher === undefined) dispatcher = createDispatcher(origins, connectMs)
+    if (dispatcher === undefined) dispatcher = createDispatcher(origins, transport, connectMs)
     next.set(key, dispatcher)
-    return Object.freeze({ side, origins, dispatcher })
+    return Object.freeze({ side, origins, dispatcher, host: transport.host, servername: sessionServername(origins) })
   }
 
   #closeQuietly(dispatcher: Dispatcher): void {
@@ -76,7 +84,7 @@ export class UpstreamPools {
   }
 }
 
-function createDispatcher(origins: readonly string[], connectMs: number): Dispatcher {
+function createDispatcher(origins: readonly string[], transport: SideTransport, connectMs: number): Dispatcher {
   const options: Pool.Options = {
     connections: CONNECTIONS_PER_ORIGIN,
     // Arbitrary backends: no head-of-line blocking, no surprises from servers that mishandle pipelining.
@@ -84,7 +92,14 @@ function createDispatcher(origins: readonly string[], connectMs: number): Dispat
     keepAliveTimeout: UPSTREAM_KEEP_ALIVE_MS,
     connectTimeout: connectMs,
   }
+  const connectorOf = (origin: string): buildConnector.connector => originConnector(origin, transport.tls[origins.indexOf(origin)], connectMs)
   const [first] = origins
-  if (origins.length === 1 && first !== undefined) return new Pool(first, options)
-  return new BalancedPool([...origins], options)
+  if (origins.length === 1 && first !== undefined) return new Pool(first, { ...options, connect: connectorOf(first) })
+  // One Pool per origin, each with its own connector (server name and TLS of that origin).
+  // undici passes the origin as a string (its types say URL).
+  const factory = (origin: URL | string, opts: object): Dispatcher => {
+    const text = typeof origin === 'string' ? origin : origin.origin
+    return new Pool(text, { ...(opts as Pool.Options), connect: connectorOf(text) })
+  }
+  return new BalancedPool([...origins], { ...options, factory })
 }

@@ -44,6 +44,8 @@ export interface TunnelResult {
 /** Where a handshake goes when the first side refuses the connection (nothing was sent: safe to retry). */
 export interface TunnelFallback {
   readonly dispatcher: Dispatcher
+  /** The upstream headers for the fallback side (its own Host rule); default: the first side's. */
+  readonly headers?: string[]
   readonly backendHeader: 'old' | 'new' | undefined
 }
 
@@ -139,11 +141,11 @@ class WsTunnel implements Dispatcher.DispatchHandler, Tunnel {
     this.#dispatch(this.#args.dispatcher)
   }
 
-  #dispatch(dispatcher: Dispatcher): void {
+  #dispatch(dispatcher: Dispatcher, headers = this.#args.headers): void {
     const args = this.#args
     try {
       dispatcher.dispatch({
-        method: 'GET', path: args.path, headers: args.headers, upgrade: 'websocket',
+        method: 'GET', path: args.path, headers, upgrade: 'websocket',
         ...(args.headersTimeout === undefined ? {} : { headersTimeout: args.headersTimeout }),
       }, this)
     } catch (err) {
@@ -250,7 +252,7 @@ class WsTunnel implements Dispatcher.DispatchHandler, Tunnel {
 
   /** A handshake is a bodyless GET: after a connect failure nothing reached the backend, so retrying is safe. */
   #canFallBack(failure: UpstreamFailure): boolean {
-    return failure.reason === 'connect' && this.#args.fallback !== undefined && !this.#fellBack && !this.#client.destroyed
+    return failure.nothingSent && this.#args.fallback !== undefined && !this.#fellBack && !this.#client.destroyed
   }
 
   #fallBack(fallback: TunnelFallback): void {
@@ -259,7 +261,7 @@ class WsTunnel implements Dispatcher.DispatchHandler, Tunnel {
     this.#backendHeader = fallback.backendHeader
     // On the next tick: outside undici's error callback for the failed attempt.
     process.nextTick(() => {
-      if (this.#phase === 'handshake') this.#dispatch(fallback.dispatcher)
+      if (this.#phase === 'handshake') this.#dispatch(fallback.dispatcher, fallback.headers)
     })
   }
 

@@ -9,6 +9,7 @@ const CODE_OF: Readonly<Record<UpstreamErrorReason, ErrorCode>> = {
   timeout: 'SLUICE_ERR_UPSTREAM_TIMEOUT',
   reset: 'SLUICE_ERR_UPSTREAM_RESET',
   protocol: 'SLUICE_ERR_UPSTREAM_PROTOCOL',
+  tls: 'SLUICE_ERR_UPSTREAM_TLS',
 }
 
 /**

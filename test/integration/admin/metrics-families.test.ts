@@ -50,7 +50,7 @@ describe('/metrics at start-up', () => {
       expect(valueOf(s, 'sluice_requests_total', { route: 'checkout', backend, code: '200' })).toBe(0)
       expect(valueOf(s, 'sluice_request_duration_seconds_count', { route: 'checkout', backend })).toBe(0)
       expect(valueOf(s, 'sluice_request_duration_seconds_bucket', { route: 'checkout', backend, le: '+Inf' })).toBe(0)
-      for (const reason of ['connect', 'timeout', 'reset', 'protocol']) {
+      for (const reason of ['connect', 'timeout', 'reset', 'protocol', 'tls']) {
         expect(valueOf(s, 'sluice_upstream_errors_total', { route: 'checkout', backend, reason })).toBe(0)
       }
       for (const reason of ['opt-out', 'opt-in', 'group', 'bucket', 'random']) {

@@ -21,6 +21,7 @@ describe('normalize: defaults come from the schema', () => {
       match: { host: undefined, pathPrefix: '/' },
       old: ['http://127.0.0.1:3001'],
       new: ['http://127.0.0.1:3002'],
+      transport: { old: { host: { mode: 'preserve' }, tls: [undefined] }, new: { host: { mode: 'preserve' }, tls: [undefined] } },
       percentBp: 0,
       sticky: [],
       assignCookie: undefined,

@@ -44,5 +44,20 @@ describe('normalize: integer units', () => {
     expect(route.old).toEqual(['http://old.example.com', 'https://10.0.0.1:8443'])
     expect(route.new).toEqual(['http://[::1]:3000'])
     expect(route.match.host).toBe('shop.example.com')
+    // A list mixing http and https keeps the client's Host, as before.
+    expect(route.transport?.old.host).toEqual({ mode: 'preserve' })
+  })
+
+  it('backend objects: Host rule per side (upstream by default when every origin is https), TLS per origin', async () => {
+    const route = await firstRoute(`  - name: a
+    old: [https://a.example, { url: https://b.example, tls: { servername: b.internal, minVersion: TLSv1.3 } }]
+    new: { url: http://10.0.0.1:3000, host: api.example.com }
+`)
+    expect(route.old).toEqual(['https://a.example', 'https://b.example'])
+    expect(route.transport?.old).toEqual({
+      host: { mode: 'upstream' },
+      tls: [undefined, { ca: undefined, cert: undefined, key: undefined, servername: 'b.internal', minVersion: 'TLSv1.3', rejectUnauthorized: true }],
+    })
+    expect(route.transport?.new).toEqual({ host: { mode: 'fixed', value: 'api.example.com' }, tls: [undefined] })
   })
 })

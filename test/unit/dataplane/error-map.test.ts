@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { CONNECT, mapUpstreamError, PROTOCOL, RESET, TIMEOUT } from '../../../src/dataplane/http/upstream-leg/error-map.js'
+import { CONNECT, mapUpstreamError, markConnectPhase, PROTOCOL, RESET, TIMEOUT, TLS_ESTABLISHED, TLS_HANDSHAKE, tlsProblem } from '../../../src/dataplane/http/upstream-leg/error-map.js'
 import { isConnectFailureOnNew } from '../../../src/dataplane/http/upstream-leg/fallback.js'
 
 /** An error as Node's net module builds it: code, syscall. */
@@ -34,5 +34,35 @@ describe('mapUpstreamError', () => {
     expect(mapUpstreamError(sysError('ECONNRESET', 'read'))).toBe(RESET)
     expect(mapUpstreamError(new AggregateError([sysError('ECONNREFUSED', 'connect')]))).toBe(CONNECT)
     expect(mapUpstreamError(new Error('no code'))).toBe(PROTOCOL)
+  })
+})
+
+describe('TLS failures', () => {
+  const coded = (code: string, message = code): Error => Object.assign(new Error(message), { code })
+  const whileConnecting = (err: Error): Error => { markConnectPhase(err); return err }
+
+  it('certificate and handshake errors raised while connecting are tls, and may fall back (nothing was sent)', () => {
+    for (const code of ['CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'ERR_TLS_CERT_ALTNAME_INVALID',
+      'SELF_SIGNED_CERT_IN_CHAIN', 'ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE']) {
+      const failure = mapUpstreamError(whileConnecting(coded(code)))
+      expect(failure, code).toBe(TLS_HANDSHAKE)
+      expect(failure).toMatchObject({ status: 502, reason: 'tls', code: 'SLUICE_ERR_UPSTREAM_TLS' })
+      expect(isConnectFailureOnNew({ servedBy: 'new', fellBack: false }, failure)).toBe(true)
+    }
+  })
+
+  it('a TLS error on an established connection is tls but never falls back (the request may have been sent)', () => {
+    const failure = mapUpstreamError(coded('ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC'))
+    expect(failure).toBe(TLS_ESTABLISHED)
+    expect(isConnectFailureOnNew({ servedBy: 'new', fellBack: false }, failure)).toBe(false)
+  })
+
+  it('never maps a TLS error to "invalid HTTP response"', () => {
+    expect(mapUpstreamError(Object.assign(new Error('wrapped'), { cause: coded('CERT_HAS_EXPIRED') }))).toBe(TLS_ESTABLISHED)
+    expect(mapUpstreamError(coded('ERR_SSL_PROTOCOL'))).not.toBe(PROTOCOL)
+  })
+
+  it('the log names the problem and its code', () => {
+    expect(tlsProblem(coded('CERT_HAS_EXPIRED', 'certificate has expired'))).toBe('certificate has expired (CERT_HAS_EXPIRED)')
   })
 })

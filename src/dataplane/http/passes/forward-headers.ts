@@ -1,3 +1,4 @@
+import type { HostRule } from '../../../config/types.js'
 import type { ProxyContext } from '../context.js'
 import { connectionTokens, isConnectionScoped } from '../hop-by-hop.js'
 import type { PassResult } from '../pipeline.js'
@@ -5,7 +6,7 @@ import { VIA_VALUE } from '../via.js'
 
 /** The upstream request's headers, from the client's raw list (duplicates and case preserved). */
 export function forwardHeaders(ctx: ProxyContext): PassResult {
-  ctx.upstreamHeaders = buildUpstreamHeaders(ctx.req.rawHeaders, ctx.ip)
+  ctx.upstreamHeaders = buildUpstreamHeaders(ctx.req.rawHeaders, ctx.ip, (ctx.socket as { encrypted?: boolean }).encrypted === true)
   return 'next'
 }
 
@@ -17,10 +18,10 @@ const DROPPED: ReadonlySet<string> = new Set(['expect', 'x-forwarded-proto', 'x-
  * client's `Connection` names (collected first, so a token cannot remove what sluice adds next),
  * `x-sluice-*` (clients must not steer sluice), `expect`; keeps Host and Content-Length (undici frames
  * the body from it, or chunks when absent). Appends the client address to `x-forwarded-for`, sets
- * `x-forwarded-proto` and `x-forwarded-host`, and adds `via` (RFC 9110 §7.6.3).
+ * `x-forwarded-proto` (https when the client came over TLS) and `x-forwarded-host`, and adds `via` (RFC 9110 §7.6.3).
  * Shared with the WebSocket path, whose upgrade headers undici writes itself.
  */
-export function buildUpstreamHeaders(raw: readonly string[], clientIp: string | undefined): string[] {
+export function buildUpstreamHeaders(raw: readonly string[], clientIp: string | undefined, overTls = false): string[] {
   const named = namedByConnection(raw)
   const out: string[] = []
   let xff: string | undefined
@@ -39,7 +40,7 @@ export function buildUpstreamHeaders(raw: readonly string[], clientIp: string | 
   }
   const forwardedFor = clientIp === undefined ? xff : xff === undefined ? clientIp : `${xff}, ${clientIp}`
   if (forwardedFor !== undefined) out.push('x-forwarded-for', forwardedFor)
-  out.push('x-forwarded-proto', 'http')
+  out.push('x-forwarded-proto', overTls ? 'https' : 'http')
   if (host !== undefined) out.push('x-forwarded-host', host)
   out.push('via', VIA_VALUE)
   return out
@@ -52,4 +53,22 @@ function namedByConnection(raw: readonly string[]): string[] | undefined {
     if (name.length === 10 && name.toLowerCase() === 'connection') named = connectionTokens(raw[i + 1]!, named)
   }
   return named
+}
+
+/**
+ * Set the Host header of `headers` (a list built above) for a side's rule, in place and in its
+ * original position: the client's value (`preserve`), none (`upstream`: undici then writes the
+ * origin's own host, per origin of a balanced list) or a fixed value. Returns whether the list now
+ * differs from the client's, so a later `preserve` attempt (the fallback on old) knows to restore it.
+ */
+export function applyHostRule(headers: string[], rule: HostRule, clientHost: string | undefined): boolean {
+  const value = rule.mode === 'fixed' ? rule.value : rule.mode === 'upstream' ? undefined : clientHost
+  let found = false
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!
+    // undici skips a header whose value is undefined (its types do not say so).
+    if (name.length === 4 && name.toLowerCase() === 'host') { headers[i + 1] = value as string; found = true }
+  }
+  if (!found && rule.mode === 'fixed') headers.push('host', rule.value)
+  return rule.mode !== 'preserve'
 }

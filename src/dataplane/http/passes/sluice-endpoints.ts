@@ -39,7 +39,8 @@ function opt(ctx: HttpLegState, choice: 'in' | 'out'): void {
   if (rawRedirect !== undefined && (redirect === undefined || !isSameOriginPath(redirect))) {
     return respondError(ctx, 'SLUICE_ERR_BAD_REQUEST', 'redirect must be a path on this site, like /account (no scheme, no host, no //)', false)
   }
-  const secure = ctx.req.headers['x-forwarded-proto'] === 'https' ? '; Secure' : ''
+  const overTls = (ctx.socket as { encrypted?: boolean }).encrypted === true
+  const secure = overTls || ctx.req.headers['x-forwarded-proto'] === 'https' ? '; Secure' : ''
   const cookie = `${route.optCookie}=${choice}; Path=/; Max-Age=${OPT_COOKIE_MAX_AGE_S}; HttpOnly; SameSite=Lax${secure}`
   const headers: Record<string, string> = { 'set-cookie': cookie, 'cache-control': 'no-store' }
   if (redirect === undefined) {

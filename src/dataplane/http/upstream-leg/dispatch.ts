@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { Dispatcher } from 'undici'
 import type { Side } from '../../../config/types.js'
+import { applyHostRule } from '../passes/forward-headers.js'
 import { LazyBody } from './lazy-body.js'
 import type { HttpLegState } from './state.js'
 
@@ -18,14 +19,22 @@ export function dispatchTo(ctx: HttpLegState, side: Side, handler: Dispatcher.Di
     body = asBody(ctx.lazyBody = new LazyBody(req))
     watchUploadIdle(req, route.idleMs)
   }
-  route.backends[side].dispatcher.dispatch({
+  const backend = route.backends[side]
+  const headers = ctx.upstreamHeaders
+  if (headers !== undefined && (backend.host.mode !== 'preserve' || ctx.hostRewritten)) {
+    ctx.hostRewritten = applyHostRule(headers, backend.host, req.headers.host)
+  }
+  const options: Dispatcher.DispatchOptions & { servername: string | undefined } = {
     method: req.method ?? 'GET',
     path: ctx.url,
-    headers: ctx.upstreamHeaders ?? null,
+    headers: headers ?? null,
     body,
     headersTimeout: route.headersTimeout,
     bodyTimeout: route.bodyTimeout,
-  }, handler)
+    // undici takes it (its types omit it): see Backend.servername.
+    servername: backend.servername,
+  }
+  backend.dispatcher.dispatch(options, handler)
 }
 
 type UndiciBody = Exclude<Dispatcher.DispatchOptions['body'], undefined>

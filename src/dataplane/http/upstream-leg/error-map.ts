@@ -6,16 +6,50 @@ export interface UpstreamFailure {
   readonly status: 502 | 504
   readonly reason: UpstreamErrorReason
   readonly code: ErrorCode
+  /** Nothing of the request reached the backend: the one kind of failure that may be retried on old. */
+  readonly nothingSent: boolean
 }
 
-function failure(status: 502 | 504, reason: UpstreamErrorReason, code: ErrorCode): UpstreamFailure {
-  return Object.freeze({ status, reason, code })
+function failure(status: 502 | 504, reason: UpstreamErrorReason, code: ErrorCode, nothingSent = false): UpstreamFailure {
+  return Object.freeze({ status, reason, code, nothingSent })
 }
 
-export const CONNECT = failure(502, 'connect', 'SLUICE_ERR_UPSTREAM_CONNECT')
+export const CONNECT = failure(502, 'connect', 'SLUICE_ERR_UPSTREAM_CONNECT', true)
 export const TIMEOUT = failure(504, 'timeout', 'SLUICE_ERR_UPSTREAM_TIMEOUT')
 export const RESET = failure(502, 'reset', 'SLUICE_ERR_UPSTREAM_RESET')
 export const PROTOCOL = failure(502, 'protocol', 'SLUICE_ERR_UPSTREAM_PROTOCOL')
+/**
+ * A handshake or certificate check that failed while connecting: the request is written only once
+ * the handshake completed, so nothing reached the backend (a refused handshake may fall back on old).
+ */
+export const TLS_HANDSHAKE = failure(502, 'tls', 'SLUICE_ERR_UPSTREAM_TLS', true)
+/**
+ * A TLS error on an established connection (a bad record, or under TLS 1.3 a client certificate
+ * rejected after our side finished its handshake): the request may have been written. Not retried.
+ */
+export const TLS_ESTABLISHED = failure(502, 'tls', 'SLUICE_ERR_UPSTREAM_TLS')
+
+/** Set by the upstream connector on errors raised before its connection completed. */
+const CONNECT_PHASE = Symbol('sluice.connectPhase')
+
+export function markConnectPhase(err: Error): void {
+  (err as Error & { [CONNECT_PHASE]?: true })[CONNECT_PHASE] = true
+}
+
+/**
+ * Node's certificate verification codes (X509_V_ERR_* without the prefix) and its TLS errors.
+ * ERR_SSL_* (OpenSSL: alerts, wrong version, handshake failure) and ERR_TLS_* are matched by prefix.
+ */
+const TLS_CODES: ReadonlySet<string> = new Set([
+  'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE', 'CERT_REVOKED', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'INVALID_CA',
+  'PATH_LENGTH_EXCEEDED', 'INVALID_PURPOSE', 'HOSTNAME_MISMATCH', 'EPROTO',
+])
+
+export function isTlsCode(code: string): boolean {
+  return TLS_CODES.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')
+}
 
 /**
  * undici and socket error codes (NOTES-proxies §5.19). "connect" means the connection was never
@@ -35,7 +69,7 @@ const BY_CODE: ReadonlyMap<string, UpstreamFailure> = new Map([
 ])
 
 /**
- * Anything not known to be a connect, timeout or reset failure is the backend speaking bad HTTP.
+ * Anything not known to be a connect, TLS, timeout or reset failure is the backend speaking bad HTTP.
  * ETIMEDOUT: the kernel's SYN retries ran out (`syscall: 'connect'`, nothing was sent) is a connect
  * failure; on an established connection (retransmissions or keep-alive probes unanswered, a request
  * possibly sent) it is a timeout, never retried on old.
@@ -44,6 +78,7 @@ export function mapUpstreamError(err: unknown): UpstreamFailure {
   const cause = codedError(err)
   if (cause === undefined) return PROTOCOL
   if (cause.code === 'ETIMEDOUT') return cause.syscall === 'connect' ? CONNECT : TIMEOUT
+  if (isTlsCode(cause.code)) return (cause as { [CONNECT_PHASE]?: true })[CONNECT_PHASE] === true ? TLS_HANDSHAKE : TLS_ESTABLISHED
   return BY_CODE.get(cause.code) ?? PROTOCOL
 }
 
@@ -60,4 +95,11 @@ function codedError(err: unknown): CodedError | undefined {
   // Happy-eyeballs connects (several addresses for one name) fail with an AggregateError.
   if (err instanceof AggregateError) return codedError(err.errors[0])
   return codedError((err as { cause?: unknown }).cause)
+}
+
+/** "certificate has expired (CERT_HAS_EXPIRED)": what the log names for a TLS failure. */
+export function tlsProblem(err: unknown): string {
+  const cause = codedError(err)
+  const message = (cause as { message?: unknown } | undefined)?.message
+  return cause === undefined ? String(err) : `${typeof message === 'string' ? message : 'TLS error'} (${cause.code})`
 }

@@ -16,7 +16,10 @@ export function canFallBack(ctx: HttpLegState, failure: UpstreamFailure): boolea
   return !ctx.hasBody || ctx.lazyBody?.started === false
 }
 
-/** The one failure class that proves nothing reached new, on the first attempt only. */
+/**
+ * The failures that prove nothing reached new (refused connection, refused TLS handshake), on the
+ * first attempt only.
+ */
 export function isConnectFailureOnNew(ctx: { readonly servedBy: string | undefined; readonly fellBack: boolean }, failure: UpstreamFailure): boolean {
-  return failure.reason === 'connect' && ctx.servedBy === 'new' && !ctx.fellBack
+  return failure.nothingSent && ctx.servedBy === 'new' && !ctx.fellBack
 }

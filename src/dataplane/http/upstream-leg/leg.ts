@@ -4,7 +4,7 @@ import type { Side } from '../../../config/types.js'
 import { ProxyContext, type PlaneState } from '../context.js'
 import { respondUpstreamError } from './answer.js'
 import { dispatchTo } from './dispatch.js'
-import { mapUpstreamError } from './error-map.js'
+import { mapUpstreamError, tlsProblem } from './error-map.js'
 import { canFallBack } from './fallback.js'
 import type { LazyBody } from './lazy-body.js'
 import { relayData, relayEnd, relayHead, startUpstream } from './relay.js'
@@ -115,7 +115,12 @@ export class HttpLeg extends ProxyContext implements HttpLegState, Dispatcher.Di
     const failure = mapUpstreamError(err)
     // The outcome's error is about the decided side; a failing fallback does not overwrite it.
     if (!this.fellBack) this.error = failure.reason
-    this.plane.logger.debug({ err, route: this.route?.name, side: this.servedBy, reason: failure.reason }, 'upstream failed')
+    if (failure.reason === 'tls') {
+      // A certificate or handshake problem is a configuration fault the operator must see and can fix.
+      this.plane.logger.warn({ route: this.route?.name, side: this.servedBy, reason: 'tls', problem: tlsProblem(err) }, `upstream TLS failed: ${tlsProblem(err)}`)
+    } else {
+      this.plane.logger.debug({ err, route: this.route?.name, side: this.servedBy, reason: failure.reason }, 'upstream failed')
+    }
     if (canFallBack(this, failure)) {
       this.fellBack = true
       // On the next tick: outside undici's error callback for the failed attempt.

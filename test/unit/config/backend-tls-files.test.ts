@@ -1,0 +1,78 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pino from 'pino'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { warnUnverifiedTls } from '../../../src/app-log.js'
+import { loadConfigFile } from '../../../src/config/load.js'
+import { sourcesUnchanged } from '../../../src/config/sources.js'
+
+const pem = (body: string): string => `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`
+
+const CONFIG = `routes:
+  - name: vendor
+    old: http://127.0.0.1:3001
+    new:
+      url: https://api.vendor.example
+      tls: { ca: certs/ca.pem, rejectUnauthorized: false }
+`
+
+describe('backend TLS files', () => {
+  let dir: string
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sluice-tls-files-'))
+    await writeFile(join(dir, 'sluice.yaml'), CONFIG)
+    await import('node:fs/promises').then((fs) => fs.mkdir(join(dir, 'certs')))
+    await writeFile(join(dir, 'certs/ca.pem'), pem('first'))
+  })
+  afterEach(async () => { await rm(dir, { recursive: true, force: true }) })
+
+  it('are read relative to the config file, and a changed file makes the reload re-read it', async () => {
+    const file = join(dir, 'sluice.yaml')
+    const first = await loadConfigFile(file, {})
+    if (!first.ok) throw new Error(JSON.stringify(first.problems))
+    expect(first.config.routes[0]!.transport?.new.tls[0]?.ca).toBe(pem('first'))
+    expect(await sourcesUnchanged(file, first.sources)).toBe(true)
+
+    await writeFile(join(dir, 'certs/ca.pem'), pem('renewed'))
+    expect(await sourcesUnchanged(file, first.sources)).toBe(false)
+    const second = await loadConfigFile(file, {})
+    expect(second.ok && second.config.routes[0]!.transport?.new.tls[0]?.ca).toBe(pem('renewed'))
+  })
+
+  it('a file that went missing is a problem at its key, with line and column', async () => {
+    await rm(join(dir, 'certs/ca.pem'))
+    const result = await loadConfigFile(join(dir, 'sluice.yaml'), {})
+    expect(result.ok).toBe(false)
+    if (!result.ok) expect(result.problems).toMatchObject([{ line: 6, col: 18, path: 'routes.0.new.tls.ca', message: "cannot read 'certs/ca.pem': ENOENT: no such file or directory" }])
+  })
+
+  it('rejectUnauthorized: false is a warning naming the route, side and backend', async () => {
+    const result = await loadConfigFile(join(dir, 'sluice.yaml'), {})
+    if (!result.ok) throw new Error(JSON.stringify(result.problems))
+    const lines: string[] = []
+    warnUnverifiedTls(pino({ level: 'warn' }, { write: (l: string) => void lines.push(l) }), result.config)
+    expect(lines).toHaveLength(1)
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 40, route: 'vendor', side: 'new', backend: 'https://api.vendor.example' })
+    expect(lines[0]).toContain('NOT verified')
+  })
+
+  it('listen: { address, tls } reads the listener certificate; a missing one is a problem at its key', async () => {
+    await writeFile(join(dir, 'https.yaml'), 'listen: { address: "127.0.0.1:8443", tls: { cert: certs/ca.pem, key: certs/nope.pem } }\n')
+    const bad = await loadConfigFile(join(dir, 'https.yaml'), {})
+    expect(bad.ok ? [] : bad.problems.map((p) => `${p.line}:${p.col} ${p.path}: ${p.message}`))
+      .toEqual(["1:70 listen.tls.key: cannot read 'certs/nope.pem': ENOENT: no such file or directory"])
+
+    await writeFile(join(dir, 'certs/key.pem'), pem('key'))
+    await writeFile(join(dir, 'https.yaml'), 'listen: { address: "127.0.0.1:8443", tls: { cert: certs/ca.pem, key: certs/key.pem } }\n')
+    const good = await loadConfigFile(join(dir, 'https.yaml'), {})
+    if (!good.ok) throw new Error(JSON.stringify(good.problems))
+    expect(good.config.listen).toEqual({ host: '127.0.0.1', port: 8443 })
+    expect(good.config.listenTls).toEqual({ cert: pem('first'), key: pem('key') })
+  })
+
+  it('a plain listen string has no TLS', async () => {
+    const result = await loadConfigFile(join(dir, 'sluice.yaml'), {})
+    expect(result.ok && result.config.listenTls).toBeUndefined()
+  })
+})
