@@ -66,7 +66,7 @@ function findNginx() {
 }
 
 /**
- * nginx as the C reference (NOTES-performance): one process (master_process off, one worker's
+ * nginx as the C reference: one process (master_process off, one worker's
  * work), `split_clients` on the same `NAME:KEY` string sluice hashes, keep-alive upstreams, no
  * access log. Its private prefix lives in the run's temp dir.
  */

@@ -1,5 +1,5 @@
 // Soak: sluice under steady load for minutes, sampling its memory, to show whether RSS and the heap
-// stay flat (NOTES-performance: "RSS ≤ 120 MB under load, flat over a 10-minute soak").
+// stay flat (project target: "RSS ≤ 120 MB under load, flat over a 10-minute soak").
 //
 //   SOAK_S [600] seconds of load  SAMPLE_S [10] seconds between samples  CONNS [50]  KEYS [5000]
 //   PERCENT [10]  LOADGEN [autocannon] or wrk  PIN [as in run.mjs]  SLUICE_NODE_FLAGS [""]

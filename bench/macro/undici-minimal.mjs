@@ -1,4 +1,4 @@
-// Baseline only: the leanest Node proxy NOTES-performance.md measured — node:http server + undici
+// Baseline only: the leanest Node proxy measured — node:http server + undici
 // Pool.dispatch with a raw handler, a random 90/10 split, no stickiness, no metrics, no hop-by-hop
 // hygiene beyond what undici requires. It is the floor a Node proxy can reach on this machine, so
 // sluice's cost above it is the cost of its features.

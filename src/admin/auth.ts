@@ -16,7 +16,7 @@ export function isLoopbackHost(host: string): boolean {
   return family !== 0 && LOOPBACK.check(h, family === 6 ? 'ipv6' : 'ipv4')
 }
 
-/** PRODUCT.md: a non-loopback admin listen without a token is refused at start. */
+/** README (Admin plane and API): a non-loopback admin listen without a token is refused at start. */
 export function assertSecureListen(listen: ListenAddress, token: string | undefined): void {
   if (token === undefined && !isLoopbackHost(listen.host)) {
     throw new SluiceError('SLUICE_ERR_ADMIN_INSECURE', `admin.listen ${listen.host} is not a loopback address: set admin.token (or SLUICE_ADMIN_TOKEN), or listen on 127.0.0.1`)

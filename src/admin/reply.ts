@@ -16,7 +16,7 @@ export function text(status: number, body: string, contentType: string): Reply {
   return { status, body, headers: { 'content-type': contentType } }
 }
 
-/** PRODUCT.md error shape: {"error": {"code": "not_found", "message": "…"}}. */
+/** The error shape of the README's Errors section: {"error": {"code": "not_found", "message": "…"}}. */
 export function errorReply(status: number, code: string, message: string, headers: Readonly<Record<string, string>> = {}): Reply {
   return json(status, { error: { code, message } }, headers)
 }

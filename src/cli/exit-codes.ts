@@ -1,4 +1,4 @@
-/** CLI exit codes (PRODUCT.md): the same for every admin-talking command. */
+/** CLI exit codes (README, CLI): the same for every admin-talking command. */
 export const EXIT = {
   ok: 0,
   /** sluice refused the request (its message is printed), or the config is invalid. */

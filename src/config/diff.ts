@@ -1,7 +1,7 @@
 import type { Config } from './types.js'
 
 /**
- * The reload rule of PRODUCT.md: "a value from the file is applied only where it differs from
+ * The reload rule of the README (Operations): "a value from the file is applied only where it differs from
  * the previously loaded file". Live state (a set-percent, a rollback) is not in the file, so an
  * unrelated reload must not undo it; an edit of the file's own value always wins.
  */

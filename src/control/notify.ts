@@ -10,7 +10,7 @@ const TIMEOUT_MS = 5000
 const ATTEMPTS = 3
 const BACKOFF_MS = 500
 
-/** The webhook body of PRODUCT.md. */
+/** The webhook body (README, Automatic rollouts). */
 export function webhookBody(n: TransitionNotice): Record<string, unknown> {
   const body: Record<string, unknown> = {
     event: n.transition.notify, kind: n.ref.kind, name: n.ref.name, at: new Date(n.at).toISOString(),

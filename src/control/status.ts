@@ -22,7 +22,7 @@ export function findTarget(set: TargetSet, ref: TargetRef): TargetConfig {
 }
 
 /**
- * ROUTE / QUEUE of PRODUCT.md. Contract fields are never renamed; the extras after `lastVerdict`
+ * ROUTE / QUEUE of the README's Admin plane and API section. Contract fields are never renamed; the extras after `lastVerdict`
  * help operators and never carry secrets (no URL credentials, no sink URLs).
  */
 export interface TargetJson {
@@ -57,7 +57,7 @@ export interface RolloutFacts {
   readonly lastVerdict: (Verdict & { readonly at: number }) | null
 }
 
-/** PRODUCT.md's lastVerdict: when, pass or not, which checks failed, both sides' figures. */
+/** The README's lastVerdict: when, pass or not, which checks failed, both sides' figures. */
 export interface VerdictJson {
   readonly at: string
   readonly pass: boolean
@@ -75,7 +75,7 @@ export function verdictJson(v: Verdict & { readonly at: number }): VerdictJson {
   return v.missing === undefined ? json : { ...json, missing: v.missing }
 }
 
-/** PRODUCT.md's ROUTE.analysis. */
+/** The README's ROUTE.analysis (Automatic rollouts). */
 export interface AnalysisJson {
   readonly step: { readonly old: SideTally; readonly new: SideTally }
   /** Per configured check: the mixture statistic M (rounded) and the bar that fails it. */
@@ -134,7 +134,7 @@ export interface HistoryEventJson {
   readonly figures?: unknown
 }
 
-/** The history JSON of PRODUCT.md, oldest first (the store's order). */
+/** The history JSON of the README, oldest first (the store's order). */
 export function historyJson(events: readonly HistoryEvent[]): { events: HistoryEventJson[] } {
   return { events: events.map(eventJson) }
 }

@@ -51,7 +51,7 @@ export interface GoalSideFigures extends GoalCounts {
   readonly rate: number
 }
 
-/** PRODUCT.md "Goals": ROUTE.goals[NAME]. */
+/** README "Judging business outcomes": ROUTE.goals[NAME]. */
 export interface GoalReport {
   readonly better: Better
   readonly old: GoalSideFigures

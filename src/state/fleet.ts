@@ -2,7 +2,7 @@ import type { TargetRef } from '../core/types.js'
 
 /**
  * Fleet-wide analysis windows: each replica flushes what it counted in one analysis window, the
- * lease holder reads the merged figures and judges the rollout on them (NOTES-ecosystem §8.2).
+ * lease holder reads the merged figures and judges the rollout on them.
  * This module holds the wire shape and pure helpers; state/ stays below observe/, so the caller
  * (control/) converts to and from observe/window.ts's SideCounts with `toSparse` and `addInto`.
  */

@@ -5,7 +5,7 @@ import { seededRandom } from '../../src/util/random.js'
 import { findNginx, NO_NGINX_REASON, startNginx, type NginxInstance } from '../helpers/nginx.js'
 
 /**
- * The bucket promise of PRODUCT.md, checked against the real thing: for every key, sluice's
+ * The bucket promise of the README, checked against the real thing: for every key, sluice's
  * splitHash/thresholdFor put it on the side that nginx `split_clients "NAME:${arg_k}"` does.
  * `$arg_k` is the raw query value, so the keys are URL-safe: what is sent is what is hashed.
  */

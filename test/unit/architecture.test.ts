@@ -3,7 +3,7 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
 /**
- * The layering of ARCHITECTURE.md, enforced: imports only point down
+ * The layering the README's Development section describes, enforced: imports only point down
  * (errors/util → config → core → state → observe → dataplane | control → admin → cli/app),
  * dataplane and control never import each other, and there are no import cycles (type-only ones included).
  */

@@ -33,7 +33,7 @@ const MAX_REASON_LENGTH = 500
 const DECIMAL_EPSILON = 1e-6
 const PERCENT_EXAMPLE = '{"percent": 5, "reason": "ramp up"}'
 
-/** /api/routes… and /api/queues…: the JSON shapes of PRODUCT.md. The token check happens before. */
+/** /api/routes… and /api/queues…: the JSON shapes of the README's Admin plane and API section. The token check happens before. */
 export function apiRoutes(router: Router, deps: ApiDeps): void {
   for (const kind of KINDS) {
     const base = `/api/${kind}s`

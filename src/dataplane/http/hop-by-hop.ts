@@ -11,7 +11,7 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
 /** `x-sluice-*` is sluice's own namespace: never accepted from a client or a backend. */
 export const SLUICE_PREFIX = 'x-sluice-'
 
-/** A `Connection` token never removes these: routing and framing depend on them (NOTES-proxies §5.5). */
+/** A `Connection` token never removes these: routing and framing depend on them. */
 const PROTECTED: ReadonlySet<string> = new Set(['host', 'content-length'])
 
 /**

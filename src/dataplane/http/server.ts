@@ -37,7 +37,7 @@ export interface HttpDataPlaneOptions {
 }
 
 /**
- * Client-side timers (NOTES-proxies §5.14). Keep-alive longer than the idle timeout of any load
+ * Client-side timers. Keep-alive longer than the idle timeout of any load
  * balancer in front (AWS ALB: 60 s); headers must arrive within 20 s (slowloris); no whole-request
  * deadline, since long uploads are legitimate and the route's idle timeout covers stalls; and the
  * timers are checked every second instead of Node's coarse 30 s.
@@ -242,7 +242,7 @@ class Plane implements PlaneState {
   requestDone(): void {
     this.inflight--
     // A response whose head went out before the drain began kept its socket alive: close it now that
-    // it is idle (NOTES-proxies §5.20), rather than waiting for close().
+    // it is idle, rather than waiting for close().
     if (this.draining) this.#closeIdleConnections()
     if (this.inflight === 0) this.#idle.idle()
   }

@@ -13,7 +13,7 @@ import { isWebSocketUpgrade, tunnelWebSocket, type Tunnel, type TunnelResult } f
  * The server's 'upgrade' listener. Only WebSocket handshakes are tunnelled, through the same passes
  * as plain requests (framing and Via loop check, route match, key, decision, forwarded headers);
  * anything else (h2c above all) gets 400 on the raw socket, since tunnelling it would let a client
- * talk past the proxy (NOTES-proxies §5.11, h2csmuggler).
+ * talk past the proxy (h2csmuggler).
  */
 export function handleUpgrade(plane: PlaneState, tunnels: Set<Tunnel>, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   socket.on('error', ignoreError)

@@ -11,7 +11,7 @@ import { errorBody } from './upstream-leg/answer.js'
 import { mapUpstreamError, type UpstreamFailure } from './upstream-leg/error-map.js'
 
 /**
- * WebSocket upgrades as a byte tunnel over an undici dispatcher (NOTES-proxies.md finding 3, §5.11).
+ * WebSocket upgrades as a byte tunnel over an undici dispatcher.
  *
  * `dispatch({ upgrade: 'websocket' })` rather than undici's promise `upgrade()`: the promise rejects
  * on a non-101 answer, so a backend's 401/403 would be lost; `dispatch` hands it to us intact.

@@ -26,7 +26,7 @@ describe('/metrics at start-up', () => {
   let admin: AdminHarness | undefined
   afterEach(async () => { await admin?.close(); admin = undefined })
 
-  it('exports every PRODUCT.md family with the right type, and the default process metrics', async () => {
+  it('exports every documented family (README, Metrics) with the right type, and the default process metrics', async () => {
     admin = await startAdmin({ queues: [queueConfig('emails')] })
 
     const res = await call(admin.base, 'GET', '/metrics')

@@ -2,7 +2,7 @@ import { expect, test } from 'vitest'
 import { rawExchange, useOriginPlane } from '../../helpers/dataplane.js'
 
 /**
- * Request-smuggling vectors (NOTES-proxies §5.1–3, Appendix A.2): what reaches the origin must be
+ * Request-smuggling vectors (Appendix A.2): what reaches the origin must be
  * exactly one well-framed request per client request, or nothing. The origin is a keep-alive Node
  * server that logs every request it parses, so a desync would show up as an extra entry.
  */

@@ -7,7 +7,7 @@ import { queueConfig, routeConfig } from '../../helpers/admin.js'
 const rollout = { stepsBp: [100, 500, 1000], intervalMs: 600_000, schedule: undefined, analysis: undefined }
 
 describe('describeTarget', () => {
-  it('gives the PRODUCT.md ROUTE shape with percents (not basis points) and live values', () => {
+  it('gives the README ROUTE shape with percents (not basis points) and live values', () => {
     const cfg = routeConfig('checkout', {
       percentBp: 0, rollout, old: ['http://user:pw@10.0.0.1:3000'],
       groups: [{ name: 'beta', backend: 'new', key: undefined, users: ['a', 'b'], usersFile: undefined }],

@@ -78,7 +78,7 @@ const CASES: Case[] = [
   { what: 'no key at 100 %, rand just below 1 → new', view: view(10_000), key: undefined, opt: undefined, rand: 0.999999, want: { side: 'new', reason: 'random' } },
 ]
 
-describe('decide: the decision order of PRODUCT.md', () => {
+describe('decide: the decision order of the README', () => {
   it.each(CASES)('$what', (c) => {
     const rand = c.rand === undefined ? never : (): number => c.rand!
     const d = decide(c.view, c.key, c.opt, rand, c.reader)

@@ -4,7 +4,7 @@ import { isLoop } from '../via.js'
 import { respondError } from '../upstream-leg/answer.js'
 
 /**
- * Refuses requests a proxy must not forward ambiguously (RFC 9112 §6.1, NOTES-proxies §5.1–2).
+ * Refuses requests a proxy must not forward ambiguously (RFC 9112 §6.1).
  * Node's strict parser already answers 400 to CL+TE, duplicate Content-Length, obs-fold and the
  * like; it lets through `Transfer-Encoding: gzip, chunked` and Transfer-Encoding on HTTP/1.0, which
  * stop here, as do a second Host header (undici would refuse it) and request targets that are not

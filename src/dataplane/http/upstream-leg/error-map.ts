@@ -52,7 +52,7 @@ export function isTlsCode(code: string): boolean {
 }
 
 /**
- * undici and socket error codes (NOTES-proxies §5.19). "connect" means the connection was never
+ * undici and socket error codes. "connect" means the connection was never
  * established, so nothing was sent: the one class that may be retried on old. A connect timeout is
  * such a failure too (502, connect), unlike a header or body timeout (504, timeout).
  * ETIMEDOUT is not listed: it is a connect failure only when the connect itself timed out (see

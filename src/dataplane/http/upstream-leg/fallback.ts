@@ -2,7 +2,7 @@ import type { UpstreamFailure } from './error-map.js'
 import type { HttpLegState } from './state.js'
 
 /**
- * PRODUCT.md: "if the new side refuses the connection, the request is retried once on old when that
+ * README (How a request is routed): "if the new side refuses the connection, the request is retried once on old when that
  * is safe (idempotent method, or no body byte sent yet)". A connect failure means nothing reached
  * new; a bodyless request can always be re-sent, and a request with a body only while its LazyBody
  * is unread. (An idempotent request whose body was partly read cannot be replayed: sluice never

@@ -8,7 +8,7 @@ const CLIENT_ABORTED = new Error('the client aborted the request body')
  * only when undici starts sending, and that undici can never destroy.
  *
  * Why not `req` itself: when the connect fails, undici destroys a stream body without reading it, so
- * the request could not be re-sent to old (NOTES-proxies finding 4, §5.18); `started` says whether any
+ * the request could not be re-sent to old; `started` says whether any
  * byte may have left, which is the "no body byte sent yet" condition of the fallback. And when an
  * upstream attempt fails mid-upload, the rest of the body must be read and dropped (`release`), so
  * the client, still sending, gets sluice's 502/504 instead of a write error on a closed socket.

@@ -31,7 +31,7 @@ export function relayHead(
   const out = responseHeaders(headers)
   if (ctx.route!.exposeBackendHeader) out.push('x-sluice-backend', ctx.servedBy ?? 'old')
   if (ctx.setCookie !== undefined) out.push('set-cookie', ctx.setCookie)
-  // Drain (NOTES-proxies §5.20), or a request body the backend did not wait for: end the connection.
+  // Drain, or a request body the backend did not wait for: end the connection.
   if (ctx.plane.draining || (ctx.hasBody && !ctx.req.complete)) out.push('connection', 'close')
   try {
     ctx.res.writeHead(status, out)

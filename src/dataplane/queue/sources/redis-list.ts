@@ -16,7 +16,7 @@ export interface RedisListSourceConfig {
 }
 
 /**
- * The reliable-queue pattern on a Redis list (NOTES-ecosystem §2.1). Producers LPUSH to KEY; jobs
+ * The reliable-queue pattern on a Redis list. Producers LPUSH to KEY; jobs
  * are taken from the tail (oldest first) and moved atomically into `KEY:processing`, and an ack
  * removes them from there (LREM). Taking is batched (a Lua loop of LMOVE, up to the free in-flight
  * slots) and falls back to a blocking BLMOVE when the queue is empty; acks are batched per turn.

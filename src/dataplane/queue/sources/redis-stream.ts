@@ -22,7 +22,7 @@ export interface RedisStreamSourceConfig {
 type Entry = [id: string, fields: string[] | null]
 
 /**
- * A consumer group on a Redis stream (NOTES-ecosystem §2.1). The group (default `sluice`) is created
+ * A consumer group on a Redis stream. The group (default `sluice`) is created
  * with MKSTREAM when missing, starting at the beginning of the stream (entries already there are
  * waiting jobs), and again if Redis lost it. Each process is its own consumer. New entries come
  * from XREADGROUP `>`; ack is XACK (batched per turn; the entry stays in the stream for other groups,
