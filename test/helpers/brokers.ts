@@ -1,0 +1,162 @@
+import { spawn, execFile, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createConnection } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream'
+import { connect, type NatsConnection } from '@nats-io/transport-node'
+import { findExecutable } from './tools.js'
+import { waitFor } from './wait-for.js'
+
+/**
+ * The machine's RabbitMQ (127.0.0.1:5672, guest/guest) and NATS JetStream (127.0.0.1:4222), which
+ * .ci/run starts when they are not running. Tests never touch what they did not create: RabbitMQ
+ * tests work in a private vhost (deleted with everything in it afterwards), NATS tests in uniquely
+ * named streams and subjects (deleted afterwards), or on a private nats-server they spawn.
+ */
+export const RABBITMQ_URL = 'amqp://guest:guest@127.0.0.1:5672'
+export const NATS_URL = 'nats://127.0.0.1:4222'
+export const RABBITMQCTL = findExecutable('rabbitmqctl', { envVar: 'RABBITMQCTL_BIN', wellKnown: ['/usr/sbin/rabbitmqctl'] })
+export const NATS_SERVER = findExecutable('nats-server', { envVar: 'NATS_SERVER_BIN', wellKnown: ['/usr/sbin/nats-server', '/usr/local/bin/nats-server'] })
+
+const run = promisify(execFile)
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${process.pid}-${randomBytes(4).toString('hex')}`
+}
+
+async function rabbitmqctl(...args: string[]): Promise<string> {
+  if (RABBITMQCTL === undefined) throw new Error('rabbitmqctl is not installed (Debian package "rabbitmq-server"; .ci/run installs it)')
+  const { stdout } = await run(RABBITMQCTL, ['-q', ...args], { timeout: 60_000 })
+  return stdout
+}
+
+/** A private RabbitMQ vhost for one test file: `url` points into it; `delete()` removes it with all its queues. */
+export class RabbitVhost {
+  readonly name = uniqueName('sluice-test')
+
+  get url(): string {
+    return `${RABBITMQ_URL}/${encodeURIComponent(this.name)}`
+  }
+
+  async create(): Promise<this> {
+    await rabbitmqctl('add_vhost', this.name)
+    await rabbitmqctl('set_permissions', '-p', this.name, 'guest', '.*', '.*', '.*')
+    return this
+  }
+
+  /** The broker closes every client connection of this vhost (what a broker restart does to clients). */
+  closeConnections(): Promise<string> {
+    return rabbitmqctl('close_all_connections', '-p', this.name, 'sluice test: broker-side close')
+  }
+
+  /** Client connections the broker has open on this vhost. */
+  async connections(): Promise<number> {
+    const out = await rabbitmqctl('list_connections', '-p', this.name, 'name')
+    return out.split('\n').filter((l) => l.trim() !== '' && l.trim() !== 'name').length
+  }
+
+  async delete(): Promise<void> {
+    await rabbitmqctl('delete_vhost', this.name).catch(() => {})
+  }
+}
+
+/** A JetStream manager on the machine's NATS, remembering the streams it made so `close()` deletes them. */
+export class NatsAdmin {
+  readonly streams = new Set<string>()
+  #nc: NatsConnection | undefined
+  #jsm: JetStreamManager | undefined
+
+  constructor(readonly url: string = NATS_URL) {}
+
+  async open(): Promise<this> {
+    this.#nc = await connect({ servers: this.url })
+    this.#jsm = await jetstreamManager(this.#nc)
+    return this
+  }
+
+  get nc(): NatsConnection {
+    return this.#nc!
+  }
+
+  get jsm(): JetStreamManager {
+    return this.#jsm!
+  }
+
+  /** A fresh stream name and a subject only it captures. Streams sluice creates are listed with `adopt`. */
+  names(prefix: string): { stream: string; subject: string } {
+    const stream = uniqueName(prefix).toUpperCase().replace(/[^A-Z0-9_-]/g, '_')
+    this.streams.add(stream)
+    return { stream, subject: `sluice-test.${stream}` }
+  }
+
+  async createStream(stream: string, subject: string): Promise<void> {
+    this.streams.add(stream)
+    await this.jsm.streams.add({ name: stream, subjects: [subject] })
+  }
+
+  /** Bodies and Nats-Msg-Id headers stored in a stream, in order. */
+  async read(stream: string): Promise<{ id: string; body: string }[]> {
+    const info = await this.jsm.streams.info(stream)
+    const out: { id: string; body: string }[] = []
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+      const m = await this.jsm.streams.getMessage(stream, { seq }).catch(() => null)
+      if (m) out.push({ id: m.header?.get('Nats-Msg-Id') ?? '', body: m.string() })
+    }
+    return out
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.streams) await this.#jsm?.streams.delete(s).catch(() => {})
+    await this.#nc?.close()
+  }
+}
+
+/** A private nats-server with JetStream on its own port and store, for restart tests. */
+export class PrivateNatsServer {
+  port = 0
+  readonly dir = mkdtempSync(join(tmpdir(), 'sluice-nats-'))
+  #proc: ChildProcess | undefined
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`
+  }
+
+  /** Starts (again, on the same port once it has one). Port 0 the first time: the server picks one. */
+  async start(): Promise<this> {
+    if (NATS_SERVER === undefined) throw new Error('nats-server is not installed (Debian package "nats-server"; .ci/run installs it)')
+    const proc = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(this.port === 0 ? -1 : this.port), '-js', '-sd', this.dir], { stdio: ['ignore', 'ignore', 'pipe'] })
+    this.#proc = proc
+    let log = ''
+    proc.stderr!.setEncoding('utf8').on('data', (d: string) => { log += d })
+    await waitFor(() => {
+      if (proc.exitCode !== null) throw new Error(`nats-server exited: ${log}`)
+      const m = /Listening for client connections on [^:]+:(\d+)/.exec(log)
+      return m !== null && /Server is ready/.test(log) && Number(m[1])
+    }, { message: 'nats-server to be ready', timeoutMs: 15_000 }).then((port) => { this.port = port })
+    return this
+  }
+
+  /** SIGKILL: an abrupt broker death (what JetStream stored and acked survives in the store). */
+  async stop(): Promise<void> {
+    const proc = this.#proc
+    if (proc === undefined || proc.exitCode !== null) return
+    await new Promise<void>((resolve) => { proc.once('exit', () => resolve()); proc.kill('SIGKILL') })
+    await waitFor(async () => !(await portOpen(this.port)), { message: 'the nats port to close' })
+  }
+
+  async close(): Promise<void> {
+    await this.stop()
+    rmSync(this.dir, { recursive: true, force: true })
+  }
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createConnection({ host: '127.0.0.1', port })
+    s.once('connect', () => { s.destroy(); resolve(true) })
+    s.once('error', () => resolve(false))
+  })
+}

@@ -1,0 +1,93 @@
+import { connect as amqpConnect, type ChannelModel } from 'amqplib'
+import { headers as natsHeaders } from '@nats-io/transport-node'
+import { afterAll, beforeAll, describe } from 'vitest'
+import { registry } from '../../../src/dataplane/queue/registry.js'
+import { queueSinkContract, queueSourceContract, type SinkHarness, type SourceHarness } from '../../contract/queue-adapter.contract.js'
+import { NatsAdmin, RabbitVhost, uniqueName } from '../../helpers/brokers.js'
+import { silent } from '../../unit/queue/fakes.js'
+
+/**
+ * The amqp and nats sources and sinks through the shared contract suites, against the machine's
+ * RabbitMQ (a private vhost, deleted afterwards) and NATS JetStream (unique streams, deleted afterwards).
+ */
+
+describe('queue adapters: amqp (RabbitMQ)', () => {
+  const vhost = new RabbitVhost()
+  let admin: ChannelModel
+  beforeAll(async () => {
+    await vhost.create()
+    admin = await amqpConnect(vhost.url)
+  })
+  afterAll(async () => {
+    await admin.close().catch(() => {})
+    await vhost.delete()
+  })
+
+  queueSourceContract('amqp', async () => {
+    const queue = uniqueName('src')
+    const ch = await admin.createChannel()
+    await ch.assertQueue(queue, { durable: true })
+    return {
+      make: (concurrency) => registry.source({ type: 'amqp', url: vhost.url, queue, prefetch: undefined }, { concurrency, logger: silent }),
+      produce: async (jobs) => {
+        for (const j of jobs) ch.sendToQueue(queue, Buffer.from(j.body), { persistent: true, ...(j.id ? { messageId: j.id } : {}) })
+        await ch.checkQueue(queue) // a round trip: the messages are in
+      },
+    } satisfies SourceHarness
+  })
+
+  queueSinkContract('amqp', async () => {
+    const queue = uniqueName('sink')
+    return {
+      make: () => registry.sink({ type: 'amqp', url: vhost.url, queue, prefetch: undefined }, { logger: silent }),
+      unreachable: () => registry.sink({ type: 'amqp', url: 'amqp://guest:guest@127.0.0.1:1', queue, prefetch: undefined }, { logger: silent }),
+      readBack: async () => {
+        const ch = await admin.createChannel()
+        const out: { id: string; body: string }[] = []
+        for (let m = await ch.get(queue, { noAck: true }); m !== false; m = await ch.get(queue, { noAck: true })) {
+          out.push({ id: String(m.properties.messageId), body: m.content.toString('utf8') })
+        }
+        await ch.close()
+        return out
+      },
+      sinkId: (id) => id,
+      dedupes: false,
+    } satisfies SinkHarness
+  })
+})
+
+describe('queue adapters: nats (JetStream)', () => {
+  const nats = new NatsAdmin()
+  beforeAll(async () => { await nats.open() })
+  afterAll(() => nats.close())
+
+  queueSourceContract('nats', async () => {
+    // The source creates the stream and its consumer itself.
+    const { stream, subject } = nats.names('src')
+    const js = nats.nc
+    return {
+      make: (concurrency) => registry.source({ type: 'nats', url: nats.url, stream, subject, durable: undefined }, { concurrency, logger: silent }),
+      produce: async (jobs) => {
+        await nats.jsm.streams.info(stream).catch(() => nats.createStream(stream, subject))
+        const { jetstream } = await import('@nats-io/jetstream')
+        for (const j of jobs) {
+          const h = natsHeaders()
+          if (j.id) h.set('Nats-Msg-Id', j.id)
+          await jetstream(js).publish(subject, j.body, { headers: h })
+        }
+      },
+    } satisfies SourceHarness
+  })
+
+  queueSinkContract('nats', async () => {
+    const { stream, subject } = nats.names('sink')
+    await nats.createStream(stream, subject)
+    return {
+      make: () => registry.sink({ type: 'nats', url: nats.url, subject, stream: undefined, durable: undefined }, { logger: silent }),
+      unreachable: () => registry.sink({ type: 'nats', url: 'nats://127.0.0.1:1', subject, stream: undefined, durable: undefined }, { logger: silent }),
+      readBack: () => nats.read(stream),
+      sinkId: (id) => id,
+      dedupes: true,
+    } satisfies SinkHarness
+  })
+})
