@@ -5,7 +5,8 @@ import { createConnection } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream'
+import type { ChannelModel } from 'amqplib'
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
 import { findExecutable } from './tools.js'
 import { waitFor } from './wait-for.js'
@@ -108,10 +109,65 @@ export class NatsAdmin {
     return out
   }
 
+  /**
+   * What a JetStream worker sees: a durable pull consumer (created here) reading and acking the
+   * stream until it has `count` messages or `timeoutMs` passed with nothing new.
+   */
+  async consume(stream: string, count: number, idleMs = 3_000): Promise<{ id: string; body: string }[]> {
+    const name = `worker-${randomBytes(4).toString('hex')}`
+    await this.jsm.consumers.add(stream, { durable_name: name, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All })
+    const consumer = await jetstream(this.nc).consumers.get(stream, name)
+    const out: { id: string; body: string }[] = []
+    while (out.length < count) {
+      const batch = await consumer.fetch({ max_messages: Math.min(1_000, count - out.length), expires: idleMs })
+      let got = 0
+      for await (const m of batch) {
+        out.push({ id: m.headers?.get('Nats-Msg-Id') ?? '', body: m.string() })
+        m.ack()
+        got++
+      }
+      if (got === 0) break
+    }
+    await this.jsm.consumers.delete(stream, name).catch(() => {})
+    return out
+  }
+
   async close(): Promise<void> {
     for (const s of this.streams) await this.#jsm?.streams.delete(s).catch(() => {})
     await this.#nc?.close()
   }
+}
+
+/** What an amqplib worker sees: consumes (and acks) `queue` until `count` messages or `idleMs` with nothing new. */
+export async function amqpConsume(model: ChannelModel, queue: string, count: number, idleMs = 3_000): Promise<{ id: string; body: string; redelivered: boolean }[]> {
+  const ch = await model.createChannel()
+  await ch.prefetch(500)
+  const out: { id: string; body: string; redelivered: boolean }[] = []
+  let last = Date.now()
+  const { consumerTag } = await ch.consume(queue, (m) => {
+    if (m === null) return
+    out.push({ id: String(m.properties.messageId), body: m.content.toString('utf8'), redelivered: m.fields.redelivered })
+    ch.ack(m)
+    last = Date.now()
+  })
+  await waitFor(() => out.length >= count || Date.now() - last > idleMs, { timeoutMs: 120_000, message: `${count} messages from ${queue}` })
+  await ch.cancel(consumerTag)
+  await ch.close()
+  return out
+}
+
+/** Publishes bodies to a queue (declared durable) as a producer would, confirmed. */
+export async function amqpProduce(model: ChannelModel, queue: string, bodies: readonly string[], withIds = false): Promise<void> {
+  const ch = await model.createConfirmChannel()
+  await ch.assertQueue(queue, { durable: true })
+  for (let i = 0; i < bodies.length; i++) {
+    const body = bodies[i]!
+    const id = withIds ? (JSON.parse(body) as { id: string }).id : undefined
+    if (!ch.sendToQueue(queue, Buffer.from(body), { persistent: true, ...(id ? { messageId: id } : {}) })) await new Promise((r) => ch.once('drain', r))
+    if (i % 1_000 === 999) await ch.waitForConfirms()
+  }
+  await ch.waitForConfirms()
+  await ch.close()
 }
 
 /** A private nats-server with JetStream on its own port and store, for restart tests. */
