@@ -1,6 +1,9 @@
 import type { Logger } from 'pino'
 import { backoffMs, sleep } from './backoff.js'
 
+/** How long releasing a lost connection may take before the link reconnects anyway. */
+const LOST_CLOSE_MS = 1_000
+
 /** What a link needs to know about one kind of broker connection. */
 export interface LinkHooks<T> {
   /** Connect and set up (declare queues, open channels); rejects when any of it fails. */
@@ -108,9 +111,20 @@ export class BrokerLink<T> {
       if (lost === undefined) return // closing: close() takes the handle down
       this.#handle = undefined
       this.#down(lost.e, 'connection lost; reconnecting')
-      await this.#hooks.close(handle).catch(() => {})
+      await this.#closeLost(handle)
       await sleep(backoffMs(attempt++), this.#stop.signal)
     }
+  }
+
+  /**
+   * Release what is left of a lost handle. Bounded: a client may wait for a closing handshake that
+   * a dead peer never sends (amqplib's close() of a connection whose channel the broker closed).
+   */
+  async #closeLost(handle: T): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    const bound = new Promise<void>((resolve) => { timer = setTimeout(resolve, LOST_CLOSE_MS) })
+    await Promise.race([this.#hooks.close(handle).catch(() => {}), bound])
+    clearTimeout(timer)
   }
 
   #stopped(): Promise<undefined> {
