@@ -190,16 +190,21 @@ async function runOnce(redisInfo, name, round, all) {
   const plane = new QueueDataPlane({ bus, logger: createLogger({ level: 'warn' }), concurrency: CONCURRENCY })
   const views = buildViews([], [s.queue], { targets: new Map(), members: new Map() }).queues
   const started = performance.now()
+  const cpu = process.cpuUsage()
   await plane.setQueues([s.queue], views)
   // Every job confirmed by a sink (the outcome), then acknowledged at the source (drained).
   while (routed < JOBS || !(await s.drained())) {
     await new Promise((r) => setTimeout(r, POLL_MS))
   }
   const seconds = (performance.now() - started) / 1000
+  const { user, system } = process.cpuUsage(cpu)
+  // sluice's own CPU per job (the bench process is sluice plus a 20 ms poll): a figure that holds
+  // when the brokers and other processes compete for the same cores, unlike jobs/s.
+  const cpuUsPerJob = (user + system) / JOBS
   await plane.close(5_000)
   const arrived = await s.arrived(probe)
   await s.cleanup()
-  return { seconds, jobsPerSec: JOBS / seconds, routed, failed, arrived }
+  return { seconds, jobsPerSec: JOBS / seconds, cpuUsPerJob, routed, failed, arrived }
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
@@ -210,22 +215,28 @@ async function main() {
   console.log(`sluice queue bench: ${JOBS} jobs of ~${BODY_BYTES} B, ${ROUNDS} round(s), in-flight bound ${CONCURRENCY}, ` +
     `${cpus().length} CPU(s), load ${loadavg()[0].toFixed(2)}, node ${process.version}`)
   const results = {}
+  const cpuPerJob = {}
   try {
     for (const name of SCENARIOS) {
       const runs = []
       for (let round = 0; round < ROUNDS; round++) {
         const r = await runOnce(redis, name, round, all)
         runs.push(r)
-        console.log(`  ${name.padEnd(12)} round ${round + 1}: ${r.seconds.toFixed(2)} s, ${Math.round(r.jobsPerSec)} jobs/s ` +
+        console.log(`  ${name.padEnd(12)} round ${round + 1}: ${r.seconds.toFixed(2)} s, ${Math.round(r.jobsPerSec)} jobs/s, ` +
+          `sluice CPU ${Math.round(r.cpuUsPerJob)} µs/job ` +
           `(in sinks: ${r.arrived}, outcomes: ${r.routed} routed, ${r.failed} failed)`)
       }
       results[name] = Math.round(median(runs.map((r) => r.jobsPerSec)))
+      cpuPerJob[name] = Math.round(median(runs.map((r) => r.cpuUsPerJob)))
     }
   } finally {
     redis.stop()
   }
-  console.log('\nscenario       jobs/s (median)')
-  for (const [name, jps] of Object.entries(results)) console.log(`${name.padEnd(14)} ${String(jps).padStart(8)}`)
+  console.log('\nscenario       jobs/s (median)  sluice CPU µs/job  jobs per sluice CPU-second')
+  for (const [name, jps] of Object.entries(results)) {
+    const us = cpuPerJob[name]
+    console.log(`${name.padEnd(14)} ${String(jps).padStart(8)} ${String(us).padStart(18)} ${String(Math.round(1e6 / us)).padStart(27)}`)
+  }
   if (results['list-list'] !== undefined) {
     const ok = results['list-list'] >= TARGET_LIST_LIST
     console.log(`\nlist → list target ${TARGET_LIST_LIST} jobs/s: ${ok ? 'met' : 'NOT met'}`)

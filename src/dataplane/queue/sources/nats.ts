@@ -115,7 +115,7 @@ export class NatsSource implements QueueSource {
 
   async #run(): Promise<void> {
     for (let attempt = 0; !this.#stopping;) {
-      await this.#slots.whenFree()
+      await this.#pullRoom()
       if (this.#stopping) break
       try {
         const handle = await this.#link!.whenUp(CONNECT_WAIT_MS)
@@ -128,6 +128,18 @@ export class NatsSource implements QueueSource {
         this.#report(err)
         await sleep(backoffMs(attempt++), this.#stop.signal)
       }
+    }
+  }
+
+  /**
+   * Waits for room for a pull worth its cost: a quarter of the slots, or any while none is in use.
+   * Each pull is a request with its own inbox subscription; pulling for every slot freed one at a
+   * time would cost that per job.
+   */
+  async #pullRoom(): Promise<void> {
+    const worth = Math.ceil(this.#slots.size / 4)
+    while (!this.#stopping && (this.#slots.free === 0 || (this.#slots.free < worth && this.#slots.used > 0))) {
+      await this.#slots.whenReleased()
     }
   }
 
