@@ -9,6 +9,8 @@ const amqplib = lazyModule<typeof import('amqplib')>('amqplib')
 /** A refused or silent broker fails the connect attempt after this long (then: backoff, retry). */
 export const AMQP_CONNECT_TIMEOUT_MS = 5_000
 
+const PRECONDITION_FAILED = 406
+
 /** A connection and the one channel sluice uses on it. */
 export interface AmqpHandle<C extends Channel> {
   readonly model: ChannelModel
@@ -17,7 +19,8 @@ export interface AmqpHandle<C extends Channel> {
 
 /**
  * A self-healing AMQP connection with one channel on it (a confirm channel for sinks), the queue
- * declared durable, and `setup` run on every (re)connect. The link is lost when either the
+ * declared durable when absent (one that exists with other arguments, such as a quorum queue, is
+ * used as it is), and `setup` run on every (re)connect. The link is lost when either the
  * connection or the channel closes: a channel error (an unknown delivery tag, a deleted queue)
  * takes down only the channel in AMQP, but sluice re-opens both, which also re-declares the queue.
  */
@@ -39,10 +42,22 @@ export function amqpLink<C extends Channel>(
       model.on('error', () => {})
       model.on('blocked', (reason: string) => logger.warn({ role, reason }, 'amqp broker blocked publishing (resource alarm)'))
       model.on('unblocked', () => logger.info({ role }, 'amqp broker unblocked publishing'))
-      try {
+      const open = async (): Promise<C> => {
         const channel = (confirm ? await model.createConfirmChannel() : await model.createChannel()) as C
         channel.on('error', () => {})
-        await channel.assertQueue(queue, { durable: true })
+        return channel
+      }
+      try {
+        let channel = await open()
+        try {
+          await channel.assertQueue(queue, { durable: true })
+        } catch (err) {
+          // 406: the queue exists with other arguments (a quorum queue, a TTL, a dead-letter
+          // exchange): it is the operator's, used as it is. The failed declare closed the channel.
+          if ((err as { code?: unknown }).code !== PRECONDITION_FAILED) throw err
+          channel = await open()
+          await channel.checkQueue(queue)
+        }
         await setup(channel)
         return { model, channel }
       } catch (err) {

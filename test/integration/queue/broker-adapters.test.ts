@@ -1,6 +1,9 @@
 import { connect as amqpConnect, type ChannelModel } from 'amqplib'
 import { headers as natsHeaders } from '@nats-io/transport-node'
-import { afterAll, beforeAll, describe } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { makeJob } from '../../../src/dataplane/queue/job.js'
+import type { Job } from '../../../src/dataplane/queue/types.js'
+import { waitFor } from '../../helpers/wait-for.js'
 import { registry } from '../../../src/dataplane/queue/registry.js'
 import { queueSinkContract, queueSourceContract, type SinkHarness, type SourceHarness } from '../../contract/queue-adapter.contract.js'
 import { NatsAdmin, RabbitVhost, uniqueName } from '../../helpers/brokers.js'
@@ -53,6 +56,34 @@ describe('queue adapters: amqp (RabbitMQ)', () => {
       sinkId: (id) => id,
       dedupes: false,
     } satisfies SinkHarness
+  })
+})
+
+describe('queue adapters: amqp on a queue declared with other arguments', () => {
+  const vhost = new RabbitVhost()
+  let admin: ChannelModel
+  beforeAll(async () => {
+    await vhost.create()
+    admin = await amqpConnect(vhost.url)
+  })
+  afterAll(async () => {
+    await admin.close().catch(() => {})
+    await vhost.delete()
+  })
+
+  it('uses an existing quorum queue as it is, as source and as sink', async () => {
+    const queue = uniqueName('quorum')
+    const ch = await admin.createChannel()
+    await ch.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } })
+    const sink = registry.sink({ type: 'amqp', url: vhost.url, queue, prefetch: undefined }, { logger: silent })
+    await sink.publish(makeJob('{"id":"q-1"}', undefined, { id: 'q-1' }, 'q-1'))
+    const source = registry.source({ type: 'amqp', url: vhost.url, queue, prefetch: undefined }, { concurrency: 4, logger: silent })
+    const got: Job[] = []
+    source.start(async (job) => { got.push(job); await source.ack(job) })
+    await waitFor(() => got.length === 1, { message: 'the job from the quorum queue' })
+    expect(got[0]!.id).toBe('q-1')
+    await source.close(1_000)
+    await sink.close()
   })
 })
 
