@@ -1,6 +1,6 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createConnection } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -176,6 +176,9 @@ export class PrivateNatsServer {
   readonly dir = mkdtempSync(join(tmpdir(), 'sluice-nats-'))
   #proc: ChildProcess | undefined
 
+  /** `config`: a nats-server configuration file's text (accounts, users, permissions), if any. */
+  constructor(readonly config?: string) {}
+
   get url(): string {
     return `nats://127.0.0.1:${this.port}`
   }
@@ -183,7 +186,13 @@ export class PrivateNatsServer {
   /** Starts (again, on the same port once it has one). Port 0 the first time: the server picks one. */
   async start(): Promise<this> {
     if (NATS_SERVER === undefined) throw new Error('nats-server is not installed (Debian package "nats-server"; .ci/run installs it)')
-    const proc = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(this.port === 0 ? -1 : this.port), '-js', '-sd', this.dir], { stdio: ['ignore', 'ignore', 'pipe'] })
+    const args = ['-a', '127.0.0.1', '-p', String(this.port === 0 ? -1 : this.port), '-js', '-sd', this.dir]
+    if (this.config !== undefined) {
+      const file = join(this.dir, 'nats.conf')
+      writeFileSync(file, this.config)
+      args.push('-c', file)
+    }
+    const proc = spawn(NATS_SERVER, args, { stdio: ['ignore', 'ignore', 'pipe'] })
     this.#proc = proc
     let log = ''
     proc.stderr!.setEncoding('utf8').on('data', (d: string) => { log += d })

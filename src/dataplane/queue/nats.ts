@@ -32,7 +32,7 @@ export function natsLink(url: string, role: string, logger: Logger): BrokerLink<
   return new BrokerLink<NatsHandle>({
     async open() {
       const nc = await transport().connect({
-        servers: url,
+        ...serverAndCredentials(url),
         name: `sluice-${role}`,
         timeout: CONNECT_TIMEOUT_MS,
         maxReconnectAttempts: -1,
@@ -48,6 +48,21 @@ export function natsLink(url: string, role: string, logger: Logger): BrokerLink<
       await nc.drain().catch(() => nc.close())
     },
   }, { kind: 'nats', role, target, logger })
+}
+
+/**
+ * The client takes credentials as options, not from the URL: `nats://user:pass@host` gives `user`
+ * and `pass`, `nats://token@host` a `token`; the server URL goes without them.
+ */
+export function serverAndCredentials(url: string): { servers: string; user?: string; pass?: string; token?: string } {
+  const u = new URL(url)
+  const user = decodeURIComponent(u.username)
+  const pass = decodeURIComponent(u.password)
+  u.username = ''
+  u.password = ''
+  const servers = u.toString().replace(/\/$/, '')
+  if (user === '') return { servers }
+  return pass === '' ? { servers, token: user } : { servers, user, pass }
 }
 
 /** The client's own reconnects, one line per change (it reports every attempt; we do not). */

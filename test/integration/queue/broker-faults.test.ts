@@ -179,6 +179,37 @@ describe('nats: the broker dies and comes back mid-flow', () => {
   }, 150_000)
 })
 
+describe('nats: an account that may not create the stream', () => {
+  // A user who may use JetStream but not create streams or consumers.
+  const server = new PrivateNatsServer(`
+jetstream: enabled
+accounts: {
+  APP: {
+    jetstream: enabled
+    users: [{ user: app, password: secret, permissions: { publish: { deny: ["$JS.API.STREAM.CREATE.>", "$JS.API.CONSUMER.CREATE.>", "$JS.API.CONSUMER.DURABLE.CREATE.>"] } } }]
+  }
+}
+`)
+  beforeAll(async () => { await server.start() })
+  afterAll(() => server.close())
+
+  // The URL carries the credentials (the client takes them as options: sluice moves them there).
+  it('is a configuration error naming the stream, logged once, and the source keeps retrying', async () => {
+    const { logger, lines } = capturingLogger()
+    const url = `nats://app:secret@127.0.0.1:${server.port}`
+    const source = registry.source({ type: 'nats', url, stream: 'DENIED', subject: 'denied.in', durable: undefined }, { concurrency: 4, logger })
+    source.start(async () => {})
+    const errors = await waitFor(() => {
+      const found = lines.filter((l) => l.level === 50)
+      return found.length > 0 && found
+    }, { timeoutMs: 20_000, message: 'the configuration error' })
+    expect(errors[0]).toMatchObject({ code: 'SLUICE_ERR_CONFIG_INVALID' })
+    expect(JSON.stringify(errors[0])).toContain("cannot create stream 'DENIED' for subject 'denied.in'")
+    await source.close(100)
+    expect(lines.filter((l) => l.level === 50)).toHaveLength(1)
+  }, 40_000)
+})
+
 describe('nats: refusals and configuration errors', () => {
   const nats = new NatsAdmin()
   beforeAll(async () => { await nats.open() })
