@@ -28,7 +28,7 @@ export interface NatsHandle {
  * The link re-opens only if the client gives the connection up (an authorization failure, say).
  */
 export function natsLink(url: string, role: string, logger: Logger): BrokerLink<NatsHandle> {
-  const target = redactUrl(url)
+  const target = redactNatsUrl(url)
   return new BrokerLink<NatsHandle>({
     async open() {
       const nc = await transport().connect({
@@ -48,6 +48,17 @@ export function natsLink(url: string, role: string, logger: Logger): BrokerLink<
       await nc.drain().catch(() => nc.close())
     },
   }, { kind: 'nats', role, target, logger })
+}
+
+/** For logs: without the password, and without a token (a user name alone is one). */
+export function redactNatsUrl(url: string): string {
+  try {
+    const u = new URL(url)
+    if (u.username !== '' && u.password === '') u.username = '***'
+    return redactUrl(u.toString())
+  } catch {
+    return '<invalid url>'
+  }
 }
 
 /**

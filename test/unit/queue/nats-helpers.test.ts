@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { serverAndCredentials, subjectMatches } from '../../../src/dataplane/queue/nats.js'
+import { redactNatsUrl, serverAndCredentials, subjectMatches } from '../../../src/dataplane/queue/nats.js'
 
 describe('nats helpers', () => {
   it('matches subjects the way the server does: * one token, a trailing > one or more', () => {
@@ -16,5 +16,10 @@ describe('nats helpers', () => {
     expect(serverAndCredentials('nats://127.0.0.1:4222')).toEqual({ servers: 'nats://127.0.0.1:4222' })
     expect(serverAndCredentials('nats://app:s%40cret@10.0.0.1:4222')).toEqual({ servers: 'nats://10.0.0.1:4222', user: 'app', pass: 's@cret' })
     expect(serverAndCredentials('tls://t0ken@nats.example.com')).toEqual({ servers: 'tls://nats.example.com', token: 't0ken' })
+  })
+
+  it('logs URLs without a password or a token', () => {
+    expect(redactNatsUrl('nats://app:secret@10.0.0.1:4222')).not.toContain('secret')
+    expect(redactNatsUrl('nats://t0ken@10.0.0.1:4222')).not.toContain('t0ken')
   })
 })
