@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { connect as amqpConnect, type ChannelModel } from 'amqplib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { amqpConsume, amqpProduce, RabbitVhost, uniqueName } from '../../helpers/brokers.js'
+import { amqpConsume, amqpProduce, NatsAdmin, RabbitVhost, uniqueName } from '../../helpers/brokers.js'
 import { waitFor } from '../../helpers/wait-for.js'
 import { countIds, jobBodies, queueConfig } from './fixtures.js'
 
@@ -34,13 +34,16 @@ function exited(child: ChildProcess): Promise<void> {
 
 describe('amqp router crash', () => {
   const vhost = new RabbitVhost()
+  const nats = new NatsAdmin()
   let amqp: ChannelModel
   beforeAll(async () => {
     await vhost.create()
     amqp = await amqpConnect(vhost.url)
+    await nats.open()
   })
   afterAll(async () => {
     await amqp.close().catch(() => {})
+    await nats.close()
     await vhost.delete()
   })
 
@@ -84,5 +87,38 @@ describe('amqp router crash', () => {
     // A job and its duplicate went to the same side: the decision is deterministic per tenant.
     const oldIds = new Set(oldJobs.map((j) => j.id))
     for (const j of newJobs) expect(oldIds.has(j.id)).toBe(false)
+  }, 120_000)
+
+  it('amqp → nats, SIGKILL mid-flow, restart: every id exactly once in the streams (Nats-Msg-Id drops the redeliveries)', async () => {
+    const input = uniqueName('in')
+    const [oldSide, newSide] = [nats.names('crash-old'), nats.names('crash-new')]
+    await nats.createStream(oldSide.stream, oldSide.subject)
+    await nats.createStream(newSide.stream, newSide.subject)
+    await amqpProduce(amqp, input, jobBodies(JOBS, 500))
+    const sink = (subject: string) => ({ type: 'nats', url: nats.url, subject, stream: undefined, durable: undefined }) as const
+    const queue = queueConfig({
+      source: { type: 'amqp', url: vhost.url, queue: input, prefetch: undefined },
+      old: sink(oldSide.subject),
+      new: sink(newSide.subject),
+      percentBp: 3_000,
+    })
+    const env = { SLUICE_QUEUE_CHILD: JSON.stringify({ queue, concurrency: CONCURRENCY, delayMs: DELAY_MS }) }
+    const stored = async () => (await nats.jsm.streams.info(oldSide.stream)).state.messages + (await nats.jsm.streams.info(newSide.stream)).state.messages
+
+    const first = await startChild(env)
+    await waitFor(async () => (await stored()) >= JOBS / 3, { timeoutMs: 30_000, intervalMs: 20, message: 'a third of the jobs' })
+    first.kill('SIGKILL')
+    await exited(first)
+    expect(await stored()).toBeLessThan(JOBS)
+
+    const second = await startChild(env)
+    await waitFor(async () => (await depth(input)) === 0 && (await stored()) >= JOBS, { timeoutMs: 60_000, intervalMs: 50, message: 'the source to drain' })
+    second.kill('SIGTERM')
+    await exited(second)
+
+    const got = [...await nats.consume(oldSide.stream, JOBS, 1_000), ...await nats.consume(newSide.stream, JOBS, 1_000)]
+    const all = countIds(got.map((j) => j.id))
+    expect(got).toHaveLength(JOBS)
+    for (let i = 0; i < JOBS; i++) expect(all.get(`j${i}`), `j${i}`).toBe(1)
   }, 120_000)
 })
