@@ -97,8 +97,9 @@ async function logStatus(nc: NatsConnection, role: string, broker: string, logge
 export function natsPublishError(err: unknown, subject: string): PublishError {
   const name = err instanceof Error ? err.name : ''
   const message = err instanceof Error ? err.message : String(err)
-  if (name === 'NoRespondersError' || /no responders/i.test(message)) {
-    return new PublishError(undefined, REFUSED_STATUS, `no JetStream stream captures subject '${subject}': create one for it`, err)
+  // The client reports the server's "no responders" to a JetStream publish as JetStreamNotEnabled.
+  if (name === 'NoRespondersError' || name === 'JetStreamNotEnabled' || /no responders/i.test(message)) {
+    return new PublishError(undefined, REFUSED_STATUS, `no JetStream stream captures subject '${subject}' (or JetStream is off): create a stream for it`, err)
   }
   if (name === 'TimeoutError') return new PublishError('timeout', REFUSED_STATUS, `nats: ${message}`, err)
   if (name === 'ClosedConnectionError' || name === 'DrainingConnectionError') return new PublishError('reset', REFUSED_STATUS, `nats: ${message}`, err)

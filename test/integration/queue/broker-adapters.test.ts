@@ -1,6 +1,7 @@
 import { connect as amqpConnect, type ChannelModel } from 'amqplib'
 import { headers as natsHeaders } from '@nats-io/transport-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { PublishError } from '../../../src/dataplane/queue/failure.js'
 import { makeJob } from '../../../src/dataplane/queue/job.js'
 import type { Job } from '../../../src/dataplane/queue/types.js'
 import { waitFor } from '../../helpers/wait-for.js'
@@ -108,6 +109,15 @@ describe('queue adapters: nats (JetStream)', () => {
         }
       },
     } satisfies SourceHarness
+  })
+
+  it('a subject no stream captures fails the publish with a message saying so', async () => {
+    const { subject } = nats.names('nostream')
+    const sink = registry.sink({ type: 'nats', url: nats.url, subject, stream: undefined, durable: undefined }, { logger: silent })
+    const err = await sink.publish(makeJob('{}', undefined, {}, 'x')).then(() => undefined, (e: unknown) => e)
+    expect(err).toBeInstanceOf(PublishError)
+    expect((err as PublishError).message).toContain(`no JetStream stream captures subject '${subject}'`)
+    await sink.close()
   })
 
   queueSinkContract('nats', async () => {
