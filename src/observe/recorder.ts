@@ -38,7 +38,7 @@ export interface Recorder {
 const REQUEST_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
 /** Routing a job is a publish to a broker: much faster than a proxied request. */
 const JOB_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
-export const ROLLBACK_REASONS = ['error_rate', 'error_rate_vs_old', 'p99', 'p99_vs_old', 'manual'] as const
+export const ROLLBACK_REASONS = ['error_rate', 'error_rate_vs_old', 'p99', 'p99_vs_old', 'goal', 'metric', 'manual'] as const
 const JOB_OUTCOMES = ['routed', 'failed'] as const
 /** Where an unhandled fault surfaced: a thrown exception nothing caught, or a rejected promise nobody awaited. */
 export const INTERNAL_ERROR_SOURCES = ['uncaught_exception', 'unhandled_rejection'] as const
