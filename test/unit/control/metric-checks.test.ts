@@ -1,7 +1,8 @@
+import { createServer, type IncomingMessage } from 'node:http'
 import { describe, expect, it } from 'vitest'
 import type { AnalysisPolicy, MetricCheckConfig } from '../../../src/config/types.js'
 import { MetricCheckRunner } from '../../../src/control/metric-checks.js'
-import { parseQueryResponse, type InstantQuery } from '../../../src/control/prometheus.js'
+import { instantQuery, parseQueryResponse, type InstantQuery } from '../../../src/control/prometheus.js'
 import type { QueryAnswer } from '../../../src/core/metric-checks.js'
 import { captureLogger } from '../../helpers/admin.js'
 
@@ -98,5 +99,50 @@ describe('parseQueryResponse (Prometheus HTTP API answers)', () => {
     expect(parseQueryResponse(400, JSON.stringify(err))).toEqual({ ok: false, error: 'query failed (HTTP 400, bad_data): invalid parameter "query": 1:5: parse error' })
     expect(parseQueryResponse(200, JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: [] } }))).toMatchObject({ ok: false, error: expect.stringMatching(/range vector/) })
     expect(parseQueryResponse(502, '<html>bad gateway</html>')).toEqual({ ok: false, error: 'HTTP 502: not a Prometheus answer' })
+  })
+})
+
+describe('instantQuery over HTTP', () => {
+  /** A stub Prometheus that records what it got and answers after `delayMs`. */
+  async function stub(delayMs = 0) {
+    const seen: Array<{ method?: string; url?: string; auth?: string; type?: string; body: string }> = []
+    const server = createServer((req: IncomingMessage, res) => {
+      let body = ''
+      req.on('data', (d: Buffer) => { body += d.toString() })
+      req.on('end', () => {
+        seen.push({ method: req.method, url: req.url, auth: req.headers.authorization, type: req.headers['content-type'], body })
+        setTimeout(() => {
+          res.writeHead(200, { 'content-type': 'application/json' })
+          res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [1, '0.5'] }] } }))
+        }, delayMs)
+      })
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const { port } = server.address() as { port: number }
+    return { port, seen, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()) }) }
+  }
+
+  it('POSTs the query as a form under the base path, credentials as Basic authentication', async () => {
+    const s = await stub()
+    try {
+      const answer = await instantQuery({ url: `http://ops:s3cret@127.0.0.1:${s.port}/prom`, timeoutMs: 2000 }, 'sum(up{v="new"})', 2000)
+      expect(answer).toEqual({ ok: true, values: [0.5] })
+      expect(s.seen[0]).toMatchObject({ method: 'POST', url: '/prom/api/v1/query', auth: `Basic ${Buffer.from('ops:s3cret').toString('base64')}`, type: 'application/x-www-form-urlencoded' })
+      expect(new URLSearchParams(s.seen[0]!.body).get('query')).toBe('sum(up{v="new"})')
+      expect(new URLSearchParams(s.seen[0]!.body).get('timeout')).toBe('2s')
+    } finally {
+      await s.close()
+    }
+  })
+
+  it('a slow or absent server is an answer with the reason, never a throw', async () => {
+    const s = await stub(2000)
+    try {
+      expect(await instantQuery({ url: `http://127.0.0.1:${s.port}`, timeoutMs: 100 }, 'up', 100)).toEqual({ ok: false, error: 'Prometheus unreachable (timed out after 100 ms)' })
+    } finally {
+      await s.close()
+    }
+    // Closed: refused (unless another process took the port meanwhile, which answers something else).
+    expect(await instantQuery({ url: `http://127.0.0.1:${s.port}`, timeoutMs: 1000 }, 'up', 1000)).toMatchObject({ ok: false, error: expect.stringMatching(/^Prometheus unreachable \(ECONNREFUSED\)$|HTTP/) })
   })
 })
