@@ -105,7 +105,7 @@ describe('parseQueryResponse (Prometheus HTTP API answers)', () => {
 describe('instantQuery over HTTP', () => {
   /** A stub Prometheus that records what it got and answers after `delayMs`. */
   async function stub(delayMs = 0) {
-    const seen: Array<{ method?: string; url?: string; auth?: string; type?: string; body: string }> = []
+    const seen: Array<{ method: string | undefined; url: string | undefined; auth: string | undefined; type: string | undefined; body: string }> = []
     const server = createServer((req: IncomingMessage, res) => {
       let body = ''
       req.on('data', (d: Buffer) => { body += d.toString() })
