@@ -23,7 +23,8 @@ export const instantQuery: InstantQuery = async (server, query, timeoutMs) => {
       method: 'POST',
       headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', 'user-agent': 'sluice' },
       // Prometheus stops evaluating at its own timeout too, so an expensive query does not outlive us.
-      body: new URLSearchParams({ query, timeout: `${Math.max(1, timeoutMs) / 1000}s` }).toString(),
+      // Plain (float) seconds: its duration syntax ("1500ms") refuses fractions like "1.5s".
+      body: new URLSearchParams({ query, timeout: String(Math.max(1, timeoutMs) / 1000) }).toString(),
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
       signal: AbortSignal.timeout(timeoutMs),

@@ -126,7 +126,7 @@ describe('metric checks from a real Prometheus', () => {
           - name: app-errors
             query: '${query}'
             max: 0.02
-`, `prometheus: { url: '${prometheus.url}', timeout: 1s }`)).start()
+`, `prometheus: { url: '${prometheus.url}', timeout: 800ms }`)).start()
     load = traffic(sluice.data)
     return sluice
   }

@@ -125,11 +125,11 @@ describe('instantQuery over HTTP', () => {
   it('POSTs the query as a form under the base path, credentials as Basic authentication', async () => {
     const s = await stub()
     try {
-      const answer = await instantQuery({ url: `http://ops:s3cret@127.0.0.1:${s.port}/prom`, timeoutMs: 2000 }, 'sum(up{v="new"})', 2000)
+      const answer = await instantQuery({ url: `http://ops:s3cret@127.0.0.1:${s.port}/prom`, timeoutMs: 2000 }, 'sum(up{v="new"})', 1500)
       expect(answer).toEqual({ ok: true, values: [0.5] })
       expect(s.seen[0]).toMatchObject({ method: 'POST', url: '/prom/api/v1/query', auth: `Basic ${Buffer.from('ops:s3cret').toString('base64')}`, type: 'application/x-www-form-urlencoded' })
       expect(new URLSearchParams(s.seen[0]!.body).get('query')).toBe('sum(up{v="new"})')
-      expect(new URLSearchParams(s.seen[0]!.body).get('timeout')).toBe('2s')
+      expect(new URLSearchParams(s.seen[0]!.body).get('timeout')).toBe('1.5')
     } finally {
       await s.close()
     }
