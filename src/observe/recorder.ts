@@ -28,6 +28,8 @@ export interface Recorder {
   queueBacklog(queue: string, jobs: number): void
   /** A fault nothing handled (a bug): the process policy logs it, counts it here and keeps serving. */
   internalError(source: InternalErrorSource): void
+  /** A metric check of `target` (a route's or queue's name) could not be judged this window (no data, NaN, query error, unreachable). */
+  metricCheckError(target: string, check: string): void
   /** The goal series (registerGoalMetrics below), read from `source` at each scrape; call once. */
   watchGoals(source: () => readonly GoalSeries[]): void
   render(): Promise<string>
@@ -71,6 +73,8 @@ class PromRecorder implements Recorder {
   #bucketsS: readonly number[] = REQUEST_BUCKETS_S
   #routes = new Map<string, RouteSeries>()
   #queues = new Map<string, QueueSeries>()
+  /** `target\0check` → its sluice_metric_check_errors_total child, for every configured metric check. */
+  #metricChecks = new Map<string, CounterChild>()
 
   constructor(version: string) {
     collectDefaultMetrics({ register: this.#registry })
@@ -102,6 +106,30 @@ class PromRecorder implements Recorder {
     for (const r of routes) next.set(r.name, this.#initRoute(r, this.#routes.get(r.name), recreated))
     this.#routes = next
     for (const q of queues) if (!this.#queues.has(q.name)) this.#queues.set(q.name, this.#initQueue(q))
+    this.#initMetricChecks([...routes, ...queues])
+  }
+
+  metricCheckError(target: string, check: string): void {
+    this.#metricChecks.get(`${target}\0${check}`)?.inc()
+  }
+
+  /** One child per configured check, at 0 from the start; checks that left the config lose their series. */
+  #initMetricChecks(targets: ReadonlyArray<RouteConfig | QueueConfig>): void {
+    const next = new Map<string, CounterChild>()
+    for (const t of targets) {
+      for (const check of t.rollout?.analysis?.metrics ?? []) {
+        const key = `${t.name}\0${check.name}`
+        const child = this.#metricChecks.get(key) ?? this.#m.metricCheckErrors.labels({ route: t.name, check: check.name })
+        child.inc(0)
+        next.set(key, child)
+      }
+    }
+    for (const key of this.#metricChecks.keys()) {
+      if (next.has(key)) continue
+      const [route, check] = key.split('\0') as [string, string]
+      this.#m.metricCheckErrors.remove({ route, check })
+    }
+    this.#metricChecks = next
   }
 
   outcome(o: Outcome): void {
@@ -302,6 +330,7 @@ function defineMetrics(registry: Registry) {
     reloadAt: new Gauge({ name: 'sluice_config_last_reload_success_timestamp_seconds', help: 'Unix time of the last successful configuration load or reload', registers }),
     storeUp: new Gauge({ name: 'sluice_state_store_up', help: 'Whether the state store answers (1) or not (0)', registers }),
     internalErrors: new Counter({ name: 'sluice_internal_errors_total', help: 'Faults nothing handled (bugs), logged with their stack; sluice kept serving', labelNames: ['source'] as const, registers }),
+    metricCheckErrors: new Counter({ name: 'sluice_metric_check_errors_total', help: 'Analysis windows in which a Prometheus metric check had no value (no data, NaN, query error, Prometheus unreachable): judged inconclusive, never failed', labelNames: ['route', 'check'] as const, registers }),
     leader: new Gauge({ name: 'sluice_leader', help: 'Whether this replica runs the rollout controller (1) or not (0)', registers }),
     buildInfo: new Gauge({ name: 'sluice_build_info', help: 'Build information; the value is always 1', labelNames: ['version', 'node_version'] as const, registers }),
   }

@@ -23,6 +23,7 @@ export class FakeRecorder implements Recorder {
   leader(): void {}
   queueBacklog(): void {}
   internalError(): void {}
+  metricCheckError(): void {}
   watchGoals(): void {}
   async render(): Promise<string> { return '' }
 }
