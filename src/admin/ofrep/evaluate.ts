@@ -1,7 +1,7 @@
 import type { Side } from '../../config/types.js'
 import { formatKeySource } from '../../core/sticky.js'
 import type { Decision } from '../../core/types.js'
-import { decideFor, type DecidingRoute } from '../../dataplane/http/decision.js'
+import { decideFor, reasonLabel, type DecidingRoute } from '../../dataplane/http/decision.js'
 import type { Random } from '../../util/random.js'
 import { attributeName, type EvaluationContext } from './context.js'
 
@@ -55,7 +55,7 @@ function success(route: FlagRoute, d: Decision): FlagSuccess {
     value: d.side === 'new',
     variant: d.side,
     reason: reasonOf(d, route.view.percentBp),
-    metadata: { reason: d.reason === 'group' ? `group:${d.group ?? ''}` : d.reason, percent },
+    metadata: { reason: reasonLabel(d), percent },
   }
 }
 

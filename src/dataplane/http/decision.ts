@@ -42,3 +42,8 @@ export function keyOf(route: DecidingRoute, caller: KeyReader): string | undefin
 export function decideFor(route: DecidingRoute, key: string | undefined, caller: Caller, random: Random): Decision {
   return decide(route.view, key, caller.optFor(route), random, caller)
 }
+
+/** Why, as `/_sluice/whoami` and OpenFeature's metadata say it: `group:NAME`, `opt-in`, `opt-out`, `bucket`, `random`. */
+export function reasonLabel(d: Decision): string {
+  return d.reason === 'group' ? `group:${d.group ?? ''}` : d.reason
+}

@@ -1,7 +1,7 @@
 import { hashKey } from '../../../core/bucket.js'
 import { queryValue } from '../../../core/sticky.js'
 import type { Decision } from '../../../core/types.js'
-import { decideFor, keyOf } from '../decision.js'
+import { decideFor, keyOf, reasonLabel } from '../decision.js'
 import { OPT_COOKIE_MAX_AGE_S } from '../opt-cookie.js'
 import type { PassResult } from '../pipeline.js'
 import { respondError } from '../upstream-leg/answer.js'
@@ -99,7 +99,7 @@ function whoami(ctx: HttpLegState): void {
 }
 
 function explain(d: Decision): { backend: string; reason: string } {
-  return { backend: d.side, reason: d.reason === 'group' ? `group:${d.group ?? ''}` : d.reason }
+  return { backend: d.side, reason: reasonLabel(d) }
 }
 
 /** The decoded query parameter; undefined when absent or when its %-encoding is not UTF-8. */
