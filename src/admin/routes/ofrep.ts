@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type { Side } from '../../config/types.js'
 import type { Random } from '../../util/random.js'
 import { readBody } from '../body.js'
-import { parseEvaluationRequest } from '../ofrep/context.js'
+import { parseEvaluationRequest, type EvaluationContext } from '../ofrep/context.js'
 import { evaluateFlag, isSuccess, type FlagResult, type FlagRoute } from '../ofrep/evaluate.js'
 import { json, type Reply } from '../reply.js'
 import type { AdminRequest, Router } from '../router.js'
@@ -53,7 +53,7 @@ async function bulk(req: AdminRequest, deps: OfrepDeps): Promise<Reply> {
   return { ...reply, headers: { ...reply.headers, etag } }
 }
 
-function evaluate(route: FlagRoute, context: Parameters<typeof evaluateFlag>[1], deps: OfrepDeps): FlagResult {
+function evaluate(route: FlagRoute, context: EvaluationContext, deps: OfrepDeps): FlagResult {
   const result = evaluateFlag(route, context, deps.random)
   if (isSuccess(result)) deps.count(route.name, result.variant)
   return result
