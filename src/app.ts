@@ -152,6 +152,7 @@ export class SluiceApp {
       reportOutcomes: (queue, outcomes) => this.#publishWorkerOutcomes(queue, outcomes),
       groupSizes: (ref) => groupSizesOf(this.#views, ref), clock: this.#clock,
       goals: { goals: this.#goals, view: (route) => this.#views?.routes.get(route) },
+      ofrep: { routes: () => this.#dataPlane.routes, random: this.#random },
     })
   }
 

@@ -24,6 +24,8 @@ export interface Recorder {
   configReload(ok: boolean, at: number): void
   stateStoreUp(up: boolean): void
   leader(isLeader: boolean): void
+  /** One OpenFeature evaluation of route NAME's flag that answered `variant` (admin plane, not the hot path). */
+  flagEvaluation(route: string, variant: Side): void
   /** Jobs waiting in a queue's source. */
   queueBacklog(queue: string, jobs: number): void
   /** A fault nothing handled (a bug): the process policy logs it, counts it here and keeps serving. */
@@ -58,6 +60,7 @@ interface SideSeries {
   readonly codes: Map<number, CounterChild>
   readonly errors: Readonly<Record<UpstreamErrorReason, CounterChild>>
   readonly decisions: Readonly<Record<DecisionReason, CounterChild>>
+  readonly flagEvaluations: CounterChild
 }
 type RouteSeries = Readonly<Record<Side, SideSeries>>
 type QueueSeries = Readonly<Record<Side, { readonly routed: CounterChild; readonly failed: CounterChild; readonly duration: HistogramChild }>>
@@ -173,6 +176,10 @@ class PromRecorder implements Recorder {
     this.#m.leader.set(isLeader ? 1 : 0)
   }
 
+  flagEvaluation(route: string, variant: Side): void {
+    this.#routes.get(route)?.[variant].flagEvaluations.inc()
+  }
+
   queueBacklog(queue: string, jobs: number): void {
     this.#m.backlog.set({ queue }, jobs)
   }
@@ -241,6 +248,7 @@ class PromRecorder implements Recorder {
         codes,
         errors: childrenOf(this.#m.upstreamErrors, UPSTREAM_ERROR_REASONS, (reason) => ({ route: r.name, backend, reason })),
         decisions: childrenOf(this.#m.decisions, DECISION_REASONS, (reason) => ({ route: r.name, backend, reason })),
+        flagEvaluations: zeroed(this.#m.flagEvaluations.labels({ route: r.name, variant: backend })),
       }
     }
     return { old: side('old'), new: side('new') }
@@ -270,6 +278,7 @@ class PromRecorder implements Recorder {
       for (const status of series[backend].codes.keys()) this.#m.requests.remove({ route: name, backend, code: codeLabel(status) })
       for (const reason of UPSTREAM_ERROR_REASONS) this.#m.upstreamErrors.remove({ route: name, backend, reason })
       for (const reason of DECISION_REASONS) this.#m.decisions.remove({ route: name, backend, reason })
+      this.#m.flagEvaluations.remove({ route: name, variant: backend })
     }
     this.#removeRollout('route', name)
     this.#routes.delete(name)
@@ -305,6 +314,11 @@ function childrenOf<K extends string, L extends string>(
   return out
 }
 
+function zeroed(child: CounterChild): CounterChild {
+  child.inc(0)
+  return child
+}
+
 function codeLabel(status: number): string {
   return status === 0 ? CLIENT_CLOSED_CODE : String(status)
 }
@@ -320,6 +334,7 @@ function defineMetrics(registry: Registry) {
     requests: new Counter({ name: 'sluice_requests_total', help: 'Client requests by route, the side that served them and the status sent (499: client went away first)', labelNames: ['route', 'backend', 'code'] as const, registers }),
     upstreamErrors: new Counter({ name: 'sluice_upstream_errors_total', help: 'Transport failures of the decided side, by reason', labelNames: ['route', 'backend', 'reason'] as const, registers }),
     decisions: new Counter({ name: 'sluice_decisions_total', help: 'Routing decisions by route, chosen side and why', labelNames: ['route', 'backend', 'reason'] as const, registers }),
+    flagEvaluations: new Counter({ name: 'sluice_flag_evaluations_total', help: 'OpenFeature (OFREP) evaluations of a route\'s flag on the admin plane, by the variant answered', labelNames: ['route', 'variant'] as const, registers }),
     percent: new Gauge({ name: 'sluice_percent', help: 'Current share of traffic or jobs sent to the new side, in percent (0-100)', labelNames: ['kind', 'name'] as const, registers }),
     state: new Gauge({ name: 'sluice_rollout_state', help: 'Rollout state of a route or queue: 1 for the current state, 0 for the others', labelNames: ['kind', 'name', 'state'] as const, registers }),
     rollbacks: new Counter({ name: 'sluice_rollbacks_total', help: 'Rollbacks of a route or queue to the old side, by reason', labelNames: ['kind', 'name', 'reason'] as const, registers }),

@@ -12,6 +12,7 @@ const FAMILIES = {
   sluice_job_route_duration_seconds: 'histogram',
   sluice_config_last_reload_successful: 'gauge',
   sluice_decisions_total: 'counter',
+  sluice_flag_evaluations_total: 'counter',
   sluice_queue_backlog: 'gauge',
   sluice_state_store_up: 'gauge',
   sluice_leader: 'gauge',
@@ -58,6 +59,7 @@ describe('/metrics at start-up', () => {
       for (const reason of ['opt-out', 'opt-in', 'group', 'bucket', 'random']) {
         expect(valueOf(s, 'sluice_decisions_total', { route: 'checkout', backend, reason })).toBe(0)
       }
+      expect(valueOf(s, 'sluice_flag_evaluations_total', { route: 'checkout', variant: backend })).toBe(0)
       for (const outcome of ['routed', 'failed']) expect(valueOf(s, 'sluice_jobs_total', { queue: 'emails', backend, outcome })).toBe(0)
       expect(valueOf(s, 'sluice_job_route_duration_seconds_count', { queue: 'emails', backend })).toBe(0)
     }

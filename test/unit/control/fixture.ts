@@ -21,6 +21,7 @@ export class FakeRecorder implements Recorder {
   configReload(): void {}
   stateStoreUp(): void {}
   leader(): void {}
+  flagEvaluation(): void {}
   queueBacklog(): void {}
   internalError(): void {}
   metricCheckError(): void {}
