@@ -115,7 +115,7 @@ export class SluiceApp {
     bus.subscribe((o) => windows.record(o))
     bus.subscribe((o) => this.#goals.record(o))
     this.recorder.watchGoals(() => this.#goals.series())
-    this.#notifier = new WebhookNotifier(() => this.#config.notify.webhooks, this.logger)
+    this.#notifier = new WebhookNotifier(() => this.#config.notify.webhooks, this.logger, this.recorder)
     this.commands = new Commands({
       store: this.store, clock: this.#clock, logger: this.logger, recorder: this.recorder,
       targets: () => this.#config, onNotice: (n) => this.#notifier.notify(n),

@@ -23,6 +23,8 @@ export class FakeRecorder implements Recorder {
   leader(): void {}
   queueBacklog(): void {}
   internalError(): void {}
+  readonly deliveries: string[] = []
+  webhookDelivery(result: string): void { this.deliveries.push(result) }
   watchGoals(): void {}
   async render(): Promise<string> { return '' }
 }
