@@ -19,7 +19,7 @@ describe('the process-level fault policy', () => {
     proc.emit('uncaughtException', boom)
     expect(await policy.fatal).toBe(boom)
     expect(counted).toEqual(['uncaught_exception'])
-    expect(lines[0]).toMatchObject({ level: 60, source: 'uncaught_exception', err: { message: 'boom at start', stack: expect.stringContaining('fault-policy.test.ts') } })
+    expect(lines[0]).toMatchObject({ level: 'fatal', source: 'uncaught_exception', err: { message: 'boom at start', stack: expect.stringContaining('fault-policy.test.ts') } })
   })
 
   it('once serving, faults are logged and counted by source, and never fatal', async () => {

@@ -85,7 +85,7 @@ describe('rollout controller', () => {
     expect(rb).toMatchObject({ actor: 'analysis', to: { percentBp: 0, state: 'rolled_back' } })
     expect(rb.figures).toMatchObject({ failed: expect.arrayContaining(['maxErrorRate']), new: { requests: 100, errors: 20 } })
     expect(h.notices.at(-1)?.transition.notify).toBe('rolled_back')
-    expect(h.logs.some((l) => l.msg === 'rolled back' && l.level === 40)).toBe(true)
+    expect(h.logs.some((l) => l.msg === 'rolled back' && l.level === 'warn')).toBe(true)
   })
 
   it('p99 above the limit on new rolls it back', async () => {

@@ -28,12 +28,12 @@ describe('reload rule: a file edit of percent on a route with a rollout', () => 
     const f = await progressing()
     await editFilePercent(f, 200)
     expect(f.store.get(ref)).toMatchObject({ percentBp: 500, state: 'progressing', step: 1, filePercentBp: 200 })
-    const warn = f.logs.filter((l) => l['level'] === 40).at(-1)
+    const warn = f.logs.filter((l) => l['level'] === 'warn').at(-1)
     expect(warn?.['msg']).toBe('percent in the config file changed 0 → 2 % while the rollout is progressing at 5 %: the rollout keeps its percent; the file\'s percent is only where a rollout starts')
     // Recorded once: the next reload of the same file neither warns again nor changes anything.
-    const warnings = f.logs.filter((l) => l['level'] === 40).length
+    const warnings = f.logs.filter((l) => l['level'] === 'warn').length
     await editFilePercent(f, 200)
-    expect(f.logs.filter((l) => l['level'] === 40)).toHaveLength(warnings)
+    expect(f.logs.filter((l) => l['level'] === 'warn')).toHaveLength(warnings)
     expect(f.store.get(ref)?.percentBp).toBe(500)
   })
 
@@ -42,6 +42,6 @@ describe('reload rule: a file edit of percent on a route with a rollout', () => 
     await f.commands.run(ref, 'rollback', { actor: 'admin' })
     await editFilePercent(f, 200)
     expect(f.store.get(ref)).toMatchObject({ percentBp: 200, state: 'manual' })
-    expect(f.logs.filter((l) => l['level'] === 40).at(-1)?.['msg']).toBe('percent in the config file changed 0 → 2 %: applied; the rollout (rolled_back before) is now manual at 2 % (sluice resume checkout starts it again)')
+    expect(f.logs.filter((l) => l['level'] === 'warn').at(-1)?.['msg']).toBe('percent in the config file changed 0 → 2 %: applied; the rollout (rolled_back before) is now manual at 2 % (sluice resume checkout starts it again)')
   })
 })
