@@ -30,9 +30,9 @@ describe('the process-level fault policy', () => {
     proc.emit('unhandledRejection', 'a string reason')
     expect(counted).toEqual(['unhandled_rejection', 'uncaught_exception', 'unhandled_rejection'])
     expect(lines.map((l) => [l.level, l.source, (l.err as { message: string }).message])).toEqual([
-      [50, 'unhandled_rejection', 'lost promise'],
-      [50, 'uncaught_exception', 'timer threw'],
-      [50, 'unhandled_rejection', 'non-error value: a string reason'],
+      ['error', 'unhandled_rejection', 'lost promise'],
+      ['error', 'uncaught_exception', 'timer threw'],
+      ['error', 'unhandled_rejection', 'non-error value: a string reason'],
     ])
     const fatal = await Promise.race([policy.fatal, Promise.resolve('not fatal')])
     expect(fatal).toBe('not fatal')
