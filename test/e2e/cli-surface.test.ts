@@ -81,6 +81,8 @@ describe('status NAME, --watch, -o json against a running sluice', () => {
   })
 
   it('status NAME shows that target with its analysis; -o json its API shape; an unknown name exits 1', async () => {
+    // The controller's first tick takes the rollout to its first step.
+    await waitFor(async () => ((await (await fetch(`${sluice.admin}/api/routes/checkout`)).json()) as { step: number }).step === 0)
     const r = await runCli(['status', 'checkout', '--admin', sluice.admin])
     expect(r.code).toBe(0)
     const lines = r.stdout.trim().split('\n')
