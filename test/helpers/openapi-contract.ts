@@ -155,6 +155,19 @@ export class OpenApiContract {
     return problems
   }
 
+  /**
+   * What is wrong with `body` as the JSON request body of METHOD PATH: sluice took it (the caller
+   * saw a 2xx), so a schema that refuses it is stricter than the server. Empty when it fits.
+   */
+  requestProblems(method: string, path: string, body: unknown): string[] {
+    const op = this.#obj(this.#obj(this.#obj(this.doc['paths'])[path])[method.toLowerCase()])
+    if (op['requestBody'] === undefined) return [`${method} ${path}: sent a body, but the document has no requestBody`]
+    const [, pointer] = this.#follow(op['requestBody'], `/paths/${escapePointer(path)}/${method.toLowerCase()}/requestBody`)
+    const validate = this.validatorAt(`${pointer}/content/application~1json/schema`)
+    if (validate(body)) return []
+    return [`${method} ${path}: a request body sluice accepted does not match the requestBody schema: ${this.#ajv.errorsText(validate.errors)}; body: ${excerpt(JSON.stringify(body))}`]
+  }
+
   /** An OpenAPI object that may be a `$ref` (a response, a header): the object and its pointer. */
   #follow(node: Json | undefined, pointer: string): [Obj, string] {
     const ref = refOf(node)

@@ -53,6 +53,27 @@ describe('docs/openapi.yaml, the document', () => {
     expect(schemas.length).toBeGreaterThan(40)
   })
 
+  it('every example in a schema is valid against that schema', () => {
+    const wrong: string[] = []
+    let count = 0
+    const walk = (node: unknown, pointer: string): void => {
+      if (node === null || typeof node !== 'object') return
+      if (Array.isArray(node)) return node.forEach((n, i) => walk(n, `${pointer}/${i}`))
+      const obj = node as Record<string, unknown>
+      if (Array.isArray(obj['examples']) && (pointer.startsWith('/components/schemas/') || pointer.endsWith('/schema'))) {
+        const validate = contract.validatorAt(pointer)
+        for (const example of obj['examples']) {
+          count++
+          if (!validate(example)) wrong.push(`${pointer}: ${JSON.stringify(example)}: ${JSON.stringify(validate.errors)}`)
+        }
+      }
+      for (const [k, v] of Object.entries(obj)) walk(v, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`)
+    }
+    walk(contract.doc, '')
+    expect(wrong).toEqual([])
+    expect(count).toBeGreaterThan(4)
+  })
+
   it('declares every path parameter of every template, and no other', () => {
     const problems: string[] = []
     const paths = contract.doc['paths'] as Record<string, Record<string, { parameters?: unknown[] }>>
@@ -125,6 +146,7 @@ describe('docs/openapi.yaml against a running sluice', () => {
     const res = await request(`${sluice.admin}${url}`, { method: method as 'GET', headers, ...(body === undefined ? {} : { body }) })
     const answer = { status: res.statusCode, headers: res.headers, text: await res.body.text() }
     const problems = contract.problems(method, path, answer)
+    if (answer.status >= 200 && answer.status < 300 && typeof opts.body === 'object') problems.push(...contract.requestProblems(method, path, opts.body))
     if (problems.length > 0) throw new Error(`${method} ${url} does not match docs/openapi.yaml:\n  ${problems.join('\n  ')}`)
     if (answer.status !== opts.expect) throw new Error(`${method} ${url}: expected ${opts.expect}, got ${answer.status}: ${answer.text.slice(0, 400)}`)
     exercised.add(`${key(method, path)} ${answer.status}`)
