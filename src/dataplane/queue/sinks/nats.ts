@@ -1,6 +1,7 @@
 import type { BrokerLink } from '../link.js'
 import { natsLink, natsPublishError, type NatsHandle } from '../nats.js'
 import { SINK_COMMAND_TIMEOUT_MS } from '../redis.js'
+import { endOfTurn } from '../turn.js'
 import type { Job, QueueSink, SinkOptions } from '../types.js'
 
 export interface NatsSinkConfig {
@@ -28,6 +29,7 @@ export class NatsSink implements QueueSink {
   async publish(job: Job): Promise<void> {
     try {
       const { js } = await this.#link.whenUp(SINK_COMMAND_TIMEOUT_MS)
+      await endOfTurn()
       await js.publish(this.#subject, job.body, { msgID: job.id, timeout: SINK_COMMAND_TIMEOUT_MS })
     } catch (err) {
       throw natsPublishError(err, this.#subject)

@@ -6,6 +6,7 @@ import { bodyId, makeJob, parseBody } from '../job.js'
 import type { BrokerLink } from '../link.js'
 import { jetstreamModule, nanos, natsLink, subjectMatches, type NatsHandle } from '../nats.js'
 import { Slots } from '../slots.js'
+import { endOfTurn } from '../turn.js'
 import type { Job, QueueSource, SourceOptions } from '../types.js'
 
 export const DEFAULT_DURABLE = 'sluice'
@@ -75,6 +76,7 @@ export class NatsSource implements QueueSource {
   async ack(job: Job): Promise<void> {
     const m = job.raw as JsMsg
     this.#working.delete(m)
+    await endOfTurn()
     // Fire and forget, as acks are in JetStream: a lost ack means one redelivery after ACK_WAIT_MS,
     // which carries the same id for the sinks' duplicate filters.
     ignoreClosed(() => m.ack())
