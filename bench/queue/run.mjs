@@ -187,6 +187,7 @@ function redisSource(url, key) {
 async function runOnce(redisInfo, name, round, all) {
   const { probe, url } = redisInfo
   const s = SCENARIO[name](url, `${name}-${round}`)
+  current = s
   await s.preload(all, redisInfo)
   let routed = 0
   let failed = 0
@@ -209,7 +210,18 @@ async function runOnce(redisInfo, name, round, all) {
   await plane.close(5_000)
   const arrived = await s.arrived(probe)
   await s.cleanup()
+  current = undefined
   return { seconds, jobsPerSec: JOBS / seconds, cpuUsPerJob, routed, failed, arrived }
+}
+
+/** The scenario running now: an interrupted run (Ctrl-C, a timeout) still deletes its queues and streams. */
+let current
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    const s = current
+    current = undefined
+    void Promise.resolve(s?.cleanup()).catch(() => {}).finally(() => process.exit(130))
+  })
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
