@@ -15,6 +15,13 @@ import type { AdapterFactory, Job, QueueSink, QueueSource, SinkPair, SourcedQueu
  */
 const REMEMBERED_FAILURES = 10_000
 
+/**
+ * At most one "no sink took the job" warning per this interval: in an outage every job fails once,
+ * and a source that hands failed jobs back (JetStream) keeps taking new ones, so one line per job
+ * would flood the log. The line says how many others failed since the last one.
+ */
+const FAILURE_LOG_INTERVAL_MS = 10_000
+
 export interface QueueRouterDeps {
   readonly bus: OutcomeBus
   readonly logger: Logger
@@ -45,6 +52,8 @@ export class QueueRouter {
   readonly #stop = new AbortController()
   /** Job id → failed attempts so far, for jobs handed back with requeue (see REMEMBERED_FAILURES). */
   readonly #failures = new Map<string, number>()
+  #lastFailureLog = -Infinity
+  #unloggedFailures = 0
 
   constructor(config: SourcedQueue, view: TargetView, deps: QueueRouterDeps) {
     this.config = config
@@ -83,11 +92,22 @@ export class QueueRouter {
         this.#failures.delete(job.id)
         return this.#ack(job)
       }
-      if (attempt === 0) this.#logger.warn({ jobId: job.id, err: result.error.message }, 'no sink took the job; retrying with backoff')
+      if (attempt === 0) this.#warnUnrouted(job, result.error.message)
       if (this.#source.requeue !== undefined) return this.#requeue(job, attempt)
       await sleep(backoffMs(attempt), this.#stop.signal)
       if (this.#stopping) return
     }
+  }
+
+  #warnUnrouted(job: Job, err: string): void {
+    const now = Date.now()
+    if (now - this.#lastFailureLog < FAILURE_LOG_INTERVAL_MS) {
+      this.#unloggedFailures++
+      return
+    }
+    this.#logger.warn({ jobId: job.id, err, othersSinceLastLine: this.#unloggedFailures }, 'no sink took the job; retrying with backoff')
+    this.#lastFailureLog = now
+    this.#unloggedFailures = 0
   }
 
   /** Hand the job back to the broker, to come again after its backoff; a failure there means a redelivery anyway. */
