@@ -90,3 +90,56 @@ describe('GoalCounter', () => {
     expect(c.series()[0]!.exposed).toEqual({ old: 0, new: 0 })
   })
 })
+
+describe('GoalCounter: the step\'s and the rollout\'s tallies', () => {
+  const at = (percentBp: number) => buildViews([{ ...route, percentBp }], [], NO_LIVE).routes
+
+  it('sinceRollout keeps counting across steps; the step restarts', () => {
+    const c = counter()
+    const [o] = keysOn('old', 1)
+    c.record(served(o!))
+    c.convert('checkout', 'purchase', hashKey('checkout:', o!), 'old', 3)
+    c.configure([route], at(6000))
+    const r = c.report('checkout', 0.05)!['purchase']!
+    expect(r.old).toMatchObject({ users: 0, converted: 0 })
+    expect(r.sinceRollout.old).toMatchObject({ users: 1, converted: 1, value: 3 })
+    // served again at the new step: once in the step, still once in the rollout
+    c.record(served(o!))
+    expect(c.convert('checkout', 'purchase', hashKey('checkout:', o!), 'old', 3)).toBe('counted')
+    const after = c.report('checkout', 0.05)!['purchase']!
+    expect(after.old).toMatchObject({ users: 1, converted: 1, value: 3 })
+    expect(after.sinceRollout.old).toMatchObject({ users: 1, converted: 1, value: 3 })
+  })
+
+  it('a key the step has not seen but the rollout has counts for the rollout only', () => {
+    const c = counter()
+    const [o] = keysOn('old', 1)
+    c.record(served(o!))
+    c.configure([route], at(6000))
+    expect(c.convert('checkout', 'purchase', hashKey('checkout:', o!), 'old', 1)).toBe('counted')
+    expect(c.convert('checkout', 'purchase', hashKey('checkout:', o!), 'old', 1)).toBe('duplicate')
+    const r = c.report('checkout', 0.05)!['purchase']!
+    expect(r.old.converted).toBe(0)
+    expect(r.sinceRollout.old.converted).toBe(1)
+    expect(c.series()[0]!.events.get('purchase')).toEqual({ old: 2, new: 0 })
+  })
+
+  it('the rollout\'s tally survives a rollback to 0 and restarts when the percent rises from 0 again', () => {
+    const c = counter()
+    const [n] = keysOn('new', 1)
+    c.record(served(n!))
+    c.configure([route], at(0))
+    expect(c.report('checkout', 0.05)!['purchase']!.sinceRollout.new.users).toBe(1)
+    c.configure([route], at(500))
+    expect(c.report('checkout', 0.05)!['purchase']!.sinceRollout.new.users).toBe(0)
+  })
+
+  it('attribution in the step\'s tally: exposure on the live side only, each key converts once', () => {
+    const c = counter()
+    const keys = keysOn('new', 20)
+    for (const k of keys.slice(0, 10)) c.record(served(k))
+    for (const k of keys) c.convert('checkout', 'support', hashKey('checkout:', k), 'new', 0)
+    for (const k of keys) c.convert('checkout', 'support', hashKey('checkout:', k), 'new', 0)
+    expect(c.report('checkout', 0.05)!['support']!.new).toMatchObject({ users: 10, converted: 10 })
+  })
+})
