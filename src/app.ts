@@ -126,7 +126,7 @@ export class SluiceApp {
       targets: () => this.#config, ...(opts.tickMs === undefined ? {} : { tickMs: opts.tickMs }),
       // Several replicas: every one hands its counts to the fleet; the lease holder judges the sum.
       ...(fleet ? { source: new FleetWindowSource(fleet), flusher: new FleetFlusher(windows, fleet, this.replica) } : {}),
-      isActive: () => this.#lease.isLeader && this.#storeUp,
+      isActive: () => this.#lease.isLeader && this.#storeUp, goals: this.#goals,
     })
     this.#queuePlane = new QueueDataPlane({
       bus, logger: this.logger, random: this.#random, onBacklog: (q, n) => this.recorder.queueBacklog(q, n),
