@@ -1,6 +1,7 @@
 import type { Evidence, Verdict } from '../core/analysis.js'
 import type { RolloutState, TargetRef } from '../core/types.js'
 import type { FleetWindows } from './fleet.js'
+import type { GoalLog } from './goal-log.js'
 
 /** Who changed live state; recorded with every history event. */
 export type Actor = 'admin' | 'config' | 'schedule' | 'analysis'
@@ -115,6 +116,11 @@ export interface StateStore {
    * single-process store: the controller then judges its own process's windows.
    */
   readonly fleet?: FleetWindows
+  /**
+   * The fleet's goal counts (see state/goal-log.ts). Undefined for a single-process store: goals
+   * are then counted in this process only.
+   */
+  readonly goalLog?: GoalLog
   close(): Promise<void>
 }
 
