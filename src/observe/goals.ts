@@ -4,6 +4,7 @@ import { decide } from '../core/decide.js'
 import { goalReport, type GoalReport } from '../core/goals.js'
 import type { TargetView } from '../core/types.js'
 import { FingerprintSet } from '../util/fingerprint-set.js'
+import type { GoalChunk, LoggedConversion } from '../state/goal-log.js'
 import type { Outcome } from './events.js'
 
 /**
@@ -21,6 +22,12 @@ import type { Outcome } from './events.js'
  *   resume after a rollback), or since start. It keeps the rolled-back rollout's figures after the
  *   percent fell to 0, until the next one begins. Shown, not judged, for the bias above.
  * The event totals of the metrics are never reset (they are counters).
+ *
+ * Several replicas (`state.store: redis`, after `shareWithFleet()`): what this process counts is
+ * also buffered for the fleet's goal log (state/goal-log.ts), and the fleet's chunks are replayed
+ * into the same sets (`replay`), so the sets hold the whole fleet's users. A replayed event whose
+ * key's exposure has not arrived yet waits up to REPLAY_WAIT_MS for it (replicas flush on their own
+ * clocks). control/goal-sync.ts drives this, off the request path.
  */
 
 export type ConversionResult = 'counted' | 'duplicate' | 'ignored'
@@ -53,10 +60,37 @@ interface Tally {
 interface RouteGoals {
   /** The percent the step's tally was taken under. */
   readonly percentBp: number
-  readonly step: Tally
-  readonly rollout: Tally
+  step: Tally
+  rollout: Tally
   readonly goals: Map<string, GoalState>
+  /** Counted here since the last flush to the fleet (only after shareWithFleet), at `percentBp`. */
+  pending: Pending
+  /** Replayed events whose key's exposure has not been replayed yet. */
+  waiting: Waiting[]
 }
+
+interface Pending {
+  readonly exposed: Record<Side, number[]>
+  readonly conversions: LoggedConversion[]
+}
+
+interface Waiting {
+  readonly event: LoggedConversion
+  readonly inStep: boolean
+  readonly until: number
+}
+
+/** What this process counted at one percent since its last flush (control/goal-sync.ts writes it to the fleet's log). */
+export interface PendingRecords {
+  readonly percentBp: number
+  readonly exposed: Record<Side, readonly number[]>
+  readonly conversions: readonly LoggedConversion[]
+}
+
+/** How long a replayed goal event waits for its key's exposure from another replica's flush. */
+export const REPLAY_WAIT_MS = 30_000
+/** Events of keys never exposed (a typo, a bot) must not pile up: beyond this many, they are dropped at once. */
+const MAX_WAITING = 100_000
 
 interface GoalState {
   readonly config: GoalConfig
@@ -69,6 +103,12 @@ export type RouteGoalReport = GoalReport & { readonly sinceRollout: GoalReport }
 
 export class GoalCounter {
   #routes = new Map<string, RouteGoals>()
+  #fleet = false
+
+  /** From now on, buffer what is counted here for the fleet's goal log (see `drain`). */
+  shareWithFleet(): void {
+    this.#fleet = true
+  }
 
   /**
    * Call with every new config and live state. The step's tally restarts when the percent changed,
@@ -84,7 +124,8 @@ export class GoalCounter {
       const step = prev?.percentBp === percentBp ? prev.step : undefined
       const rollout = prev !== undefined && !(prev.percentBp === 0 && percentBp > 0) ? prev.rollout : undefined
       const goals = new Map(r.goals.map((g) => [g.name, { config: g, events: prev?.goals.get(g.name)?.events ?? { old: 0, new: 0 } }]))
-      next.set(r.name, { percentBp, step: tally(names, step), rollout: tally(names, rollout), goals })
+      const pending = step !== undefined ? prev!.pending : noPending()
+      next.set(r.name, { percentBp, step: tally(names, step), rollout: tally(names, rollout), goals, pending, waiting: prev?.waiting ?? [] })
     }
     this.#routes = next
   }
@@ -94,7 +135,8 @@ export class GoalCounter {
     if (o.keyHash === undefined || o.kind !== 'route') return
     const r = this.#routes.get(o.name)
     if (r === undefined) return
-    r.step.exposed[o.side].add(o.keyHash)
+    // New to the step is new to the rollout too (the step's tally restarts more often).
+    if (r.step.exposed[o.side].add(o.keyHash) && this.#fleet) r.pending.exposed[o.side].push(o.keyHash)
     r.rollout.exposed[o.side].add(o.keyHash)
   }
 
@@ -116,7 +158,59 @@ export class GoalCounter {
     const inRollout = convertIn(r.rollout, goal, keyHash, side, value)
     const result = inStep === 'ignored' ? inRollout : inStep
     if (result !== 'ignored') g.events[side]++
+    // The fleet may know an exposure this process has not seen: the log decides for every replica.
+    if (this.#fleet && result !== 'duplicate') r.pending.conversions.push({ goal, side, keyHash, value })
     return result
+  }
+
+  /** The percent a route's step tally is taken under; undefined for a route without goals. */
+  percentOf(route: string): number | undefined {
+    return this.#routes.get(route)?.percentBp
+  }
+
+  /** Routes with goals. */
+  routes(): string[] {
+    return [...this.#routes.keys()]
+  }
+
+  /** Hand over (and forget) what was counted here since the last drain. */
+  drain(route: string): PendingRecords | undefined {
+    const r = this.#routes.get(route)
+    if (r === undefined) return undefined
+    const { pending } = r
+    r.pending = noPending()
+    return { percentBp: r.percentBp, ...pending }
+  }
+
+  /** Forget the step's tally (and the rollout's): a step (or rollout) the fleet agrees on began; its log is replayed next. */
+  restart(route: string, rollout: boolean): void {
+    const r = this.#routes.get(route)
+    if (r === undefined) return
+    const names = [...r.goals.keys()]
+    r.step = tally(names, undefined)
+    if (rollout) r.rollout = tally(names, undefined)
+    r.waiting = []
+  }
+
+  /**
+   * Add the fleet's chunks (in log order) to the sets: every exposure to the rollout's tally, and to
+   * the step's when the chunk was taken at the step that began at `stepStart`. Duplicates change
+   * nothing (sets), so replaying this process's own chunks, or a chunk twice, is harmless.
+   */
+  replay(route: string, chunks: readonly GoalChunk[], stepStart: number, now: number): void {
+    const r = this.#routes.get(route)
+    if (r === undefined) return
+    for (const c of chunks) {
+      const inStep = c.stepStart === stepStart
+      for (const side of SIDES) for (const f of c.exposed[side]) {
+        r.rollout.exposed[side].add(f)
+        if (inStep) r.step.exposed[side].add(f)
+      }
+      for (const e of c.conversions) {
+        if (!applied(r, e, inStep) && r.waiting.length < MAX_WAITING) r.waiting.push({ event: e, inStep, until: now + REPLAY_WAIT_MS })
+      }
+    }
+    r.waiting = r.waiting.filter((w) => !applied(r, w.event, w.inStep) && w.until > now)
   }
 
   /**
@@ -174,6 +268,20 @@ export class GoalCounter {
     }
     return total
   }
+}
+
+const SIDES: readonly Side[] = ['old', 'new']
+
+/** A replayed event counted where its key was exposed; false while the rollout's tally has not seen the key there. */
+function applied(r: RouteGoals, e: LoggedConversion, inStep: boolean): boolean {
+  if (!r.goals.has(e.goal)) return true // a goal since removed: nothing to wait for
+  const rollout = convertIn(r.rollout, e.goal, e.keyHash, e.side, e.value)
+  const step = inStep ? convertIn(r.step, e.goal, e.keyHash, e.side, e.value) : 'counted'
+  return rollout !== 'ignored' && step !== 'ignored'
+}
+
+function noPending(): Pending {
+  return { exposed: { old: [], new: [] }, conversions: [] }
 }
 
 function convertIn(t: Tally, goal: string, keyHash: number, side: Side, value: number): ConversionResult {

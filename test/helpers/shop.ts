@@ -5,6 +5,9 @@ import { call } from './admin.js'
 export interface ShopRun {
   readonly served: Record<'old' | 'new', number>
   readonly bought: Record<'old' | 'new', number>
+  /** The users who bought, and those who did not (for tests that send more events). */
+  readonly buyers: string[]
+  readonly browsers: string[]
 }
 
 export interface ShopOptions {
@@ -36,6 +39,8 @@ export async function shop(o: ShopOptions): Promise<ShopRun> {
   const pools = origins.map((origin) => new Pool(origin, { connections: 4 }))
   const served = { old: 0, new: 0 }
   const bought = { old: 0, new: 0 }
+  const buyers: string[] = []
+  const browsers: string[] = []
   const batch: { key: string; value: number }[] = []
   const beaconEvery = o.beaconEvery ?? 10
   let purchases = 0
@@ -52,8 +57,9 @@ export async function shop(o: ShopOptions): Promise<ShopRun> {
     const side = (await res.body.json() as { backend: 'old' | 'new' }).backend
     const k = served[side]++
     // Exact shares: user k of a side buys when floor((k + 1)·rate) steps up.
-    if (Math.floor((k + 1) * o.rates[side]) === Math.floor(k * o.rates[side])) return
+    if (Math.floor((k + 1) * o.rates[side]) === Math.floor(k * o.rates[side])) { browsers.push(key); return }
     bought[side]++
+    buyers.push(key)
     if (++purchases % beaconEvery === 0) {
       const b = await pools[(i + 1) % pools.length]!.request({ path: `/_sluice/goal?route=${o.route}&goal=${o.goal}`, method: 'POST', headers: { 'x-user-id': key } })
       await b.body.dump()
@@ -69,5 +75,5 @@ export async function shop(o: ShopOptions): Promise<ShopRun> {
   }))
   await flush()
   await Promise.all(pools.map((p) => p.close()))
-  return { served, bought }
+  return { served, bought, buyers, browsers }
 }
