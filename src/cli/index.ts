@@ -47,6 +47,7 @@ commands:
   (mutating commands take --reason TEXT, kept in the history)
   demo [--duration D]            two sample backends, sluice in front, synthetic traffic, a rollback
   demo --replicas 3 [--redis URL]   three replicas sharing one Redis (a private redis-server by default)
+  demo checkout [--duration D]   a new checkout that sells less, rolled back on the purchase goal
   healthcheck [--url URL]        exit 0 when the admin plane's /healthz answers (for Docker)
 
 options for admin-talking commands:
