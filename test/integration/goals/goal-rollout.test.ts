@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { createServer, type Server } from 'node:http'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { SluiceApp } from '../../../src/app.js'
 import { loadConfigText } from '../../../src/config/index.js'
 import { createLogger } from '../../../src/observe/log.js'
@@ -26,6 +27,20 @@ async function judgedAfter(s: { route: () => Promise<RouteJson> }, at: number): 
 describe('goals with maxLoss in the rollout analysis', () => {
   let app: SluiceApp | undefined
   let backends: SideBackend[] = []
+  // A webhook receiver: what the rollback's notification carried.
+  const hooks: unknown[] = []
+  let hookServer: Server
+  let hookUrl = ''
+  beforeAll(async () => {
+    hookServer = createServer((req, res) => {
+      let body = ''
+      req.on('data', (c: Buffer) => { body += c.toString() })
+      req.on('end', () => { hooks.push(JSON.parse(body)); res.writeHead(204).end() })
+    })
+    await new Promise<void>((r) => hookServer.listen(0, '127.0.0.1', r))
+    hookUrl = `http://127.0.0.1:${(hookServer.address() as { port: number }).port}/hook`
+  })
+  afterAll(async () => { await new Promise((r) => hookServer.close(r)) })
   afterEach(async () => {
     await app?.shutdown('test')
     await Promise.all(backends.map((b) => b.close()))
@@ -38,6 +53,7 @@ describe('goals with maxLoss in the rollout analysis', () => {
     const loaded = await loadConfigText(`listen: 127.0.0.1:0
 admin: { listen: 127.0.0.1:0 }
 shutdown: { drainDelay: 0s, timeout: 1s }
+notify: { webhooks: [${hookUrl}] }
 routes:
   - name: shop
     old: ${backends[0]!.url}
@@ -77,6 +93,9 @@ routes:
     const rollbacks = parseMetrics((await call(s.admin, 'GET', '/metrics')).text)
       .filter((m) => m.name === 'sluice_rollbacks_total' && m.labels['name'] === 'shop' && m.value > 0)
     expect(rollbacks.map((m) => m.labels['reason'])).toEqual(['goal'])
+    const hook = await waitFor(() => hooks.find((h) => (h as { to?: { state?: string } }).to?.state === 'rolled_back') as { figures: { outside: { name: string; outcome: string; figures: Record<string, number> }[] } } | undefined, { message: 'the rollback webhook' })
+    // the same figures as the history's (the rollback may come before the shop is done: the window's figures)
+    expect(hook.figures.outside.find((c) => c.name === 'purchase')).toEqual(goal)
     // After the rollback the rollout's figures stay, for the post-mortem.
     const g = (await s.route()).goals['purchase']!
     expect(g.sinceRollout.old.users).toBe(run.served.old)
