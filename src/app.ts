@@ -89,7 +89,7 @@ export class SluiceApp {
   /** The last reload was refused (sluice_config_last_reload_successful 0). */
   #reloadRefused = false
   #lease: LeaderLease
-  /** Several replicas: shares goal counts with the fleet (undefined for a single process). */
+  /** Shares goal counts with the fleet (Redis) or keeps them beside the state file; undefined without either. */
   #goalSync: GoalSync | undefined
   /** The store answers (always, for memory). */
   #storeUp = true

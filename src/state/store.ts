@@ -117,10 +117,11 @@ export interface StateStore {
    */
   readonly fleet?: FleetWindows
   /**
-   * The fleet's goal counts (see state/goal-log.ts). Undefined for a single-process store: goals
-   * are then counted in this process only.
+   * Where goal counts are shared and kept (see state/goal-log.ts): Redis for the fleet, a directory
+   * beside the state file for one process. Undefined for a memory store without a file: goals are
+   * then counted in this process only.
    */
-  readonly goalLog?: GoalLog
+  readonly goalLog?: GoalLog | undefined
   close(): Promise<void>
 }
 
