@@ -4,6 +4,7 @@ import { SluiceApp } from '../../../src/app.js'
 import { loadConfigText } from '../../../src/config/index.js'
 import { createLogger } from '../../../src/observe/log.js'
 import { call, parseMetrics } from '../../helpers/admin.js'
+import { runCli } from '../../helpers/sluice-process.js'
 import { shop } from '../../helpers/shop.js'
 import { startSideBackend, type SideBackend } from '../../helpers/side-backend.js'
 import { waitFor } from '../../helpers/wait-for.js'
@@ -96,6 +97,11 @@ routes:
     const hook = await waitFor(() => hooks.find((h) => (h as { to?: { state?: string } }).to?.state === 'rolled_back') as { figures: { outside: { name: string; outcome: string; figures: Record<string, number> }[] } } | undefined, { message: 'the rollback webhook' })
     // the same figures as the history's (the rollback may come before the shop is done: the window's figures)
     expect(hook.figures.outside.find((c) => c.name === 'purchase')).toEqual(goal)
+    // `sluice history` shows the goal's summary in a GOALS column
+    const cli = await runCli(['history', 'shop', '--admin', s.admin])
+    expect(cli.code).toBe(0)
+    expect(cli.stdout).toMatch(/AT\s+ACTOR\s+FROM\s+TO\s+REASON\s+GOALS\n/)
+    expect(cli.stdout.trim().split('\n').at(-1)).toMatch(/analysis .* purchase fell \d+ % \(interval −\d+ % … −\d+ %\)$/)
     // After the rollback the rollout's figures stay, for the post-mortem.
     const g = (await s.route()).goals['purchase']!
     expect(g.sinceRollout.old.users).toBe(run.served.old)
