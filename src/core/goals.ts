@@ -119,7 +119,15 @@ function enough(c: GoalCounts): boolean {
 }
 
 function withRate(c: GoalCounts): GoalSideFigures {
-  return { users: c.users, converted: c.converted, value: c.value, rate: c.users > 0 ? c.converted / c.users : 0 }
+  return { users: c.users, converted: c.converted, value: roundValue(c.value), rate: c.users > 0 ? c.converted / c.users : 0 }
+}
+
+/**
+ * Sums of values (59.90 + 12.50 …) differ in their last bits with the order they were added in,
+ * which differs between replicas replaying the same events: shown to a millionth, they agree.
+ */
+function roundValue(v: number): number {
+  return Math.round(v * 1e6) / 1e6
 }
 
 /**

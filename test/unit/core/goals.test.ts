@@ -164,3 +164,12 @@ describe('goal check (the analysis\' view of a goal)', () => {
     expect(goalSummary('purchase', { ...worse, lift: 0.001, interval: [-0.05, 0.061] })).toBe('purchase unchanged (interval −5 % … +6 %)')
   })
 })
+
+describe('goal values', () => {
+  it('sums are shown to a millionth, the same whatever order they were added in', () => {
+    const a = 0.1 + 0.2 + 59.9
+    const b = 59.9 + 0.2 + 0.1
+    expect(a).not.toBe(b)
+    expect(goalReport(counts(10, 3, a), counts(0, 0), 'higher', 0.05).old.value).toBe(goalReport(counts(10, 3, b), counts(0, 0), 'higher', 0.05).old.value)
+  })
+})
