@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { GoalCounter } from '../observe/goals.js'
+import type { GoalCounter, PendingRecords } from '../observe/goals.js'
 import type { GoalLog } from '../state/goal-log.js'
 import { HISTORY_LIMIT, type HistoryEvent, type StateStore } from '../state/store.js'
 import type { Clock, Timer } from '../util/clock.js'
@@ -83,10 +83,14 @@ export class GoalSync {
   }
 
   async #sync(route: string): Promise<void> {
-    const { counter, log, store, clock } = this.deps
+    const { counter, log, store } = this.deps
     const percentBp = counter.percentOf(route)
     if (percentBp === undefined) return
-    let s = this.#routes.get(route)
+    const records = counter.drain(route)
+    const known = this.#routes.get(route)
+    // Records of the step this replica last knew go to that step, before looking for a newer one.
+    if (known) await this.#write(route, known.epoch, records.filter((r) => r.percentBp === known.epoch.percentBp))
+    let s = known
     if (s === undefined || s.epoch.percentBp !== percentBp) {
       const epoch = goalEpoch(await store.history({ kind: 'route', name: route }, HISTORY_LIMIT), percentBp)
       if (s === undefined || s.epoch.stepStart !== epoch.stepStart || s.epoch.rolloutStart !== epoch.rolloutStart) {
@@ -97,17 +101,21 @@ export class GoalSync {
         s = { epoch, cursor: s.cursor }
       }
       this.#routes.set(route, s)
-    }
-    const pending = counter.drain(route)
-    // Records taken under another percent than the fleet's step are from a step that is over: dropped.
-    if (pending && pending.percentBp === s.epoch.percentBp && (pending.exposed.old.length + pending.exposed.new.length + pending.conversions.length) > 0) {
-      await log.append(route, s.epoch.rolloutStart, { stepStart: s.epoch.stepStart, exposed: pending.exposed, conversions: pending.conversions })
+      const step = s.epoch
+      // Records taken under another percent than the fleet's steps are from a step that is over: dropped.
+      if (known?.epoch.percentBp !== step.percentBp) await this.#write(route, step, records.filter((r) => r.percentBp === step.percentBp))
     }
     for (;;) {
       const { chunks, next } = await log.read(route, s.epoch.rolloutStart, s.cursor)
       if (next === s.cursor) break
-      counter.replay(route, chunks, s.epoch.stepStart, clock.now())
+      counter.replay(route, chunks, s.epoch.stepStart, this.deps.clock.now())
       s.cursor = next
+    }
+  }
+
+  async #write(route: string, epoch: GoalEpoch, records: readonly PendingRecords[]): Promise<void> {
+    for (const r of records) {
+      await this.deps.log.append(route, epoch.rolloutStart, { stepStart: epoch.stepStart, exposed: r.exposed, conversions: r.conversions })
     }
   }
 }

@@ -65,6 +65,8 @@ interface RouteGoals {
   readonly goals: Map<string, GoalState>
   /** Counted here since the last flush to the fleet (only after shareWithFleet), at `percentBp`. */
   pending: Pending
+  /** Records of earlier percents not flushed yet (the percent changed since the last drain). */
+  stale: PendingRecords[]
   /** Replayed events whose key's exposure has not been replayed yet. */
   waiting: Waiting[]
 }
@@ -91,6 +93,8 @@ export interface PendingRecords {
 export const REPLAY_WAIT_MS = 30_000
 /** Events of keys never exposed (a typo, a bot) must not pile up: beyond this many, they are dropped at once. */
 const MAX_WAITING = 100_000
+/** Unflushed records of this many earlier percents are kept (percents rarely change twice in a second). */
+const MAX_STALE = 4
 
 interface GoalState {
   readonly config: GoalConfig
@@ -124,8 +128,10 @@ export class GoalCounter {
       const step = prev?.percentBp === percentBp ? prev.step : undefined
       const rollout = prev !== undefined && !(prev.percentBp === 0 && percentBp > 0) ? prev.rollout : undefined
       const goals = new Map(r.goals.map((g) => [g.name, { config: g, events: prev?.goals.get(g.name)?.events ?? { old: 0, new: 0 } }]))
+      // A changed percent: what the old step counted and did not flush yet still goes to the fleet, as the old step's.
+      const stale = prev === undefined || step !== undefined ? prev?.stale ?? [] : [...prev.stale, { percentBp: prev.percentBp, ...prev.pending }].slice(-MAX_STALE)
       const pending = step !== undefined ? prev!.pending : noPending()
-      next.set(r.name, { percentBp, step: tally(names, step), rollout: tally(names, rollout), goals, pending, waiting: prev?.waiting ?? [] })
+      next.set(r.name, { percentBp, step: tally(names, step), rollout: tally(names, rollout), goals, pending, stale, waiting: prev?.waiting ?? [] })
     }
     this.#routes = next
   }
@@ -173,13 +179,14 @@ export class GoalCounter {
     return [...this.#routes.keys()]
   }
 
-  /** Hand over (and forget) what was counted here since the last drain. */
-  drain(route: string): PendingRecords | undefined {
+  /** Hand over (and forget) what was counted here since the last drain: earlier percents' records first. */
+  drain(route: string): PendingRecords[] {
     const r = this.#routes.get(route)
-    if (r === undefined) return undefined
-    const { pending } = r
+    if (r === undefined) return []
+    const out = [...r.stale, { percentBp: r.percentBp, ...r.pending }]
     r.pending = noPending()
-    return { percentBp: r.percentBp, ...pending }
+    r.stale = []
+    return out.filter((p) => p.exposed.old.length + p.exposed.new.length + p.conversions.length > 0)
   }
 
   /** Forget the step's tally (and the rollout's): a step (or rollout) the fleet agrees on began; its log is replayed next. */

@@ -156,12 +156,25 @@ describe('GoalCounter: the fleet\'s records', () => {
     c.convert('checkout', 'purchase', fp(o!), 'old', 3)
     c.convert('checkout', 'purchase', fp(o!), 'old', 3)
     c.convert('checkout', 'purchase', fp('elsewhere'), 'new', 1) // exposed on another replica, perhaps: the log decides
-    const p = c.drain('checkout')!
-    expect(p).toEqual({ percentBp: 5000, exposed: { old: [fp(o!)], new: [] }, conversions: [
+    expect(c.drain('checkout')).toEqual([{ percentBp: 5000, exposed: { old: [fp(o!)], new: [] }, conversions: [
       { goal: 'purchase', side: 'old', keyHash: fp(o!), value: 3 }, { goal: 'purchase', side: 'new', keyHash: fp('elsewhere'), value: 1 },
-    ] })
-    expect(c.drain('checkout')).toEqual({ percentBp: 5000, exposed: { old: [], new: [] }, conversions: [] })
-    expect(counter().drain('checkout')!.exposed.old).toEqual([]) // without the fleet nothing is buffered
+    ] }])
+    expect(c.drain('checkout')).toEqual([])
+    const plain = counter()
+    plain.record(served(o!))
+    expect(plain.drain('checkout')).toEqual([]) // without the fleet nothing is buffered
+  })
+
+  it('what an old percent counted and did not flush yet is handed over as that percent\'s, before the new one\'s', () => {
+    const c = fleetCounter()
+    const [o] = keysOn('old', 1)
+    c.record(served(o!))
+    c.configure([route], buildViews([{ ...route, percentBp: 6000 }], [], NO_LIVE).routes)
+    c.record(served(o!))
+    expect(c.drain('checkout')).toEqual([
+      { percentBp: 5000, exposed: { old: [fp(o!)], new: [] }, conversions: [] },
+      { percentBp: 6000, exposed: { old: [fp(o!)], new: [] }, conversions: [] },
+    ])
   })
 
   it('replays other replicas\' chunks: exposure and attribution from the fleet, duplicates once, only the current step in the step\'s tally', () => {
