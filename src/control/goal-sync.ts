@@ -1,11 +1,13 @@
 import type { Logger } from 'pino'
 import type { GoalCounter, PendingRecords } from '../observe/goals.js'
-import type { GoalLog } from '../state/goal-log.js'
+import type { GoalChunk, GoalLog } from '../state/goal-log.js'
 import { HISTORY_LIMIT, type HistoryEvent, type StateStore } from '../state/store.js'
 import type { Clock, Timer } from '../util/clock.js'
 
 /** How often each replica flushes its goal counts to the fleet and replays the others'. */
 export const GOAL_SYNC_MS = 1000
+/** Records replayed between two yields to the event loop (about 5 ms of work). */
+const REPLAY_BITE = 10_000
 
 /** Which counts a route's figures are since, as every replica can tell from the shared history. */
 export interface GoalEpoch {
@@ -108,7 +110,17 @@ export class GoalSync {
     for (;;) {
       const { chunks, next } = await log.read(route, s.epoch.rolloutStart, s.cursor)
       if (next === s.cursor) break
-      counter.replay(route, chunks, s.epoch.stepStart, this.deps.clock.now())
+      // A long log (a restart, a new step) is replayed in bites of about REPLAY_BITE records,
+      // letting requests through between them.
+      for (let i = 0; i < chunks.length;) {
+        const bite: GoalChunk[] = []
+        for (let records = 0; i < chunks.length && records < REPLAY_BITE; i++) {
+          bite.push(chunks[i]!)
+          records += chunks[i]!.exposed.old.length + chunks[i]!.exposed.new.length + chunks[i]!.conversions.length
+        }
+        counter.replay(route, bite, s.epoch.stepStart, this.deps.clock.now())
+        if (i < chunks.length) await new Promise((resolve) => setImmediate(resolve))
+      }
       s.cursor = next
     }
   }

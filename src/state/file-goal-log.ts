@@ -4,7 +4,7 @@ import { SluiceError } from '../errors.js'
 import { decodeChunk, encodeChunk, type GoalChunk, type GoalLog } from './goal-log.js'
 
 /** Chunks returned per read: a long log is replayed in bounded bites. */
-const READ_CHUNKS = 500
+const READ_CHUNKS = 20
 
 /**
  * The goal log of a single process with a state file: one file per route and rollout in a

@@ -30,8 +30,8 @@ export interface RedisStoreOptions {
 export const DEFAULT_KEY_PREFIX = 'sluice'
 /** After a failed resync on a live connection (not a connection loss: that retries by reconnecting). */
 const RESYNC_RETRY_MS = 1000
-/** Goal log chunks read per call: a replica catching up on a long log does it in bounded bites. */
-const GOAL_READ_CHUNKS = 500
+/** Goal log chunks read per call: a replica catching up on a long log does it in bites (a chunk is up to a second of one replica's new users). */
+const GOAL_READ_CHUNKS = 20
 
 /**
  * Live state shared by every replica through one Redis.
