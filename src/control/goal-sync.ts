@@ -47,7 +47,7 @@ interface RouteSync {
  * to the fleet's goal log and replay what the fleet wrote since (state/goal-log.ts), so that every
  * replica's goal figures, and the leader's judgement of them, are the fleet's. Runs beside the
  * request path, never on it. While the store is unreachable a pass fails and the next one retries;
- * records that could not be written stay counted here but are missing from the other replicas.
+ * records that could not be written are kept (up to 2,000,000) and written on a later pass.
  */
 export class GoalSync {
   readonly #routes = new Map<string, RouteSync>()
@@ -85,13 +85,24 @@ export class GoalSync {
   }
 
   async #sync(route: string): Promise<void> {
-    const { counter, log, store } = this.deps
-    const percentBp = counter.percentOf(route)
+    const percentBp = this.deps.counter.percentOf(route)
     if (percentBp === undefined) return
-    const records = counter.drain(route)
+    const records = this.deps.counter.drain(route)
+    const written = new Set<PendingRecords>()
+    try {
+      await this.#flushAndReplay(route, percentBp, records, written)
+    } catch (err) {
+      // The store is unreachable: what was not written yet is kept for the next pass.
+      this.deps.counter.putBack(route, records.filter((r) => !written.has(r)))
+      throw err
+    }
+  }
+
+  async #flushAndReplay(route: string, percentBp: number, records: readonly PendingRecords[], written: Set<PendingRecords>): Promise<void> {
+    const { counter, log, store } = this.deps
     const known = this.#routes.get(route)
     // Records of the step this replica last knew go to that step, before looking for a newer one.
-    if (known) await this.#write(route, known.epoch, records.filter((r) => r.percentBp === known.epoch.percentBp))
+    if (known) await this.#write(route, known.epoch, records.filter((r) => r.percentBp === known.epoch.percentBp), written)
     let s = known
     if (s === undefined || s.epoch.percentBp !== percentBp) {
       const epoch = goalEpoch(await store.history({ kind: 'route', name: route }, HISTORY_LIMIT), percentBp)
@@ -105,7 +116,7 @@ export class GoalSync {
       this.#routes.set(route, s)
       const step = s.epoch
       // Records taken under another percent than the fleet's steps are from a step that is over: dropped.
-      if (known?.epoch.percentBp !== step.percentBp) await this.#write(route, step, records.filter((r) => r.percentBp === step.percentBp))
+      if (known?.epoch.percentBp !== step.percentBp) await this.#write(route, step, records.filter((r) => r.percentBp === step.percentBp), written)
     }
     for (;;) {
       const { chunks, next } = await log.read(route, s.epoch.rolloutStart, s.cursor)
@@ -125,9 +136,10 @@ export class GoalSync {
     }
   }
 
-  async #write(route: string, epoch: GoalEpoch, records: readonly PendingRecords[]): Promise<void> {
+  async #write(route: string, epoch: GoalEpoch, records: readonly PendingRecords[], written: Set<PendingRecords>): Promise<void> {
     for (const r of records) {
       await this.deps.log.append(route, epoch.rolloutStart, { stepStart: epoch.stepStart, exposed: r.exposed, conversions: r.conversions })
+      written.add(r)
     }
   }
 }

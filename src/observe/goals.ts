@@ -95,6 +95,8 @@ export const REPLAY_WAIT_MS = 30_000
 const MAX_WAITING = 100_000
 /** Unflushed records of this many earlier percents are kept (percents rarely change twice in a second). */
 const MAX_STALE = 4
+/** Records kept for the fleet while the store is unreachable (4 to 14 bytes each in the log, ~8 here). */
+const MAX_UNWRITTEN = 2_000_000
 
 interface GoalState {
   readonly config: GoalConfig
@@ -186,7 +188,20 @@ export class GoalCounter {
     const out = [...r.stale, { percentBp: r.percentBp, ...r.pending }]
     r.pending = noPending()
     r.stale = []
-    return out.filter((p) => p.exposed.old.length + p.exposed.new.length + p.conversions.length > 0)
+    return out.filter((p) => recordCount(p) > 0)
+  }
+
+  /**
+   * Records that could not be written (the store is unreachable): handed over again by the next
+   * drain, before newer ones. Up to MAX_UNWRITTEN records are kept; past that, an outage's records
+   * stay counted here but never reach the fleet.
+   */
+  putBack(route: string, records: readonly PendingRecords[]): void {
+    const r = this.#routes.get(route)
+    if (r === undefined) return
+    let room = MAX_UNWRITTEN - r.stale.reduce((n, p) => n + recordCount(p), 0)
+    const kept = records.filter((p) => (room -= recordCount(p)) >= 0)
+    r.stale = [...kept, ...r.stale]
   }
 
   /** Forget the step's tally (and the rollout's): a step (or rollout) the fleet agrees on began; its log is replayed next. */
@@ -285,6 +300,10 @@ function applied(r: RouteGoals, e: LoggedConversion, inStep: boolean): boolean {
   const rollout = convertIn(r.rollout, e.goal, e.keyHash, e.side, e.value)
   const step = inStep ? convertIn(r.step, e.goal, e.keyHash, e.side, e.value) : 'counted'
   return rollout !== 'ignored' && step !== 'ignored'
+}
+
+function recordCount(p: PendingRecords): number {
+  return p.exposed.old.length + p.exposed.new.length + p.conversions.length
 }
 
 function noPending(): Pending {

@@ -59,4 +59,28 @@ describe('GoalSync', () => {
     expect(g).toMatchObject({ old: { users: 0 }, new: { users: 1, converted: 0 } })
     expect(g.sinceRollout).toMatchObject({ old: { users: 2 }, new: { users: 2, converted: 1, value: 9 } })
   })
+
+  it('keeps what it could not write while the store is unreachable, and writes it on the next pass', async () => {
+    const store = new MemoryStateStore()
+    const log = new ArrayLog()
+    let down = false
+    const flaky: GoalLog = {
+      append: async (r, at, c) => { if (down) throw new Error('store down'); await log.append(r, at, c) },
+      read: (r, at, from) => log.read(r, at, from),
+    }
+    const counter = new GoalCounter()
+    counter.shareWithFleet()
+    counter.configure([route], buildViews([route], [], store.snapshot()).routes)
+    const sync = new GoalSync({ counter, log: flaky, store, clock: new ManualClock(1000), logger: createLogger({ level: 'silent' }) })
+    await sync.syncAll()
+    down = true
+    served(counter, 'a', 'old')
+    await sync.syncAll()
+    expect(log.logs.get('shop:0')).toBeUndefined()
+    down = false
+    served(counter, 'b', 'old')
+    await sync.syncAll()
+    expect(log.logs.get('shop:0')!.flatMap((c) => c.exposed.old)).toEqual([hashKey('shop:', 'a'), hashKey('shop:', 'b')])
+    expect(counter.report('shop', 0.05)!['purchase']!.old.users).toBe(2)
+  })
 })
