@@ -23,7 +23,7 @@ describe('sluice demo', () => {
   }, 90_000) // a 22 s demo; runCli gives up at 60 s, the test a little later
 
   it('checkout: the new side sells less, the purchase goal rolls it back and the timeline says by how much', async () => {
-    const r = await runCli(['demo', 'checkout', '--duration', '24s'], {}, 60_000)
+    const r = await runCli(['demo', 'checkout', '--duration', '30s'], {}, 70_000) // the rollback comes at about 10 s on an idle machine
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     const out = r.stdout
@@ -40,7 +40,7 @@ describe('sluice demo', () => {
     expect(out).toMatch(/timeline \(sluice history shop\):\nAT\s+ACTOR\s+FROM\s+TO\s+REASON/)
     expect(out).toMatch(/ROUTE\s+GOAL\s+OLD\s+NEW\s+LIFT\s+INTERVAL\s+VERDICT\nshop\s+purchase/)
     expect(out).toContain('demo stopped')
-  }, 90_000)
+  }, 100_000)
 
   it('refuses an unknown scenario', async () => {
     const r = await runCli(['demo', 'bakery'], {}, 30_000)
