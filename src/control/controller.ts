@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
-import type { RolloutPolicy } from '../config/types.js'
-import { observe, type Verdict, type WindowObservation } from '../core/analysis.js'
+import type { AnalysisPolicy, RolloutPolicy } from '../config/types.js'
+import { observe, type OutsideCheck, type Verdict, type WindowObservation } from '../core/analysis.js'
 import { foldWindow } from '../core/rollout.js'
 import { nextChange, windowOpen } from '../core/schedule.js'
 import type { RolloutState, TargetRef } from '../core/types.js'
@@ -39,6 +39,8 @@ export interface ControllerDeps {
   readonly isActive?: () => boolean
   /** Routes' goal figures: goals with maxLoss fail the analysis (control/goal-checks.ts). */
   readonly goals?: GoalSource
+  /** Prometheus metric checks, judged with each closed window (control/metric-checks.ts); absent = none. */
+  readonly metricChecks?: { judge(ref: TargetRef, analysis: AnalysisPolicy): Promise<OutsideCheck[]> }
 }
 
 const ACTIVE: ReadonlySet<RolloutState> = new Set(['progressing', 'waiting', 'paused'])
@@ -126,7 +128,9 @@ export class RolloutController {
     if (!pair) return undefined
     const window = observe(analysis, pair.old, pair.new)
     const goals = ref.kind === 'route' ? goalChecks(ref.name, this.#deps.goals, analysis.alpha) : []
-    return goals.length > 0 ? { ...window, outside: [...(window.outside ?? []), ...goals] } : window
+    const metrics = (await this.#deps.metricChecks?.judge(ref, analysis)) ?? []
+    const outside = [...goals, ...metrics]
+    return outside.length > 0 ? { ...window, outside: [...(window.outside ?? []), ...outside] } : window
   }
 
   /**
