@@ -173,3 +173,43 @@ describe('goal values', () => {
     expect(goalReport(counts(10, 3, a), counts(0, 0), 'higher', 0.05).old.value).toBe(goalReport(counts(10, 3, b), counts(0, 0), 'higher', 0.05).old.value)
   })
 })
+
+/**
+ * The maxLoss rule judged as the rollout does, after every window: a new side exactly AT its limit
+ * (true loss = maxLoss) must rarely fail (≤ alpha of steps), and one well past it must be caught.
+ */
+describe('maxLoss judged every window (seeded simulation)', () => {
+  function failsSomeWindow(rand: Random, pOld: number, lift: number, better: 'higher' | 'lower', maxLoss: number, windows: number, perWindow: number): boolean {
+    const pNew = pOld * (1 + lift)
+    let nOld = 0, xOld = 0, nNew = 0, xNew = 0
+    for (let w = 0; w < windows; w++) {
+      for (let i = 0; i < perWindow; i++) {
+        if (rand() < 0.5) { nNew++; if (rand() < pNew) xNew++ } else { nOld++; if (rand() < pOld) xOld++ }
+      }
+      if (goalCheck('g', goalReport(counts(nOld, xOld), counts(nNew, xNew), better, 0.05), maxLoss).outcome === 'fail') return true
+    }
+    return false
+  }
+  const RUNS = 200
+
+  it('a new side exactly at maxLoss (−10 %, better: higher) fails in ≤ alpha of steps, looked at every window', () => {
+    const rand = seededRandom(41)
+    let fails = 0
+    for (let r = 0; r < RUNS; r++) if (failsSomeWindow(rand, 0.2, -0.1, 'higher', 0.1, 60, 200)) fails++
+    expect(fails / RUNS).toBeLessThanOrEqual(0.05)
+  })
+
+  it('better: lower, a new side exactly at maxLoss (+10 %) fails in ≤ alpha of steps', () => {
+    const rand = seededRandom(42)
+    let fails = 0
+    for (let r = 0; r < RUNS; r++) if (failsSomeWindow(rand, 0.2, 0.1, 'lower', 0.1, 60, 200)) fails++
+    expect(fails / RUNS).toBeLessThanOrEqual(0.05)
+  })
+
+  it('a new side 30 % worse (limit 10 %) is caught within 12,000 users in ≥ 90 % of steps', () => {
+    const rand = seededRandom(43)
+    let caught = 0
+    for (let r = 0; r < 100; r++) if (failsSomeWindow(rand, 0.2, -0.3, 'higher', 0.1, 60, 200)) caught++
+    expect(caught).toBeGreaterThanOrEqual(90)
+  })
+})
