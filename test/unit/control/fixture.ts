@@ -24,6 +24,8 @@ export class FakeRecorder implements Recorder {
   queueBacklog(): void {}
   internalError(): void {}
   watchGoals(): void {}
+  watchAnalysis(): void {}
+  async totals(): Promise<[]> { return [] }
   async render(): Promise<string> { return '' }
 }
 
