@@ -1,0 +1,196 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { Pool, request } from 'undici'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SluiceApp } from '../../src/app.js'
+import { loadConfigText } from '../../src/config/index.js'
+import { createLogger } from '../../src/observe/log.js'
+import { freePort } from '../../src/util/free-port.js'
+import { call } from '../helpers/admin.js'
+import { RedisServer } from '../helpers/redis-server.js'
+import { startSideBackend, type SideBackend } from '../helpers/side-backend.js'
+import { findExecutable } from '../helpers/tools.js'
+import { waitFor } from '../helpers/wait-for.js'
+
+/**
+ * deploy/grafana/sluice.json against the real thing: its shape is one Grafana imports (a
+ * `datasource` variable every query uses), every metric it names is in sluice's /metrics, and every
+ * panel's PromQL, evaluated by a real Prometheus (Debian's `prometheus`, on a private port,
+ * scraping a live sluice with traffic, a judged rollout window and a queue), answers with data.
+ */
+const DASHBOARD = resolve(import.meta.dirname, '../../deploy/grafana/sluice.json')
+const PROMETHEUS = findExecutable('prometheus', { envVar: 'PROMETHEUS', wellKnown: ['/usr/bin/prometheus', '/usr/local/bin/prometheus'] })
+
+interface Target { readonly expr: string; readonly datasource?: { readonly uid?: string } }
+interface Panel { readonly id: number; readonly type: string; readonly title: string; readonly datasource?: { readonly uid?: string }; readonly targets?: readonly Target[]; readonly gridPos: Record<string, number> }
+interface Dashboard {
+  readonly title: string
+  readonly uid: string
+  readonly panels: readonly Panel[]
+  readonly templating: { readonly list: ReadonlyArray<{ readonly name: string; readonly type: string; readonly query: unknown; readonly definition?: string }> }
+  readonly annotations: { readonly list: ReadonlyArray<{ readonly name: string; readonly expr?: string; readonly datasource?: { readonly uid?: string } }> }
+}
+
+const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as Dashboard
+const panelQueries = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })))
+const annotationQueries = dashboard.annotations.list.filter((a) => a.expr !== undefined).map((a) => ({ panel: `annotation ${a.name}`, expr: a.expr! }))
+const variableQueries = dashboard.templating.list.filter((v) => v.type === 'query').map((v) => v.definition ?? '')
+
+/** What Grafana substitutes before Prometheus sees a query: every route and queue, a short rate window. */
+function asPrometheusSees(expr: string): string {
+  return expr.replaceAll('$__rate_interval', '15s').replaceAll('$route', '.*').replaceAll('$queue', '.*')
+}
+
+/** The metric names a query reads (sluice's all start with `sluice_`). */
+function metricNames(expr: string): string[] {
+  return [...expr.matchAll(/\bsluice_[a-z0-9_]+/g)].map((m) => m[0])
+}
+
+describe('Grafana dashboard (deploy/grafana/sluice.json)', () => {
+  it('has the shape Grafana imports: a datasource variable that every panel, query and annotation uses', () => {
+    expect(dashboard.title).toBe('sluice')
+    expect(dashboard.uid).toBe('sluice')
+    expect(dashboard.templating.list.find((v) => v.name === 'datasource')).toMatchObject({ type: 'datasource', query: 'prometheus' })
+    const ids = dashboard.panels.map((p) => p.id)
+    expect(new Set(ids).size).toBe(ids.length)
+    for (const p of dashboard.panels) {
+      expect(p.gridPos, p.title).toMatchObject({ x: expect.any(Number), y: expect.any(Number), w: expect.any(Number), h: expect.any(Number) })
+      if (p.type === 'row') continue
+      expect(p.datasource?.uid, p.title).toBe('${datasource}')
+      expect(p.targets?.length, p.title).toBeGreaterThan(0)
+      for (const t of p.targets!) expect(t.datasource?.uid, p.title).toBe('${datasource}')
+    }
+    expect(annotationQueries.map((a) => a.expr).join()).toContain('sluice_rollbacks_total')
+    // What the issue asks the board to show.
+    const all = panelQueries.map((q) => q.expr).join('\n')
+    for (const name of ['sluice_percent', 'sluice_rollout_state', 'sluice_requests_total', 'sluice_request_duration_seconds_bucket', 'sluice_upstream_errors_total',
+      'sluice_queue_backlog', 'sluice_jobs_total', 'sluice_state_store_up', 'sluice_leader', 'sluice_analysis_error_rate', 'sluice_analysis_p99_seconds', 'sluice_analysis_limit']) {
+      expect(all).toContain(name)
+    }
+  })
+
+  describe('against a live sluice and a real Prometheus', () => {
+    let oldSide: SideBackend
+    let newSide: SideBackend
+    let redis: RedisServer
+    let app: SluiceApp
+    let admin = ''
+    let prometheus: ChildProcess | undefined
+    let prom = ''
+    let promDir = ''
+    let running = true
+    let load: Promise<unknown> | undefined
+
+    beforeAll(async () => {
+      if (!PROMETHEUS) throw new Error('prometheus is not installed (Debian package "prometheus"; .ci/run installs it)')
+      oldSide = await startSideBackend('old')
+      newSide = await startSideBackend('new')
+      redis = await new RedisServer().start()
+      const loaded = await loadConfigText(`listen: 127.0.0.1:0
+admin: { listen: 127.0.0.1:0 }
+shutdown: { drainDelay: 0s, timeout: 1s }
+routes:
+  - name: checkout
+    old: ${oldSide.url}
+    new: ${newSide.url}
+    sticky: [header:x-user-id]
+    goals: [{ name: purchase, better: higher }]
+    rollout:
+      steps: [20, 100]
+      interval: 1h
+      analysis: { window: 1s, minRequests: 1000000, maxErrorRate: 0.05, maxP99Ms: 250 }
+queues:
+  - name: emails
+    source: { type: redis-list, url: ${redis.url}, key: "grafana-test:in" }
+    old: { type: redis-list, url: ${redis.url}, key: "grafana-test:old" }
+    new: { type: redis-list, url: ${redis.url}, key: "grafana-test:new" }
+    percent: 50
+`, 'grafana.yaml', {})
+      if (!loaded.ok) throw new Error(`invalid test config: ${JSON.stringify(loaded.problems)}`)
+      app = new SluiceApp({ config: loaded.config, configHash: loaded.hash, logger: createLogger({ level: 'silent' }) })
+      const addr = await app.start()
+      admin = `http://127.0.0.1:${addr.admin.port}`
+      const pool = new Pool(`http://127.0.0.1:${addr.data.port}`, { connections: 2 })
+      let n = 0
+      load = (async () => {
+        while (running) {
+          const res = await pool.request({ path: '/', method: 'GET', headers: { 'x-user-id': `u${n++ % 100}` } }).catch(() => undefined)
+          await res?.body.dump().catch(() => undefined)
+          await new Promise((r) => setTimeout(r, 10))
+        }
+        await pool.destroy()
+      })()
+      // A judged window, so the sluice_analysis_* gauges have figures.
+      await waitFor(async () => ((await call(admin, 'GET', '/api/routes/checkout')).json as { lastVerdict: unknown }).lastVerdict !== null, { message: 'a judged analysis window' })
+
+      promDir = mkdtempSync(join(tmpdir(), 'sluice-prometheus-'))
+      writeFileSync(join(promDir, 'prometheus.yml'), `global: { scrape_interval: 1s, evaluation_interval: 1s }
+scrape_configs:
+  - job_name: sluice
+    static_configs: [{ targets: ['127.0.0.1:${addr.admin.port}'] }]
+`)
+      for (let attempt = 0; ; attempt++) {
+        const port = await freePort()
+        prom = `http://127.0.0.1:${port}`
+        prometheus = spawn(PROMETHEUS, [
+          `--config.file=${join(promDir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(promDir, 'data')}`,
+          `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn',
+        ], { stdio: 'ignore' })
+        const exited = new Promise((r) => prometheus!.once('exit', r))
+        const up = waitFor(async () => (await request(`${prom}/-/ready`)).statusCode === 200, { timeoutMs: 15_000, message: 'prometheus to be ready' })
+        // A port taken between freePort and the bind makes prometheus exit: try another.
+        const outcome = await Promise.race([up.then(() => 'up'), exited.then(() => 'exited')])
+        if (outcome === 'up') break
+        if (attempt >= 3) throw new Error('prometheus did not start')
+      }
+      // rate() over 15 s needs a few scrapes of every series.
+      await waitFor(async () => Number((await query('count_over_time(sluice_build_info[15s])'))[0]?.value[1] ?? 0) >= 4, { timeoutMs: 20_000, message: 'four scrapes of sluice' })
+    }, 60_000)
+
+    afterAll(async () => {
+      running = false
+      await load
+      if (prometheus && prometheus.exitCode === null) {
+        const gone = new Promise((r) => prometheus!.once('exit', r))
+        prometheus.kill('SIGTERM')
+        await gone
+      }
+      await app?.shutdown('test')
+      await redis?.close()
+      await oldSide?.close()
+      await newSide?.close()
+      if (promDir) rmSync(promDir, { recursive: true, force: true })
+    })
+
+    async function query(expr: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
+      const res = await request(`${prom}/api/v1/query?query=${encodeURIComponent(expr)}`)
+      const body = await res.body.json() as { status: string; error?: string; data?: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } }
+      if (body.status !== 'success') throw new Error(`${expr}: ${body.error}`)
+      return body.data!.result
+    }
+
+    it('every metric the board reads is in sluice\'s /metrics output', async () => {
+      const text = (await call(admin, 'GET', '/metrics')).text
+      const exported = new Set([...text.matchAll(/^(sluice_[a-z0-9_]+)[{ ]/gm)].map((m) => m[1]!))
+      const wanted = new Set([...panelQueries, ...annotationQueries].flatMap((q) => metricNames(q.expr)).concat(variableQueries.flatMap(metricNames)))
+      expect(wanted.size).toBeGreaterThan(10)
+      expect([...wanted].filter((m) => !exported.has(m))).toEqual([])
+    })
+
+    it('every panel query answers with data, the annotation and variable queries without error', async () => {
+      const empty: string[] = []
+      for (const q of panelQueries) {
+        const result = await query(asPrometheusSees(q.expr))
+        if (result.length === 0) empty.push(`${q.panel}: ${q.expr}`)
+      }
+      expect(empty).toEqual([])
+      for (const a of annotationQueries) await query(asPrometheusSees(a.expr))
+      const routes = await request(`${prom}/api/v1/label/route/values?match[]=sluice_requests_total`)
+      expect(((await routes.body.json()) as { data: string[] }).data).toContain('checkout')
+      const queues = await request(`${prom}/api/v1/label/queue/values?match[]=sluice_queue_backlog`)
+      expect(((await queues.body.json()) as { data: string[] }).data).toContain('emails')
+    })
+  })
+})
