@@ -5,18 +5,24 @@ import type { GaugeTargets } from './live-gauges.js'
 import type { AnalysisSeries } from './recorder.js'
 
 /**
- * The sluice_analysis_* gauges' figures: for every target with a rollout analysis, its last judged
- * window (from the live state, so every replica exports what the leader judged) and its limits.
+ * The sluice_analysis_* and sluice_rollout_* gauges' figures: for every target with a rollout, its
+ * step interval and when its current step began, and with an analysis its last judged window (from
+ * the live state, so every replica exports what the leader judged) and its limits.
  */
 export function analysisSeries(targets: GaugeTargets, snapshot: LiveSnapshot): AnalysisSeries[] {
   const out: AnalysisSeries[] = []
   const add = (ref: TargetRef, cfg: RouteConfig | QueueConfig) => {
-    const policy = cfg.rollout?.analysis
-    if (policy === undefined) return
-    const v = snapshot.targets.get(refKey(ref))?.lastVerdict
+    const rollout = cfg.rollout
+    if (rollout === undefined) return
+    const policy = rollout.analysis
+    const live = snapshot.targets.get(refKey(ref))
+    const v = policy === undefined ? undefined : live?.lastVerdict
     // The verdict is stored JSON (a file, another replica's build): only well-formed figures are exported.
     const judged = v !== undefined && figures(v.old) && figures(v.new) ? { old: v.old, new: v.new } : undefined
-    out.push({ ref, judged, limits: analysisLimits(policy) })
+    out.push({
+      ref, judged, limits: policy === undefined ? {} : analysisLimits(policy),
+      intervalSeconds: rollout.intervalMs / 1000, stepSinceSeconds: live?.stepSince === undefined ? undefined : live.stepSince / 1000,
+    })
   }
   for (const r of targets.routes) add({ kind: 'route', name: r.name }, r)
   for (const q of targets.queues) add({ kind: 'queue', name: q.name }, q)

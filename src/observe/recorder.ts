@@ -77,8 +77,11 @@ export interface AnalysisSeries {
   readonly ref: TargetRef
   /** undefined until a window was judged. */
   readonly judged: Readonly<Record<Side, { readonly requests: number; readonly errorRate: number; readonly p99Ms: number | null }>> | undefined
-  /** Check label (error_rate, error_rate_vs_old, p99, p99_vs_old) → limit; p99 in seconds. */
+  /** Check label (error_rate, error_rate_vs_old, p99, p99_vs_old) → limit; p99 in seconds; empty without an analysis. */
   readonly limits: Readonly<Record<string, number>>
+  /** The rollout's step interval, and (once a step began) when the current one did, in Unix seconds. */
+  readonly intervalSeconds: number
+  readonly stepSinceSeconds: number | undefined
 }
 
 type CounterChild = Counter.Internal
@@ -454,6 +457,26 @@ function registerAnalysisMetrics(registry: Registry, source: () => readonly Anal
   judged('sluice_analysis_requests', 'Requests (or jobs) of each side in the last window the rollout analysis judged', (s) => s.requests)
   judged('sluice_analysis_error_rate', 'Error rate (0-1) of each side in the last window the rollout analysis judged', (s) => s.errorRate)
   judged('sluice_analysis_p99_seconds', '99th percentile latency of each side in the last window the rollout analysis judged', (s) => s.p99Ms === null ? null : s.p99Ms / 1000)
+  new Gauge({
+    name: 'sluice_rollout_step_interval_seconds',
+    help: 'The configured time between rollout steps (with the step start, the "rollout stalled" alert needs it)',
+    labelNames: ['kind', 'name'] as const,
+    registers,
+    collect() {
+      this.reset()
+      for (const a of source()) this.set({ kind: a.ref.kind, name: a.ref.name }, a.intervalSeconds)
+    },
+  })
+  new Gauge({
+    name: 'sluice_rollout_step_start_timestamp_seconds',
+    help: 'Unix time the current rollout step began',
+    labelNames: ['kind', 'name'] as const,
+    registers,
+    collect() {
+      this.reset()
+      for (const a of source()) if (a.stepSinceSeconds !== undefined) this.set({ kind: a.ref.kind, name: a.ref.name }, a.stepSinceSeconds)
+    },
+  })
   new Gauge({
     name: 'sluice_analysis_limit',
     help: 'Configured rollout analysis limits by check: error_rate (0-1), error_rate_vs_old (factor), p99 (seconds), p99_vs_old (factor)',

@@ -8,7 +8,7 @@ import { SluiceApp } from '../../src/app.js'
 import { loadConfigText } from '../../src/config/index.js'
 import { createLogger } from '../../src/observe/log.js'
 import { freePort } from '../../src/util/free-port.js'
-import { call } from '../helpers/admin.js'
+import { call, parseMetrics } from '../helpers/admin.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { startSideBackend, type SideBackend } from '../helpers/side-backend.js'
 import { findExecutable } from '../helpers/tools.js'
@@ -177,6 +177,21 @@ scrape_configs:
       const wanted = new Set([...panelQueries, ...annotationQueries].flatMap((q) => metricNames(q.expr)).concat(variableQueries.flatMap(metricNames)))
       expect(wanted.size).toBeGreaterThan(10)
       expect([...wanted].filter((m) => !exported.has(m))).toEqual([])
+    })
+
+    it('exports what the analysis judged and its limits, and the step clock of the rollout', async () => {
+      const samples = parseMetrics((await call(admin, 'GET', '/metrics')).text)
+      const one = (name: string, labels: Record<string, string>) => samples.filter((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v))
+      expect(one('sluice_analysis_limit', { kind: 'route', name: 'checkout', check: 'error_rate' })[0]?.value).toBe(0.05)
+      expect(one('sluice_analysis_limit', { kind: 'route', name: 'checkout', check: 'p99' })[0]?.value).toBe(0.25)
+      for (const backend of ['old', 'new']) {
+        expect(one('sluice_analysis_requests', { name: 'checkout', backend })[0]?.value, backend).toBeGreaterThanOrEqual(0)
+        expect(one('sluice_analysis_error_rate', { name: 'checkout', backend })).toHaveLength(1)
+      }
+      expect(one('sluice_rollout_step_interval_seconds', { kind: 'route', name: 'checkout' })[0]?.value).toBe(3600)
+      expect(one('sluice_rollout_step_start_timestamp_seconds', { kind: 'route', name: 'checkout' })[0]?.value).toBeGreaterThan(1_700_000_000)
+      // A target without a rollout has none of these.
+      expect(one('sluice_rollout_step_interval_seconds', { name: 'emails' })).toEqual([])
     })
 
     it('every panel query answers with data, the annotation and variable queries without error', async () => {

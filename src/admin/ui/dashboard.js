@@ -374,12 +374,14 @@
       errS.push(limitLine('limit ' + limits.errorRateVsOld + ' × old'))
       errD.push(side('old', 'errorRate', 100 * limits.errorRateVsOld))
     }
-    defs.push({ id: 'errors', title: 'error rate per side (%)', note: 'red dashed: analysis limit', series: errS, data: errD, marks: true })
+    var hasErrLimit = limits.errorRate !== undefined || limits.errorRateVsOld !== undefined
+    defs.push({ id: 'errors', title: 'error rate per side (%)', note: hasErrLimit ? 'red dashed: analysis limit' : 'no error-rate limit configured', series: errS, data: errD, marks: true })
     var p99S = [line('old', COLORS.old), line('new', COLORS.new)]
     var p99D = [t, side('old', 'p99Ms', 1), side('new', 'p99Ms', 1)]
     if (limits.p99Ms !== undefined) { p99S.push(limitLine('limit ' + limits.p99Ms + ' ms')); p99D.push(constant(limits.p99Ms)) }
     if (limits.p99VsOld !== undefined) { p99S.push(limitLine('limit ' + limits.p99VsOld + ' × old')); p99D.push(side('old', 'p99Ms', limits.p99VsOld)) }
-    defs.push({ id: 'p99', title: 'p99 latency per side (ms)', note: 'red dashed: analysis limit', series: p99S, data: p99D, marks: true })
+    var hasP99Limit = limits.p99Ms !== undefined || limits.p99VsOld !== undefined
+    defs.push({ id: 'p99', title: 'p99 latency per side (ms)', note: hasP99Limit ? 'red dashed: analysis limit' : 'no latency limit configured', series: p99S, data: p99D, marks: true })
     defs.push({
       id: 'rps', title: (card.kind === 'queue' ? 'jobs' : 'requests') + ' per second per side', note: '',
       series: [line('old', COLORS.old), line('new', COLORS.new)], data: [t, side('old', 'rps', 1), side('new', 'rps', 1)], marks: true,
