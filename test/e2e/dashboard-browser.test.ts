@@ -242,5 +242,13 @@ routes:
     expect((await call(admin, 'GET', '/api/routes/nope/series', { token: TOKEN })).status).toBe(404)
     expect((await call(admin, 'GET', '/api/queues/nope/series', { token: TOKEN })).status).toBe(404)
     expect((await call(admin, 'GET', '/api/routes/checkout/series?minutes=x', { token: TOKEN })).status).toBe(400)
+    const queue = await call(admin, 'GET', '/api/queues/nope/series', { token: TOKEN })
+    expect(queue.json).toMatchObject({ error: { code: 'not_found' } })
+    // The page's files pass the browser guard like every other path: a rebound name gets nothing.
+    expect((await call(admin, 'GET', '/ui/dashboard.js', { headers: { host: 'evil.example' } })).status).toBe(403)
+    const js = await call(admin, 'GET', '/ui/dashboard.js')
+    expect(js.status).toBe(200)
+    expect(js.headers['content-type']).toMatch(/^text\/javascript/)
+    expect(js.headers['x-content-type-options']).toBe('nosniff')
   })
 })

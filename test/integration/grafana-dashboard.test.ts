@@ -190,6 +190,9 @@ scrape_configs:
       }
       expect(one('sluice_rollout_step_interval_seconds', { kind: 'route', name: 'checkout' })[0]?.value).toBe(3600)
       expect(one('sluice_rollout_step_start_timestamp_seconds', { kind: 'route', name: 'checkout' })[0]?.value).toBeGreaterThan(1_700_000_000)
+      // The queue has its time series too (GET /api/queues/NAME/series).
+      const series = (await call(admin, 'GET', '/api/queues/emails/series?minutes=5')).json as { resolution: string; scope: string; points: unknown[] }
+      expect(series).toMatchObject({ resolution: '10s', scope: 'replica', points: expect.any(Array) })
       // A target without a rollout has none of these.
       expect(one('sluice_rollout_step_interval_seconds', { name: 'emails' })).toEqual([])
     })

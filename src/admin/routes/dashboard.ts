@@ -76,7 +76,12 @@ function cached<T>(clock: Pick<Clock, 'now'>, ttlMs: number, compute: () => Prom
 }
 
 function card(t: TargetJson, events: readonly HistoryEventJson[]): string {
-  const step = t.steps.length > 0 ? `step ${t.step + 1}/${t.steps.length} (${t.steps.join(' → ')} %)` : 'no rollout'
+  const ramp = `(${t.steps.join(' → ')} %)`
+  // After a rollback or at the end the step index says nothing useful ("step 0/5"): say what happened.
+  const step = t.steps.length === 0 ? 'no rollout'
+    : t.state === 'rolled_back' ? `rolled back ${ramp}`
+      : t.state === 'completed' ? `completed ${ramp}`
+        : `step ${t.step + 1}/${t.steps.length} ${ramp}`
   const facts = [
     step,
     t.nextStepAt ? `next step ${esc(t.nextStepAt)}` : '',
