@@ -196,7 +196,7 @@ export class SeriesBook {
     }
   }
 
-  /** The points of the last `minutes` (oldest first), or undefined for a target with no ring yet. */
+  /** The points of the last `minutes` (oldest first); none yet for a target that was just added. */
   json(ref: TargetRef, minutes: number, analysis: AnalysisPolicy | undefined): SeriesJson {
     const ring = this.#rings.get(refKey(ref))
     const since = this.#deps.clock.now() - minutes * 60_000

@@ -199,7 +199,8 @@ routes:
     await waitFor(async () => !(await api<{ groups: { beta: { users: string[] } } }>('GET', '/api/routes/checkout/groups')).groups.beta.users.includes('bob'), { message: 'bob out of beta' })
 
     await page.screenshot({ path: join(SHOTS, 'dashboard.png'), fullPage: true })
-    expect(errors.slice(refusedErrors)).toEqual([])
+    // Nothing but the refused calls' 401s (a late one may land after the count above) in the console.
+    expect(errors.slice(refusedErrors).filter((e) => !/status of 401/.test(e))).toEqual([])
     expect(foreign).toEqual([])
   })
 

@@ -128,6 +128,7 @@ function page(cards: string): string {
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <noscript><meta http-equiv="refresh" content="${REFRESH_SECONDS}"></noscript>
 <title>sluice</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/ui/uplot.css"><link rel="stylesheet" href="/ui/dashboard.css">
 <script src="/ui/uplot.js" defer></script><script src="/ui/dashboard.js" defer></script>
 </head><body><header><h1>sluice</h1><div id="access"></div></header>
