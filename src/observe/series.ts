@@ -51,6 +51,8 @@ export interface SeriesJson {
   /** "replica": the traffic figures are this process's own (percent and state are the shared live state). */
   readonly scope: 'replica'
   readonly replica: string
+  /** "redis": other replicas serve traffic too, and their figures are not in these points. */
+  readonly store: 'memory' | 'redis'
   /** The analysis limits to draw (absent ones are not configured). */
   readonly limits: { readonly errorRate?: number; readonly p99Ms?: number; readonly errorRateVsOld?: number; readonly p99VsOld?: number }
   readonly points: ReadonlyArray<{
@@ -148,8 +150,9 @@ export interface SeriesDeps {
   readonly snapshot: () => LiveSnapshot
   readonly goals?: Pick<GoalCounter, 'report'> | undefined
   readonly clock: Clock
-  /** This replica's id, named in the JSON. */
+  /** This replica's id and its state store's kind, named in the JSON. */
   readonly replica: string
+  readonly store: 'memory' | 'redis'
   /** Default SERIES_RESOLUTION_MS; tests use less. */
   readonly resolutionMs?: number | undefined
   readonly keepMs?: number | undefined
@@ -205,7 +208,7 @@ export class SeriesBook {
       old: p.old, new: p.new, goals: p.goals, shadowMismatchRate: p.shadowMismatchRate,
     }))
     return {
-      resolution: `${this.resolutionMs / 1000}s`, scope: 'replica', replica: this.#deps.replica,
+      resolution: `${this.resolutionMs / 1000}s`, scope: 'replica', replica: this.#deps.replica, store: this.#deps.store,
       limits: limitsOf(analysis), points,
     }
   }

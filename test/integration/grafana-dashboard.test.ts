@@ -18,7 +18,8 @@ import { waitFor } from '../helpers/wait-for.js'
  * deploy/grafana/sluice.json against the real thing: its shape is one Grafana imports (a
  * `datasource` variable every query uses), every metric it names is in sluice's /metrics, and every
  * panel's PromQL, evaluated by a real Prometheus (Debian's `prometheus`, on a private port,
- * scraping a live sluice with traffic, a judged rollout window and a queue), answers with data.
+ * scraping a live sluice with traffic, a judged rollout window, a queue and a Redis state store),
+ * answers with data.
  */
 const DASHBOARD = resolve(import.meta.dirname, '../../deploy/grafana/sluice.json')
 const PROMETHEUS = findExecutable('prometheus', { envVar: 'PROMETHEUS', wellKnown: ['/usr/bin/prometheus', '/usr/local/bin/prometheus'] })
@@ -91,6 +92,7 @@ describe('Grafana dashboard (deploy/grafana/sluice.json)', () => {
       const loaded = await loadConfigText(`listen: 127.0.0.1:0
 admin: { listen: 127.0.0.1:0 }
 shutdown: { drainDelay: 0s, timeout: 1s }
+state: { store: redis, redis: ${redis.url}, keyPrefix: grafana-test }
 routes:
   - name: checkout
     old: ${oldSide.url}
@@ -191,8 +193,9 @@ scrape_configs:
       expect(one('sluice_rollout_step_interval_seconds', { kind: 'route', name: 'checkout' })[0]?.value).toBe(3600)
       expect(one('sluice_rollout_step_start_timestamp_seconds', { kind: 'route', name: 'checkout' })[0]?.value).toBeGreaterThan(1_700_000_000)
       // The queue has its time series too (GET /api/queues/NAME/series).
+      // With Redis the traffic figures are this replica's: the JSON says so.
       const series = (await call(admin, 'GET', '/api/queues/emails/series?minutes=5')).json as { resolution: string; scope: string; points: unknown[] }
-      expect(series).toMatchObject({ resolution: '10s', scope: 'replica', points: expect.any(Array) })
+      expect(series).toMatchObject({ resolution: '10s', scope: 'replica', replica: app.replica, store: 'redis', points: expect.any(Array) })
       // A target without a rollout has none of these.
       expect(one('sluice_rollout_step_interval_seconds', { name: 'emails' })).toEqual([])
     })

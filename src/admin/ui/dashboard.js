@@ -400,6 +400,14 @@
 
   function renderCharts(card, series, history) {
     if (!window.uPlot) return
+    // With Redis other replicas serve traffic too: say whose figures these are.
+    var scope = series.store === 'redis' ? 'traffic figures: replica ' + series.replica + ' only (Grafana sums the fleet); share and state: the whole fleet' : ''
+    if (card.scopeNote === undefined) {
+      card.scopeNote = h('p', { class: 'note scope' })
+      card.charts.parentNode.insertBefore(card.scopeNote, card.charts.nextSibling)
+    }
+    card.scopeNote.textContent = scope
+    card.scopeNote.hidden = scope === ''
     var marks = history.events.map(function (e) { return { t: Date.parse(e.at) / 1000, kind: eventKind(e) } })
     card.marks = marks
     var defs = chartDefs(card, series)

@@ -76,7 +76,7 @@ describe('SeriesBook', () => {
     let snapshot = live(100)
     const state = { routes }
     const book = new SeriesBook({
-      clock, replica: 'r1',
+      clock, replica: 'r1', store: 'memory',
       recorder: { totals: async (): Promise<TargetTotals[]> => state.routes.map((r) => ({ kind: 'route', name: r.name, old: totals(requests, 0, [requests, requests, requests, requests]), new: totals(requests / 10, 0, [0, 0, requests / 10, requests / 10]) })) },
       targets: () => ({ routes: state.routes, queues: [] }),
       snapshot: () => snapshot,
@@ -98,7 +98,7 @@ describe('SeriesBook', () => {
     expect(s.book.json({ kind: 'route', name: 'checkout' }, 60, undefined).points).toEqual([])
     await s.tick(100, 500)
     const json = s.book.json({ kind: 'route', name: 'checkout' }, 60, { windowMs: 1000, minRequests: 1, maxErrorRate: 0.01, maxP99Ms: 500, maxErrorRateVsOld: undefined, maxP99VsOld: undefined, failureLimit: 1, alpha: 0.05 })
-    expect(json).toMatchObject({ resolution: '10s', scope: 'replica', replica: 'r1', limits: { errorRate: 0.01, p99Ms: 500 } })
+    expect(json).toMatchObject({ resolution: '10s', scope: 'replica', replica: 'r1', store: 'memory', limits: { errorRate: 0.01, p99Ms: 500 } })
     expect(json.points).toEqual([{
       t: new Date(s.clock.now()).toISOString(), percent: 5, state: 'progressing',
       old: { rps: 10, errorRate: 0, p99Ms: 99 }, new: { rps: 1, errorRate: 0, p99Ms: 497 }, goals: {}, shadowMismatchRate: null,
