@@ -153,14 +153,14 @@ class PromRecorder implements Recorder {
       const code = Number(v.labels.code)
       if (code >= 500 || String(code) === CLIENT_CLOSED_CODE) side.errors += v.value
     }
-    addBuckets(await this.#duration.get(), bounds, (l) => sideOf(routes, l.route, l.backend, bounds))
+    addBuckets(await this.#duration.get(), bounds, (l) => this.#routes.has(String(l.route)) ? sideOf(routes, l.route, l.backend, bounds) : undefined)
     for (const v of (await this.#m.jobs.get()).values) {
       const side = this.#queues.has(String(v.labels.queue)) ? sideOf(queues, v.labels.queue, v.labels.backend, JOB_BUCKETS_S) : undefined
       if (side === undefined) continue
       side.requests += v.value
       if (v.labels.outcome === 'failed') side.errors += v.value
     }
-    addBuckets(await this.#m.jobDuration.get(), JOB_BUCKETS_S, (l) => sideOf(queues, l.queue, l.backend, JOB_BUCKETS_S))
+    addBuckets(await this.#m.jobDuration.get(), JOB_BUCKETS_S, (l) => this.#queues.has(String(l.queue)) ? sideOf(queues, l.queue, l.backend, JOB_BUCKETS_S) : undefined)
     return [
       ...[...routes].map(([name, s]) => ({ kind: 'route' as const, name, ...s })),
       ...[...queues].map(([name, s]) => ({ kind: 'queue' as const, name, ...s })),

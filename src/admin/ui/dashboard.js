@@ -18,8 +18,8 @@
 
   document.documentElement.classList.add('js')
 
-  /** @type {{ token: string, access: 'unknown' | 'open' | 'token' | 'refused', timer: number | undefined }} */
-  var state = { token: sessionStorage.getItem(TOKEN_KEY) || '', access: 'unknown', timer: undefined }
+  /** @type {{ token: string, access: 'unknown' | 'open' | 'token' | 'refused', timer: number | undefined, generation: number }} */
+  var state = { token: sessionStorage.getItem(TOKEN_KEY) || '', access: 'unknown', timer: undefined, generation: 0 }
   /** kind/name → the card's parts and charts */
   var cards = new Map()
 
@@ -461,9 +461,17 @@
 
   // ---- polling ----------------------------------------------------------------------------------
 
+  /**
+   * One round of reads, then the next in POLL_MS. A poll started while another runs (a lever, the
+   * token) supersedes it: only the latest round schedules the next, so there is one chain of polls.
+   */
   function poll() {
     if (state.timer !== undefined) clearTimeout(state.timer)
     state.timer = undefined
+    var generation = ++state.generation
+    var next = function () {
+      if (generation === state.generation) state.timer = setTimeout(poll, POLL_MS)
+    }
     Promise.all([api('GET', '/api/routes'), api('GET', '/api/queues')]).then(function (lists) {
       setAccess(state.token ? 'token' : 'open')
       var targets = lists[0].routes.concat(lists[1].queues)
@@ -482,7 +490,7 @@
     }).then(function () {
       document.body.dataset.updated = new Date().toISOString()
       refreshTimes(document)
-      state.timer = setTimeout(poll, POLL_MS)
+      next()
     }, function (err) {
       refreshTimes(document)
       if (err.status === 401) {
@@ -491,7 +499,7 @@
         return
       }
       console.warn('sluice dashboard: ' + err.message)
-      state.timer = setTimeout(poll, POLL_MS)
+      next()
     })
   }
 
