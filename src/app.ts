@@ -123,7 +123,7 @@ export class SluiceApp {
     this.recorder.watchAnalysis(() => analysisSeries(this.#config, this.store.snapshot()))
     this.#series = new SeriesBook({
       recorder: this.recorder, targets: () => this.#config, snapshot: () => this.store.snapshot(), goals: this.#goals,
-      clock: this.#clock, replica: this.replica, store: this.store.kind, resolutionMs: opts.seriesResolutionMs,
+      clock: this.#clock, replica: this.replica, store: this.store.kind, fleet: this.store.fleet, resolutionMs: opts.seriesResolutionMs,
     })
     this.#notifier = new WebhookNotifier(() => this.#config.notify.webhooks, this.logger)
     this.commands = new Commands({

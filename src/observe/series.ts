@@ -1,5 +1,6 @@
 import { SIDES, type AnalysisPolicy, type Side } from '../config/types.js'
 import { ROLLOUT_STATES, type Kind, type RolloutState, type TargetRef } from '../core/types.js'
+import { toSparse, type FleetWindows, type SerializedSide, type WindowSides } from '../state/fleet.js'
 import { refKey, type LiveSnapshot } from '../state/store.js'
 import type { Clock, Timer } from '../util/clock.js'
 import type { GoalCounter } from './goals.js'
@@ -16,9 +17,10 @@ import type { Recorder, SideTotals, TargetTotals } from './recorder.js'
  * reading. Memory is bounded: each target has a fixed ring of typed-array columns, enough for
  * KEEP_MS, whatever the traffic.
  *
- * Scope: the traffic figures are this replica's own (with `state.store: redis` each replica keeps
- * its own series; the JSON says `"scope": "replica"`); percent and state come from the live state,
- * which every replica shares.
+ * Scope: with `state.store: redis` the traffic figures are the fleet's (each replica adds its
+ * counts per interval to the store and reads back the sum; the JSON says `"scope": "fleet"`),
+ * otherwise this process's. Percent and state come from the live state, which every replica
+ * shares; goal conversion is this replica's own, as GET /api/routes/NAME reports it.
  */
 
 export const SERIES_RESOLUTION_MS = 10_000
@@ -48,8 +50,11 @@ export interface SeriesPoint {
 /** GET /api/routes/NAME/series (README "Dashboard and time series"). */
 export interface SeriesJson {
   readonly resolution: string
-  /** "replica": the traffic figures are this process's own (percent and state are the shared live state). */
-  readonly scope: 'replica'
+  /**
+   * "fleet": every replica's traffic, summed through the shared Redis store; "replica": this
+   * process's own (the memory store: one process, nothing to sum).
+   */
+  readonly scope: 'fleet' | 'replica'
   readonly replica: string
   /** "redis": other replicas serve traffic too, and their figures are not in these points. */
   readonly store: 'memory' | 'redis'
@@ -153,22 +158,49 @@ export interface SeriesDeps {
   /** This replica's id and its state store's kind, named in the JSON. */
   readonly replica: string
   readonly store: 'memory' | 'redis'
+  /**
+   * Several replicas (`state.store: redis`): each adds its counts of every interval to the shared
+   * store and reads back the fleet's sum, so every replica's series is the whole fleet's.
+   */
+  readonly fleet?: FleetWindows | undefined
   /** Default SERIES_RESOLUTION_MS; tests use less. */
   readonly resolutionMs?: number | undefined
   readonly keepMs?: number | undefined
 }
 
+/** The live facts of one interval, taken when it ended (the fleet's figures arrive an interval later). */
+interface IntervalFacts {
+  readonly percentBp: number
+  readonly state: RolloutState
+  readonly goals: SeriesPoint['goals']
+  /** The latency bucket bounds the interval's histogram indexes refer to. */
+  readonly bounds: { readonly old: readonly number[]; readonly new: readonly number[] }
+}
+
+/** How often the sampler looks whether an interval of the common grid has ended. */
+const TICK_MS = 1000
+
 /**
- * Every target's ring, fed by a timer every resolution. A target that left the config loses its
- * ring; one that arrives starts empty.
+ * Every target's ring. Intervals follow a grid common to all replicas (interval n covers
+ * [n × resolution, (n + 1) × resolution)); when one ends, the sampler reads the recorder's
+ * cumulative figures and keeps the difference to the previous reading:
+ * - one process: that difference is the interval's point;
+ * - several replicas: it is flushed to the shared store as this replica's share of the interval,
+ *   and the point is the fleet's sum of the interval before, read once every replica had a tick to
+ *   flush it (the points lag one interval).
+ * A target that left the config loses its ring; one that arrives starts empty.
  */
 export class SeriesBook {
   readonly resolutionMs: number
   readonly #deps: SeriesDeps
   readonly #capacity: number
   readonly #rings = new Map<string, SeriesRing>()
-  /** The last cumulative reading per target and its time: each point is the difference to it. */
-  #last = new Map<string, { at: number; totals: TargetTotals }>()
+  /** The last cumulative reading per target: each interval is the difference to it. */
+  readonly #last = new Map<string, TargetTotals>()
+  /** Several replicas: per target, the facts of the interval whose fleet figures are read next. */
+  readonly #pending = new Map<string, { readonly interval: number; readonly facts: IntervalFacts }>()
+  /** The grid interval of the last reading and when it was taken. */
+  #lastReading: { readonly interval: number; readonly at: number } | undefined
   #timer: Timer | undefined
   #busy = false
 
@@ -178,8 +210,13 @@ export class SeriesBook {
     this.#capacity = Math.ceil((deps.keepMs ?? SERIES_KEEP_MS) / this.resolutionMs) + 1
   }
 
+  /** "fleet" when the points sum every replica's figures. */
+  get scope(): 'fleet' | 'replica' {
+    return this.#deps.fleet === undefined ? 'replica' : 'fleet'
+  }
+
   start(): void {
-    this.#timer ??= this.#deps.clock.every(this.resolutionMs, () => { void this.sample() })
+    this.#timer ??= this.#deps.clock.every(Math.min(TICK_MS, this.resolutionMs), () => { void this.sample().catch(() => undefined) })
   }
 
   stop(): void {
@@ -187,13 +224,20 @@ export class SeriesBook {
     this.#timer = undefined
   }
 
-  /** Take one point for every target (the timer calls this; overlapping calls are skipped). */
+  /** Take the points of an interval that has just ended, if one has (the timer calls this; overlapping calls are skipped). */
   async sample(): Promise<void> {
     if (this.#busy) return
+    const now = this.#deps.clock.now()
+    const interval = Math.floor(now / this.resolutionMs)
+    const previous = this.#lastReading
+    if (previous !== undefined && interval <= previous.interval) return
     this.#busy = true
     try {
       const totals = await this.#deps.recorder.totals()
-      this.#add(totals, this.#deps.clock.now())
+      this.#lastReading = { interval, at: now }
+      // The first reading is the baseline: what came before belongs to no interval.
+      const seconds = previous === undefined ? undefined : (now - previous.at) / 1000
+      await this.#add(totals, interval, seconds)
     } finally {
       this.#busy = false
     }
@@ -208,7 +252,7 @@ export class SeriesBook {
       old: p.old, new: p.new, goals: p.goals, shadowMismatchRate: p.shadowMismatchRate,
     }))
     return {
-      resolution: `${this.resolutionMs / 1000}s`, scope: 'replica', replica: this.#deps.replica, store: this.#deps.store,
+      resolution: `${this.resolutionMs / 1000}s`, scope: this.scope, replica: this.#deps.replica, store: this.#deps.store,
       limits: limitsOf(analysis), points,
     }
   }
@@ -218,39 +262,75 @@ export class SeriesBook {
     return Math.floor(((this.#capacity - 1) * this.resolutionMs) / 60_000)
   }
 
-  #add(totals: readonly TargetTotals[], now: number): void {
+  /** `interval` has begun: the one before it has ended. `seconds` since the previous reading (none for the first). */
+  async #add(totals: readonly TargetTotals[], interval: number, seconds: number | undefined): Promise<void> {
     const { routes, queues } = this.#deps.targets()
     const byKey = new Map(totals.map((t) => [refKey(t), t]))
     const snapshot = this.#deps.snapshot()
     const keep = new Set<string>()
+    const work: Array<Promise<void>> = []
     const take = (kind: Kind, name: string, filePercentBp: number) => {
-      const key = refKey({ kind, name })
+      const ref: TargetRef = { kind, name }
+      const key = refKey(ref)
       keep.add(key)
       const current = byKey.get(key)
       if (current === undefined) return
       const last = this.#last.get(key)
-      this.#last.set(key, { at: now, totals: current })
-      if (last === undefined) return // the first reading is the baseline
-      const seconds = (now - last.at) / 1000
-      if (!(seconds > 0)) return
+      this.#last.set(key, current)
+      if (last === undefined || seconds === undefined || !(seconds > 0)) return
       const live = snapshot.targets.get(key)
-      let ring = this.#rings.get(key)
-      if (ring === undefined) {
-        ring = new SeriesRing(this.#capacity)
-        this.#rings.set(key, ring)
-      }
-      ring.push({
-        t: now, percentBp: live?.percentBp ?? filePercentBp, state: live?.state ?? 'manual',
-        old: sidePoint(last.totals.old, current.old, seconds), new: sidePoint(last.totals.new, current.new, seconds),
+      const facts: IntervalFacts = {
+        percentBp: live?.percentBp ?? filePercentBp, state: live?.state ?? 'manual',
         goals: kind === 'route' ? this.#conversion(name) : {},
-        shadowMismatchRate: null,
-      })
+        bounds: { old: current.old.bounds, new: current.new.bounds },
+      }
+      const delta: WindowSides = { old: sideDelta(last.old, current.old), new: sideDelta(last.new, current.new) }
+      const fleet = this.#deps.fleet
+      if (fleet === undefined) {
+        this.#push(key, interval * this.resolutionMs, facts, delta, seconds)
+        return
+      }
+      work.push(this.#viaFleet(fleet, ref, key, interval - 1, facts, delta))
     }
     for (const r of routes) take('route', r.name, r.percentBp)
     for (const q of queues) take('queue', q.name, q.percentBp)
-    for (const key of [...this.#rings.keys(), ...this.#last.keys()]) {
-      if (!keep.has(key)) { this.#rings.delete(key); this.#last.delete(key) }
+    await Promise.all(work)
+    for (const key of [...this.#rings.keys(), ...this.#last.keys(), ...this.#pending.keys()]) {
+      if (!keep.has(key)) { this.#rings.delete(key); this.#last.delete(key); this.#pending.delete(key) }
     }
+  }
+
+  /**
+   * Flush this replica's share of `ended`, then read the fleet's sum of the interval before it
+   * (every replica flushed that one at its own first tick of `ended`, a whole interval ago). A store
+   * that does not answer costs the point, nothing else.
+   */
+  async #viaFleet(fleet: FleetWindows, ref: TargetRef, key: string, ended: number, facts: IntervalFacts, delta: WindowSides): Promise<void> {
+    const window = (id: number) => ({ id, ms: this.resolutionMs, counts: 'series' as const })
+    const before = this.#pending.get(key)
+    this.#pending.set(key, { interval: ended, facts })
+    try {
+      await fleet.flushWindow(ref, window(ended), this.#deps.replica, delta)
+      if (before === undefined || before.interval !== ended - 1) return
+      const merged = await fleet.readWindow(ref, window(ended - 1))
+      if (merged.replicas === 0) return
+      this.#push(key, ended * this.resolutionMs, before.facts, merged, this.resolutionMs / 1000)
+    } catch {
+      // The state store is unreachable: no point for this interval (the gauges say the store is down).
+    }
+  }
+
+  #push(key: string, t: number, facts: IntervalFacts, sides: WindowSides, seconds: number): void {
+    let ring = this.#rings.get(key)
+    if (ring === undefined) {
+      ring = new SeriesRing(this.#capacity)
+      this.#rings.set(key, ring)
+    }
+    ring.push({
+      t, percentBp: facts.percentBp, state: facts.state,
+      old: pointOf(sides.old, facts.bounds.old, seconds), new: pointOf(sides.new, facts.bounds.new, seconds),
+      goals: facts.goals, shadowMismatchRate: null,
+    })
   }
 
   #conversion(route: string): Record<string, Record<Side, number | null>> {
@@ -276,19 +356,42 @@ function limitsOf(a: AnalysisPolicy | undefined): SeriesJson['limits'] {
 }
 
 /**
- * The interval between two cumulative readings. A counter that went down (a histogram recreated
- * by a reload that added a bucket bound) gives no p99 for that interval rather than a wrong one.
+ * One side's counts between two cumulative readings, as the fleet stores them: requests, errors
+ * and the latency histogram per bucket (sparse pairs of bucket index and count). A counter that
+ * went down or bounds that changed (a histogram recreated by a reload that added a bucket bound)
+ * give no histogram for that interval (so no p99) rather than a wrong one.
  */
-export function sidePoint(before: SideTotals, after: SideTotals, seconds: number): SidePoint {
+export function sideDelta(before: SideTotals, after: SideTotals): SerializedSide {
   const requests = Math.max(0, after.requests - before.requests)
   const errors = Math.max(0, after.errors - before.errors)
   const comparable = before.bounds === after.bounds || sameBounds(before.bounds, after.bounds)
-  const delta = comparable ? after.buckets.map((c, i) => c - (before.buckets[i] ?? 0)) : undefined
-  return {
-    rps: round(requests / seconds),
-    errorRate: requests > 0 ? round(errors / requests) : null,
-    p99Ms: delta === undefined || delta.some((d) => d < 0) ? null : quantileMs(0.99, after.bounds, delta),
+  if (!comparable) return { requests, errors, histogram: [] }
+  const perBucket: number[] = []
+  let below = 0
+  for (let i = 0; i < after.buckets.length; i++) {
+    const cumulative = after.buckets[i]! - (before.buckets[i] ?? 0)
+    if (cumulative < below) return { requests, errors, histogram: [] }
+    perBucket.push(cumulative - below)
+    below = cumulative
   }
+  return { requests, errors, histogram: toSparse(perBucket) }
+}
+
+/** An interval's figures for the chart: per second, the error share, p99 over `bounds` (seconds, +Inf after). */
+export function pointOf(side: SerializedSide, bounds: readonly number[], seconds: number): SidePoint {
+  const cumulative = new Array<number>(bounds.length + 1).fill(0)
+  for (const [i, n] of side.histogram) cumulative[Math.min(Math.max(0, i), bounds.length)]! += n
+  for (let i = 1; i < cumulative.length; i++) cumulative[i]! += cumulative[i - 1]!
+  return {
+    rps: round(side.requests / seconds),
+    errorRate: side.requests > 0 ? round(side.errors / side.requests) : null,
+    p99Ms: quantileMs(0.99, bounds, cumulative),
+  }
+}
+
+/** The point of the interval between two cumulative readings `seconds` apart. */
+export function sidePoint(before: SideTotals, after: SideTotals, seconds: number): SidePoint {
+  return pointOf(sideDelta(before, after), after.bounds, seconds)
 }
 
 /**

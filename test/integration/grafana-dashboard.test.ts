@@ -111,7 +111,7 @@ queues:
     percent: 50
 `, 'grafana.yaml', {})
       if (!loaded.ok) throw new Error(`invalid test config: ${JSON.stringify(loaded.problems)}`)
-      app = new SluiceApp({ config: loaded.config, configHash: loaded.hash, logger: createLogger({ level: 'silent' }) })
+      app = new SluiceApp({ config: loaded.config, configHash: loaded.hash, logger: createLogger({ level: 'silent' }), seriesResolutionMs: 500 })
       const addr = await app.start()
       admin = `http://127.0.0.1:${addr.admin.port}`
       const pool = new Pool(`http://127.0.0.1:${addr.data.port}`, { connections: 2 })
@@ -193,9 +193,14 @@ scrape_configs:
       expect(one('sluice_rollout_step_interval_seconds', { kind: 'route', name: 'checkout' })[0]?.value).toBe(3600)
       expect(one('sluice_rollout_step_start_timestamp_seconds', { kind: 'route', name: 'checkout' })[0]?.value).toBeGreaterThan(1_700_000_000)
       // The queue has its time series too (GET /api/queues/NAME/series).
-      // With Redis the traffic figures are this replica's: the JSON says so.
-      const series = (await call(admin, 'GET', '/api/queues/emails/series?minutes=5')).json as { resolution: string; scope: string; points: unknown[] }
-      expect(series).toMatchObject({ resolution: '10s', scope: 'replica', replica: app.replica, store: 'redis', points: expect.any(Array) })
+      // With Redis the series are the fleet's, summed through the store: the JSON says so.
+      const queue = (await call(admin, 'GET', '/api/queues/emails/series?minutes=5')).json as { resolution: string; scope: string; points: unknown[] }
+      expect(queue).toMatchObject({ resolution: '0.5s', scope: 'fleet', replica: app.replica, store: 'redis', points: expect.any(Array) })
+      const route = await waitFor(async () => {
+        const s = (await call(admin, 'GET', '/api/routes/checkout/series?minutes=5')).json as { points: Array<{ old: { rps: number } }> }
+        return s.points.some((p) => p.old.rps > 0) && s
+      }, { message: 'fleet-summed points with traffic' })
+      expect(route.points.length).toBeGreaterThan(0)
       // A target without a rollout has none of these.
       expect(one('sluice_rollout_step_interval_seconds', { name: 'emails' })).toEqual([])
     })

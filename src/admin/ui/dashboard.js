@@ -401,7 +401,8 @@
   function renderCharts(card, series, history) {
     if (!window.uPlot) return
     // With Redis other replicas serve traffic too: say whose figures these are.
-    var scope = series.store === 'redis' ? 'traffic figures: replica ' + series.replica + ' only (Grafana sums the fleet); share and state: the whole fleet' : ''
+    var scope = series.scope === 'fleet' ? 'traffic of every replica, summed through Redis (points lag one interval); goal conversion: replica ' + series.replica
+      : series.store === 'redis' ? 'traffic figures: replica ' + series.replica + ' only' : ''
     if (card.scopeNote === undefined) {
       card.scopeNote = h('p', { class: 'note scope' })
       card.charts.parentNode.insertBefore(card.scopeNote, card.charts.nextSibling)

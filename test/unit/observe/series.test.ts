@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { SideTotals, TargetTotals } from '../../../src/observe/recorder.js'
 import { quantileMs, SeriesBook, SeriesRing, sidePoint, type SeriesPoint } from '../../../src/observe/series.js'
+import { EMPTY_SIDE, mergeSides, type FleetWindows, type WindowSides } from '../../../src/state/fleet.js'
 import type { LiveSnapshot, TargetLive } from '../../../src/state/store.js'
 import { ManualClock } from '../../../src/util/clock.js'
 import { routeConfig } from '../../helpers/admin.js'
@@ -121,5 +122,80 @@ describe('SeriesBook', () => {
     s.state.routes = []
     await s.tick(1)
     expect(s.book.json({ kind: 'route', name: 'checkout' }, 60, undefined).points).toEqual([])
+  })
+})
+
+describe('SeriesBook with several replicas (a shared fleet store)', () => {
+  /** The fleet windows as Redis keeps them: per window, each replica's last flush; reads sum them. */
+  function memoryFleet(): FleetWindows & { readonly keys: Set<string> } {
+    const windows = new Map<string, Map<string, WindowSides>>()
+    const keys = new Set<string>()
+    return {
+      keys,
+      async flushWindow(ref, w, replica, sides) {
+        const key = `${ref.kind}/${ref.name}:${w.counts ?? 'window'}:${w.ms}:${w.id}`
+        keys.add(key)
+        const m = windows.get(key) ?? new Map<string, WindowSides>()
+        m.set(replica, sides)
+        windows.set(key, m)
+      },
+      async readWindow(ref, w) {
+        const m = windows.get(`${ref.kind}/${ref.name}:${w.counts ?? 'window'}:${w.ms}:${w.id}`) ?? new Map<string, WindowSides>()
+        let old = EMPTY_SIDE
+        let neu = EMPTY_SIDE
+        for (const s of m.values()) { old = mergeSides(old, s.old); neu = mergeSides(neu, s.new) }
+        return { old, new: neu, replicas: m.size }
+      },
+    }
+  }
+
+  it('each replica adds its interval to the store and charts the fleet\'s sum, one interval later', async () => {
+    const clock = new ManualClock(1_000_000)
+    const fleet = memoryFleet()
+    const route = routeConfig('checkout')
+    const counts = { a: 0, b: 0 }
+    const book = (replica: 'a' | 'b') => new SeriesBook({
+      clock, replica, store: 'redis', fleet,
+      recorder: { totals: async (): Promise<TargetTotals[]> => [{ kind: 'route', name: 'checkout', old: totals(counts[replica], counts[replica] / 10, [counts[replica], counts[replica], counts[replica], counts[replica]]), new: totals(0, 0, [0, 0, 0, 0]) }] },
+      targets: () => ({ routes: [route], queues: [] }),
+      snapshot: () => ({ targets: new Map(), members: new Map() }),
+    })
+    const a = book('a')
+    const b = book('b')
+    const ref = { kind: 'route' as const, name: 'checkout' }
+    for (let i = 0; i < 4; i++) {
+      counts.a += 100
+      counts.b += 300
+      clock.advance(10_000)
+      await a.sample()
+      await b.sample()
+    }
+    // Readings at intervals 101 (baseline), 102, 103, 104: flushed 101..103, summed 101 and 102.
+    const points = a.json(ref, 60, undefined).points
+    expect(a.json(ref, 60, undefined)).toMatchObject({ scope: 'fleet', replica: 'a', store: 'redis' })
+    expect(points.map((p) => p.t)).toEqual([new Date(1_020_000).toISOString(), new Date(1_030_000).toISOString()])
+    expect(points.every((p) => p.old.rps === 40 && p.old.errorRate === 0.1)).toBe(true)
+    // Replica b charts the same fleet figures.
+    expect(b.json(ref, 60, undefined).points.map((p) => p.old.rps)).toEqual([40, 40])
+    // Kept apart from the analysis' windows of the same length.
+    expect([...fleet.keys].every((k) => k.includes(':series:10000:'))).toBe(true)
+  })
+
+  it('a store that does not answer costs the point, not the sampler', async () => {
+    const clock = new ManualClock(1_000_000)
+    const route = routeConfig('checkout')
+    let n = 0
+    const fleet: FleetWindows = {
+      flushWindow: async () => { throw new Error('down') },
+      readWindow: async () => { throw new Error('down') },
+    }
+    const book = new SeriesBook({
+      clock, replica: 'a', store: 'redis', fleet,
+      recorder: { totals: async (): Promise<TargetTotals[]> => [{ kind: 'route', name: 'checkout', old: totals(n, 0, [n, n, n, n]), new: totals(0, 0, [0, 0, 0, 0]) }] },
+      targets: () => ({ routes: [route], queues: [] }),
+      snapshot: () => ({ targets: new Map(), members: new Map() }),
+    })
+    for (let i = 0; i < 3; i++) { n += 10; clock.advance(10_000); await book.sample() }
+    expect(book.json({ kind: 'route', name: 'checkout' }, 60, undefined).points).toEqual([])
   })
 })
