@@ -154,6 +154,12 @@ export interface SeriesDeps {
   readonly targets: () => GaugeTargets
   readonly snapshot: () => LiveSnapshot
   readonly goals?: Pick<GoalCounter, 'report'> | undefined
+  /**
+   * The slot for shadow traffic: called once per route at the end of each interval, the share of
+   * mirrored requests whose answers differed since the previous call, or null (none mirrored).
+   * Absent until shadow traffic exists: the points then say null.
+   */
+  readonly shadowMismatchRate?: ((route: string) => number | null) | undefined
   readonly clock: Clock
   /** This replica's id and its state store's kind, named in the JSON. */
   readonly replica: string
@@ -173,6 +179,7 @@ interface IntervalFacts {
   readonly percentBp: number
   readonly state: RolloutState
   readonly goals: SeriesPoint['goals']
+  readonly shadowMismatchRate: number | null
   /** The latency bucket bounds the interval's histogram indexes refer to. */
   readonly bounds: { readonly old: readonly number[]; readonly new: readonly number[] }
 }
@@ -282,6 +289,7 @@ export class SeriesBook {
       const facts: IntervalFacts = {
         percentBp: live?.percentBp ?? filePercentBp, state: live?.state ?? 'manual',
         goals: kind === 'route' ? this.#conversion(name) : {},
+        shadowMismatchRate: kind === 'route' ? this.#deps.shadowMismatchRate?.(name) ?? null : null,
         bounds: { old: current.old.bounds, new: current.new.bounds },
       }
       const delta: WindowSides = { old: sideDelta(last.old, current.old), new: sideDelta(last.new, current.new) }
@@ -329,7 +337,7 @@ export class SeriesBook {
     ring.push({
       t, percentBp: facts.percentBp, state: facts.state,
       old: pointOf(sides.old, facts.bounds.old, seconds), new: pointOf(sides.new, facts.bounds.new, seconds),
-      goals: facts.goals, shadowMismatchRate: null,
+      goals: facts.goals, shadowMismatchRate: facts.shadowMismatchRate,
     })
   }
 

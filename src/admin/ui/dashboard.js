@@ -386,6 +386,14 @@
       id: 'rps', title: (card.kind === 'queue' ? 'jobs' : 'requests') + ' per second per side', note: '',
       series: [line('old', COLORS.old), line('new', COLORS.new)], data: [t, side('old', 'rps', 1), side('new', 'rps', 1)], marks: true,
     })
+    // Shadow traffic (when a route mirrors requests to new): the share of answers that differed.
+    if (pts.some(function (p) { return p.shadowMismatchRate !== null && p.shadowMismatchRate !== undefined })) {
+      defs.push({
+        id: 'shadow', title: 'shadow mismatch rate (%)', note: 'mirrored requests whose answers differed',
+        series: [line('mismatch', COLORS.new)],
+        data: [t, pts.map(function (p) { return p.shadowMismatchRate === null || p.shadowMismatchRate === undefined ? null : p.shadowMismatchRate * 100 })], marks: true,
+      })
+    }
     var goalNames = {}
     pts.forEach(function (p) { Object.keys(p.goals || {}).forEach(function (g) { goalNames[g] = true }) })
     Object.keys(goalNames).sort().forEach(function (g) {

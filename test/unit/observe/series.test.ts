@@ -199,3 +199,20 @@ describe('SeriesBook with several replicas (a shared fleet store)', () => {
     expect(book.json({ kind: 'route', name: 'checkout' }, 60, undefined).points).toEqual([])
   })
 })
+
+describe('SeriesBook: the shadow slot', () => {
+  it('keeps what shadowMismatchRate reports per interval (null until shadow traffic exists)', async () => {
+    const clock = new ManualClock(1_000_000)
+    const rates = [0.25, null]
+    let n = 0
+    const book = new SeriesBook({
+      clock, replica: 'a', store: 'memory', shadowMismatchRate: () => rates.shift() ?? null,
+      recorder: { totals: async (): Promise<TargetTotals[]> => [{ kind: 'route', name: 'checkout', old: totals(n, 0, [n, n, n, n]), new: totals(0, 0, [0, 0, 0, 0]) }] },
+      targets: () => ({ routes: [routeConfig('checkout')], queues: [] }),
+      snapshot: () => ({ targets: new Map(), members: new Map() }),
+    })
+    for (let i = 0; i < 3; i++) { n += 10; clock.advance(10_000); await book.sample() }
+    // The first reading is a baseline (no point, no call); then one call per interval.
+    expect(book.json({ kind: 'route', name: 'checkout' }, 60, undefined).points.map((p) => p.shadowMismatchRate)).toEqual([0.25, null])
+  })
+})
