@@ -18,6 +18,7 @@ import { JobRouter, QueueDataPlane } from './dataplane/queue/index.js'
 import { buildViews, prepareViews, type ViewTable } from './state/views.js'
 import { Commands } from './control/commands.js'
 import { RolloutController } from './control/controller.js'
+import { MetricCheckRunner } from './control/metric-checks.js'
 import { WebhookNotifier } from './control/notify.js'
 import { AnalysisWindows } from './observe/window.js'
 import { createAdminServer } from './admin/server.js'
@@ -125,7 +126,7 @@ export class SluiceApp {
       recorder: this.recorder, targets: () => this.#config, snapshot: () => this.store.snapshot(), goals: this.#goals,
       clock: this.#clock, replica: this.replica, store: this.store.kind, fleet: this.store.fleet, resolutionMs: opts.seriesResolutionMs,
     })
-    this.#notifier = new WebhookNotifier(() => this.#config.notify.webhooks, this.logger)
+    this.#notifier = new WebhookNotifier(() => this.#config.notify.webhooks, this.logger, this.recorder)
     this.commands = new Commands({
       store: this.store, clock: this.#clock, logger: this.logger, recorder: this.recorder,
       targets: () => this.#config, onNotice: (n) => this.#notifier.notify(n),
@@ -137,6 +138,7 @@ export class SluiceApp {
       // Several replicas: every one hands its counts to the fleet; the lease holder judges the sum.
       ...(fleet ? { source: new FleetWindowSource(fleet), flusher: new FleetFlusher(windows, fleet, this.replica) } : {}),
       isActive: () => this.#lease.isLeader && this.#storeUp,
+      metricChecks: new MetricCheckRunner({ logger: this.logger, recorder: this.recorder }),
     })
     this.#queuePlane = new QueueDataPlane({
       bus, logger: this.logger, random: this.#random, onBacklog: (q, n) => this.recorder.queueBacklog(q, n),
@@ -160,6 +162,7 @@ export class SluiceApp {
       reportOutcomes: (queue, outcomes) => this.#publishWorkerOutcomes(queue, outcomes),
       groupSizes: (ref) => groupSizesOf(this.#views, ref), clock: this.#clock,
       goals: { goals: this.#goals, view: (route) => this.#views?.routes.get(route) }, series: this.#series,
+      ofrep: { routes: () => this.#dataPlane.routes, random: this.#random },
     })
   }
 
@@ -322,7 +325,9 @@ export class SluiceApp {
   }
 
   #unchanged(reason: string): boolean {
-    this.logger.debug({ reason }, 'config unchanged')
+    // An operator who sent SIGHUP or called reload wants to hear that nothing changed; the 30 s
+    // safety-net re-read would only fill the log.
+    this.logger[reason === 'poll' ? 'debug' : 'info']({ reason, hash: this.#sources?.hash.slice(0, 12) }, 'config unchanged: nothing to reload')
     // The file was put back to what is running after a refused reload: nothing is pending any more.
     if (this.#reloadRefused) {
       this.logger.info({ reason }, 'the config file matches the running config again')
