@@ -1,17 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { Pool, request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SluiceApp } from '../../src/app.js'
 import { loadConfigText } from '../../src/config/index.js'
 import { createLogger } from '../../src/observe/log.js'
-import { freePort } from '../../src/util/free-port.js'
 import { call, parseMetrics } from '../helpers/admin.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { startSideBackend, type SideBackend } from '../helpers/side-backend.js'
-import { findExecutable } from '../helpers/tools.js'
+import { NO_PROMETHEUS_REASON, PROMETHEUS, PrometheusServer } from '../helpers/prometheus.js'
 import { waitFor } from '../helpers/wait-for.js'
 
 /**
@@ -22,7 +19,6 @@ import { waitFor } from '../helpers/wait-for.js'
  * answers with data.
  */
 const DASHBOARD = resolve(import.meta.dirname, '../../deploy/grafana/sluice.json')
-const PROMETHEUS = findExecutable('prometheus', { envVar: 'PROMETHEUS', wellKnown: ['/usr/bin/prometheus', '/usr/local/bin/prometheus'] })
 
 interface Target { readonly expr: string; readonly datasource?: { readonly uid?: string } }
 interface Panel { readonly id: number; readonly type: string; readonly title: string; readonly datasource?: { readonly uid?: string }; readonly targets?: readonly Target[]; readonly gridPos: Record<string, number> }
@@ -78,14 +74,14 @@ describe('Grafana dashboard (deploy/grafana/sluice.json)', () => {
     let redis: RedisServer
     let app: SluiceApp
     let admin = ''
-    let prometheus: ChildProcess | undefined
+    let prometheus: PrometheusServer | undefined
     let prom = ''
-    let promDir = ''
     let running = true
     let load: Promise<unknown> | undefined
 
     beforeAll(async () => {
-      if (!PROMETHEUS) throw new Error('prometheus is not installed (Debian package "prometheus"; .ci/run installs it)')
+      // CI installs prometheus (.ci/run): missing, this fails rather than skips.
+      if (!PROMETHEUS) throw new Error(NO_PROMETHEUS_REASON)
       oldSide = await startSideBackend('old')
       newSide = await startSideBackend('new')
       redis = await new RedisServer().start()
@@ -127,26 +123,8 @@ queues:
       // A judged window, so the sluice_analysis_* gauges have figures.
       await waitFor(async () => ((await call(admin, 'GET', '/api/routes/checkout')).json as { lastVerdict: unknown }).lastVerdict !== null, { message: 'a judged analysis window' })
 
-      promDir = mkdtempSync(join(tmpdir(), 'sluice-prometheus-'))
-      writeFileSync(join(promDir, 'prometheus.yml'), `global: { scrape_interval: 1s, evaluation_interval: 1s }
-scrape_configs:
-  - job_name: sluice
-    static_configs: [{ targets: ['127.0.0.1:${addr.admin.port}'] }]
-`)
-      for (let attempt = 0; ; attempt++) {
-        const port = await freePort()
-        prom = `http://127.0.0.1:${port}`
-        prometheus = spawn(PROMETHEUS, [
-          `--config.file=${join(promDir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(promDir, 'data')}`,
-          `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn',
-        ], { stdio: 'ignore' })
-        const exited = new Promise((r) => prometheus!.once('exit', r))
-        const up = waitFor(async () => (await request(`${prom}/-/ready`)).statusCode === 200, { timeoutMs: 15_000, message: 'prometheus to be ready' })
-        // A port taken between freePort and the bind makes prometheus exit: try another.
-        const outcome = await Promise.race([up.then(() => 'up'), exited.then(() => 'exited')])
-        if (outcome === 'up') break
-        if (attempt >= 3) throw new Error('prometheus did not start')
-      }
+      prometheus = await new PrometheusServer([`127.0.0.1:${addr.admin.port}`]).start()
+      prom = prometheus.url
       // rate() over 15 s needs a few scrapes of every series.
       await waitFor(async () => Number((await query('count_over_time(sluice_build_info[15s])'))[0]?.value[1] ?? 0) >= 4, { timeoutMs: 20_000, message: 'four scrapes of sluice' })
     }, 60_000)
@@ -154,16 +132,11 @@ scrape_configs:
     afterAll(async () => {
       running = false
       await load
-      if (prometheus && prometheus.exitCode === null) {
-        const gone = new Promise((r) => prometheus!.once('exit', r))
-        prometheus.kill('SIGTERM')
-        await gone
-      }
+      await prometheus?.close()
       await app?.shutdown('test')
       await redis?.close()
       await oldSide?.close()
       await newSide?.close()
-      if (promDir) rmSync(promDir, { recursive: true, force: true })
     })
 
     async function query(expr: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
