@@ -265,10 +265,16 @@
     var side = function (s) {
       return s.requests + ' req, ' + (s.errorRate * 100).toFixed(2) + ' % errors, p99 ' + (s.p99Ms === null ? '–' : s.p99Ms.toFixed(1) + ' ms')
     }
-    var label = v.pass ? 'pass' : v.kind === 'inconclusive' ? 'inconclusive (' + (v.missing || 'too few requests') + ')' : 'fail: ' + v.failed.join(', ')
+    var label = v.pass ? 'pass' : v.kind === 'inconclusive' ? 'inconclusive (' + (v.missing || 'too few requests') + ')' : 'fail: ' + failures(v).join(', ')
     return h('span', { class: 'verdict ' + (v.pass ? 'ok' : v.kind) }, [
       'last analysis ', timeEl(v.at), ': ', h('b', { text: label }), ' — new ' + side(v.new) + '; old ' + side(v.old),
     ])
+  }
+
+  /** The failed checks of a verdict, its own and those outside the error budget (goals, metric checks). */
+  function failures(v) {
+    var outside = (v.outside || []).filter(function (c) { return c.outcome === 'fail' }).map(function (c) { return c.summary })
+    return v.failed.concat(outside)
   }
 
   function stepText(t) {
@@ -288,7 +294,7 @@
     if (t.windowOpen === false) return 'waiting for the schedule window'
     var missing = (t.analysis && t.analysis.missing) || (t.lastVerdict && t.lastVerdict.missing)
     if (missing) return 'analysis inconclusive: ' + missing
-    if (t.lastVerdict && t.lastVerdict.kind === 'fail') return 'analysis failing: ' + t.lastVerdict.failed.join(', ')
+    if (t.lastVerdict && t.lastVerdict.kind === 'fail') return 'analysis failing: ' + failures(t.lastVerdict).join(', ')
     if (t.lastVerdict) return 'analysis passing'
     return ''
   }
