@@ -92,7 +92,8 @@ export function createAdminServer(deps: AdminDeps): AdminServer {
   }
 }
 
-function buildRouter(deps: AdminDeps): Router {
+/** Every endpoint of the plane for these deps (exported so a test can list them against docs/openapi.yaml). */
+export function buildRouter(deps: AdminDeps): Router {
   const router = new Router()
   healthRoutes(router, deps.readiness)
   metricsRoutes(router, deps.recorder)
