@@ -11,6 +11,8 @@ import { createLogger } from './observe/log.js'
 import { GoalCounter } from './observe/goals.js'
 import { createRecorder, type Recorder } from './observe/recorder.js'
 import { recordLiveState } from './observe/live-gauges.js'
+import { analysisSeries } from './observe/analysis-gauges.js'
+import { SeriesBook } from './observe/series.js'
 import { HttpDataPlane } from './dataplane/http/server.js'
 import { JobRouter, QueueDataPlane } from './dataplane/queue/index.js'
 import { buildViews, prepareViews, type ViewTable } from './state/views.js'
@@ -44,6 +46,8 @@ export interface AppOptions {
   handleSignals?: boolean
   /** Rollout controller tick (default 1 s). */
   tickMs?: number
+  /** The dashboard time series' resolution (default 10 s; tests use less). */
+  seriesResolutionMs?: number
 }
 
 export interface Addresses {
@@ -73,6 +77,7 @@ export class SluiceApp {
   #queuePlane: QueueDataPlane
   #views: ViewTable | undefined
   readonly #goals = new GoalCounter()
+  readonly #series: SeriesBook
   #bus: ReturnType<typeof createOutcomeBus>
   #random: Random
   #admin: ReturnType<typeof createAdminServer>
@@ -119,6 +124,11 @@ export class SluiceApp {
     bus.subscribe((o) => windows.record(o))
     bus.subscribe((o) => this.#goals.record(o))
     this.recorder.watchGoals(() => this.#goals.series())
+    this.recorder.watchAnalysis(() => analysisSeries(this.#config, this.store.snapshot()))
+    this.#series = new SeriesBook({
+      recorder: this.recorder, targets: () => this.#config, snapshot: () => this.store.snapshot(), goals: this.#goals,
+      clock: this.#clock, replica: this.replica, store: this.store.kind, fleet: this.store.fleet, resolutionMs: opts.seriesResolutionMs,
+    })
     this.#notifier = new WebhookNotifier(() => this.#config.notify.webhooks, this.logger, this.recorder)
     this.commands = new Commands({
       store: this.store, clock: this.#clock, logger: this.logger, recorder: this.recorder,
@@ -159,7 +169,7 @@ export class SluiceApp {
       rolloutFacts: (ref, cfg) => this.controller.info(ref, cfg),
       reportOutcomes: (queue, outcomes) => this.#publishWorkerOutcomes(queue, outcomes),
       groupSizes: (ref) => groupSizesOf(this.#views, ref), clock: this.#clock,
-      goals: { goals: this.#goals, view: (route) => this.#views?.routes.get(route) },
+      goals: { goals: this.#goals, view: (route) => this.#views?.routes.get(route) }, series: this.#series,
       ofrep: { routes: () => this.#dataPlane.routes, random: this.#random },
     })
   }
@@ -212,6 +222,7 @@ export class SluiceApp {
     await this.#lease.start()
     this.controller.start()
     this.#goalSync?.start()
+    this.#series.start()
     this.#ready = true
     if (this.opts.handleSignals) {
       this.#hooks = new ProcessHooks({
@@ -232,6 +243,7 @@ export class SluiceApp {
     this.#hooks?.stopReloads()
     this.controller.stop()
     this.#goalSync?.stop()
+    this.#series.stop()
     const steps = [this.#lease.stop(), this.#dataPlane.close(0), this.#queuePlane.close(0), this.#admin.close()]
     await Promise.allSettled(steps)
     await this.store.close().catch(() => undefined)
@@ -259,6 +271,7 @@ export class SluiceApp {
     this.#hooks?.stopReloads()
     this.controller.stop()
     this.#goalSync?.stop()
+    this.#series.stop()
     await this.#lease.stop()
     this.#dataPlane.startDrain()
     if (drainDelayMs > 0) await sleep(drainDelayMs)

@@ -19,6 +19,9 @@ import { dashboardRoutes } from './routes/dashboard.js'
 import type { GroupSizes } from './group-sizes.js'
 import { healthRoutes, type Readiness } from './routes/health.js'
 import { metricsRoutes } from './routes/metrics.js'
+import { seriesRoutes } from './routes/series.js'
+import { assetRoutes } from './routes/assets.js'
+import type { SeriesBook } from '../observe/series.js'
 import { ofrepRoutes, type OfrepDeps } from './routes/ofrep.js'
 
 export interface AdminDeps {
@@ -41,6 +44,8 @@ export interface AdminDeps {
   readonly groupSizes: (ref: TargetRef) => GroupSizes | undefined
   /** Goal counts and the routes' live views for goal events (README "Judging business outcomes"). */
   readonly goals?: GoalDeps | undefined
+  /** The time series of GET …/series and the dashboard's charts; absent in tests without one. */
+  readonly series?: SeriesBook | undefined
   /** OpenFeature flag evaluation on the data plane's routes (README "Feature flags (OpenFeature)"). */
   readonly ofrep?: Omit<OfrepDeps, 'count'> | undefined
   /** The dashboard's cache clock (default: the system clock). */
@@ -105,6 +110,8 @@ export function buildRouter(deps: AdminDeps): Router {
     history: async (ref, limit) => historyJson(await deps.store.history(ref, limit)),
   })
   apiRoutes(router, api)
+  assetRoutes(router)
+  if (deps.series !== undefined) seriesRoutes(router, { series: deps.series, targets: deps.targets })
   if (deps.goals !== undefined) goalRoutes(router, deps.goals)
   if (deps.ofrep !== undefined) ofrepRoutes(router, { ...deps.ofrep, count: (route, variant) => deps.recorder.flagEvaluation(route, variant) })
   return router

@@ -40,6 +40,11 @@ export interface MergedWindow extends WindowSides {
 export interface WindowRef {
   readonly id: number
   readonly ms: number
+  /**
+   * Whose counts: the rollout analysis' (absent) or the dashboard's time series (`series`), kept
+   * under their own keys so that an analysis window of the series' length never mixes with it.
+   */
+  readonly counts?: 'series'
 }
 
 /**

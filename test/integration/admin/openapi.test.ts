@@ -94,7 +94,7 @@ describe('docs/openapi.yaml, the document', () => {
     const deps: AdminDeps = {
       listen: { host: '127.0.0.1', port: 0 }, token: undefined, recorder: createRecorder({ version: '0.0.0-test' }),
       commands: stub, store: stub, targets: () => ({ routes: [], queues: [] }), readiness: () => ({ ready: true, checks: {} }),
-      logger: stub as Logger, groupSizes: () => undefined, goals: stub, ofrep: stub,
+      logger: stub as Logger, groupSizes: () => undefined, goals: stub, ofrep: stub, series: stub,
     }
     const registered = new Set(buildRouter(deps).routes().map((r) => key(r.method, openApiPath(r.pattern))))
     const documented = new Set(operations.map((o) => key(o.method, o.path)))
@@ -249,6 +249,7 @@ queues:
     expect(metrics.text).toContain('sluice_requests_total')
     await hit('GET', '/', { expect: 200 })
     await hit('GET', '/', { authorization: `Basic ${Buffer.from(`ops:${TOKEN}`).toString('base64')}`, expect: 200 })
+    for (const file of ['/ui/dashboard.js', '/ui/dashboard.css', '/ui/uplot.js', '/ui/uplot.css']) await hit('GET', file, { authorization: null, expect: 200 })
   })
 
   it('routes: status with verdict, analysis, goals and history figures; levers; groups; goal events', async () => {
@@ -262,6 +263,10 @@ queues:
     expect(history.events.some((e) => e.figures !== undefined)).toBe(true)
     await hit('GET', '/api/routes/{name}/history', { params: { name: 'app' }, query: '?limit=2', expect: 200 })
     await hit('GET', '/api/routes/{name}/history', { params: { name: 'app' }, query: '?limit=0', expect: 400 })
+
+    await hit('GET', '/api/routes/{name}/series', { params: { name: 'app' }, expect: 200 })
+    await hit('GET', '/api/routes/{name}/series', { params: { name: 'app' }, query: '?minutes=5', expect: 200 })
+    await hit('GET', '/api/routes/{name}/series', { params: { name: 'app' }, query: '?minutes=x', expect: 400 })
 
     await hit('PUT', '/api/routes/{name}/percent', { params: { name: 'plain' }, body: { percent: 5.25, reason: 'ramp up' }, expect: 200 })
     await hit('PUT', '/api/routes/{name}/percent', { params: { name: 'plain' }, body: { percent: 101 }, expect: 400 })
@@ -311,6 +316,8 @@ queues:
     const history = (await hit('GET', '/api/queues/{name}/history', { params: q, expect: 200 })).json as { events: unknown[] }
     expect(history.events.length).toBeGreaterThanOrEqual(5)
     await hit('GET', '/api/queues/{name}/history', { params: q, query: '?limit=x', expect: 400 })
+    await hit('GET', '/api/queues/{name}/series', { params: q, expect: 200 })
+    await hit('GET', '/api/queues/{name}/series', { params: q, query: '?minutes=0', expect: 400 })
 
     await hit('GET', '/api/queues/{name}/groups', { params: q, expect: 200 })
     const member = { name: 'jobs', group: 'vip', id: 't2' }
