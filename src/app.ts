@@ -26,6 +26,7 @@ import { groupSizesOf } from './admin/group-sizes.js'
 import { createStore } from './app-store.js'
 import { LeaderLease } from './control/leader.js'
 import { FleetFlusher, FleetWindowSource } from './control/windows.js'
+import { GoalSync } from './control/goal-sync.js'
 import { logStartSummary, warnRestartOnly } from './app-log.js'
 import { ProcessHooks } from './process-hooks.js'
 import { VERSION } from './version.js'
@@ -94,6 +95,8 @@ export class SluiceApp {
   /** The last reload was refused (sluice_config_last_reload_successful 0). */
   #reloadRefused = false
   #lease: LeaderLease
+  /** Shares goal counts with the fleet (Redis) or keeps them beside the state file; undefined without either. */
+  #goalSync: GoalSync | undefined
   /** The store answers (always, for memory). */
   #storeUp = true
   /** Live state was loaded and the file's intent applied; until then /readyz says not ready. */
@@ -132,12 +135,17 @@ export class SluiceApp {
       targets: () => this.#config, onNotice: (n) => this.#notifier.notify(n),
     })
     const fleet = this.store.fleet
+    const goalLog = this.store.goalLog
+    if (goalLog) {
+      this.#goals.shareWithFleet()
+      this.#goalSync = new GoalSync({ counter: this.#goals, log: goalLog, store: this.store, clock: this.#clock, logger: this.logger })
+    }
     this.controller = new RolloutController({
       commands: this.commands, store: this.store, windows, clock: this.#clock, logger: this.logger,
       targets: () => this.#config, ...(opts.tickMs === undefined ? {} : { tickMs: opts.tickMs }),
       // Several replicas: every one hands its counts to the fleet; the lease holder judges the sum.
       ...(fleet ? { source: new FleetWindowSource(fleet), flusher: new FleetFlusher(windows, fleet, this.replica) } : {}),
-      isActive: () => this.#lease.isLeader && this.#storeUp,
+      isActive: () => this.#lease.isLeader && this.#storeUp, goals: this.#goals,
       metricChecks: new MetricCheckRunner({ logger: this.logger, recorder: this.recorder }),
     })
     this.#queuePlane = new QueueDataPlane({
@@ -213,6 +221,7 @@ export class SluiceApp {
     this.#startQueues(this.#views!)
     await this.#lease.start()
     this.controller.start()
+    this.#goalSync?.start()
     this.#series.start()
     this.#ready = true
     if (this.opts.handleSignals) {
@@ -233,6 +242,7 @@ export class SluiceApp {
     this.logger.error({ err }, 'start failed: stopping everything that had started')
     this.#hooks?.stopReloads()
     this.controller.stop()
+    this.#goalSync?.stop()
     this.#series.stop()
     const steps = [this.#lease.stop(), this.#dataPlane.close(0), this.#queuePlane.close(0), this.#admin.close()]
     await Promise.allSettled(steps)
@@ -260,12 +270,14 @@ export class SluiceApp {
     this.logger.info({ signal, drainDelayMs, timeoutMs, inflight: this.#dataPlane.inflight() }, 'shutting down')
     this.#hooks?.stopReloads()
     this.controller.stop()
+    this.#goalSync?.stop()
     this.#series.stop()
     await this.#lease.stop()
     this.#dataPlane.startDrain()
     if (drainDelayMs > 0) await sleep(drainDelayMs)
     await Promise.all([this.#dataPlane.close(timeoutMs), this.#queuePlane.close(timeoutMs)])
     await this.#admin.close()
+    await this.#goalSync?.syncAll() // what was counted since the last pass still reaches the fleet
     await this.#notifier.flush()
     await this.store.close()
     this.logger.info('stopped')

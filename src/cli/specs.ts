@@ -59,8 +59,8 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     options: [...ADMIN_OPTIONS, 'timeout', 'watch'], example: 'sluice wait checkout --timeout 8h',
   },
   demo: {
-    run: demoCommand, summary: 'two sample backends, sluice in front, traffic, a regression and the automatic rollback', args: '',
-    options: ['duration', 'replicas', 'redis'], example: 'sluice demo --duration 30s',
+    run: demoCommand, summary: 'two sample backends, sluice in front, traffic, a regression and the automatic rollback (checkout: a new side that sells less, rolled back on its purchase goal)', args: '[checkout]',
+    options: ['duration', 'replicas', 'redis'], example: 'sluice demo checkout --duration 30s', verbs: ['checkout'],
   },
   healthcheck: {
     run: healthcheckCommand, summary: "exit 0 when the admin plane's /healthz answers (Docker HEALTHCHECK)", args: '',

@@ -20,7 +20,7 @@ import type { Recorder, SideTotals, TargetTotals } from './recorder.js'
  * Scope: with `state.store: redis` the traffic figures are the fleet's (each replica adds its
  * counts per interval to the store and reads back the sum; the JSON says `"scope": "fleet"`),
  * otherwise this process's. Percent and state come from the live state, which every replica
- * shares; goal conversion is this replica's own, as GET /api/routes/NAME reports it.
+ * shares; goal conversion is what GET /api/routes/NAME reports: the fleet's, through the goal log.
  */
 
 export const SERIES_RESOLUTION_MS = 10_000

@@ -10,6 +10,7 @@ import type { WindowRef } from './fleet.js'
  *   PREFIX:{kind/name}:members              hash  v = members version, ["group","id"] = 1 | 0
  *   PREFIX:{kind/name}:window:MS:ID         hash  replica id = WindowSides JSON, expires
  *   PREFIX:{kind/name}:series:MS:ID         hash  the same for the dashboard's time series
+ *   PREFIX:{route/name}:goals:ROLLOUTSTART  list  binary goal chunks (state/goal-log.ts), expires
  *   PREFIX:lease:{name}                     string holder id, expires
  *   PREFIX:changes                          pub/sub channel of change notices
  */
@@ -36,6 +37,10 @@ export class RedisKeys {
 
   window(ref: string, window: WindowRef): string {
     return this.#target(ref, `${window.counts === 'series' ? 'series' : 'window'}:${window.ms}:${window.id}`)
+  }
+
+  goals(ref: string, rolloutStart: number): string {
+    return this.#target(ref, `goals:${rolloutStart}`)
   }
 
   lease(name: string): string {

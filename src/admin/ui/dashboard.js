@@ -415,7 +415,7 @@
   function renderCharts(card, series, history) {
     if (!window.uPlot) return
     // With Redis other replicas serve traffic too: say whose figures these are.
-    var scope = series.scope === 'fleet' ? 'traffic of every replica, summed through Redis (points lag one interval); goal conversion: replica ' + series.replica
+    var scope = series.scope === 'fleet' ? 'traffic and goal conversion of every replica, through Redis (traffic points lag one interval)'
       : series.store === 'redis' ? 'traffic figures: replica ' + series.replica + ' only' : ''
     if (card.scopeNote === undefined) {
       card.scopeNote = h('p', { class: 'note scope' })

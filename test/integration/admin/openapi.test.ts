@@ -256,8 +256,8 @@ queues:
     const list = await hit('GET', '/api/routes', { expect: 200 })
     expect((list.json as { routes: unknown[] }).routes).toHaveLength(3)
     const app = (await hit('GET', '/api/routes/{name}', { params: { name: 'app' }, expect: 200 })).json as Record<string, unknown>
-    expect(app).toMatchObject({ state: 'progressing', lastVerdict: { kind: 'inconclusive', outside: [{ kind: 'metric', name: 'app-errors' }] }, goals: { purchase: {} } })
-    expect(Object.keys((app['analysis'] as { evidence: object }).evidence).sort()).toEqual(['maxErrorRate', 'maxP99Ms', 'metric:app-errors'])
+    expect(app).toMatchObject({ state: 'progressing', lastVerdict: { kind: 'inconclusive', outside: [{ kind: 'goal', name: 'purchase', outcome: 'pass' }, { kind: 'metric', name: 'app-errors' }] }, goals: { purchase: {} } })
+    expect(Object.keys((app['analysis'] as { evidence: object }).evidence).sort()).toEqual(['goal:purchase', 'maxErrorRate', 'maxP99Ms', 'metric:app-errors'])
 
     const history = (await hit('GET', '/api/routes/{name}/history', { params: { name: 'app' }, expect: 200 })).json as { events: Array<{ figures?: unknown }> }
     expect(history.events.some((e) => e.figures !== undefined)).toBe(true)
