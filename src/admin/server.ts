@@ -15,6 +15,8 @@ import { errorReply, replyForError, send, type Reply } from './reply.js'
 import { Router } from './router.js'
 import { apiRoutes, describe, type WorkerOutcome } from './routes/api.js'
 import { goalRoutes, type GoalDeps } from './routes/goals.js'
+import { shadowRoutes } from './routes/shadow.js'
+import type { ShadowReport } from '../observe/shadow.js'
 import { dashboardRoutes } from './routes/dashboard.js'
 import type { GroupSizes } from './group-sizes.js'
 import { healthRoutes, type Readiness } from './routes/health.js'
@@ -40,6 +42,8 @@ export interface AdminDeps {
   readonly groupSizes: (ref: TargetRef) => GroupSizes | undefined
   /** Goal counts and the routes' live views for goal events (README "Judging business outcomes"). */
   readonly goals?: GoalDeps | undefined
+  /** Shadow traffic's figures per route (README "Shadow traffic"); absent = the endpoint answers 404. */
+  readonly shadowReport?: ((route: string) => ShadowReport | undefined) | undefined
   /** The dashboard's cache clock (default: the system clock). */
   readonly clock?: Clock | undefined
 }
@@ -100,6 +104,7 @@ function buildRouter(deps: AdminDeps): Router {
   })
   apiRoutes(router, api)
   if (deps.goals !== undefined) goalRoutes(router, deps.goals)
+  shadowRoutes(router, { targets: deps.targets, report: deps.shadowReport ?? (() => undefined) })
   return router
 }
 

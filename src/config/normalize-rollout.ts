@@ -39,6 +39,7 @@ function normalizeAnalysis(raw: RawAnalysis | undefined): AnalysisPolicy | undef
     maxP99Ms: raw.maxP99Ms,
     maxErrorRateVsOld: raw.maxErrorRateVsOld,
     maxP99VsOld: raw.maxP99VsOld,
+    ...(raw.maxMismatchRate === undefined ? {} : { maxMismatchRate: raw.maxMismatchRate }),
     failureLimit: raw.failureLimit,
     alpha: raw.alpha,
   }

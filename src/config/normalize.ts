@@ -3,10 +3,11 @@ import { backendList, backendUrl, sideTransport, type PemFiles } from './backend
 import { parseKeySource } from './key-source.js'
 import { SluiceError } from '../errors.js'
 import { parseDuration } from '../util/duration.js'
+import { parseSize } from '../util/size.js'
 import type { Env } from './interpolate.js'
 import { normalizeRollout } from './normalize-rollout.js'
-import type { RawConfig, RawEndpoint, RawGroup, RawQueue, RawRoute } from './raw.js'
-import type { Config, GroupConfig, ListenerTls, KeySource, QueueConfig, QueueEndpointConfig, RouteConfig } from './types.js'
+import type { RawConfig, RawEndpoint, RawGroup, RawQueue, RawRoute, RawShadow } from './raw.js'
+import type { Config, GroupConfig, ListenerTls, KeySource, QueueConfig, QueueEndpointConfig, RouteConfig, ShadowConfig } from './types.js'
 import { parseListen, toBasisPoints } from './values.js'
 
 /** What normalisation needs besides the validated data. */
@@ -72,6 +73,17 @@ function normalizeRoute(raw: RawRoute, ctx: NormalizeContext): RouteConfig {
       idleMs: parseDuration(raw.timeouts.idle),
     },
     exposeBackendHeader: raw.exposeBackendHeader,
+    ...(raw.shadow === undefined ? {} : { shadow: normalizeShadow(raw.shadow) }),
+  }
+}
+
+function normalizeShadow(raw: RawShadow): ShadowConfig {
+  return {
+    percentBp: toBasisPoints(raw.percent),
+    methods: [...new Set(raw.methods.map((m) => m.toUpperCase()))],
+    maxBodyBytes: parseSize(raw.maxBodyBytes),
+    maxConcurrent: raw.maxConcurrent,
+    compare: { headers: raw.compare.headers.map((h) => h.toLowerCase()), ignoreJson: [...raw.compare.ignoreJson] },
   }
 }
 

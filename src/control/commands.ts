@@ -200,7 +200,7 @@ function initialPlan(cfg: TargetConfig): Plan {
 function rollbackReason(t: Transition): string {
   const check = t.verdict?.failed[0]
   if (t.actor !== 'analysis' || check === undefined) return 'manual'
-  return { maxErrorRate: 'error_rate', maxErrorRateVsOld: 'error_rate_vs_old', maxP99Ms: 'p99', maxP99VsOld: 'p99_vs_old' }[check]
+  return { maxErrorRate: 'error_rate', maxErrorRateVsOld: 'error_rate_vs_old', maxP99Ms: 'p99', maxP99VsOld: 'p99_vs_old', maxMismatchRate: 'mismatch_rate' }[check]
 }
 
 /** The analysis figures a history event and a webhook carry: the last window's and the step's counts, the evidence per check. */

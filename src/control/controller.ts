@@ -120,7 +120,7 @@ export class RolloutController {
     const analysis = policy.analysis
     if (!analysis) return undefined
     const pair = await this.#source.next(ref, key, analysis, now)
-    return pair ? observe(analysis, pair.old, pair.new) : undefined
+    return pair ? observe(analysis, pair.old, pair.new, pair.shadow) : undefined
   }
 
   /**

@@ -67,7 +67,7 @@ describe('/metrics at start-up', () => {
       for (const state of ['manual', 'progressing', 'waiting', 'paused', 'rolled_back', 'completed']) {
         expect(valueOf(s, 'sluice_rollout_state', { kind, name, state })).toBe(state === current ? 1 : 0)
       }
-      for (const reason of ['error_rate', 'error_rate_vs_old', 'p99', 'p99_vs_old', 'manual']) {
+      for (const reason of ['error_rate', 'error_rate_vs_old', 'p99', 'p99_vs_old', 'mismatch_rate', 'manual']) {
         expect(valueOf(s, 'sluice_rollbacks_total', { kind, name, reason })).toBe(0)
       }
     }

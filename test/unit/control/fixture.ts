@@ -24,6 +24,7 @@ export class FakeRecorder implements Recorder {
   queueBacklog(): void {}
   internalError(): void {}
   watchGoals(): void {}
+  shadowSeries(): undefined { return undefined }
   async render(): Promise<string> { return '' }
 }
 
