@@ -13,6 +13,7 @@ import { demoCommand } from './commands/demo.js'
 import { leverCommand } from './commands/lever.js'
 import { usersCommand } from './commands/users.js'
 import { waitCommand } from './commands/wait.js'
+import { shadowCommand } from './commands/shadow.js'
 
 
 const COMMANDS: Readonly<Record<string, Command>> = {
@@ -27,6 +28,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   rollback: leverCommand('rollback'),
   users: usersCommand,
   wait: waitCommand,
+  shadow: shadowCommand,
   healthcheck: healthcheckCommand,
   demo: demoCommand,
 }
@@ -43,6 +45,7 @@ commands:
   rollback NAME                  0 % to new now (state rolled_back)
   users add|remove NAME GROUP ID...   live group membership; users list NAME
   history NAME [-o json]         a route's or queue's events, oldest first
+  shadow NAME [-o json]          a route's shadow calls: counts and the last mismatches with their diff
   wait NAME [--timeout D]        exit 0 when completed, 1 when rolled back, 2 on time-out (CI)
   (mutating commands take --reason TEXT, kept in the history)
   demo [--duration D]            two sample backends, sluice in front, synthetic traffic, a rollback
