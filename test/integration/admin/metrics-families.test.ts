@@ -18,6 +18,8 @@ const FAMILIES = {
   sluice_internal_errors_total: 'counter',
   sluice_build_info: 'gauge',
   sluice_config_last_reload_success_timestamp_seconds: 'gauge',
+  sluice_shadow_total: 'counter',
+  sluice_shadow_duration_seconds: 'histogram',
 }
 
 const analysis = { windowMs: 60_000, minRequests: 100, maxErrorRate: 0.01, maxP99Ms: 300, maxErrorRateVsOld: undefined, maxP99VsOld: undefined, failureLimit: 2, alpha: 0.05 }
