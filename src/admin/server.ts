@@ -90,7 +90,7 @@ function buildRouter(deps: AdminDeps): Router {
   const router = new Router()
   healthRoutes(router, deps.readiness)
   metricsRoutes(router, deps.recorder)
-  const api = { commands: deps.commands, store: deps.store, targets: deps.targets, rolloutFacts: deps.rolloutFacts, reportOutcomes: deps.reportOutcomes, groupSizes: deps.groupSizes, goals: deps.goals?.goals }
+  const api = { commands: deps.commands, store: deps.store, targets: deps.targets, rolloutFacts: deps.rolloutFacts, reportOutcomes: deps.reportOutcomes, groupSizes: deps.groupSizes, goals: deps.goals?.goals, shadow: deps.shadowReport }
   dashboardRoutes(router, {
     clock: deps.clock ?? systemClock,
     targets: () => {

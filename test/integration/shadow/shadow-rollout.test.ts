@@ -81,6 +81,11 @@ routes:
     expect(valueOf(metrics, 'sluice_shadow_duration_seconds_count', { route: 'checkout' })).toBeGreaterThan(0)
     expect(valueOf(metrics, 'sluice_rollbacks_total', { kind: 'route', name: 'checkout', reason: 'mismatch_rate' })).toBe(1)
 
+    const route = (await call(admin, 'GET', '/api/routes/checkout')).json as { shadow: { compared: number; mismatchRate: number } }
+    expect(route.shadow.compared).toBeGreaterThan(0)
+    expect(route.shadow.mismatchRate).toBeGreaterThan(0.9)
+    expect((await call(admin, 'GET', '/')).text).toMatch(/shadow: <b>\d+\.\d\d %<\/b> mismatch rate/)
+
     const out: string[] = []
     const io = { out: (t: string) => out.push(t), err: (t: string) => out.push(`ERR ${t}`) }
     expect(await run(['shadow', 'checkout', '--admin', admin], io, {})).toBe(0)
