@@ -72,7 +72,8 @@ describe('shadow traffic', () => {
     const newB = await startBackend('new', jsonHandler(() => ({ ok: true, timestamp: 2 })))
     backends.push(oldB, newB)
     await plane(oldB, newB.url)
-    const r = await get('/orders/7?token=secret', { 'x-user': 'u1' })
+    // A client cannot pass for a shadow call: x-sluice-* headers never reach a backend.
+    const r = await get('/orders/7?token=secret', { 'x-user': 'u1', 'x-sluice-shadow': '1' })
     expect(r.text).toBe('{"ok":true,"timestamp":1}')
     const rep = await settled(1)
     expect(newB.requests).toHaveLength(1)
@@ -233,6 +234,25 @@ describe('shadow traffic', () => {
       await dp!.close()
       dp = undefined
     }
+  })
+
+  it('a client that leaves before old\'s answer ended: nothing to compare, new\'s call is stopped, skipped', async () => {
+    const oldRes: ServerResponse[] = []
+    let newClosed = false
+    const oldB = await startBackend('old', (_req, res) => { res.writeHead(200, { 'content-type': 'text/plain' }); res.write('first part;'); oldRes.push(res) })
+    const newB = await startBackend('new', (req) => { req.socket.once('close', () => { newClosed = true }) })
+    backends.push(oldB, newB)
+    await plane(oldB, newB.url)
+    const res = await dp!.client.request({ path: '/stream', method: 'GET', headers: { 'x-user': 'u1' } })
+    for await (const chunk of res.body) {
+      expect(String(chunk)).toBe('first part;')
+      break // leaves the response unfinished: undici aborts it
+    }
+    const rep = await settled(1)
+    expect(rep).toMatchObject({ skipped: 1, compared: 0, errors: 0 })
+    await waitFor(() => newClosed, { message: "new's shadow call to be stopped" })
+    expect(dp!.plane.shadow.stats('r')!.inflight).toBe(0)
+    for (const r of oldRes) r.end()
   })
 
   it('a slow new side times out on the route\'s own timeouts, as an error', async () => {
