@@ -108,7 +108,7 @@ async function main() {
   console.log(`  /plain (no shadow)   p50 ${f(latency.plain.p50)} ms  p99 ${f(latency.plain.p99)} ms`)
   console.log(`  /slow  (100 % shadow) p50 ${f(latency.slow.p50)} ms  p99 ${f(latency.slow.p99)} ms  (p99 difference ${f(latency.slow.p99 - latency.plain.p99)} ms, goal ≤ 5)`)
   console.log(`  shadow calls of /slow: ${JSON.stringify({ ...slowShadow, samples: slowShadow.samples.length })}`)
-  console.log(`memory: ${S.bigRequests} shadowed requests with 100 KB answers in ${f(seconds)} s: RSS ${rss0} → peak ${peak} MB, growth ${peak - rss0} MB (goal < 50)`)
+  console.log(`memory: ${S.bigRequests} shadowed requests with 100 KB answers in ${f(seconds)} s: RSS ${f(rss0)} → peak ${f(peak)} MB, growth ${f(peak - rss0)} MB (goal < 50)`)
   console.log(`  shadow calls of /big: ${JSON.stringify(memory.shadow)}`)
   console.log(`non-200 answers: ${bad}; load ${loadavg().join(' ')}`)
   const out = { date: new Date().toISOString(), settings: S, latency, memory, load: loadavg() }
