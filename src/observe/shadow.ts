@@ -115,6 +115,8 @@ export class ShadowLedger {
       stats.series = this.deps.series?.(r.name)
       next.set(r.name, stats)
     }
+    // Calls still in flight for a dropped block must not recreate the series the recorder removed.
+    for (const [name, stats] of this.#routes) if (!next.has(name)) stats.series = undefined
     this.#routes = next
   }
 
