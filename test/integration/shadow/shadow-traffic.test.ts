@@ -3,6 +3,8 @@ import { createServer as createNetServer, type AddressInfo, type Socket } from '
 import { afterEach, describe, expect, it } from 'vitest'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { RouteConfig, ShadowConfig } from '../../../src/config/types.js'
+import { hashKey, thresholdFor } from '../../../src/core/bucket.js'
+import { inShadowShare } from '../../../src/core/shadow-share.js'
 import { REFUSED_ORIGIN, startBackend, type TestBackend } from '../../helpers/backends.js'
 import { routeConfig, startDataPlane, type TestDataPlane } from '../../helpers/dataplane.js'
 import { waitFor } from '../../helpers/wait-for.js'
@@ -193,6 +195,9 @@ describe('shadow traffic', () => {
     const share = shadowed.size / onOld.length
     expect(share).toBeGreaterThan(0.25 - 0.035)
     expect(share).toBeLessThan(0.25 + 0.035)
+    // Exactly the users the shared hash puts in the share, no other.
+    const expected = onOld.filter((k) => inShadowShare(hashKey('r:', k), thresholdFor(2_000), 2_500))
+    expect([...shadowed].sort()).toEqual(expected.sort())
     // Sticky: the same users again are shadowed again, no one else.
     const before = newB.requests.length
     const again = [...shadowed].slice(0, 20)
