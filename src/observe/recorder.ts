@@ -43,7 +43,7 @@ const REQUEST_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 /** A shadow call's time: new's answer, read to its end (or to maxBodyBytes). */
 const SHADOW_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
 const JOB_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
-export const ROLLBACK_REASONS = ['error_rate', 'error_rate_vs_old', 'p99', 'p99_vs_old', 'mismatch_rate', 'manual'] as const
+export const ROLLBACK_REASONS = ['error_rate', 'error_rate_vs_old', 'p99', 'p99_vs_old', 'mismatch_rate', 'goal', 'metric', 'manual'] as const
 const JOB_OUTCOMES = ['routed', 'failed'] as const
 /** Where an unhandled fault surfaced: a thrown exception nothing caught, or a rejected promise nobody awaited. */
 export const INTERNAL_ERROR_SOURCES = ['uncaught_exception', 'unhandled_rejection'] as const
