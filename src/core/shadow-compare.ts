@@ -49,15 +49,29 @@ function compareBodies(old: ShadowAnswer, neu: ShadowAnswer, rules: CompareRules
   if (isJson(old.headers['content-type']) && isJson(neu.headers['content-type'])) {
     const a = parseJson(old.body)
     const b = parseJson(neu.body)
-    if (a !== NOT_JSON && b !== NOT_JSON) {
-      for (const path of rules.ignoreJson) {
-        removeJsonPath(a, path)
-        removeJsonPath(b, path)
-      }
-      return diffValues(a, b, '$', diff)
-    }
+    if (a !== NOT_JSON && b !== NOT_JSON && jsonDiff(a, b, rules, diff)) return
   }
   if (!old.body.equals(neu.body)) diff.add(`body: ${describeBytes(old.body)} → ${describeBytes(neu.body)}`)
+}
+
+/**
+ * The JSON comparison; false when the values are nested too deep to walk (the stack ran out), and
+ * the bodies are then compared as bytes. Lines are only added to `diff` when the walk completed.
+ */
+function jsonDiff(a: unknown, b: unknown, rules: CompareRules, diff: DiffLines): boolean {
+  const lines = new DiffLines()
+  try {
+    for (const path of rules.ignoreJson) {
+      removeJsonPath(a, path)
+      removeJsonPath(b, path)
+    }
+    diffValues(a, b, '$', lines)
+  } catch (err) {
+    if (err instanceof RangeError) return false
+    throw err
+  }
+  diff.addAll(lines)
+  return true
 }
 
 /** `application/json`, `application/problem+json`, `text/json; charset=utf-8`. */
@@ -123,6 +137,13 @@ class DiffLines {
 
   add(line: string): void {
     if (this.count++ < MAX_DIFF_LINES) this.#lines.push(line)
+  }
+
+  /** Every line `other` counted, as if added here. */
+  addAll(other: DiffLines): void {
+    for (const line of other.#lines) this.add(line)
+    const unseen = other.count - other.#lines.length
+    this.count += unseen
   }
 
   lines(): string[] {

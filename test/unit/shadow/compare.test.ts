@@ -79,6 +79,12 @@ describe('compareAnswers', () => {
     expect(compareAnswers(text('{bad', 'application/json'), text('{bad!', 'application/json'), rules()).diff[0]).toMatch(/^body: 4 bytes/)
   })
 
+  it('compares JSON nested deeper than the stack as bytes instead of failing', () => {
+    const deep = (leaf: number) => ({ status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(`${'['.repeat(200_000)}${leaf}${']'.repeat(200_000)}`) })
+    expect(compareAnswers(deep(1), deep(1), rules()).match).toBe(true)
+    expect(compareAnswers(deep(1), deep(2), rules()).diff).toEqual([expect.stringMatching(/^body: 400001 bytes #[0-9a-f]{8} → 400001 bytes #[0-9a-f]{8}$/)])
+  })
+
   it('knows JSON media types', () => {
     expect(isJson('application/json')).toBe(true)
     expect(isJson('application/problem+json; charset=utf-8')).toBe(true)

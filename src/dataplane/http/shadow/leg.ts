@@ -198,7 +198,13 @@ export class ShadowLeg implements OldAnswerTap, Dispatcher.DispatchHandler {
     }
     // Old's body was too big to keep: nothing to compare it with.
     if (this.#old.over) return this.#finish('skipped')
-    const comparison = this.#compare()
+    let comparison: Comparison
+    try {
+      comparison = this.#compare()
+    } catch {
+      // A body that defeats the comparison (JSON nested deeper than the stack): nothing to say about it.
+      return this.#finish('skipped')
+    }
     this.#finish(comparison.match ? 'match' : 'mismatch', comparison.match ? undefined : { old: oldStatus, new: this.#newStatus, diff: comparison.diff })
   }
 
