@@ -17,6 +17,8 @@ export interface TargetJson {
   lastVerdict: null | { pass: boolean; kind?: string; failed?: string[]; new?: { requests: number }; missing?: string }
   /** Routes only (README "Judging business outcomes"). */
   goals?: Record<string, GoalJson>
+  /** Routes with shadow traffic (README "Shadow traffic"). */
+  shadow?: { compared: number; mismatched: number; errors: number; skipped: number; mismatchRate: number | null }
 }
 
 interface GoalSideJson { users: number; converted: number; rate: number }
@@ -36,7 +38,7 @@ export const statusCommand: Command = async (_args, opts, io) => {
     const routes = ((await callAdmin(target, 'GET', '/api/routes')) as { routes: TargetJson[] }).routes
     const queues = ((await callAdmin(target, 'GET', '/api/queues')) as { queues: TargetJson[] }).queues
     if (opts.output === 'json') io.out(JSON.stringify({ routes, queues }, null, 2))
-    else io.out(statusTable([...routes, ...queues]) + goalsSection(routes))
+    else io.out(statusTable([...routes, ...queues]) + goalsSection(routes) + shadowSection(routes))
     return EXIT.ok
   } catch (err) {
     return reportAdminError(err, io)
@@ -64,6 +66,16 @@ export function goalsSection(routes: readonly TargetJson[]): string {
   ]))
   if (rows.length === 0) return ''
   return '\n\n' + table(['ROUTE', 'GOAL', 'OLD', 'NEW', 'LIFT', 'INTERVAL', 'VERDICT'], rows)
+}
+
+/** One row per route with shadow traffic; '' when none has it. `sluice shadow NAME` shows the differences. */
+export function shadowSection(routes: readonly TargetJson[]): string {
+  const rows = routes.flatMap((r) => r.shadow === undefined ? [] : [[
+    r.name, String(r.shadow.compared), String(r.shadow.mismatched), String(r.shadow.errors), String(r.shadow.skipped),
+    r.shadow.mismatchRate === null ? '-' : `${(r.shadow.mismatchRate * 100).toFixed(2)}%`,
+  ]])
+  if (rows.length === 0) return ''
+  return '\n\n' + table(['ROUTE', 'SHADOW COMPARED', 'MISMATCHED', 'ERRORS', 'SKIPPED', 'MISMATCH RATE'], rows)
 }
 
 /** "5.00% (450/9,000)": the rate and its counts. */
