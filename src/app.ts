@@ -17,6 +17,7 @@ import { JobRouter, QueueDataPlane } from './dataplane/queue/index.js'
 import { buildViews, prepareViews, type ViewTable } from './state/views.js'
 import { Commands } from './control/commands.js'
 import { RolloutController } from './control/controller.js'
+import { MetricCheckRunner } from './control/metric-checks.js'
 import { WebhookNotifier } from './control/notify.js'
 import { AnalysisWindows } from './observe/window.js'
 import { createAdminServer } from './admin/server.js'
@@ -116,7 +117,7 @@ export class SluiceApp {
     bus.subscribe((o) => windows.record(o))
     bus.subscribe((o) => this.#goals.record(o))
     this.recorder.watchGoals(() => this.#goals.series())
-    this.#notifier = new WebhookNotifier(() => this.#config.notify.webhooks, this.logger)
+    this.#notifier = new WebhookNotifier(() => this.#config.notify.webhooks, this.logger, this.recorder)
     this.commands = new Commands({
       store: this.store, clock: this.#clock, logger: this.logger, recorder: this.recorder,
       targets: () => this.#config, onNotice: (n) => this.#notifier.notify(n),
@@ -128,6 +129,7 @@ export class SluiceApp {
       // Several replicas: every one hands its counts to the fleet; the lease holder judges the sum.
       ...(fleet ? { source: new FleetWindowSource(fleet), flusher: new FleetFlusher(windows, fleet, this.replica) } : {}),
       isActive: () => this.#lease.isLeader && this.#storeUp,
+      metricChecks: new MetricCheckRunner({ logger: this.logger, recorder: this.recorder }),
     })
     this.#queuePlane = new QueueDataPlane({
       bus, logger: this.logger, random: this.#random, onBacklog: (q, n) => this.recorder.queueBacklog(q, n),
@@ -158,6 +160,7 @@ export class SluiceApp {
       groupSizes: (ref) => groupSizesOf(this.#views, ref), clock: this.#clock,
       goals: { goals: this.#goals, view: (route) => this.#views?.routes.get(route) },
       shadowReport: (route) => this.#dataPlane.shadow.report(route),
+      ofrep: { routes: () => this.#dataPlane.routes, random: this.#random },
     })
   }
 
@@ -317,7 +320,9 @@ export class SluiceApp {
   }
 
   #unchanged(reason: string): boolean {
-    this.logger.debug({ reason }, 'config unchanged')
+    // An operator who sent SIGHUP or called reload wants to hear that nothing changed; the 30 s
+    // safety-net re-read would only fill the log.
+    this.logger[reason === 'poll' ? 'debug' : 'info']({ reason, hash: this.#sources?.hash.slice(0, 12) }, 'config unchanged: nothing to reload')
     // The file was put back to what is running after a refused reload: nothing is pending any more.
     if (this.#reloadRefused) {
       this.logger.info({ reason }, 'the config file matches the running config again')

@@ -6,8 +6,8 @@ import { parseDuration } from '../util/duration.js'
 import { parseSize } from '../util/size.js'
 import type { Env } from './interpolate.js'
 import { normalizeRollout } from './normalize-rollout.js'
-import type { RawConfig, RawEndpoint, RawGroup, RawQueue, RawRoute, RawShadow } from './raw.js'
-import type { Config, GroupConfig, ListenerTls, KeySource, QueueConfig, QueueEndpointConfig, RouteConfig, ShadowConfig } from './types.js'
+import type { RawConfig, RawEndpoint, RawGroup, RawPrometheus, RawQueue, RawRoute, RawShadow, RawWebhook } from './raw.js'
+import { DEFAULT_WEBHOOK_EVENTS, type Config, type GroupConfig, type ListenerTls, type KeySource, type QueueConfig, type QueueEndpointConfig, type RouteConfig, type ShadowConfig, type WebhookConfig } from './types.js'
 import { parseListen, toBasisPoints } from './values.js'
 
 /** What normalisation needs besides the validated data. */
@@ -45,15 +45,15 @@ export function normalize(data: unknown, ctx: NormalizeContext): Config {
       keyPrefix: raw.state.keyPrefix,
       leaseTtlMs: parseDuration(raw.state.leaseTtl),
     },
-    routes: raw.routes.map((r) => normalizeRoute(r, ctx)),
-    queues: raw.queues.map((q) => normalizeQueue(q, ctx)),
-    notify: { webhooks: [...raw.notify.webhooks] },
+    routes: raw.routes.map((r) => normalizeRoute(r, ctx, raw.prometheus)),
+    queues: raw.queues.map((q) => normalizeQueue(q, ctx, raw.prometheus)),
+    notify: { webhooks: raw.notify.webhooks.map(webhook) },
     log: { ...raw.log },
     shutdown: { drainDelayMs: parseDuration(raw.shutdown.drainDelay), timeoutMs: parseDuration(raw.shutdown.timeout) },
   })
 }
 
-function normalizeRoute(raw: RawRoute, ctx: NormalizeContext): RouteConfig {
+function normalizeRoute(raw: RawRoute, ctx: NormalizeContext, prometheus: RawPrometheus | undefined): RouteConfig {
   return {
     name: raw.name,
     match: { host: raw.match.host?.toLowerCase(), pathPrefix: raw.match.pathPrefix },
@@ -65,7 +65,7 @@ function normalizeRoute(raw: RawRoute, ctx: NormalizeContext): RouteConfig {
     assignCookie: raw.assignCookie,
     groups: normalizeGroups(raw.groups, ctx),
     optIn: raw.optIn,
-    rollout: normalizeRollout(raw.rollout),
+    rollout: normalizeRollout(raw.rollout, prometheus),
     goals: raw.goals.map((g) => ({ name: g.name, better: g.better, maxLoss: g.maxLoss })),
     timeouts: {
       connectMs: parseDuration(raw.timeouts.connect),
@@ -87,7 +87,7 @@ function normalizeShadow(raw: RawShadow): ShadowConfig {
   }
 }
 
-function normalizeQueue(raw: RawQueue, ctx: NormalizeContext): QueueConfig {
+function normalizeQueue(raw: RawQueue, ctx: NormalizeContext, prometheus: RawPrometheus | undefined): QueueConfig {
   return {
     name: raw.name,
     source: raw.source === undefined ? undefined : endpoint(raw.source),
@@ -96,7 +96,7 @@ function normalizeQueue(raw: RawQueue, ctx: NormalizeContext): QueueConfig {
     percentBp: toBasisPoints(raw.percent),
     sticky: raw.sticky.map(keySource),
     groups: normalizeGroups(raw.groups, ctx),
-    rollout: normalizeRollout(raw.rollout),
+    rollout: normalizeRollout(raw.rollout, prometheus),
   }
 }
 
@@ -156,4 +156,11 @@ function deepFreeze<T>(value: T): T {
     for (const child of Object.values(value)) deepFreeze(child)
   }
   return value
+}
+
+/** A plain URL keeps its old meaning: sluice's JSON on rollback, completion and pause. */
+function webhook(raw: RawWebhook): WebhookConfig {
+  if (typeof raw === 'string') return { url: raw, format: 'json', events: DEFAULT_WEBHOOK_EVENTS, headers: {} }
+  const base = { url: raw.url, format: raw.format ?? 'json', events: raw.events ?? DEFAULT_WEBHOOK_EVENTS, headers: { ...raw.headers } }
+  return raw.secret === undefined ? base : { ...base, secret: raw.secret }
 }

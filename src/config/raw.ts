@@ -1,4 +1,4 @@
-import type { LogConfig, Side } from './types.js'
+import type { LogConfig, Side, WebhookEvent, WebhookFormat } from './types.js'
 
 /**
  * The YAML file's shape once the schema has accepted it and filled in its defaults: what
@@ -12,7 +12,8 @@ export interface RawConfig {
   readonly state: { readonly store: 'memory' | 'redis'; readonly file?: string; readonly redis?: string; readonly keyPrefix: string; readonly leaseTtl: string }
   readonly routes: readonly RawRoute[]
   readonly queues: readonly RawQueue[]
-  readonly notify: { readonly webhooks: readonly string[] }
+  readonly notify: { readonly webhooks: readonly RawWebhook[] }
+  readonly prometheus?: RawPrometheus
   readonly log: { readonly level: LogConfig['level']; readonly access: boolean; readonly accessSample: number }
   readonly shutdown: { readonly drainDelay: string; readonly timeout: string }
 }
@@ -59,6 +60,22 @@ export interface RawAnalysis {
   readonly maxMismatchRate?: number
   readonly failureLimit: number
   readonly alpha: number
+  readonly metrics: readonly RawMetricCheck[]
+}
+
+export interface RawPrometheus {
+  readonly url: string
+  readonly timeout?: string
+}
+
+export interface RawMetricCheck {
+  readonly name: string
+  readonly query: string
+  readonly max?: number
+  readonly min?: number
+  readonly maxVsOld?: number
+  readonly minVsOld?: number
+  readonly prometheus?: RawPrometheus
 }
 
 export interface RawRollout {
@@ -114,4 +131,13 @@ export interface RawQueue extends RawTarget {
   readonly source?: RawEndpoint
   readonly old: RawEndpoint
   readonly new: RawEndpoint
+}
+
+/** A webhook as written: a URL, or an object whose omitted keys take the defaults in normalize.ts. */
+export type RawWebhook = string | {
+  readonly url: string
+  readonly format?: WebhookFormat
+  readonly events?: readonly WebhookEvent[]
+  readonly headers?: Readonly<Record<string, string>>
+  readonly secret?: string
 }

@@ -12,6 +12,7 @@ import {
 import { explicitHost } from './backends.js'
 import { parseJsonPath } from '../util/json-path.js'
 import type { RawBackend } from './raw.js'
+import { metricCheckFindings } from './semantic-metrics.js'
 
 /**
  * The checks a JSON Schema cannot express well: URLs, two-decimal percents, unique names, key
@@ -29,6 +30,7 @@ export function semanticFindings(data: unknown): Finding[] {
   uniqueNames(root.queues, 'queues', report)
   arr(root.routes).forEach((r, i) => checkRoute(rec(r), ['routes', i], report))
   arr(root.queues).forEach((q, i) => checkQueue(rec(q), ['queues', i], report))
+  metricCheckFindings(root, (f) => out.push(f))
   return out
 }
 
@@ -61,7 +63,10 @@ function checkTop(root: Rec, report: Report): void {
   checkText(root.listen, ['listen'], listenProblem, report)
   checkText(rec(root.listen)?.address, ['listen', 'address'], listenProblem, report)
   checkText(rec(root.admin)?.listen, ['admin', 'listen'], listenProblem, report)
-  arr(rec(root.notify)?.webhooks).forEach((u, i) => checkText(u, ['notify', 'webhooks', i], httpUrlProblem, report))
+  arr(rec(root.notify)?.webhooks).forEach((w, i) => {
+    if (typeof w === 'string') checkText(w, ['notify', 'webhooks', i], httpUrlProblem, report)
+    else checkText(rec(w)?.url, ['notify', 'webhooks', i, 'url'], httpUrlProblem, report)
+  })
   const state = rec(root.state)
   checkText(state?.redis, ['state', 'redis'], redisUrlProblem, report)
   if (state?.store === 'redis' && state.redis === undefined) report(['state', 'redis'], "is required when store is 'redis'")

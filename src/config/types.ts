@@ -57,6 +57,29 @@ export interface AnalysisPolicy {
   readonly failureLimit: number
   /** The chance that a healthy new side is ever rolled back over a whole rollout. */
   readonly alpha: number
+  /** Prometheus metric checks judged each window; absent (hand-built policies) = none. */
+  readonly metrics?: readonly MetricCheckConfig[]
+}
+
+/** A Prometheus server's HTTP API, as a metric check queries it. */
+export interface PrometheusServer {
+  /** Base URL without a trailing slash: `${url}/api/v1/query` is the instant query endpoint. */
+  readonly url: string
+  /** Time limit per query; the controller also caps it at the analysis window. */
+  readonly timeoutMs: number
+}
+
+/** One metric check (README "Metric checks from Prometheus"): at least one limit is set. */
+export interface MetricCheckConfig {
+  readonly name: string
+  /** PromQL with `{{side}}` and `{{route}}` (routes) or `{{queue}}` (queues) still in it. */
+  readonly query: string
+  readonly max: number | undefined
+  readonly min: number | undefined
+  readonly maxVsOld: number | undefined
+  readonly minVsOld: number | undefined
+  /** The check's own `prometheus`, else the top-level one (validation guarantees one of them). */
+  readonly prometheus: PrometheusServer
 }
 
 export interface RolloutPolicy {
@@ -220,7 +243,24 @@ export interface Config {
   readonly state: StateConfig
   readonly routes: readonly RouteConfig[]
   readonly queues: readonly QueueConfig[]
-  readonly notify: { readonly webhooks: readonly string[] }
+  readonly notify: { readonly webhooks: readonly WebhookConfig[] }
   readonly log: LogConfig
   readonly shutdown: ShutdownConfig
+}
+
+/** What a webhook can hear about (README "Webhooks"). */
+export const WEBHOOK_EVENTS = ['rolled_back', 'completed', 'paused', 'step'] as const
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number]
+/** A plain URL entry hears these: what every webhook heard before events could be chosen. */
+export const DEFAULT_WEBHOOK_EVENTS: readonly WebhookEvent[] = ['rolled_back', 'completed', 'paused']
+export type WebhookFormat = 'json' | 'slack' | 'teams' | 'discord'
+
+export interface WebhookConfig {
+  readonly url: string
+  readonly format: WebhookFormat
+  readonly events: readonly WebhookEvent[]
+  /** Extra request headers (an API key, a routing header); never logged. */
+  readonly headers: Readonly<Record<string, string>>
+  /** HMAC-SHA256 key of x-sluice-signature; no signature without it. */
+  readonly secret?: string
 }

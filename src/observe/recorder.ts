@@ -25,10 +25,16 @@ export interface Recorder {
   configReload(ok: boolean, at: number): void
   stateStoreUp(up: boolean): void
   leader(isLeader: boolean): void
+  /** One OpenFeature evaluation of route NAME's flag that answered `variant` (admin plane, not the hot path). */
+  flagEvaluation(route: string, variant: Side): void
   /** Jobs waiting in a queue's source. */
   queueBacklog(queue: string, jobs: number): void
   /** A fault nothing handled (a bug): the process policy logs it, counts it here and keeps serving. */
   internalError(source: InternalErrorSource): void
+  /** A metric check of `target` (a route's or queue's name) could not be judged this window (no data, NaN, query error, unreachable). */
+  metricCheckError(target: string, check: string): void
+  /** One webhook attempt's result: delivered, retried (an attempt failed, another follows) or failed (given up). */
+  webhookDelivery(result: WebhookDeliveryResult): void
   /** The goal series (registerGoalMetrics below), read from `source` at each scrape; call once. */
   watchGoals(source: () => readonly GoalSeries[]): void
   /** The shadow metric children of a route with a shadow block (README "Shadow traffic"); undefined otherwise. */
@@ -48,6 +54,8 @@ const JOB_OUTCOMES = ['routed', 'failed'] as const
 /** Where an unhandled fault surfaced: a thrown exception nothing caught, or a rejected promise nobody awaited. */
 export const INTERNAL_ERROR_SOURCES = ['uncaught_exception', 'unhandled_rejection'] as const
 export type InternalErrorSource = (typeof INTERNAL_ERROR_SOURCES)[number]
+export const WEBHOOK_DELIVERY_RESULTS = ['delivered', 'retried', 'failed'] as const
+export type WebhookDeliveryResult = (typeof WEBHOOK_DELIVERY_RESULTS)[number]
 /** nginx's "client closed request": the client went away before a response was sent (Outcome.status 0). */
 const CLIENT_CLOSED_CODE = '499'
 const DURATION_METRIC = 'sluice_request_duration_seconds'
@@ -61,6 +69,7 @@ interface SideSeries {
   readonly codes: Map<number, CounterChild>
   readonly errors: Readonly<Record<UpstreamErrorReason, CounterChild>>
   readonly decisions: Readonly<Record<DecisionReason, CounterChild>>
+  readonly flagEvaluations: CounterChild
 }
 type RouteSeries = Readonly<Record<Side, SideSeries>>
 type QueueSeries = Readonly<Record<Side, { readonly routed: CounterChild; readonly failed: CounterChild; readonly duration: HistogramChild }>>
@@ -77,6 +86,8 @@ class PromRecorder implements Recorder {
   #routes = new Map<string, RouteSeries>()
   #queues = new Map<string, QueueSeries>()
   #shadows = new Map<string, ShadowSeries>()
+  /** `target\0check` → its sluice_metric_check_errors_total child, for every configured metric check. */
+  #metricChecks = new Map<string, CounterChild>()
 
   constructor(version: string) {
     collectDefaultMetrics({ register: this.#registry })
@@ -84,6 +95,7 @@ class PromRecorder implements Recorder {
     this.#duration = this.#newDurationHistogram()
     this.#m.buildInfo.set({ version, node_version: process.version }, 1)
     for (const source of INTERNAL_ERROR_SOURCES) this.#m.internalErrors.inc({ source }, 0)
+    for (const result of WEBHOOK_DELIVERY_RESULTS) this.#m.webhookDeliveries.inc({ result }, 0)
   }
 
   get contentType(): string {
@@ -109,6 +121,7 @@ class PromRecorder implements Recorder {
     this.#routes = next
     for (const q of queues) if (!this.#queues.has(q.name)) this.#queues.set(q.name, this.#initQueue(q))
     this.#setShadows(routes)
+    this.#initMetricChecks([...routes, ...queues])
   }
 
   shadowSeries(route: string): ShadowSeries | undefined {
@@ -132,6 +145,29 @@ class PromRecorder implements Recorder {
         duration: this.#m.shadowDuration.labels({ route }),
       })
     }
+  }
+
+  metricCheckError(target: string, check: string): void {
+    this.#metricChecks.get(`${target}\0${check}`)?.inc()
+  }
+
+  /** One child per configured check, at 0 from the start; checks that left the config lose their series. */
+  #initMetricChecks(targets: ReadonlyArray<RouteConfig | QueueConfig>): void {
+    const next = new Map<string, CounterChild>()
+    for (const t of targets) {
+      for (const check of t.rollout?.analysis?.metrics ?? []) {
+        const key = `${t.name}\0${check.name}`
+        const child = this.#metricChecks.get(key) ?? this.#m.metricCheckErrors.labels({ route: t.name, check: check.name })
+        child.inc(0)
+        next.set(key, child)
+      }
+    }
+    for (const key of this.#metricChecks.keys()) {
+      if (next.has(key)) continue
+      const [route, check] = key.split('\0') as [string, string]
+      this.#m.metricCheckErrors.remove({ route, check })
+    }
+    this.#metricChecks = next
   }
 
   outcome(o: Outcome): void {
@@ -175,12 +211,20 @@ class PromRecorder implements Recorder {
     this.#m.leader.set(isLeader ? 1 : 0)
   }
 
+  flagEvaluation(route: string, variant: Side): void {
+    this.#routes.get(route)?.[variant].flagEvaluations.inc()
+  }
+
   queueBacklog(queue: string, jobs: number): void {
     this.#m.backlog.set({ queue }, jobs)
   }
 
   internalError(source: InternalErrorSource): void {
     this.#m.internalErrors.inc({ source })
+  }
+
+  webhookDelivery(result: WebhookDeliveryResult): void {
+    this.#m.webhookDeliveries.inc({ result })
   }
 
   #job(o: Outcome): void {
@@ -243,6 +287,7 @@ class PromRecorder implements Recorder {
         codes,
         errors: childrenOf(this.#m.upstreamErrors, UPSTREAM_ERROR_REASONS, (reason) => ({ route: r.name, backend, reason })),
         decisions: childrenOf(this.#m.decisions, DECISION_REASONS, (reason) => ({ route: r.name, backend, reason })),
+        flagEvaluations: zeroed(this.#m.flagEvaluations.labels({ route: r.name, variant: backend })),
       }
     }
     return { old: side('old'), new: side('new') }
@@ -272,6 +317,7 @@ class PromRecorder implements Recorder {
       for (const status of series[backend].codes.keys()) this.#m.requests.remove({ route: name, backend, code: codeLabel(status) })
       for (const reason of UPSTREAM_ERROR_REASONS) this.#m.upstreamErrors.remove({ route: name, backend, reason })
       for (const reason of DECISION_REASONS) this.#m.decisions.remove({ route: name, backend, reason })
+      this.#m.flagEvaluations.remove({ route: name, variant: backend })
     }
     this.#removeRollout('route', name)
     this.#routes.delete(name)
@@ -307,6 +353,11 @@ function childrenOf<K extends string, L extends string>(
   return out
 }
 
+function zeroed(child: CounterChild): CounterChild {
+  child.inc(0)
+  return child
+}
+
 function codeLabel(status: number): string {
   return status === 0 ? CLIENT_CLOSED_CODE : String(status)
 }
@@ -322,6 +373,7 @@ function defineMetrics(registry: Registry) {
     requests: new Counter({ name: 'sluice_requests_total', help: 'Client requests by route, the side that served them and the status sent (499: client went away first)', labelNames: ['route', 'backend', 'code'] as const, registers }),
     upstreamErrors: new Counter({ name: 'sluice_upstream_errors_total', help: 'Transport failures of the decided side, by reason', labelNames: ['route', 'backend', 'reason'] as const, registers }),
     decisions: new Counter({ name: 'sluice_decisions_total', help: 'Routing decisions by route, chosen side and why', labelNames: ['route', 'backend', 'reason'] as const, registers }),
+    flagEvaluations: new Counter({ name: 'sluice_flag_evaluations_total', help: 'OpenFeature (OFREP) evaluations of a route\'s flag on the admin plane, by the variant answered', labelNames: ['route', 'variant'] as const, registers }),
     percent: new Gauge({ name: 'sluice_percent', help: 'Current share of traffic or jobs sent to the new side, in percent (0-100)', labelNames: ['kind', 'name'] as const, registers }),
     state: new Gauge({ name: 'sluice_rollout_state', help: 'Rollout state of a route or queue: 1 for the current state, 0 for the others', labelNames: ['kind', 'name', 'state'] as const, registers }),
     rollbacks: new Counter({ name: 'sluice_rollbacks_total', help: 'Rollbacks of a route or queue to the old side, by reason', labelNames: ['kind', 'name', 'reason'] as const, registers }),
@@ -331,7 +383,9 @@ function defineMetrics(registry: Registry) {
     reloadOk: new Gauge({ name: 'sluice_config_last_reload_successful', help: 'Whether the last configuration load or reload succeeded (1) or was refused (0)', registers }),
     reloadAt: new Gauge({ name: 'sluice_config_last_reload_success_timestamp_seconds', help: 'Unix time of the last successful configuration load or reload', registers }),
     storeUp: new Gauge({ name: 'sluice_state_store_up', help: 'Whether the state store answers (1) or not (0)', registers }),
+    webhookDeliveries: new Counter({ name: 'sluice_webhook_deliveries_total', help: 'Webhook delivery attempts by result (delivered, retried, failed after all attempts)', labelNames: ['result'] as const, registers }),
     internalErrors: new Counter({ name: 'sluice_internal_errors_total', help: 'Faults nothing handled (bugs), logged with their stack; sluice kept serving', labelNames: ['source'] as const, registers }),
+    metricCheckErrors: new Counter({ name: 'sluice_metric_check_errors_total', help: 'Analysis windows in which a Prometheus metric check had no value (no data, NaN, query error, Prometheus unreachable): judged inconclusive, never failed', labelNames: ['route', 'check'] as const, registers }),
     leader: new Gauge({ name: 'sluice_leader', help: 'Whether this replica runs the rollout controller (1) or not (0)', registers }),
     shadow: new Counter({ name: 'sluice_shadow_total', help: 'Shadow calls to the new side by result: match, mismatch (answer differs from old), error (new failed), skipped (over maxConcurrent or maxBodyBytes, or old unfinished)', labelNames: ['route', 'result'] as const, registers }),
     shadowDuration: new Histogram({ name: 'sluice_shadow_duration_seconds', help: "Time of a shadow call, until new's answer was read", labelNames: ['route'] as const, buckets: SHADOW_BUCKETS_S, registers }),

@@ -21,8 +21,12 @@ export class FakeRecorder implements Recorder {
   configReload(): void {}
   stateStoreUp(): void {}
   leader(): void {}
+  flagEvaluation(): void {}
   queueBacklog(): void {}
   internalError(): void {}
+  metricCheckError(): void {}
+  readonly deliveries: string[] = []
+  webhookDelivery(result: string): void { this.deliveries.push(result) }
   watchGoals(): void {}
   shadowSeries(): undefined { return undefined }
   async render(): Promise<string> { return '' }
