@@ -9,6 +9,7 @@ import type { StateStore } from './state/store.js'
 import { createOutcomeBus } from './observe/events.js'
 import { createLogger } from './observe/log.js'
 import { GoalCounter } from './observe/goals.js'
+import { mismatchRateSince, ShadowLedger } from './observe/shadow.js'
 import { createRecorder, type Recorder } from './observe/recorder.js'
 import { recordLiveState } from './observe/live-gauges.js'
 import { analysisSeries } from './observe/analysis-gauges.js'
@@ -128,6 +129,7 @@ export class SluiceApp {
     this.#series = new SeriesBook({
       recorder: this.recorder, targets: () => this.#config, snapshot: () => this.store.snapshot(), goals: this.#goals,
       clock: this.#clock, replica: this.replica, store: this.store.kind, fleet: this.store.fleet, resolutionMs: opts.seriesResolutionMs,
+      shadowMismatchRate: mismatchRateSince((route) => this.#dataPlane.shadow.report(route)),
     })
     this.#notifier = new WebhookNotifier(() => this.#config.notify.webhooks, this.logger, this.recorder)
     this.commands = new Commands({
@@ -155,6 +157,12 @@ export class SluiceApp {
       listen: opts.config.listen, bus, logger: this.logger, random: this.#random,
       access: { enabled: opts.config.log.access, sample: opts.config.log.accessSample }, goals: this.#goals,
       tls: opts.config.listenTls,
+      // README "Shadow traffic": metrics, and the analysis windows (maxMismatchRate, fleet-wide with Redis).
+      shadow: new ShadowLedger({
+        series: (route) => this.recorder.shadowSeries(route),
+        onJudged: (route, differed) => windows.recordShadow(route, differed),
+        now: () => this.#clock.now(),
+      }),
     })
     // Built before anything listens, so an insecure admin address fails start-up cleanly.
     this.#admin = this.#createAdmin()
@@ -170,6 +178,7 @@ export class SluiceApp {
       reportOutcomes: (queue, outcomes) => this.#publishWorkerOutcomes(queue, outcomes),
       groupSizes: (ref) => groupSizesOf(this.#views, ref), clock: this.#clock,
       goals: { goals: this.#goals, view: (route) => this.#views?.routes.get(route) }, series: this.#series,
+      shadowReport: (route) => this.#dataPlane.shadow.report(route),
       ofrep: { routes: () => this.#dataPlane.routes, random: this.#random },
     })
   }

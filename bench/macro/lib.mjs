@@ -185,11 +185,19 @@ const ROLLOUT_BLOCK = (percent) => [
 ]
 
 /**
+ * The `shadow` block of the sluice-shadow contender: every request old answers is also sent to new
+ * and compared (the bench origins' bodies differ only in `backend`, which is ignored: they match).
+ */
+const SHADOW_BLOCK = [
+  '    shadow: { percent: 100, methods: [GET], compare: { headers: [content-type], ignoreJson: [$.backend] } }',
+]
+
+/**
  * Starts sluice from dist/ on one route (PERCENT to new, sticky on x-user-id, metrics on, log level
  * warn; with `rollout`, a held rollout with every analysis check on) and waits until its admin plane
  * and data plane both answer.
  */
-export async function startSluice(procs, { origins, file, percent, nodeFlags = [], rollout = false }) {
+export async function startSluice(procs, { origins, file, percent, nodeFlags = [], rollout = false, shadow = false }) {
   const [port, admin] = [await freePort(), await freePort()]
   writeFileSync(file, [
     `listen: ${HOST}:${port}`,
@@ -203,6 +211,7 @@ export async function startSluice(procs, { origins, file, percent, nodeFlags = [
     `    percent: ${percent}`,
     '    sticky: [header:x-user-id]',
     ...(rollout ? ROLLOUT_BLOCK(percent) : []),
+    ...(shadow ? SHADOW_BLOCK : []),
     '',
   ].join('\n'))
   const child = procs.start('sluice', process.execPath, [...nodeFlags, join(ROOT, 'dist/main.js'), 'start', '--config', file], { cpu: 0, cwd: ROOT })

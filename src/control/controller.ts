@@ -126,7 +126,7 @@ export class RolloutController {
     if (!analysis) return undefined
     const pair = await this.#source.next(ref, key, analysis, now)
     if (!pair) return undefined
-    const window = observe(analysis, pair.old, pair.new)
+    const window = observe(analysis, pair.old, pair.new, pair.shadow)
     const goals = ref.kind === 'route' ? goalChecks(ref.name, this.#deps.goals, analysis.alpha) : []
     const metrics = (await this.#deps.metricChecks?.judge(ref, analysis)) ?? []
     const outside = [...goals, ...metrics]

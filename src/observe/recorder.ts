@@ -3,6 +3,7 @@ import { SIDES, type QueueConfig, type RouteConfig, type Side } from '../config/
 import { DECISION_REASONS, ROLLOUT_STATES, type DecisionReason, type Kind, type RolloutState, type TargetRef } from '../core/types.js'
 import { UPSTREAM_ERROR_REASONS, type Outcome, type UpstreamErrorReason } from './events.js'
 import type { GoalSeries } from './goals.js'
+import { SHADOW_RESULTS, type ShadowSeries } from './shadow.js'
 
 /**
  * Owns every `sluice_*` metric (the only module that imports prom-client, on a private Registry).
@@ -43,6 +44,8 @@ export interface Recorder {
    * counted per request): the dashboard's time series samples these every few seconds.
    */
   totals(): Promise<TargetTotals[]>
+  /** The shadow metric children of a route with a shadow block (README "Shadow traffic"); undefined otherwise. */
+  shadowSeries(route: string): ShadowSeries | undefined
   render(): Promise<string>
   readonly contentType: string
 }
@@ -50,8 +53,10 @@ export interface Recorder {
 /** Proxy latency buckets in seconds: fine below 5 ms (proxy overhead), up to 60 s (slow backends, long uploads). */
 const REQUEST_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
 /** Routing a job is a publish to a broker: much faster than a proxied request. */
+/** A shadow call's time: new's answer, read to its end (or to maxBodyBytes). */
+const SHADOW_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
 const JOB_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
-export const ROLLBACK_REASONS = ['error_rate', 'error_rate_vs_old', 'p99', 'p99_vs_old', 'goal', 'metric', 'manual'] as const
+export const ROLLBACK_REASONS = ['error_rate', 'error_rate_vs_old', 'p99', 'p99_vs_old', 'mismatch_rate', 'goal', 'metric', 'manual'] as const
 const JOB_OUTCOMES = ['routed', 'failed'] as const
 /** Where an unhandled fault surfaced: a thrown exception nothing caught, or a rejected promise nobody awaited. */
 export const INTERNAL_ERROR_SOURCES = ['uncaught_exception', 'unhandled_rejection'] as const
@@ -117,6 +122,7 @@ class PromRecorder implements Recorder {
   #bucketsS: readonly number[] = REQUEST_BUCKETS_S
   #routes = new Map<string, RouteSeries>()
   #queues = new Map<string, QueueSeries>()
+  #shadows = new Map<string, ShadowSeries>()
   /** `target\0check` → its sluice_metric_check_errors_total child, for every configured metric check. */
   #metricChecks = new Map<string, CounterChild>()
 
@@ -189,7 +195,31 @@ class PromRecorder implements Recorder {
     for (const r of routes) next.set(r.name, this.#initRoute(r, this.#routes.get(r.name), recreated))
     this.#routes = next
     for (const q of queues) if (!this.#queues.has(q.name)) this.#queues.set(q.name, this.#initQueue(q))
+    this.#setShadows(routes)
     this.#initMetricChecks([...routes, ...queues])
+  }
+
+  shadowSeries(route: string): ShadowSeries | undefined {
+    return this.#shadows.get(route)
+  }
+
+  /** Series for every route with a shadow block, at 0 from the start; removed with the block. */
+  #setShadows(routes: readonly RouteConfig[]): void {
+    const wanted = new Set(routes.filter((r) => r.shadow !== undefined).map((r) => r.name))
+    for (const route of this.#shadows.keys()) {
+      if (wanted.has(route)) continue
+      for (const result of SHADOW_RESULTS) this.#m.shadow.remove({ route, result })
+      this.#m.shadowDuration.remove({ route })
+      this.#shadows.delete(route)
+    }
+    for (const route of wanted) {
+      if (this.#shadows.has(route)) continue
+      this.#m.shadowDuration.zero({ route })
+      this.#shadows.set(route, {
+        results: childrenOf(this.#m.shadow, SHADOW_RESULTS, (result) => ({ route, result })),
+        duration: this.#m.shadowDuration.labels({ route }),
+      })
+    }
   }
 
   metricCheckError(target: string, check: string): void {
@@ -451,6 +481,8 @@ function defineMetrics(registry: Registry) {
     internalErrors: new Counter({ name: 'sluice_internal_errors_total', help: 'Faults nothing handled (bugs), logged with their stack; sluice kept serving', labelNames: ['source'] as const, registers }),
     metricCheckErrors: new Counter({ name: 'sluice_metric_check_errors_total', help: 'Analysis windows in which a Prometheus metric check had no value (no data, NaN, query error, Prometheus unreachable): judged inconclusive, never failed', labelNames: ['route', 'check'] as const, registers }),
     leader: new Gauge({ name: 'sluice_leader', help: 'Whether this replica runs the rollout controller (1) or not (0)', registers }),
+    shadow: new Counter({ name: 'sluice_shadow_total', help: 'Shadow calls to the new side by result: match, mismatch (answer differs from old), error (new failed), skipped (over maxConcurrent or maxBodyBytes, or old unfinished)', labelNames: ['route', 'result'] as const, registers }),
+    shadowDuration: new Histogram({ name: 'sluice_shadow_duration_seconds', help: "Time of a shadow call, until new's answer was read", labelNames: ['route'] as const, buckets: SHADOW_BUCKETS_S, registers }),
     buildInfo: new Gauge({ name: 'sluice_build_info', help: 'Build information; the value is always 1', labelNames: ['version', 'node_version'] as const, registers }),
   }
 }

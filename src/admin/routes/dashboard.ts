@@ -95,6 +95,7 @@ function card(t: TargetJson, events: readonly HistoryEventJson[]): string {
 <svg class="bar" viewBox="0 0 100 1" preserveAspectRatio="none" role="img" aria-label="${t.percent}% to new"><rect class="bar-bg" width="100" height="1"/><rect class="bar-new" width="${width}" height="1"/></svg>
 <p class="facts"><b>${t.percent}%</b> to new · ${facts}</p>
 ${verdict(t.lastVerdict)}
+${shadowLine(t.shadow)}
 ${events.length === 0 ? '' : `<table class="events"><thead><tr><th>at</th><th>actor</th><th>from</th><th>to</th><th>reason</th></tr></thead><tbody>
 ${events.slice().reverse().map(eventRow).join('\n')}
 </tbody></table>`}
@@ -107,6 +108,13 @@ function verdict(v: TargetJson['lastVerdict']): string {
     `${s.requests} req, ${(s.errorRate * 100).toFixed(2)} % errors, p99 ${s.p99Ms === null ? '–' : `${s.p99Ms.toFixed(1)} ms`}`
   const label = v.pass ? 'pass' : v.kind === 'inconclusive' ? `inconclusive (${esc(v.missing ?? 'too few requests')})` : `fail: ${[...v.failed, ...(v.outside ?? []).filter((c) => c.outcome === 'fail').map((c) => c.summary)].map(esc).join(', ')}`
   return `<p class="verdict ${v.pass ? 'ok' : v.kind}">last analysis ${time(v.at)}: <b>${label}</b> — new ${side(v.new)}; old ${side(v.old)}</p>`
+}
+
+/** Routes with shadow traffic: how often new's answer differed from old's. */
+function shadowLine(s: TargetJson['shadow']): string {
+  if (s === undefined) return ''
+  const rate = s.mismatchRate === null ? '–' : `${(s.mismatchRate * 100).toFixed(2)} %`
+  return `<p class="shadow">shadow: <b>${rate}</b> mismatch rate · ${s.compared} compared, ${s.mismatched} mismatched, ${s.errors} errors, ${s.skipped} skipped</p>`
 }
 
 function eventRow(e: HistoryEventJson): string {

@@ -188,6 +188,7 @@ routes:
     sticky: [header:x-user-id]
     groups: { beta: { backend: new, users: [alice] } }
     goals: [{ name: purchase, better: higher }]
+    shadow: { percent: 100 }
     # minRequests out of reach: the first step holds once its interval is over, and the hold is a
     # history event with the verdict's figures; the route stays progressing for the levers below.
     rollout:
@@ -263,6 +264,8 @@ queues:
     expect(history.events.some((e) => e.figures !== undefined)).toBe(true)
     await hit('GET', '/api/routes/{name}/history', { params: { name: 'app' }, query: '?limit=2', expect: 200 })
     await hit('GET', '/api/routes/{name}/history', { params: { name: 'app' }, query: '?limit=0', expect: 400 })
+    await hit('GET', '/api/routes/{name}/shadow', { params: { name: 'app' }, expect: 200 })
+    await hit('GET', '/api/routes/{name}/shadow', { params: { name: 'plain' }, expect: 404 })
 
     await hit('GET', '/api/routes/{name}/series', { params: { name: 'app' }, expect: 200 })
     await hit('GET', '/api/routes/{name}/series', { params: { name: 'app' }, query: '?minutes=5', expect: 200 })

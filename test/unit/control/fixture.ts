@@ -30,6 +30,7 @@ export class FakeRecorder implements Recorder {
   watchGoals(): void {}
   watchAnalysis(): void {}
   async totals(): Promise<[]> { return [] }
+  shadowSeries(): undefined { return undefined }
   async render(): Promise<string> { return '' }
 }
 
