@@ -143,7 +143,7 @@ export class SluiceApp {
   #createAdmin(): ReturnType<typeof createAdminServer> {
     const c = this.opts.config
     return createAdminServer({
-      listen: c.admin.listen, token: c.admin.token, allowedHosts: c.admin.allowedHosts, recorder: this.recorder,
+      listen: c.admin.listen, tls: c.admin.tls, token: c.admin.token, allowedHosts: c.admin.allowedHosts, recorder: this.recorder,
       commands: this.commands, store: this.store, targets: () => this.#config,
       readiness: () => this.#readiness(), logger: this.logger,
       rolloutFacts: (ref, cfg) => this.controller.info(ref, cfg),
@@ -298,6 +298,7 @@ export class SluiceApp {
     await this.commands.applyFileIntent(next, prev)
     warnRestartOnly(this.logger, prev, next)
     this.#dataPlane.setTls(next.listenTls)
+    this.#admin.setTls(next.admin.tls)
     this.recorder.setTargets(next.routes, next.queues)
     const from = this.#hash.slice(0, 12)
     this.#config = next

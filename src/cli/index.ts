@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { VERSION } from '../version.js'
 import { EXIT } from './exit-codes.js'
@@ -31,6 +32,9 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   demo: demoCommand,
 }
 
+/** Commands that run sluice themselves rather than call a running admin plane. */
+const OWN_ADMIN_COMMANDS: ReadonlySet<string> = new Set(['start', 'validate', 'demo'])
+
 export const USAGE = `usage: sluice <command> [options]
 
 commands:
@@ -52,6 +56,8 @@ commands:
 options for admin-talking commands:
   --admin URL    admin plane (default http://127.0.0.1:8081, or SLUICE_ADMIN_URL)
   --token T      bearer token (default: SLUICE_ADMIN_TOKEN)
+  --cacert FILE  an https admin plane: trust the CA in this PEM file (default: SLUICE_ADMIN_CACERT;
+                 else the system CAs and NODE_EXTRA_CA_CERTS)
   -o, --output   table | json
 
 exit codes: 0 done, 1 refused by sluice (message printed) or invalid config,
@@ -67,6 +73,7 @@ export async function run(argv: readonly string[], io: Io = processIo, env: Node
         config: { type: 'string', short: 'c' },
         admin: { type: 'string' },
         token: { type: 'string' },
+        cacert: { type: 'string' },
         output: { type: 'string', short: 'o' },
         reason: { type: 'string' },
         duration: { type: 'string' },
@@ -90,10 +97,22 @@ export async function run(argv: readonly string[], io: Io = processIo, env: Node
   if (!command) { io.err(`sluice: unknown command '${name}'\n\n${USAGE}`); return EXIT.refused }
   const output = values.output ?? 'table'
   if (output !== 'table' && output !== 'json') { io.err(`sluice: --output must be table or json, not '${output}'`); return EXIT.refused }
+  // Read only by the commands that call the admin plane: a CA file set for the CLI must not stop `start`.
+  const cacert = OWN_ADMIN_COMMANDS.has(name) ? undefined : values.cacert ?? nonEmpty(env.SLUICE_ADMIN_CACERT)
+  let adminCa: string | undefined
+  if (cacert !== undefined) {
+    try {
+      adminCa = await readFile(cacert, 'utf8')
+    } catch (err) {
+      io.err(`sluice: cannot read --cacert ${cacert}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+      return EXIT.refused
+    }
+  }
   return command(rest, {
     config: values.config ?? env.SLUICE_CONFIG,
     admin: values.admin ?? env.SLUICE_ADMIN_URL ?? 'http://127.0.0.1:8081',
     token: values.token ?? env.SLUICE_ADMIN_TOKEN,
+    adminCa,
     output,
     reason: values.reason,
     duration: values.duration,
@@ -102,4 +121,8 @@ export async function run(argv: readonly string[], io: Io = processIo, env: Node
     redis: values.redis,
     url: values.url,
   }, io)
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v === '' ? undefined : v
 }

@@ -60,6 +60,7 @@ function checkTop(root: Rec, report: Report): void {
   checkText(root.listen, ['listen'], listenProblem, report)
   checkText(rec(root.listen)?.address, ['listen', 'address'], listenProblem, report)
   checkText(rec(root.admin)?.listen, ['admin', 'listen'], listenProblem, report)
+  checkText(rec(rec(root.admin)?.listen)?.address, ['admin', 'listen', 'address'], listenProblem, report)
   arr(rec(root.notify)?.webhooks).forEach((u, i) => checkText(u, ['notify', 'webhooks', i], httpUrlProblem, report))
   const state = rec(root.state)
   checkText(state?.redis, ['state', 'redis'], redisUrlProblem, report)

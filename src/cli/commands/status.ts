@@ -1,4 +1,4 @@
-import { AdminCallError, callAdmin } from '../admin-client.js'
+import { AdminCallError, adminTarget, callAdmin } from '../admin-client.js'
 import { EXIT } from '../exit-codes.js'
 import { formatDuration } from '../../util/duration.js'
 import { table, type Io } from '../io.js'
@@ -31,7 +31,7 @@ export interface GoalJson {
 
 /** `sluice status [-o json]`: one row per route and queue. */
 export const statusCommand: Command = async (_args, opts, io) => {
-  const target = { url: opts.admin, token: opts.token }
+  const target = adminTarget(opts)
   try {
     const routes = ((await callAdmin(target, 'GET', '/api/routes')) as { routes: TargetJson[] }).routes
     const queues = ((await callAdmin(target, 'GET', '/api/queues')) as { queues: TargetJson[] }).queues

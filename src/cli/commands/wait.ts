@@ -1,5 +1,5 @@
 import { parseDuration } from '../../util/duration.js'
-import { AdminCallError, callTarget } from '../admin-client.js'
+import { AdminCallError, adminTarget, callTarget } from '../admin-client.js'
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import type { TargetJson } from './status.js'
@@ -19,7 +19,7 @@ export const waitCommand: Command = async (args, opts, io) => {
   let last = ''
   for (;;) {
     try {
-      const t = (await callTarget({ url: opts.admin, token: opts.token }, 'GET', name, '')) as TargetJson
+      const t = (await callTarget(adminTarget(opts), 'GET', name, '')) as TargetJson
       const line = `${t.kind} ${t.name}: ${t.state} at ${t.percent}%`
       if (line !== last) io.out(line)
       last = line

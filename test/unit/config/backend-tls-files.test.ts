@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { warnUnverifiedTls } from '../../../src/app-log.js'
 import { loadConfigFile } from '../../../src/config/load.js'
 import { sourcesUnchanged } from '../../../src/config/sources.js'
+import { createTestCa } from '../../helpers/tls-certs.js'
 
 const pem = (body: string): string => `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`
 
@@ -63,16 +64,45 @@ describe('backend TLS files', () => {
     expect(bad.ok ? [] : bad.problems.map((p) => `${p.line}:${p.col} ${p.path}: ${p.message}`))
       .toEqual(["1:70 listen.tls.key: cannot read 'certs/nope.pem': ENOENT: no such file or directory"])
 
-    await writeFile(join(dir, 'certs/key.pem'), pem('key'))
-    await writeFile(join(dir, 'https.yaml'), 'listen: { address: "127.0.0.1:8443", tls: { cert: certs/ca.pem, key: certs/key.pem } }\n')
-    const good = await loadConfigFile(join(dir, 'https.yaml'), {})
-    if (!good.ok) throw new Error(JSON.stringify(good.problems))
-    expect(good.config.listen).toEqual({ host: '127.0.0.1', port: 8443 })
-    expect(good.config.listenTls).toEqual({ cert: pem('first'), key: pem('key') })
+    const ca = await createTestCa()
+    try {
+      const leaf = await ca.issue('listener', ['localhost'])
+      await writeFile(join(dir, 'https.yaml'), `listen: { address: "127.0.0.1:8443", tls: { cert: ${leaf.certFile}, key: ${leaf.keyFile} } }\n`)
+      const good = await loadConfigFile(join(dir, 'https.yaml'), {})
+      if (!good.ok) throw new Error(JSON.stringify(good.problems))
+      expect(good.config.listen).toEqual({ host: '127.0.0.1', port: 8443 })
+      expect(good.config.listenTls).toEqual({ cert: leaf.cert, key: leaf.key })
+    } finally {
+      await ca.remove()
+    }
+  })
+
+  it('admin.listen: { address, tls } likewise; a key of another certificate is a problem at its tls key', async () => {
+    const ca = await createTestCa()
+    try {
+      const [a, b] = [await ca.issue('a', ['localhost']), await ca.issue('b', ['localhost'])]
+      const yaml = (key: string): string => `admin:\n  listen:\n    address: 127.0.0.1:8444\n    tls: { cert: ${a.certFile}, key: ${key} }\n`
+      await writeFile(join(dir, 'admin.yaml'), yaml(a.keyFile))
+      const good = await loadConfigFile(join(dir, 'admin.yaml'), {})
+      if (!good.ok) throw new Error(JSON.stringify(good.problems))
+      expect(good.config.admin).toMatchObject({ listen: { host: '127.0.0.1', port: 8444 }, tls: { cert: a.cert, key: a.key } })
+
+      await writeFile(join(dir, 'admin.yaml'), yaml(b.keyFile))
+      const bad = await loadConfigFile(join(dir, 'admin.yaml'), {})
+      expect(bad.ok ? [] : bad.problems.map((p) => `${p.line}:${p.col} ${p.path}`)).toEqual(['4:10 admin.listen.tls'])
+      expect(bad.ok ? '' : bad.problems[0]!.message).toMatch(/^cert and key do not make a usable certificate: .*key values mismatch/)
+
+      await writeFile(join(dir, 'admin.yaml'), 'admin: { listen: { address: 127.0.0.1:8444, tls: { cert: nope.pem, key: nope-key.pem } } }\n')
+      const missing = await loadConfigFile(join(dir, 'admin.yaml'), {})
+      expect(missing.ok ? [] : missing.problems.map((p) => `${p.line} ${p.path}`)).toEqual(['1 admin.listen.tls.cert', '1 admin.listen.tls.key'])
+    } finally {
+      await ca.remove()
+    }
   })
 
   it('a plain listen string has no TLS', async () => {
     const result = await loadConfigFile(join(dir, 'sluice.yaml'), {})
     expect(result.ok && result.config.listenTls).toBeUndefined()
+    expect(result.ok && result.config.admin.tls).toBeUndefined()
   })
 })
