@@ -92,6 +92,10 @@ describe('backend TLS files', () => {
       expect(bad.ok ? [] : bad.problems.map((p) => `${p.line}:${p.col} ${p.path}`)).toEqual(['4:10 admin.listen.tls'])
       expect(bad.ok ? '' : bad.problems[0]!.message).toMatch(/^cert and key do not make a usable certificate: .*key values mismatch/)
 
+      await writeFile(join(dir, 'client.yaml'), `routes:\n  - name: r\n    old: http://127.0.0.1:1\n    new: { url: https://x.test, tls: { cert: ${a.certFile}, key: ${b.keyFile} } }\n`)
+      const client = await loadConfigFile(join(dir, 'client.yaml'), {})
+      expect(client.ok ? [] : client.problems.map((p) => `${p.line} ${p.path}`)).toEqual(['4 routes.0.new.tls'])
+
       await writeFile(join(dir, 'admin.yaml'), 'admin: { listen: { address: 127.0.0.1:8444, tls: { cert: nope.pem, key: nope-key.pem } } }\n')
       const missing = await loadConfigFile(join(dir, 'admin.yaml'), {})
       expect(missing.ok ? [] : missing.problems.map((p) => `${p.line} ${p.path}`)).toEqual(['1 admin.listen.tls.cert', '1 admin.listen.tls.key'])
