@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { warnUnverifiedTls } from '../../../src/app-log.js'
+import { warnRestartOnly, warnUnverifiedTls } from '../../../src/app-log.js'
 import { loadConfigFile } from '../../../src/config/load.js'
 import { sourcesUnchanged } from '../../../src/config/sources.js'
 import { createTestCa } from '../../helpers/tls-certs.js'
@@ -102,6 +102,22 @@ describe('backend TLS files', () => {
     } finally {
       await ca.remove()
     }
+  })
+
+  it('turning a listener\'s TLS on or off is said to need a restart; a renewed certificate is not', async () => {
+    const result = await loadConfigFile(join(dir, 'sluice.yaml'), {})
+    if (!result.ok) throw new Error(JSON.stringify(result.problems))
+    const plain = result.config
+    const tls = { cert: pem('c'), key: pem('k') }
+    const both = { ...plain, listenTls: tls, admin: { ...plain.admin, tls } }
+    const keys = (prev: typeof plain, next: typeof plain): unknown => {
+      const lines: string[] = []
+      warnRestartOnly(pino({ level: 'warn' }, { write: (l: string) => void lines.push(l) }), prev, next)
+      return lines.map((l) => (JSON.parse(l) as { keys: string[] }).keys)
+    }
+    expect(keys(plain, both)).toEqual([['listen.tls', 'admin.listen.tls']])
+    expect(keys(both, plain)).toEqual([['listen.tls', 'admin.listen.tls']])
+    expect(keys(both, { ...both, admin: { ...both.admin, tls: { cert: pem('renewed'), key: pem('k2') } } })).toEqual([])
   })
 
   it('a plain listen string has no TLS', async () => {
