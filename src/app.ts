@@ -23,7 +23,7 @@ import { groupSizesOf } from './admin/group-sizes.js'
 import { createStore } from './app-store.js'
 import { LeaderLease } from './control/leader.js'
 import { FleetFlusher, FleetWindowSource } from './control/windows.js'
-import { logStartSummary, warnRestartOnly } from './app-log.js'
+import { logStartSummary, warnRestartOnly, warnUnverifiedTls } from './app-log.js'
 import { ProcessHooks } from './process-hooks.js'
 import { VERSION } from './version.js'
 
@@ -297,6 +297,8 @@ export class SluiceApp {
     await prepareViews(next.routes, next.queues, this.store.snapshot())
     await this.commands.applyFileIntent(next, prev)
     warnRestartOnly(this.logger, prev, next)
+    // An unverified backend is said at every start and at every reload that keeps or adds one.
+    warnUnverifiedTls(this.logger, next)
     this.#dataPlane.setTls(next.listenTls)
     this.#admin.setTls(next.admin.tls)
     this.recorder.setTargets(next.routes, next.queues)
