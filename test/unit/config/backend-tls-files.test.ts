@@ -48,6 +48,14 @@ describe('backend TLS files', () => {
     if (!result.ok) expect(result.problems).toMatchObject([{ line: 6, col: 18, path: 'routes.0.new.tls.ca', message: "cannot read 'certs/ca.pem': ENOENT: no such file or directory" }])
   })
 
+  it('a file that cannot be read (here a directory) is a problem at its key too', async () => {
+    await rm(join(dir, 'certs/ca.pem'))
+    await import('node:fs/promises').then((fs) => fs.mkdir(join(dir, 'certs/ca.pem')))
+    const result = await loadConfigFile(join(dir, 'sluice.yaml'), {})
+    expect(result.ok ? [] : result.problems.map((p) => `${p.line}:${p.col} ${p.path}: ${p.message}`))
+      .toEqual(["6:18 routes.0.new.tls.ca: cannot read 'certs/ca.pem': EISDIR: illegal operation on a directory"])
+  })
+
   it('rejectUnauthorized: false is a warning naming the route, side and backend', async () => {
     const result = await loadConfigFile(join(dir, 'sluice.yaml'), {})
     if (!result.ok) throw new Error(JSON.stringify(result.problems))
