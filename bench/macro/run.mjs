@@ -331,14 +331,16 @@ async function main() {
     console.log(`sluice with a rollout (every analysis check on) / without  throughput ${fmt(ratios.rolloutVsSluiceRps, 3)}× (target ≥ 0.97×: ${ok ? 'met' : 'NOT met'}), CPU per request ${fmt(ratios.rolloutVsSluiceCpuPerReq, 3)}×`)
   }
   // Upstream TLS: what speaking HTTPS to the origins adds per request, sluice beside nginx.
+  // At a fixed RATE the CPU per request compares at the same load (no batching difference).
   const tlsCost = (plain, https) => (medians[plain] && medians[https]
     ? `${https} ${fmt(medians[https].cpuUsPerReq - medians[plain].cpuUsPerReq, 1)} µs/req CPU more than ${plain}` +
-      ` (${fmt(medians[https].cpuUsPerReq, 1)} vs ${fmt(medians[plain].cpuUsPerReq, 1)}), throughput ${fmt(medians[https].rps / medians[plain].rps, 2)}×, p99 ${fmt(medians[https].p99, 2)} ms`
+      ` (${fmt(medians[https].cpuUsPerReq, 1)} vs ${fmt(medians[plain].cpuUsPerReq, 1)})` +
+      (S.rate === 0 ? `, throughput ${fmt(medians[https].rps / medians[plain].rps, 2)}×` : '') + `, p99 ${fmt(medians[https].p99, 2)} ms`
     : null)
   const tlsLines = [tlsCost('sluice', 'sluice-https'), tlsCost('nginx', 'nginx-https')].filter(Boolean)
-  if (S.rate === 0 && tlsLines.length > 0) {
+  if (tlsLines.length > 0) {
     console.log(`https upstream: ${tlsLines.join('; ')}` +
-      (ratios.sluiceHttpsVsNginxHttpsRps !== null ? `; sluice-https / nginx-https throughput ${fmt(ratios.sluiceHttpsVsNginxHttpsRps, 2)}×` : ''))
+      (S.rate === 0 && ratios.sluiceHttpsVsNginxHttpsRps !== null ? `; sluice-https / nginx-https throughput ${fmt(ratios.sluiceHttpsVsNginxHttpsRps, 2)}×` : ''))
   }
   if (ratios.sluiceVsUndiciMinimalRps !== null) {
     console.log(`sluice / minimal undici proxy  throughput ${fmt(ratios.sluiceVsUndiciMinimalRps, 2)}×, CPU per request ${fmt(ratios.sluiceVsUndiciMinimalCpuPerReq, 2)}× (the cost of sluice's features over the Node floor)`)
