@@ -16,6 +16,7 @@ import { JobRouter, QueueDataPlane } from './dataplane/queue/index.js'
 import { buildViews, prepareViews, type ViewTable } from './state/views.js'
 import { Commands } from './control/commands.js'
 import { RolloutController } from './control/controller.js'
+import { MetricCheckRunner } from './control/metric-checks.js'
 import { WebhookNotifier } from './control/notify.js'
 import { AnalysisWindows } from './observe/window.js'
 import { createAdminServer } from './admin/server.js'
@@ -127,6 +128,7 @@ export class SluiceApp {
       // Several replicas: every one hands its counts to the fleet; the lease holder judges the sum.
       ...(fleet ? { source: new FleetWindowSource(fleet), flusher: new FleetFlusher(windows, fleet, this.replica) } : {}),
       isActive: () => this.#lease.isLeader && this.#storeUp,
+      metricChecks: new MetricCheckRunner({ logger: this.logger, recorder: this.recorder }),
     })
     this.#queuePlane = new QueueDataPlane({
       bus, logger: this.logger, random: this.#random, onBacklog: (q, n) => this.recorder.queueBacklog(q, n),
@@ -150,6 +152,7 @@ export class SluiceApp {
       reportOutcomes: (queue, outcomes) => this.#publishWorkerOutcomes(queue, outcomes),
       groupSizes: (ref) => groupSizesOf(this.#views, ref), clock: this.#clock,
       goals: { goals: this.#goals, view: (route) => this.#views?.routes.get(route) },
+      ofrep: { routes: () => this.#dataPlane.routes, random: this.#random },
     })
   }
 

@@ -20,6 +20,7 @@ import { dashboardRoutes } from './routes/dashboard.js'
 import type { GroupSizes } from './group-sizes.js'
 import { healthRoutes, type Readiness } from './routes/health.js'
 import { metricsRoutes } from './routes/metrics.js'
+import { ofrepRoutes, type OfrepDeps } from './routes/ofrep.js'
 
 export interface AdminDeps {
   readonly listen: ListenAddress
@@ -43,6 +44,8 @@ export interface AdminDeps {
   readonly groupSizes: (ref: TargetRef) => GroupSizes | undefined
   /** Goal counts and the routes' live views for goal events (README "Judging business outcomes"). */
   readonly goals?: GoalDeps | undefined
+  /** OpenFeature flag evaluation on the data plane's routes (README "Feature flags (OpenFeature)"). */
+  readonly ofrep?: Omit<OfrepDeps, 'count'> | undefined
   /** The dashboard's cache clock (default: the system clock). */
   readonly clock?: Clock | undefined
 }
@@ -64,6 +67,8 @@ const REQUEST_TIMEOUT_MS = 30_000
 /** After this, connections still open at close (a stuck client) are cut so shutdown cannot hang. */
 const CLOSE_GRACE_MS = 2_000
 const API_PREFIX = '/api/'
+/** OpenFeature evaluation answers who gets what: the same token as /api. */
+const OFREP_PREFIX = '/ofrep/'
 /**
  * Probes and Prometheus answer whatever the Host or Origin: kubelets and scrapers use pod IPs and
  * service names, and these paths change nothing and hold no user data.
@@ -112,6 +117,7 @@ function buildRouter(deps: AdminDeps): Router {
   })
   apiRoutes(router, api)
   if (deps.goals !== undefined) goalRoutes(router, deps.goals)
+  if (deps.ofrep !== undefined) ofrepRoutes(router, { ...deps.ofrep, count: (route, variant) => deps.recorder.flagEvaluation(route, variant) })
   return router
 }
 
@@ -156,10 +162,10 @@ async function route(req: IncomingMessage, router: Router, gate: Gate): Promise<
   return match.handler({ raw: req, path, query, params: match.params })
 }
 
-/** /api needs the bearer token; the dashboard the token too (bearer or Basic), when one is set. */
+/** /api and /ofrep need the bearer token; the dashboard the token too (bearer or Basic), when one is set. */
 function authProblem(path: string, req: IncomingMessage, gate: Gate): Reply | undefined {
   const authorization = req.headers.authorization
-  if ((path === '/api' || path.startsWith(API_PREFIX)) && !gate.api(authorization)) {
+  if ((path === '/api' || path.startsWith(API_PREFIX) || path.startsWith(OFREP_PREFIX)) && !gate.api(authorization)) {
     return errorReply(401, 'unauthorized', 'missing or wrong bearer token: send Authorization: Bearer TOKEN (admin.token or SLUICE_ADMIN_TOKEN)', { 'www-authenticate': 'Bearer realm="sluice"' })
   }
   if (path === '/' && !gate.dashboard(authorization)) {

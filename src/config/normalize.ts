@@ -5,7 +5,7 @@ import { SluiceError } from '../errors.js'
 import { parseDuration } from '../util/duration.js'
 import type { Env } from './interpolate.js'
 import { normalizeRollout } from './normalize-rollout.js'
-import type { RawConfig, RawEndpoint, RawGroup, RawListen, RawQueue, RawRoute } from './raw.js'
+import type { RawConfig, RawEndpoint, RawGroup, RawListen, RawPrometheus, RawQueue, RawRoute } from './raw.js'
 import type { Config, GroupConfig, ListenAddress, ListenerTls, KeySource, QueueConfig, QueueEndpointConfig, RouteConfig } from './types.js'
 import { parseListen, toBasisPoints } from './values.js'
 
@@ -44,15 +44,15 @@ export function normalize(data: unknown, ctx: NormalizeContext): Config {
       keyPrefix: raw.state.keyPrefix,
       leaseTtlMs: parseDuration(raw.state.leaseTtl),
     },
-    routes: raw.routes.map((r) => normalizeRoute(r, ctx)),
-    queues: raw.queues.map((q) => normalizeQueue(q, ctx)),
+    routes: raw.routes.map((r) => normalizeRoute(r, ctx, raw.prometheus)),
+    queues: raw.queues.map((q) => normalizeQueue(q, ctx, raw.prometheus)),
     notify: { webhooks: [...raw.notify.webhooks] },
     log: { ...raw.log },
     shutdown: { drainDelayMs: parseDuration(raw.shutdown.drainDelay), timeoutMs: parseDuration(raw.shutdown.timeout) },
   })
 }
 
-function normalizeRoute(raw: RawRoute, ctx: NormalizeContext): RouteConfig {
+function normalizeRoute(raw: RawRoute, ctx: NormalizeContext, prometheus: RawPrometheus | undefined): RouteConfig {
   return {
     name: raw.name,
     match: { host: raw.match.host?.toLowerCase(), pathPrefix: raw.match.pathPrefix },
@@ -64,7 +64,7 @@ function normalizeRoute(raw: RawRoute, ctx: NormalizeContext): RouteConfig {
     assignCookie: raw.assignCookie,
     groups: normalizeGroups(raw.groups, ctx),
     optIn: raw.optIn,
-    rollout: normalizeRollout(raw.rollout),
+    rollout: normalizeRollout(raw.rollout, prometheus),
     goals: raw.goals.map((g) => ({ name: g.name, better: g.better, maxLoss: g.maxLoss })),
     timeouts: {
       connectMs: parseDuration(raw.timeouts.connect),
@@ -75,7 +75,7 @@ function normalizeRoute(raw: RawRoute, ctx: NormalizeContext): RouteConfig {
   }
 }
 
-function normalizeQueue(raw: RawQueue, ctx: NormalizeContext): QueueConfig {
+function normalizeQueue(raw: RawQueue, ctx: NormalizeContext, prometheus: RawPrometheus | undefined): QueueConfig {
   return {
     name: raw.name,
     source: raw.source === undefined ? undefined : endpoint(raw.source),
@@ -84,7 +84,7 @@ function normalizeQueue(raw: RawQueue, ctx: NormalizeContext): QueueConfig {
     percentBp: toBasisPoints(raw.percent),
     sticky: raw.sticky.map(keySource),
     groups: normalizeGroups(raw.groups, ctx),
-    rollout: normalizeRollout(raw.rollout),
+    rollout: normalizeRollout(raw.rollout, prometheus),
   }
 }
 

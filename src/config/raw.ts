@@ -12,6 +12,7 @@ export interface RawConfig {
   readonly routes: readonly RawRoute[]
   readonly queues: readonly RawQueue[]
   readonly notify: { readonly webhooks: readonly string[] }
+  readonly prometheus?: RawPrometheus
   readonly log: { readonly level: LogConfig['level']; readonly access: boolean; readonly accessSample: number }
   readonly shutdown: { readonly drainDelay: string; readonly timeout: string }
 }
@@ -60,6 +61,22 @@ export interface RawAnalysis {
   readonly maxP99VsOld?: number
   readonly failureLimit: number
   readonly alpha: number
+  readonly metrics: readonly RawMetricCheck[]
+}
+
+export interface RawPrometheus {
+  readonly url: string
+  readonly timeout?: string
+}
+
+export interface RawMetricCheck {
+  readonly name: string
+  readonly query: string
+  readonly max?: number
+  readonly min?: number
+  readonly maxVsOld?: number
+  readonly minVsOld?: number
+  readonly prometheus?: RawPrometheus
 }
 
 export interface RawRollout {

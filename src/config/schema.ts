@@ -143,7 +143,25 @@ const analysis: SchemaNode = obj('Judging the new side on each step; failing it 
   maxP99VsOld: { type: 'number', minimum: 1, description: "New side's p99 at most k times the old side's (k >= 1)" },
   failureLimit: { type: 'integer', minimum: 1, default: 2, description: 'Consecutive evaluations with a check over its bar before rollback' },
   alpha: { type: 'number', exclusiveMinimum: 0, maximum: 0.5, default: 0.05, description: 'The chance that a healthy new side is ever rolled back over a whole rollout (split evenly across the checks)' },
+  metrics: list('Checks of metrics the application exports, queried from Prometheus each window (README "Metric checks from Prometheus")', ref('metricCheck'), { default: [] }),
 })
+
+const prometheus: SchemaNode = obj('A Prometheus server for metric checks', {
+  url: str('Base URL of the Prometheus HTTP API (the part before /api/v1)', { examples: ['http://127.0.0.1:9090'] }),
+  timeout: duration('Time limit per query (never more than the analysis window); default 5s'),
+}, { required: ['url'] })
+
+const metricCheck: SchemaNode = obj('A PromQL instant query per side, judged against limits; no data is inconclusive (holds), never a failure', {
+  name: str('Unique within the analysis: lower-case letters, digits and -', { pattern: PATTERNS.name }),
+  query: str('PromQL giving one number; {{side}} becomes old or new, {{route}} (routes) or {{queue}} (queues) the name', {
+    minLength: 1, examples: ['sum(rate(app_errors_total{version="{{side}}"}[1m])) / sum(rate(app_requests_total{version="{{side}}"}[1m]))'],
+  }),
+  max: { type: 'number', description: "Largest value of the new side's query" },
+  min: { type: 'number', description: "Smallest value of the new side's query" },
+  maxVsOld: { type: 'number', exclusiveMinimum: 0, description: "New side's value at most k times old's (judged when old's is above 0)" },
+  minVsOld: { type: 'number', exclusiveMinimum: 0, description: "New side's value at least k times old's (judged when old's is above 0)" },
+  prometheus: ref('prometheus'),
+}, { required: ['name', 'query'] })
 
 const rollout: SchemaNode = obj('Automatic ramp of the percent', {
   steps: list('Percents to step through, strictly increasing', percent('A step'), { minItems: 1, examples: [[1, 5, 10, 25, 50, 100]] }),
@@ -227,7 +245,7 @@ const sink = endpoint('Where jobs are published', {
 /** Blocks that routes and queues share, referenced with `$ref` (nothing may sit beside a draft-07 `$ref`). */
 // A definition's own `default` would be ignored (Ajv compiles it as a separate function), so blocks
 // that have one (sticky, groups) stay inline.
-const definitions = { backends, group, window, schedule, analysis, rollout, source, sink }
+const definitions = { backends, group, window, schedule, analysis, metricCheck, prometheus, rollout, source, sink }
 
 const queue: SchemaNode = obj('A queue: jobs from `source` are split between old and new', {
   name: str('Unique name: lower-case letters, digits and -', { pattern: PATTERNS.name }),
@@ -280,6 +298,7 @@ export const configSchema: SchemaNode = {
     notify: obj('Notifications', {
       webhooks: list('URLs that get a JSON POST on rollback, completion and pause by analysis', str('Webhook URL'), { default: [] }),
     }, { default: {} }),
+    prometheus: ref('prometheus'),
     log: obj('Logging', {
       level: { enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info', description: 'Log level' },
       access: { type: 'boolean', default: false, description: 'One log line per request' },

@@ -11,6 +11,7 @@ import {
 } from './values.js'
 import { explicitHost } from './backends.js'
 import type { RawBackend } from './raw.js'
+import { metricCheckFindings } from './semantic-metrics.js'
 
 /**
  * The checks a JSON Schema cannot express well: URLs, two-decimal percents, unique names, key
@@ -28,6 +29,7 @@ export function semanticFindings(data: unknown): Finding[] {
   uniqueNames(root.queues, 'queues', report)
   arr(root.routes).forEach((r, i) => checkRoute(rec(r), ['routes', i], report))
   arr(root.queues).forEach((q, i) => checkQueue(rec(q), ['queues', i], report))
+  metricCheckFindings(root, (f) => out.push(f))
   return out
 }
 

@@ -55,6 +55,29 @@ export interface AnalysisPolicy {
   readonly failureLimit: number
   /** The chance that a healthy new side is ever rolled back over a whole rollout. */
   readonly alpha: number
+  /** Prometheus metric checks judged each window; absent (hand-built policies) = none. */
+  readonly metrics?: readonly MetricCheckConfig[]
+}
+
+/** A Prometheus server's HTTP API, as a metric check queries it. */
+export interface PrometheusServer {
+  /** Base URL without a trailing slash: `${url}/api/v1/query` is the instant query endpoint. */
+  readonly url: string
+  /** Time limit per query; the controller also caps it at the analysis window. */
+  readonly timeoutMs: number
+}
+
+/** One metric check (README "Metric checks from Prometheus"): at least one limit is set. */
+export interface MetricCheckConfig {
+  readonly name: string
+  /** PromQL with `{{side}}` and `{{route}}` (routes) or `{{queue}}` (queues) still in it. */
+  readonly query: string
+  readonly max: number | undefined
+  readonly min: number | undefined
+  readonly maxVsOld: number | undefined
+  readonly minVsOld: number | undefined
+  /** The check's own `prometheus`, else the top-level one (validation guarantees one of them). */
+  readonly prometheus: PrometheusServer
 }
 
 export interface RolloutPolicy {

@@ -196,16 +196,18 @@ function initialPlan(cfg: TargetConfig): Plan {
   return { percentBp: cfg.percentBp, state: cfg.rollout ? 'progressing' : 'manual', step: -1, filePercentBp: cfg.percentBp }
 }
 
-/** sluice_rollbacks_total's reason: the first failed check, or `manual`. */
+/** sluice_rollbacks_total's reason: the first failed check (a goal's or metric check's kind), or `manual`. */
 function rollbackReason(t: Transition): string {
-  const check = t.verdict?.failed[0]
-  if (t.actor !== 'analysis' || check === undefined) return 'manual'
-  return { maxErrorRate: 'error_rate', maxErrorRateVsOld: 'error_rate_vs_old', maxP99Ms: 'p99', maxP99VsOld: 'p99_vs_old' }[check]
+  if (t.actor !== 'analysis' || !t.verdict) return 'manual'
+  const check = t.verdict.failed[0]
+  if (check !== undefined) return { maxErrorRate: 'error_rate', maxErrorRateVsOld: 'error_rate_vs_old', maxP99Ms: 'p99', maxP99VsOld: 'p99_vs_old' }[check]
+  return (t.verdict.outside ?? []).find((c) => c.outcome === 'fail')?.kind ?? 'manual'
 }
 
 /** The analysis figures a history event and a webhook carry: the last window's and the step's counts, the evidence per check. */
 export function figuresOf(v: Verdict): Record<string, unknown> {
-  return { verdict: v.kind, failed: v.failed, old: v.old, new: v.new, checks: v.checks, step: v.step, ...(v.missing ? { missing: v.missing } : {}) }
+  const outside = v.outside && v.outside.length > 0 ? { outside: v.outside } : {}
+  return { verdict: v.kind, failed: v.failed, old: v.old, new: v.new, checks: v.checks, step: v.step, ...outside, ...(v.missing ? { missing: v.missing } : {}) }
 }
 
 /** Only changes of percent or state (and held steps) are history; bookkeeping (filePercentBp, stepSince) is not. */

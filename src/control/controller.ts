@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
-import type { RolloutPolicy } from '../config/types.js'
-import { observe, type Verdict, type WindowObservation } from '../core/analysis.js'
+import type { AnalysisPolicy, RolloutPolicy } from '../config/types.js'
+import { observe, type OutsideCheck, type Verdict, type WindowObservation } from '../core/analysis.js'
 import { foldWindow } from '../core/rollout.js'
 import { nextChange, windowOpen } from '../core/schedule.js'
 import type { RolloutState, TargetRef } from '../core/types.js'
@@ -36,6 +36,8 @@ export interface ControllerDeps {
   readonly flusher?: FleetFlusher
   /** Whether this replica decides now (it holds the lease and the store answers); default always. */
   readonly isActive?: () => boolean
+  /** Prometheus metric checks, judged with each closed window (control/metric-checks.ts); absent = none. */
+  readonly metricChecks?: { judge(ref: TargetRef, analysis: AnalysisPolicy): Promise<OutsideCheck[]> }
 }
 
 const ACTIVE: ReadonlySet<RolloutState> = new Set(['progressing', 'waiting', 'paused'])
@@ -120,7 +122,10 @@ export class RolloutController {
     const analysis = policy.analysis
     if (!analysis) return undefined
     const pair = await this.#source.next(ref, key, analysis, now)
-    return pair ? observe(analysis, pair.old, pair.new) : undefined
+    if (!pair) return undefined
+    const window = observe(analysis, pair.old, pair.new)
+    const metrics = (await this.#deps.metricChecks?.judge(ref, analysis)) ?? []
+    return metrics.length > 0 ? { ...window, outside: [...(window.outside ?? []), ...metrics] } : window
   }
 
   /**

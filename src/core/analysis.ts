@@ -73,11 +73,30 @@ export interface TestCounts {
   readonly n0: number
 }
 
+/**
+ * A judgement made outside the request figures, once per closed window: a goal's lift with its
+ * always-valid interval (core/goals.ts) or a Prometheus metric check. Its own statistics are its
+ * producer's business; the analysis only folds the outcome in: any `fail` fails the verdict (and
+ * counts towards failureLimit like a harm test), any `inconclusive` holds the step.
+ */
+export interface OutsideCheck {
+  readonly kind: 'goal' | 'metric'
+  /** The goal's or the metric check's configured name. */
+  readonly name: string
+  readonly outcome: VerdictKind
+  /** One line for history, webhook, status and demo, e.g. "purchase fell 25 % (interval −31 % … −18 %)". */
+  readonly summary: string
+  /** The figures behind the outcome (value, limit, lift, interval bounds …) for history and webhooks. */
+  readonly figures?: Readonly<Record<string, number | null>>
+}
+
 /** What one closed window contributes. */
 export interface WindowObservation {
   readonly old: SideFigures
   readonly new: SideFigures
   readonly tests: readonly TestCounts[]
+  /** Goal and metric checks judged at this window's close (latest result per check). */
+  readonly outside?: readonly OutsideCheck[]
 }
 
 /**
@@ -92,6 +111,8 @@ export interface Evidence {
   readonly logs: Partial<Record<CheckName, readonly (readonly number[])[]>>
   /** The latest window's figures. */
   readonly last?: { readonly old: SideFigures; readonly new: SideFigures }
+  /** The latest window's goal and metric checks (cleared when a step starts: none judged there yet). */
+  readonly outside?: readonly OutsideCheck[]
 }
 
 export interface CheckResult {
@@ -110,6 +131,8 @@ export interface Verdict {
   /** fail: a check's evidence is over its bar; inconclusive: too few new-side requests at this step. */
   readonly kind: VerdictKind
   readonly failed: readonly CheckName[]
+  /** Goal and metric checks of the latest window; a `fail` among them fails the verdict. Optional: verdicts stored before these existed lack it. */
+  readonly outside?: readonly OutsideCheck[]
   /** The latest window's figures. */
   readonly old: SideFigures
   readonly new: SideFigures
@@ -181,7 +204,7 @@ export function startStep(e: Evidence, step: number, slots: number): Evidence {
   if (step === e.step) return e
   const logs: Partial<Record<CheckName, readonly (readonly number[])[]>> = {}
   for (const [check, rows] of entries(e.logs)) logs[check] = e.step >= 0 && rows.length < slots ? [...rows, freshLogs()] : rows
-  const { last: _last, ...rest } = e
+  const { last: _last, outside: _outside, ...rest } = e
   return { ...rest, step, tally: emptyTally(), logs }
 }
 
@@ -193,7 +216,8 @@ export function accumulate(policy: AnalysisPolicy, e: Evidence, w: WindowObserva
   for (const check of configuredChecks(policy)) logs[check] ??= [freshLogs()]
   for (const t of w.tests) for (const row of logs[t.check] ?? []) addTest(policy, row, t)
   const tally = { old: addTally(e.tally.old, w.old), new: addTally(e.tally.new, w.new) }
-  return { step: e.step, tally, logs, last: { old: w.old, new: w.new } }
+  const outside = w.outside && w.outside.length > 0 ? { outside: w.outside } : {}
+  return { step: e.step, tally, logs, last: { old: w.old, new: w.new }, ...outside }
 }
 
 function addTest(policy: AnalysisPolicy, row: number[], t: TestCounts): void {
@@ -215,11 +239,17 @@ export function assess(policy: AnalysisPolicy, e: Evidence, slots: number): Verd
   })
   const failed = results.filter((c) => !c.pass).map((c) => c.check)
   const last = e.last ?? { old: noFigures(), new: noFigures() }
-  const base = { failed, checks: results, step: e.tally, old: last.old, new: last.new }
-  if (failed.length > 0) return { kind: 'fail', ...base }
+  const outside = e.outside ?? []
+  const base = { failed, outside, checks: results, step: e.tally, old: last.old, new: last.new }
+  if (failed.length > 0 || outside.some((c) => c.outcome === 'fail')) return { kind: 'fail', ...base }
   const seen = e.tally.new.requests
-  if (seen >= Math.max(1, policy.minRequests)) return { kind: 'pass', ...base }
-  return { kind: 'inconclusive', ...base, missing: `${count(seen)} of ${count(Math.max(1, policy.minRequests))} new-side requests at this step` }
+  const wanted = Math.max(1, policy.minRequests)
+  const missing = [
+    ...(seen < wanted ? [`${count(seen)} of ${count(wanted)} new-side requests at this step`] : []),
+    ...outside.filter((c) => c.outcome === 'inconclusive').map((c) => c.summary),
+  ]
+  if (missing.length === 0) return { kind: 'pass', ...base }
+  return { kind: 'inconclusive', ...base, missing: missing.join('; ') }
 }
 
 /**

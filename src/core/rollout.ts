@@ -139,7 +139,10 @@ function judge(policy: RolloutPolicy, analysis: AnalysisPolicy, live: RolloutLiv
   const failures = countFailures(live.failures ?? 0, verdict)
   const next: RolloutLive = { ...live, evidence, failures }
   if (verdict.kind !== 'fail' || failures < analysis.failureLimit) return { live: next }
-  const over = verdict.checks.filter((c) => !c.pass).map((c) => `${c.check} (M ${c.m.toPrecision(3)} ≥ ${c.bar})`)
+  const over = [
+    ...verdict.checks.filter((c) => !c.pass).map((c) => `${c.check} (M ${c.m.toPrecision(3)} ≥ ${c.bar})`),
+    ...(verdict.outside ?? []).filter((c) => c.outcome === 'fail').map((c) => `${c.kind} ${c.name}: ${c.summary}`),
+  ]
   const reason = `evidence over its bar ${failures} windows in a row: ${over.join(', ')}`
   const rolled: RolloutLive = { percentBp: 0, state: 'rolled_back', step: -1, failures, evidence }
   return { live: next, rollback: { next: rolled, transition: { actor: 'analysis', reason, notify: 'rolled_back', verdict } } }

@@ -24,10 +24,14 @@ export interface Recorder {
   configReload(ok: boolean, at: number): void
   stateStoreUp(up: boolean): void
   leader(isLeader: boolean): void
+  /** One OpenFeature evaluation of route NAME's flag that answered `variant` (admin plane, not the hot path). */
+  flagEvaluation(route: string, variant: Side): void
   /** Jobs waiting in a queue's source. */
   queueBacklog(queue: string, jobs: number): void
   /** A fault nothing handled (a bug): the process policy logs it, counts it here and keeps serving. */
   internalError(source: InternalErrorSource): void
+  /** A metric check of `target` (a route's or queue's name) could not be judged this window (no data, NaN, query error, unreachable). */
+  metricCheckError(target: string, check: string): void
   /** The goal series (registerGoalMetrics below), read from `source` at each scrape; call once. */
   watchGoals(source: () => readonly GoalSeries[]): void
   render(): Promise<string>
@@ -38,7 +42,7 @@ export interface Recorder {
 const REQUEST_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
 /** Routing a job is a publish to a broker: much faster than a proxied request. */
 const JOB_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
-export const ROLLBACK_REASONS = ['error_rate', 'error_rate_vs_old', 'p99', 'p99_vs_old', 'manual'] as const
+export const ROLLBACK_REASONS = ['error_rate', 'error_rate_vs_old', 'p99', 'p99_vs_old', 'goal', 'metric', 'manual'] as const
 const JOB_OUTCOMES = ['routed', 'failed'] as const
 /** Where an unhandled fault surfaced: a thrown exception nothing caught, or a rejected promise nobody awaited. */
 export const INTERNAL_ERROR_SOURCES = ['uncaught_exception', 'unhandled_rejection'] as const
@@ -56,6 +60,7 @@ interface SideSeries {
   readonly codes: Map<number, CounterChild>
   readonly errors: Readonly<Record<UpstreamErrorReason, CounterChild>>
   readonly decisions: Readonly<Record<DecisionReason, CounterChild>>
+  readonly flagEvaluations: CounterChild
 }
 type RouteSeries = Readonly<Record<Side, SideSeries>>
 type QueueSeries = Readonly<Record<Side, { readonly routed: CounterChild; readonly failed: CounterChild; readonly duration: HistogramChild }>>
@@ -71,6 +76,8 @@ class PromRecorder implements Recorder {
   #bucketsS: readonly number[] = REQUEST_BUCKETS_S
   #routes = new Map<string, RouteSeries>()
   #queues = new Map<string, QueueSeries>()
+  /** `target\0check` → its sluice_metric_check_errors_total child, for every configured metric check. */
+  #metricChecks = new Map<string, CounterChild>()
 
   constructor(version: string) {
     collectDefaultMetrics({ register: this.#registry })
@@ -102,6 +109,30 @@ class PromRecorder implements Recorder {
     for (const r of routes) next.set(r.name, this.#initRoute(r, this.#routes.get(r.name), recreated))
     this.#routes = next
     for (const q of queues) if (!this.#queues.has(q.name)) this.#queues.set(q.name, this.#initQueue(q))
+    this.#initMetricChecks([...routes, ...queues])
+  }
+
+  metricCheckError(target: string, check: string): void {
+    this.#metricChecks.get(`${target}\0${check}`)?.inc()
+  }
+
+  /** One child per configured check, at 0 from the start; checks that left the config lose their series. */
+  #initMetricChecks(targets: ReadonlyArray<RouteConfig | QueueConfig>): void {
+    const next = new Map<string, CounterChild>()
+    for (const t of targets) {
+      for (const check of t.rollout?.analysis?.metrics ?? []) {
+        const key = `${t.name}\0${check.name}`
+        const child = this.#metricChecks.get(key) ?? this.#m.metricCheckErrors.labels({ route: t.name, check: check.name })
+        child.inc(0)
+        next.set(key, child)
+      }
+    }
+    for (const key of this.#metricChecks.keys()) {
+      if (next.has(key)) continue
+      const [route, check] = key.split('\0') as [string, string]
+      this.#m.metricCheckErrors.remove({ route, check })
+    }
+    this.#metricChecks = next
   }
 
   outcome(o: Outcome): void {
@@ -143,6 +174,10 @@ class PromRecorder implements Recorder {
 
   leader(isLeader: boolean): void {
     this.#m.leader.set(isLeader ? 1 : 0)
+  }
+
+  flagEvaluation(route: string, variant: Side): void {
+    this.#routes.get(route)?.[variant].flagEvaluations.inc()
   }
 
   queueBacklog(queue: string, jobs: number): void {
@@ -213,6 +248,7 @@ class PromRecorder implements Recorder {
         codes,
         errors: childrenOf(this.#m.upstreamErrors, UPSTREAM_ERROR_REASONS, (reason) => ({ route: r.name, backend, reason })),
         decisions: childrenOf(this.#m.decisions, DECISION_REASONS, (reason) => ({ route: r.name, backend, reason })),
+        flagEvaluations: zeroed(this.#m.flagEvaluations.labels({ route: r.name, variant: backend })),
       }
     }
     return { old: side('old'), new: side('new') }
@@ -242,6 +278,7 @@ class PromRecorder implements Recorder {
       for (const status of series[backend].codes.keys()) this.#m.requests.remove({ route: name, backend, code: codeLabel(status) })
       for (const reason of UPSTREAM_ERROR_REASONS) this.#m.upstreamErrors.remove({ route: name, backend, reason })
       for (const reason of DECISION_REASONS) this.#m.decisions.remove({ route: name, backend, reason })
+      this.#m.flagEvaluations.remove({ route: name, variant: backend })
     }
     this.#removeRollout('route', name)
     this.#routes.delete(name)
@@ -277,6 +314,11 @@ function childrenOf<K extends string, L extends string>(
   return out
 }
 
+function zeroed(child: CounterChild): CounterChild {
+  child.inc(0)
+  return child
+}
+
 function codeLabel(status: number): string {
   return status === 0 ? CLIENT_CLOSED_CODE : String(status)
 }
@@ -292,6 +334,7 @@ function defineMetrics(registry: Registry) {
     requests: new Counter({ name: 'sluice_requests_total', help: 'Client requests by route, the side that served them and the status sent (499: client went away first)', labelNames: ['route', 'backend', 'code'] as const, registers }),
     upstreamErrors: new Counter({ name: 'sluice_upstream_errors_total', help: 'Transport failures of the decided side, by reason', labelNames: ['route', 'backend', 'reason'] as const, registers }),
     decisions: new Counter({ name: 'sluice_decisions_total', help: 'Routing decisions by route, chosen side and why', labelNames: ['route', 'backend', 'reason'] as const, registers }),
+    flagEvaluations: new Counter({ name: 'sluice_flag_evaluations_total', help: 'OpenFeature (OFREP) evaluations of a route\'s flag on the admin plane, by the variant answered', labelNames: ['route', 'variant'] as const, registers }),
     percent: new Gauge({ name: 'sluice_percent', help: 'Current share of traffic or jobs sent to the new side, in percent (0-100)', labelNames: ['kind', 'name'] as const, registers }),
     state: new Gauge({ name: 'sluice_rollout_state', help: 'Rollout state of a route or queue: 1 for the current state, 0 for the others', labelNames: ['kind', 'name', 'state'] as const, registers }),
     rollbacks: new Counter({ name: 'sluice_rollbacks_total', help: 'Rollbacks of a route or queue to the old side, by reason', labelNames: ['kind', 'name', 'reason'] as const, registers }),
@@ -302,6 +345,7 @@ function defineMetrics(registry: Registry) {
     reloadAt: new Gauge({ name: 'sluice_config_last_reload_success_timestamp_seconds', help: 'Unix time of the last successful configuration load or reload', registers }),
     storeUp: new Gauge({ name: 'sluice_state_store_up', help: 'Whether the state store answers (1) or not (0)', registers }),
     internalErrors: new Counter({ name: 'sluice_internal_errors_total', help: 'Faults nothing handled (bugs), logged with their stack; sluice kept serving', labelNames: ['source'] as const, registers }),
+    metricCheckErrors: new Counter({ name: 'sluice_metric_check_errors_total', help: 'Analysis windows in which a Prometheus metric check had no value (no data, NaN, query error, Prometheus unreachable): judged inconclusive, never failed', labelNames: ['route', 'check'] as const, registers }),
     leader: new Gauge({ name: 'sluice_leader', help: 'Whether this replica runs the rollout controller (1) or not (0)', registers }),
     buildInfo: new Gauge({ name: 'sluice_build_info', help: 'Build information; the value is always 1', labelNames: ['version', 'node_version'] as const, registers }),
   }

@@ -78,7 +78,7 @@ function verdict(v: TargetJson['lastVerdict']): string {
   if (v === null) return ''
   const side = (s: { requests: number; errorRate: number; p99Ms: number | null }) =>
     `${s.requests} req, ${(s.errorRate * 100).toFixed(2)} % errors, p99 ${s.p99Ms === null ? '–' : `${s.p99Ms.toFixed(1)} ms`}`
-  const label = v.pass ? 'pass' : v.kind === 'inconclusive' ? `inconclusive (${esc(v.missing ?? 'too few requests')})` : `fail: ${v.failed.map(esc).join(', ')}`
+  const label = v.pass ? 'pass' : v.kind === 'inconclusive' ? `inconclusive (${esc(v.missing ?? 'too few requests')})` : `fail: ${[...v.failed, ...(v.outside ?? []).filter((c) => c.outcome === 'fail').map((c) => c.summary)].map(esc).join(', ')}`
   return `<p class="verdict ${v.pass ? 'ok' : v.kind}">last analysis ${esc(v.at)}: <b>${label}</b> — new ${side(v.new)}; old ${side(v.old)}</p>`
 }
 

@@ -14,7 +14,7 @@ export interface TargetJson {
   steps: number[]
   nextStepAt: string | null
   windowOpen: boolean | null
-  lastVerdict: null | { pass: boolean; kind?: string; failed?: string[]; new?: { requests: number }; missing?: string }
+  lastVerdict: null | { pass: boolean; kind?: string; failed?: string[]; new?: { requests: number }; missing?: string; outside?: Array<{ kind: string; name: string; outcome: string }> }
   /** Routes only (README "Judging business outcomes"). */
   goals?: Record<string, GoalJson>
 }
@@ -88,7 +88,8 @@ function verdictCell(v: TargetJson['lastVerdict']): string {
   if (v === null) return '-'
   if (v.pass) return 'pass'
   if (v.kind === 'inconclusive') return `inconclusive (${v.missing ?? `new: ${v.new?.requests ?? 0} requests`})`
-  return `fail (${(v.failed ?? []).join(', ')})`
+  const outside = (v.outside ?? []).filter((c) => c.outcome === 'fail').map((c) => `${c.kind} ${c.name}`)
+  return `fail (${[...(v.failed ?? []), ...outside].join(', ')})`
 }
 
 /** Print an admin failure and return its exit code (2 unreachable/unauthorized, 1 refused). */

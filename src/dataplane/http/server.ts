@@ -14,7 +14,7 @@ import type { PlaneState } from './context.js'
 import { onResponseClose, watchQueuedResponse } from './outcome.js'
 import { HTTP_PASSES } from './passes/index.js'
 import { runPasses } from './pipeline.js'
-import { compileRoutes, EMPTY_TABLE, type RouteTable } from './route-table.js'
+import { compileRoutes, EMPTY_TABLE, type CompiledRoute, type RouteTable } from './route-table.js'
 import { HttpLeg } from './upstream-leg/leg.js'
 import { ProxyResponse } from './upstream-leg/state.js'
 import { UpstreamPools } from './upstream.js'
@@ -100,6 +100,14 @@ export class HttpDataPlane {
       if (!views.has(r.name)) throw new Error(`route '${r.name}' has no view: setRoutes needs one for every route`)
     }
     this.#plane.table = compileRoutes(routes, views, this.#pools.replace(routes))
+  }
+
+  /**
+   * The routes with their live views, exactly as the next request sees them: the admin plane's
+   * OpenFeature evaluation decides on these, so a flag answers what the proxy would do.
+   */
+  get routes(): readonly CompiledRoute[] {
+    return this.#plane.table.routes
   }
 
   /**

@@ -12,15 +12,18 @@ const FAMILIES = {
   sluice_job_route_duration_seconds: 'histogram',
   sluice_config_last_reload_successful: 'gauge',
   sluice_decisions_total: 'counter',
+  sluice_flag_evaluations_total: 'counter',
   sluice_queue_backlog: 'gauge',
   sluice_state_store_up: 'gauge',
   sluice_leader: 'gauge',
   sluice_internal_errors_total: 'counter',
+  sluice_metric_check_errors_total: 'counter',
   sluice_build_info: 'gauge',
   sluice_config_last_reload_success_timestamp_seconds: 'gauge',
 }
 
-const analysis = { windowMs: 60_000, minRequests: 100, maxErrorRate: 0.01, maxP99Ms: 300, maxErrorRateVsOld: undefined, maxP99VsOld: undefined, failureLimit: 2, alpha: 0.05 }
+const analysis = { windowMs: 60_000, minRequests: 100, maxErrorRate: 0.01, maxP99Ms: 300, maxErrorRateVsOld: undefined, maxP99VsOld: undefined, failureLimit: 2, alpha: 0.05,
+  metrics: [{ name: 'app-errors', query: 'x', max: 1, min: undefined, maxVsOld: undefined, minVsOld: undefined, prometheus: { url: 'http://127.0.0.1:9090', timeoutMs: 5000 } }] }
 
 describe('/metrics at start-up', () => {
   let admin: AdminHarness | undefined
@@ -56,6 +59,7 @@ describe('/metrics at start-up', () => {
       for (const reason of ['opt-out', 'opt-in', 'group', 'bucket', 'random']) {
         expect(valueOf(s, 'sluice_decisions_total', { route: 'checkout', backend, reason })).toBe(0)
       }
+      expect(valueOf(s, 'sluice_flag_evaluations_total', { route: 'checkout', variant: backend })).toBe(0)
       for (const outcome of ['routed', 'failed']) expect(valueOf(s, 'sluice_jobs_total', { queue: 'emails', backend, outcome })).toBe(0)
       expect(valueOf(s, 'sluice_job_route_duration_seconds_count', { queue: 'emails', backend })).toBe(0)
     }
@@ -72,6 +76,7 @@ describe('/metrics at start-up', () => {
       }
     }
     expect(valueOf(s, 'sluice_queue_backlog', { queue: 'emails' })).toBe(0)
+    expect(valueOf(s, 'sluice_metric_check_errors_total', { route: 'checkout', check: 'app-errors' })).toBe(0)
     for (const name of ['sluice_config_last_reload_successful', 'sluice_state_store_up', 'sluice_leader']) expect(valueOf(s, name)).toBe(0)
     for (const source of ['uncaught_exception', 'unhandled_rejection']) expect(valueOf(s, 'sluice_internal_errors_total', { source })).toBe(0)
   })

@@ -21,8 +21,10 @@ export class FakeRecorder implements Recorder {
   configReload(): void {}
   stateStoreUp(): void {}
   leader(): void {}
+  flagEvaluation(): void {}
   queueBacklog(): void {}
   internalError(): void {}
+  metricCheckError(): void {}
   watchGoals(): void {}
   async render(): Promise<string> { return '' }
 }
