@@ -116,7 +116,7 @@ export class SluiceApp {
     bus.subscribe((o) => windows.record(o))
     bus.subscribe((o) => this.#goals.record(o))
     this.recorder.watchGoals(() => this.#goals.series())
-    this.#notifier = new WebhookNotifier(() => this.#config.notify.webhooks, this.logger)
+    this.#notifier = new WebhookNotifier(() => this.#config.notify.webhooks, this.logger, this.recorder)
     this.commands = new Commands({
       store: this.store, clock: this.#clock, logger: this.logger, recorder: this.recorder,
       targets: () => this.#config, onNotice: (n) => this.#notifier.notify(n),
@@ -315,7 +315,9 @@ export class SluiceApp {
   }
 
   #unchanged(reason: string): boolean {
-    this.logger.debug({ reason }, 'config unchanged')
+    // An operator who sent SIGHUP or called reload wants to hear that nothing changed; the 30 s
+    // safety-net re-read would only fill the log.
+    this.logger[reason === 'poll' ? 'debug' : 'info']({ reason, hash: this.#sources?.hash.slice(0, 12) }, 'config unchanged: nothing to reload')
     // The file was put back to what is running after a refused reload: nothing is pending any more.
     if (this.#reloadRefused) {
       this.logger.info({ reason }, 'the config file matches the running config again')

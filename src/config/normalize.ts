@@ -5,8 +5,8 @@ import { SluiceError } from '../errors.js'
 import { parseDuration } from '../util/duration.js'
 import type { Env } from './interpolate.js'
 import { normalizeRollout } from './normalize-rollout.js'
-import type { RawConfig, RawEndpoint, RawGroup, RawListen, RawPrometheus, RawQueue, RawRoute } from './raw.js'
-import type { Config, GroupConfig, ListenAddress, ListenerTls, KeySource, QueueConfig, QueueEndpointConfig, RouteConfig } from './types.js'
+import type { RawConfig, RawEndpoint, RawGroup, RawListen, RawPrometheus, RawQueue, RawRoute, RawWebhook } from './raw.js'
+import { DEFAULT_WEBHOOK_EVENTS, type Config, type GroupConfig, type ListenAddress, type ListenerTls, type KeySource, type QueueConfig, type QueueEndpointConfig, type RouteConfig, type WebhookConfig } from './types.js'
 import { parseListen, toBasisPoints } from './values.js'
 
 /** What normalisation needs besides the validated data. */
@@ -46,7 +46,7 @@ export function normalize(data: unknown, ctx: NormalizeContext): Config {
     },
     routes: raw.routes.map((r) => normalizeRoute(r, ctx, raw.prometheus)),
     queues: raw.queues.map((q) => normalizeQueue(q, ctx, raw.prometheus)),
-    notify: { webhooks: [...raw.notify.webhooks] },
+    notify: { webhooks: raw.notify.webhooks.map(webhook) },
     log: { ...raw.log },
     shutdown: { drainDelayMs: parseDuration(raw.shutdown.drainDelay), timeoutMs: parseDuration(raw.shutdown.timeout) },
   })
@@ -148,4 +148,11 @@ function deepFreeze<T>(value: T): T {
     for (const child of Object.values(value)) deepFreeze(child)
   }
   return value
+}
+
+/** A plain URL keeps its old meaning: sluice's JSON on rollback, completion and pause. */
+function webhook(raw: RawWebhook): WebhookConfig {
+  if (typeof raw === 'string') return { url: raw, format: 'json', events: DEFAULT_WEBHOOK_EVENTS, headers: {} }
+  const base = { url: raw.url, format: raw.format ?? 'json', events: raw.events ?? DEFAULT_WEBHOOK_EVENTS, headers: { ...raw.headers } }
+  return raw.secret === undefined ? base : { ...base, secret: raw.secret }
 }

@@ -1,4 +1,4 @@
-import type { LogConfig, Side } from './types.js'
+import type { LogConfig, Side, WebhookEvent, WebhookFormat } from './types.js'
 
 /**
  * The YAML file's shape once the schema has accepted it and filled in its defaults: what
@@ -11,7 +11,7 @@ export interface RawConfig {
   readonly state: { readonly store: 'memory' | 'redis'; readonly file?: string; readonly redis?: string; readonly keyPrefix: string; readonly leaseTtl: string }
   readonly routes: readonly RawRoute[]
   readonly queues: readonly RawQueue[]
-  readonly notify: { readonly webhooks: readonly string[] }
+  readonly notify: { readonly webhooks: readonly RawWebhook[] }
   readonly prometheus?: RawPrometheus
   readonly log: { readonly level: LogConfig['level']; readonly access: boolean; readonly accessSample: number }
   readonly shutdown: { readonly drainDelay: string; readonly timeout: string }
@@ -123,4 +123,13 @@ export interface RawQueue extends RawTarget {
   readonly source?: RawEndpoint
   readonly old: RawEndpoint
   readonly new: RawEndpoint
+}
+
+/** A webhook as written: a URL, or an object whose omitted keys take the defaults in normalize.ts. */
+export type RawWebhook = string | {
+  readonly url: string
+  readonly format?: WebhookFormat
+  readonly events?: readonly WebhookEvent[]
+  readonly headers?: Readonly<Record<string, string>>
+  readonly secret?: string
 }

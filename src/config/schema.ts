@@ -85,6 +85,20 @@ const backendObject = {
   },
 }
 
+const webhookObject = {
+  description: 'A webhook URL (sluice JSON on rollback, completion and pause), or { url, format, events, headers, secret }',
+  minLength: 1,
+  required: ['url'],
+  additionalProperties: false,
+  properties: {
+    url: str('Receiver URL', { minLength: 1, examples: ['https://hooks.slack.com/services/T000/B000/XXXX'] }),
+    format: { enum: ['json', 'slack', 'teams', 'discord'], default: 'json', description: "Body: sluice's JSON, or a one-line message that Slack, Microsoft Teams (Workflows) or Discord render" },
+    events: list('Events to send (default: rolled_back, completed, paused)', { enum: ['rolled_back', 'completed', 'paused', 'step'] }, { minItems: 1, uniqueItems: true }),
+    headers: { type: 'object', description: 'Extra request headers, e.g. an API key (${VAR} is interpolated)', propertyNames: { pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" }, additionalProperties: str('Header value') },
+    secret: str('Key of the x-sluice-signature HMAC-SHA256 (use ${VAR}; see README "Webhooks")', { minLength: 1 }),
+  },
+}
+
 const backends: SchemaNode = {
   ...backendObject,
   type: ['string', 'array', 'object'],
@@ -296,7 +310,7 @@ export const configSchema: SchemaNode = {
     routes: list('HTTP routes, matched in order', route, { default: [] }),
     queues: list('Queue routers', queue, { default: [] }),
     notify: obj('Notifications', {
-      webhooks: list('URLs that get a JSON POST on rollback, completion and pause by analysis', str('Webhook URL'), { default: [] }),
+      webhooks: list('Receivers of rollbacks, completions, pauses (and steps, when asked): URLs or objects', { ...webhookObject, type: ['string', 'object'] }, { default: [] }),
     }, { default: {} }),
     prometheus: ref('prometheus'),
     log: obj('Logging', {

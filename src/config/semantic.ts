@@ -63,7 +63,10 @@ function checkTop(root: Rec, report: Report): void {
   checkText(rec(root.listen)?.address, ['listen', 'address'], listenProblem, report)
   checkText(rec(root.admin)?.listen, ['admin', 'listen'], listenProblem, report)
   checkText(rec(rec(root.admin)?.listen)?.address, ['admin', 'listen', 'address'], listenProblem, report)
-  arr(rec(root.notify)?.webhooks).forEach((u, i) => checkText(u, ['notify', 'webhooks', i], httpUrlProblem, report))
+  arr(rec(root.notify)?.webhooks).forEach((w, i) => {
+    if (typeof w === 'string') checkText(w, ['notify', 'webhooks', i], httpUrlProblem, report)
+    else checkText(rec(w)?.url, ['notify', 'webhooks', i, 'url'], httpUrlProblem, report)
+  })
   const state = rec(root.state)
   checkText(state?.redis, ['state', 'redis'], redisUrlProblem, report)
   if (state?.store === 'redis' && state.redis === undefined) report(['state', 'redis'], "is required when store is 'redis'")

@@ -225,7 +225,24 @@ export interface Config {
   readonly state: StateConfig
   readonly routes: readonly RouteConfig[]
   readonly queues: readonly QueueConfig[]
-  readonly notify: { readonly webhooks: readonly string[] }
+  readonly notify: { readonly webhooks: readonly WebhookConfig[] }
   readonly log: LogConfig
   readonly shutdown: ShutdownConfig
+}
+
+/** What a webhook can hear about (README "Webhooks"). */
+export const WEBHOOK_EVENTS = ['rolled_back', 'completed', 'paused', 'step'] as const
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number]
+/** A plain URL entry hears these: what every webhook heard before events could be chosen. */
+export const DEFAULT_WEBHOOK_EVENTS: readonly WebhookEvent[] = ['rolled_back', 'completed', 'paused']
+export type WebhookFormat = 'json' | 'slack' | 'teams' | 'discord'
+
+export interface WebhookConfig {
+  readonly url: string
+  readonly format: WebhookFormat
+  readonly events: readonly WebhookEvent[]
+  /** Extra request headers (an API key, a routing header); never logged. */
+  readonly headers: Readonly<Record<string, string>>
+  /** HMAC-SHA256 key of x-sluice-signature; no signature without it. */
+  readonly secret?: string
 }

@@ -105,14 +105,18 @@ export class Commands {
    * Start: create missing live state from the file (a target with a rollout block starts
    * progressing from before its first step). Reload: the file's percent is applied only when it
    * differs from the one last applied (`filePercentBp`), so an edit in the file wins and an
-   * unrelated reload never undoes a live change or a rollback.
+   * unrelated reload never undoes a live change or a rollback. While a rollout runs (progressing,
+   * waiting, paused) the file's percent is only its starting point: the rollout keeps its percent
+   * and a warning says so. A GitOps user who bumps the number must not lose a running ramp silently.
    */
   async applyFileIntent(config: TargetSet, prev: TargetSet | undefined): Promise<void> {
     const opts: CommandOptions = { actor: 'config', reason: 'percent changed in the config file' }
     for (const [kind, list] of [['route', config.routes], ['queue', config.queues]] as const) {
       for (const cfg of list) {
         const ref: TargetRef = { kind, name: cfg.name }
-        await this.#transition(ref, cfg, opts, (cur) => fileChange(cfg, cur, this.#deps.store.get(ref) === undefined))
+        const before = this.#deps.store.get(ref)
+        const after = await this.#transition(ref, cfg, opts, (cur) => fileChange(cfg, cur, this.#deps.store.get(ref) === undefined))
+        if (cfg.rollout && before && before.filePercentBp !== cfg.percentBp) this.#warnFileEdit(ref, cfg, before, after)
       }
     }
     if (prev !== undefined) this.#logRemoved(config, prev)
@@ -167,6 +171,16 @@ export class Commands {
     if (transition?.notify) this.#deps.onNotice?.({ ref, transition, from, to, at })
   }
 
+  /** What a file edit of `percent` did to a target with a rollout, in words (README "Config versus live state"). */
+  #warnFileEdit(ref: TargetRef, cfg: TargetConfig, before: TargetLive, after: TargetLive): void {
+    const edit = `percent in the config file changed ${toPercent(before.filePercentBp)} → ${toPercent(cfg.percentBp)} %`
+    const fields = { kind: ref.kind, name: ref.name, filePercent: toPercent(cfg.percentBp), percent: toPercent(after.percentBp), state: after.state }
+    const message = after.state === before.state && after.percentBp === before.percentBp
+      ? `${edit} while the rollout is ${before.state} at ${toPercent(before.percentBp)} %: the rollout keeps its percent; the file's percent is only where a rollout starts`
+      : `${edit}: applied; the rollout (${before.state} before) is now ${after.state} at ${toPercent(after.percentBp)} % (sluice resume ${ref.name} starts it again)`
+    this.#deps.logger.warn(fields, message)
+  }
+
   #logRemoved(config: TargetSet, prev: TargetSet): void {
     const names = (s: TargetSet) => [...s.routes.map((r) => `route/${r.name}`), ...s.queues.map((q) => `queue/${q.name}`)]
     const now = new Set(names(config))
@@ -181,9 +195,13 @@ export function isValidMemberId(id: string): boolean {
   return MEMBER_ID_RE.test(id) && id.trim().length > 0
 }
 
+/** States in which a rollout owns the percent: a file edit of `percent` does not take it over. */
+const ROLLOUT_OWNS_PERCENT: ReadonlySet<Plan['state']> = new Set(['progressing', 'waiting', 'paused'])
+
 function fileChange(cfg: TargetConfig, cur: Plan, isNew: boolean): { next: Plan; transition: undefined } | undefined {
   if (isNew) return { next: cur, transition: undefined }
   if (cur.filePercentBp === cfg.percentBp) return undefined
+  if (cfg.rollout && ROLLOUT_OWNS_PERCENT.has(cur.state)) return { next: { ...cur, filePercentBp: cfg.percentBp }, transition: undefined }
   return { next: { percentBp: cfg.percentBp, filePercentBp: cfg.percentBp, state: 'manual', step: cur.step }, transition: undefined }
 }
 

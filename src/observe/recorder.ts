@@ -32,6 +32,8 @@ export interface Recorder {
   internalError(source: InternalErrorSource): void
   /** A metric check of `target` (a route's or queue's name) could not be judged this window (no data, NaN, query error, unreachable). */
   metricCheckError(target: string, check: string): void
+  /** One webhook attempt's result: delivered, retried (an attempt failed, another follows) or failed (given up). */
+  webhookDelivery(result: WebhookDeliveryResult): void
   /** The goal series (registerGoalMetrics below), read from `source` at each scrape; call once. */
   watchGoals(source: () => readonly GoalSeries[]): void
   render(): Promise<string>
@@ -47,6 +49,8 @@ const JOB_OUTCOMES = ['routed', 'failed'] as const
 /** Where an unhandled fault surfaced: a thrown exception nothing caught, or a rejected promise nobody awaited. */
 export const INTERNAL_ERROR_SOURCES = ['uncaught_exception', 'unhandled_rejection'] as const
 export type InternalErrorSource = (typeof INTERNAL_ERROR_SOURCES)[number]
+export const WEBHOOK_DELIVERY_RESULTS = ['delivered', 'retried', 'failed'] as const
+export type WebhookDeliveryResult = (typeof WEBHOOK_DELIVERY_RESULTS)[number]
 /** nginx's "client closed request": the client went away before a response was sent (Outcome.status 0). */
 const CLIENT_CLOSED_CODE = '499'
 const DURATION_METRIC = 'sluice_request_duration_seconds'
@@ -85,6 +89,7 @@ class PromRecorder implements Recorder {
     this.#duration = this.#newDurationHistogram()
     this.#m.buildInfo.set({ version, node_version: process.version }, 1)
     for (const source of INTERNAL_ERROR_SOURCES) this.#m.internalErrors.inc({ source }, 0)
+    for (const result of WEBHOOK_DELIVERY_RESULTS) this.#m.webhookDeliveries.inc({ result }, 0)
   }
 
   get contentType(): string {
@@ -186,6 +191,10 @@ class PromRecorder implements Recorder {
 
   internalError(source: InternalErrorSource): void {
     this.#m.internalErrors.inc({ source })
+  }
+
+  webhookDelivery(result: WebhookDeliveryResult): void {
+    this.#m.webhookDeliveries.inc({ result })
   }
 
   #job(o: Outcome): void {
@@ -344,6 +353,7 @@ function defineMetrics(registry: Registry) {
     reloadOk: new Gauge({ name: 'sluice_config_last_reload_successful', help: 'Whether the last configuration load or reload succeeded (1) or was refused (0)', registers }),
     reloadAt: new Gauge({ name: 'sluice_config_last_reload_success_timestamp_seconds', help: 'Unix time of the last successful configuration load or reload', registers }),
     storeUp: new Gauge({ name: 'sluice_state_store_up', help: 'Whether the state store answers (1) or not (0)', registers }),
+    webhookDeliveries: new Counter({ name: 'sluice_webhook_deliveries_total', help: 'Webhook delivery attempts by result (delivered, retried, failed after all attempts)', labelNames: ['result'] as const, registers }),
     internalErrors: new Counter({ name: 'sluice_internal_errors_total', help: 'Faults nothing handled (bugs), logged with their stack; sluice kept serving', labelNames: ['source'] as const, registers }),
     metricCheckErrors: new Counter({ name: 'sluice_metric_check_errors_total', help: 'Analysis windows in which a Prometheus metric check had no value (no data, NaN, query error, Prometheus unreachable): judged inconclusive, never failed', labelNames: ['route', 'check'] as const, registers }),
     leader: new Gauge({ name: 'sluice_leader', help: 'Whether this replica runs the rollout controller (1) or not (0)', registers }),

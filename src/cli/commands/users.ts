@@ -17,11 +17,14 @@ export const usersCommand: Command = async (args, opts, io) => {
     if ((verb !== 'add' && verb !== 'remove') || !name || !group || ids.length === 0) { io.err(USAGE); return EXIT.refused }
     // Resolve route-or-queue once, then edit each id; stop at the first refusal.
     const kind = await kindOf(target, name)
+    const done: Array<{ id: string; members: number }> = []
     for (const id of ids) {
       const path = `/api/${kind}s/${encodeURIComponent(name)}/groups/${encodeURIComponent(group)}/users/${encodeURIComponent(id)}`
       const r = (await callAdmin(target, verb === 'add' ? 'PUT' : 'DELETE', path)) as { members: number }
-      io.out(`${verb === 'add' ? 'added' : 'removed'} ${id} ${verb === 'add' ? 'to' : 'from'} ${name}/${group} (${r.members} members)`)
+      done.push({ id, members: r.members })
+      if (opts.output === 'table') io.out(`${verb === 'add' ? 'added' : 'removed'} ${id} ${verb === 'add' ? 'to' : 'from'} ${name}/${group} (${r.members} members)`)
     }
+    if (opts.output === 'json') io.out(JSON.stringify({ [kind]: name, group, [verb === 'add' ? 'added' : 'removed']: done.map((d) => d.id), members: done.at(-1)?.members ?? 0 }, null, 2))
     return EXIT.ok
   } catch (err) {
     return reportAdminError(err, io)

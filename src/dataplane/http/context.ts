@@ -47,6 +47,8 @@ export abstract class ProxyContext implements KeyInput, Caller {
   decision: Decision | undefined = undefined
   /** Set-Cookie value for a freshly assigned id, added to the response. */
   setCookie: string | undefined = undefined
+  /** The client's x-request-id or the one sluice made (forward-headers): in access logs and sluice's own answers. */
+  requestId: string | undefined = undefined
   /** Flat [name, value, …] for the upstream request, built by forward-headers. */
   upstreamHeaders: string[] | undefined = undefined
   /** The Host in upstreamHeaders is not the client's (a side's `host` rule changed it). */

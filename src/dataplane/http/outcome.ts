@@ -82,7 +82,7 @@ function accessLog(ctx: ProxyContext, status: number, durationMs: number): void 
   const sample = ctx.plane.access.sample
   if (sample < 1 && ctx.plane.random() >= sample) return
   ctx.plane.logger.info({
-    method: ctx.req.method, path: pathOf(ctx.url), status,
+    requestId: ctx.requestId, method: ctx.req.method, path: pathOf(ctx.url), status,
     durationMs: Math.round(durationMs * 1000) / 1000, route: ctx.route?.name, side: ctx.decision?.side,
     servedBy: ctx.servedBy, error: ctx.error, fellBack: ctx.fellBack || undefined,
   }, 'request')

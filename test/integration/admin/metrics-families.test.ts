@@ -18,6 +18,7 @@ const FAMILIES = {
   sluice_leader: 'gauge',
   sluice_internal_errors_total: 'counter',
   sluice_metric_check_errors_total: 'counter',
+  sluice_webhook_deliveries_total: 'counter',
   sluice_build_info: 'gauge',
   sluice_config_last_reload_success_timestamp_seconds: 'gauge',
 }
@@ -71,7 +72,7 @@ describe('/metrics at start-up', () => {
       for (const state of ['manual', 'progressing', 'waiting', 'paused', 'rolled_back', 'completed']) {
         expect(valueOf(s, 'sluice_rollout_state', { kind, name, state })).toBe(state === current ? 1 : 0)
       }
-      for (const reason of ['error_rate', 'error_rate_vs_old', 'p99', 'p99_vs_old', 'manual']) {
+      for (const reason of ['error_rate', 'error_rate_vs_old', 'p99', 'p99_vs_old', 'goal', 'metric', 'manual']) {
         expect(valueOf(s, 'sluice_rollbacks_total', { kind, name, reason })).toBe(0)
       }
     }
@@ -79,5 +80,6 @@ describe('/metrics at start-up', () => {
     expect(valueOf(s, 'sluice_metric_check_errors_total', { route: 'checkout', check: 'app-errors' })).toBe(0)
     for (const name of ['sluice_config_last_reload_successful', 'sluice_state_store_up', 'sluice_leader']) expect(valueOf(s, name)).toBe(0)
     for (const source of ['uncaught_exception', 'unhandled_rejection']) expect(valueOf(s, 'sluice_internal_errors_total', { source })).toBe(0)
+    for (const result of ['delivered', 'retried', 'failed']) expect(valueOf(s, 'sluice_webhook_deliveries_total', { result })).toBe(0)
   })
 })

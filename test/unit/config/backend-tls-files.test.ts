@@ -62,7 +62,7 @@ describe('backend TLS files', () => {
     const lines: string[] = []
     warnUnverifiedTls(pino({ level: 'warn' }, { write: (l: string) => void lines.push(l) }), result.config)
     expect(lines).toHaveLength(1)
-    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 40, route: 'vendor', side: 'new', backend: 'https://api.vendor.example' })
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'warn', route: 'vendor', side: 'new', backend: 'https://api.vendor.example' })
     expect(lines[0]).toContain('NOT verified')
   })
 

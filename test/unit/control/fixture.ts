@@ -25,6 +25,8 @@ export class FakeRecorder implements Recorder {
   queueBacklog(): void {}
   internalError(): void {}
   metricCheckError(): void {}
+  readonly deliveries: string[] = []
+  webhookDelivery(result: string): void { this.deliveries.push(result) }
   watchGoals(): void {}
   async render(): Promise<string> { return '' }
 }

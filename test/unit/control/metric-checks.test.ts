@@ -76,7 +76,7 @@ describe('MetricCheckRunner', () => {
       'metric check has no value: the step holds until it has one (inconclusive, never a failure)',
       'metric check has a value again',
     ])
-    expect(logged[0]).toMatchObject({ level: 40, name: 'checkout', prometheus: 'http://prom.test:9090', reason: 'app-errors: Prometheus unreachable (ECONNREFUSED) for new' })
+    expect(logged[0]).toMatchObject({ level: 'warn', name: 'checkout', prometheus: 'http://prom.test:9090', reason: 'app-errors: Prometheus unreachable (ECONNREFUSED) for new' })
   })
 })
 

@@ -35,6 +35,7 @@ export class HttpLeg extends ProxyContext implements HttpLegState, Dispatcher.Di
     const res = this.res
     if (res.headersSent || this.isClientGone()) return void res.destroy()
     const headers = ['content-type', 'application/json', 'content-length', String(Buffer.byteLength(body))]
+    if (this.requestId !== undefined) headers.push('x-request-id', this.requestId)
     if (close || this.plane.draining) headers.push('connection', 'close')
     else if (this.hasBody && !this.req.complete) this.#dropRestOfBody()
     res.writeHead(status, headers)
