@@ -75,7 +75,7 @@ describe('deploy/kubernetes', () => {
 
   it('the PrometheusRule holds exactly the shipped alert rules', () => {
     const shipped = parse(readFileSync(resolve(DIR, '../prometheus/sluice-alerts.yml'), 'utf8')) as { groups: unknown }
-    expect(find(base, 'PrometheusRule').spec.groups).toEqual(shipped.groups)
+    expect(find(base, 'PrometheusRule').spec.groups, 'run node scripts/write-prometheusrule.mjs').toEqual(shipped.groups)
   })
 
   it('the ConfigMap config of the base and of the Redis overlay pass sluice validate', async () => {

@@ -1,10 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pino from 'pino'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { warnRestartOnly, warnUnverifiedTls } from '../../../src/app-log.js'
 import { loadConfigFile } from '../../../src/config/load.js'
+import { createLogger } from '../../../src/observe/log.js'
 import { sourcesUnchanged } from '../../../src/config/sources.js'
 import { createTestCa } from '../../helpers/tls-certs.js'
 
@@ -60,7 +60,7 @@ describe('backend TLS files', () => {
     const result = await loadConfigFile(join(dir, 'sluice.yaml'), {})
     if (!result.ok) throw new Error(JSON.stringify(result.problems))
     const lines: string[] = []
-    warnUnverifiedTls(pino({ level: 'warn' }, { write: (l: string) => void lines.push(l) }), result.config)
+    warnUnverifiedTls(createLogger({ level: 'warn', destination: { write: (l: string) => void lines.push(l) } }), result.config)
     expect(lines).toHaveLength(1)
     expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'warn', route: 'vendor', side: 'new', backend: 'https://api.vendor.example' })
     expect(lines[0]).toContain('NOT verified')
