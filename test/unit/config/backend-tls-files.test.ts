@@ -120,7 +120,7 @@ describe('backend TLS files', () => {
     const both = { ...plain, listenTls: tls, admin: { ...plain.admin, tls } }
     const keys = (prev: typeof plain, next: typeof plain): unknown => {
       const lines: string[] = []
-      warnRestartOnly(pino({ level: 'warn' }, { write: (l: string) => void lines.push(l) }), prev, next)
+      warnRestartOnly(createLogger({ level: 'warn', destination: { write: (l: string) => void lines.push(l) } }), prev, next)
       return lines.map((l) => (JSON.parse(l) as { keys: string[] }).keys)
     }
     expect(keys(plain, both)).toEqual([['listen.tls', 'admin.listen.tls']])
