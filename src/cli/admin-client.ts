@@ -78,6 +78,12 @@ export function unreachableMessage(url: string, err: unknown): string {
   if (url.startsWith('https:') && code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     return `${base}: its certificate does not name this address; use an --admin URL with a name the certificate lists`
   }
+  if (url.startsWith('https:') && (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID')) {
+    return `${base}: its certificate is outside its validity dates; renew the files of admin.listen.tls and reload`
+  }
+  if (url.startsWith('https:') && code !== undefined && /^ERR_(SSL|TLS)_/.test(code)) {
+    return `${base}: the TLS handshake failed; does the admin plane speak HTTPS (admin.listen with tls)?`
+  }
   if (url.startsWith('http:') && code !== undefined && RESET_CODES.has(code)) {
     return `${base}; if the admin plane speaks HTTPS (admin.listen with tls), use --admin https://…`
   }
