@@ -65,8 +65,9 @@ export async function callAdmin(target: AdminTarget, method: 'GET' | 'PUT' | 'PO
 
 /**
  * Why the admin plane could not be reached, with the likely fix: a certificate the CLI does not
- * trust wants --cacert; a plain-HTTP call to an HTTPS plane is cut by the server (it sees no TLS
- * handshake), which looks like a reset.
+ * trust wants --cacert; one for another name, another --admin address; an expired one, renewing.
+ * A plain-HTTP call to an HTTPS plane is cut by the server (it sees no TLS handshake), which looks
+ * like a reset; an https call to a plain plane fails the handshake.
  */
 export function unreachableMessage(url: string, err: unknown): string {
   const code = err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined
