@@ -28,7 +28,7 @@ import { createStore } from './app-store.js'
 import { LeaderLease } from './control/leader.js'
 import { FleetFlusher, FleetWindowSource } from './control/windows.js'
 import { GoalSync } from './control/goal-sync.js'
-import { logStartSummary, warnRestartOnly } from './app-log.js'
+import { logStartSummary, warnRestartOnly, warnUnverifiedTls } from './app-log.js'
 import { ProcessHooks } from './process-hooks.js'
 import { VERSION } from './version.js'
 
@@ -171,7 +171,7 @@ export class SluiceApp {
   #createAdmin(): ReturnType<typeof createAdminServer> {
     const c = this.opts.config
     return createAdminServer({
-      listen: c.admin.listen, token: c.admin.token, allowedHosts: c.admin.allowedHosts, recorder: this.recorder,
+      listen: c.admin.listen, tls: c.admin.tls, token: c.admin.token, allowedHosts: c.admin.allowedHosts, recorder: this.recorder,
       commands: this.commands, store: this.store, targets: () => this.#config,
       readiness: () => this.#readiness(), logger: this.logger,
       rolloutFacts: (ref, cfg) => this.controller.info(ref, cfg),
@@ -334,7 +334,10 @@ export class SluiceApp {
     await prepareViews(next.routes, next.queues, this.store.snapshot())
     await this.commands.applyFileIntent(next, prev)
     warnRestartOnly(this.logger, prev, next)
+    // An unverified backend is said at every start and at every reload that keeps or adds one.
+    warnUnverifiedTls(this.logger, next)
     this.#dataPlane.setTls(next.listenTls)
+    this.#admin.setTls(next.admin.tls)
     this.recorder.setTargets(next.routes, next.queues)
     const from = this.#hash.slice(0, 12)
     this.#config = next

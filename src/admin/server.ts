@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
-import type { ListenAddress } from '../config/types.js'
+import type { ListenAddress, ListenerTls } from '../config/types.js'
 import type { Commands } from '../control/commands.js'
 import { historyJson, type RolloutFacts, type TargetConfig, type TargetSet } from '../control/status.js'
 import type { TargetRef } from '../core/types.js'
@@ -28,6 +29,8 @@ import { ofrepRoutes, type OfrepDeps } from './routes/ofrep.js'
 
 export interface AdminDeps {
   readonly listen: ListenAddress
+  /** Speak HTTPS with this certificate (`admin.listen: { address, tls }`); absent = plain HTTP. */
+  readonly tls?: ListenerTls | undefined
   /** undefined (or empty) = no authentication, allowed on loopback addresses only. */
   readonly token: string | undefined
   /** Extra Host names the plane answers to (admin.allowedHosts), beyond its listen address. */
@@ -59,6 +62,11 @@ export interface AdminDeps {
 /** The admin listener. `close` stops accepting and resolves once open connections are gone (bounded). */
 export interface AdminServer {
   listen(): Promise<{ host: string; port: number }>
+  /**
+   * A renewed certificate (a reload): new handshakes use it, open connections keep theirs. A plane
+   * started without TLS stays plain HTTP until a restart (app-log says so).
+   */
+  setTls(tls: ListenerTls | undefined): void
   close(): Promise<void>
 }
 
@@ -87,11 +95,15 @@ export function createAdminServer(deps: AdminDeps): AdminServer {
   assertSecureListen(deps.listen, token)
   const router = buildRouter(deps)
   const gate: Gate = { guard: browserGuard(deps.listen, deps.allowedHosts), api: bearerCheck(token), dashboard: dashboardCheck(token) }
-  const server = createServer((req, res) => { void handle(req, res, router, gate, deps.logger) })
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => { void handle(req, res, router, gate, deps.logger) }
+  // An https.Server is an http.Server over TLS sockets: everything below works on both.
+  const https = deps.tls === undefined ? undefined : createHttpsServer({ cert: deps.tls.cert, key: deps.tls.key }, onRequest)
+  const server: Server = https ?? createServer(onRequest)
   server.headersTimeout = HEADERS_TIMEOUT_MS
   server.requestTimeout = REQUEST_TIMEOUT_MS
   return {
     listen: () => listen(server, deps.listen),
+    setTls: (tls) => { if (tls !== undefined) https?.setSecureContext({ cert: tls.cert, key: tls.key }) },
     close: () => close(server),
   }
 }

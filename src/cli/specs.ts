@@ -69,7 +69,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   healthcheck: {
     run: healthcheckCommand, summary: "exit 0 when the admin plane's /healthz answers (Docker HEALTHCHECK)", args: '',
-    options: ['admin', 'url', 'output'], example: 'sluice healthcheck --admin http://127.0.0.1:8081',
+    options: ['admin', 'cacert', 'url', 'output'], example: 'sluice healthcheck --admin http://127.0.0.1:8081',
   },
   completion: {
     run: completionCommand(() => COMMANDS), summary: 'print a shell completion script', args: 'bash|zsh|fish',

@@ -294,25 +294,28 @@ const queue: SchemaNode = obj('A queue: jobs from `source` are split between old
 const listen = (description: string, def: string): SchemaNode =>
   str(description, { pattern: PATTERNS.listen, default: def, examples: [def, '[::1]:8080'] })
 
+/** HOST:PORT, or `{ address, tls: { cert, key } }`: the plane then speaks HTTPS. */
+const listenWithTls = (plane: string, def: string): SchemaNode => ({
+  ...listen(`${plane} address, HOST:PORT, or { address, tls: { cert, key } } for HTTPS`, def),
+  type: ['string', 'object'],
+  required: ['address'],
+  additionalProperties: false,
+  properties: {
+    address: listen(`${plane} address, HOST:PORT`, def),
+    tls: obj(`The ${plane.toLowerCase()} speaks HTTPS with this certificate (re-read on reload)`, {
+      cert: str('PEM file of the certificate (and chain), relative to the config file'),
+      key: str('PEM file of its private key, relative to the config file'),
+    }, { required: ['cert', 'key'] }),
+  },
+})
+
 export const configSchema: SchemaNode = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   title: 'sluice configuration',
   ...obj('sluice: a traffic-splitting reverse proxy', {
-    listen: {
-      ...listen('Data plane address, HOST:PORT, or { address, tls: { cert, key } } for HTTPS', DEFAULT_LISTEN),
-      type: ['string', 'object'],
-      required: ['address'],
-      additionalProperties: false,
-      properties: {
-        address: listen('Data plane address, HOST:PORT', DEFAULT_LISTEN),
-        tls: obj('The data plane speaks HTTPS with this certificate (re-read on reload)', {
-          cert: str('PEM file of the certificate (and chain), relative to the config file'),
-          key: str('PEM file of its private key, relative to the config file'),
-        }, { required: ['cert', 'key'] }),
-      },
-    },
+    listen: listenWithTls('Data plane', DEFAULT_LISTEN),
     admin: obj('Admin plane', {
-      listen: listen('Admin plane address, HOST:PORT', DEFAULT_ADMIN_LISTEN),
+      listen: listenWithTls('Admin plane', DEFAULT_ADMIN_LISTEN),
       token: str('Bearer token for /api (default: the SLUICE_ADMIN_TOKEN environment variable)', { minLength: 1 }),
       allowedHosts: list('Extra Host names the admin plane answers to, beyond its listen address (DNS rebinding guard)', str('Host name, without port', { pattern: '^[A-Za-z0-9.-]+$', examples: ['sluice-admin.ops.svc'] }), { default: [] }),
     }, { default: {} }),

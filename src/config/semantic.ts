@@ -63,6 +63,7 @@ function checkTop(root: Rec, report: Report): void {
   checkText(root.listen, ['listen'], listenProblem, report)
   checkText(rec(root.listen)?.address, ['listen', 'address'], listenProblem, report)
   checkText(rec(root.admin)?.listen, ['admin', 'listen'], listenProblem, report)
+  checkText(rec(rec(root.admin)?.listen)?.address, ['admin', 'listen', 'address'], listenProblem, report)
   arr(rec(root.notify)?.webhooks).forEach((w, i) => {
     if (typeof w === 'string') checkText(w, ['notify', 'webhooks', i], httpUrlProblem, report)
     else checkText(rec(w)?.url, ['notify', 'webhooks', i, 'url'], httpUrlProblem, report)

@@ -196,6 +196,8 @@ export interface QueueConfig {
 
 export interface AdminConfig {
   readonly listen: ListenAddress
+  /** Set when the admin plane speaks HTTPS (`admin.listen: { address, tls }`); absent = plain HTTP. */
+  readonly tls?: ListenerTls | undefined
   /** From `admin.token`, else the SLUICE_ADMIN_TOKEN environment variable; undefined = no auth (loopback only). */
   readonly token: string | undefined
   /** Extra Host names the admin plane answers to (lower-case), beyond its listen address. */
@@ -227,7 +229,7 @@ export interface ShutdownConfig {
   readonly timeoutMs: number
 }
 
-/** The data plane's own certificate (PEM texts, read at every load). */
+/** A listener's own certificate, the data plane's or the admin plane's (PEM texts, read at every load). */
 export interface ListenerTls {
   readonly cert: string
   readonly key: string

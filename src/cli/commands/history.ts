@@ -1,4 +1,4 @@
-import { callTarget } from '../admin-client.js'
+import { adminTarget, callTarget } from '../admin-client.js'
 import { EXIT } from '../exit-codes.js'
 import { table } from '../io.js'
 import type { Command } from '../command.js'
@@ -18,7 +18,7 @@ export const historyCommand: Command = async (args, opts, io) => {
   const [name] = args
   if (!name) { io.err('usage: sluice history NAME [-o json]'); return EXIT.refused }
   try {
-    const res = (await callTarget({ url: opts.admin, token: opts.token }, 'GET', name, '/history')) as { events: EventJson[] }
+    const res = (await callTarget(adminTarget(opts), 'GET', name, '/history')) as { events: EventJson[] }
     if (opts.output === 'json') { io.out(JSON.stringify(res, null, 2)); return EXIT.ok }
     if (res.events.length === 0) { io.out(`no events for ${name}`); return EXIT.ok }
     const rows = res.events.map((e) => [e.at, e.actor, `${e.from.percent}% ${e.from.state}`, `${e.to.percent}% ${e.to.state}`, e.reason ?? ''])

@@ -1,4 +1,4 @@
-import { AdminCallError, callAdmin, callTarget, type AdminTarget } from '../admin-client.js'
+import { AdminCallError, adminTarget, callAdmin, callTarget, type AdminTarget } from '../admin-client.js'
 import { EXIT } from '../exit-codes.js'
 import { formatDuration } from '../../util/duration.js'
 import { table, type Io } from '../io.js'
@@ -45,7 +45,7 @@ export interface GoalJson {
  */
 export const statusCommand: Command = async (args, opts, io) => {
   const [name] = args
-  const target = { url: opts.admin, token: opts.token }
+  const target = adminTarget(opts)
   const frame = async () => name === undefined ? allTargets(target, opts.output) : oneTarget(target, name, opts.output)
   try {
     if (opts.watch) return await watch(frame, io, opts.stopped)
