@@ -7,7 +7,8 @@
 // Env knobs (defaults in brackets):
 //   CONNS [50]  DURATION [10] s  ROUNDS [3]  WARMUP [3] s  KEYS [5000] distinct x-user-id values
 //   PERCENT [10] to new  PIN [1 when taskset exists and nproc ≥ 2]: proxy on CPU 0, backend + load on CPU 1
-//   LOADGEN [autocannon] or wrk  CONTENDERS [direct,nginx (when installed),node-floor,undici-minimal,sluice,sluice-rollout,http-proxy]
+//   LOADGEN [autocannon] or wrk  CONTENDERS [direct,nginx,nginx-https (nginx ones when installed),node-floor,undici-minimal,sluice,sluice-https,sluice-rollout,sluice-shadow,http-proxy]
+//     *-https: the same proxy to the same origins over HTTPS (keep-alive, certificate verified): the cost of upstream TLS
 //   SLUICE_NODE_FLAGS [""] extra node flags for sluice only (e.g. --max-semi-space-size=32)
 //   RATE [0 = as fast as possible] a fixed offered load in req/s (autocannon only): latency below saturation
 // Rounds are interleaved (direct, sluice, http-proxy, direct, …); the table shows medians per contender.
@@ -17,7 +18,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os'
 import { join } from 'node:path'
 import {
-  BENCH, HERE, HOST, NPROC, ROOT, cpuUs, createProcesses, envNumber as num, freePort, loadavg, median, pinFromEnv,
+  BENCH, HERE, HOST, NPROC, ROOT, cpuUs, createProcesses, envNumber as num, freePort, loadavg, makeTlsFiles, median, pinFromEnv,
   request, rssMb, startBackend, startSluice as startSluiceProcess, waitReady,
 } from './lib.mjs'
 
@@ -32,10 +33,11 @@ const S = {
   rate: num('RATE', 0),
   pin: PIN,
   loadgen: process.env.LOADGEN || 'autocannon',
-  contenders: (process.env.CONTENDERS || `direct,${findNginx() ? 'nginx,' : ''}node-floor,undici-minimal,sluice,sluice-rollout,http-proxy`).split(',').map((s) => s.trim()).filter(Boolean),
+  contenders: (process.env.CONTENDERS || `direct,${findNginx() ? 'nginx,nginx-https,' : ''}node-floor,undici-minimal,sluice,sluice-https,sluice-rollout,sluice-shadow,http-proxy`).split(',').map((s) => s.trim()).filter(Boolean),
   sluiceNodeFlags: (process.env.SLUICE_NODE_FLAGS || '').split(/\s+/).filter(Boolean),
 }
-for (const c of S.contenders) if (!['direct', 'sluice', 'sluice-rollout', 'undici-minimal', 'node-floor', 'nginx', 'http-proxy'].includes(c)) throw new Error(`unknown contender '${c}'`)
+for (const c of S.contenders) if (!['direct', 'sluice', 'sluice-https', 'sluice-rollout', 'sluice-shadow', 'undici-minimal', 'node-floor', 'nginx', 'nginx-https', 'http-proxy'].includes(c)) throw new Error(`unknown contender '${c}'`)
+const HTTPS_ORIGINS = S.contenders.some((c) => c.endsWith('-https'))
 if (!['autocannon', 'wrk'].includes(S.loadgen)) throw new Error(`LOADGEN must be autocannon or wrk, got '${S.loadgen}'`)
 if (S.rate > 0 && S.loadgen !== 'autocannon') throw new Error('RATE needs LOADGEN=autocannon (wrk cannot hold a fixed rate)')
 
@@ -44,8 +46,9 @@ const { start, jsonLine, stop } = procs
 
 // ---------------------------------------------------------------- contenders
 
-function startSluice(origins, tmp, round, rollout = false) {
-  return startSluiceProcess(procs, { origins, file: join(tmp, `sluice-${round}${rollout ? '-rollout' : ''}.yaml`), percent: S.percent, nodeFlags: S.sluiceNodeFlags, rollout })
+function startSluice(origins, tmp, round, rollout = false, tls = undefined, shadow = false) {
+  const name = `sluice-${round}${rollout ? '-rollout' : ''}${shadow ? '-shadow' : ''}${tls ? '-https' : ''}.yaml`
+  return startSluiceProcess(procs, { origins, file: join(tmp, name), percent: S.percent, nodeFlags: S.sluiceNodeFlags, rollout, shadow, tls })
 }
 
 async function startHttpProxy(origins, name = 'http-proxy', script = 'http-proxy-baseline.mjs') {
@@ -68,13 +71,21 @@ function findNginx() {
 /**
  * nginx as the C reference: one process (master_process off, one worker's
  * work), `split_clients` on the same `NAME:KEY` string sluice hashes, keep-alive upstreams, no
- * access log. Its private prefix lives in the run's temp dir.
+ * access log. Its private prefix lives in the run's temp dir. With `tls` (nginx-https), the
+ * origins are the HTTPS ones, verified against the bench CA under the name sent as SNI, as
+ * sluice-https does.
  */
-async function startNginx(origins, tmp, round) {
+async function startNginx(origins, tmp, round, tls = undefined) {
   const bin = findNginx()
   if (!bin) throw new Error('nginx contender: nginx is not installed (apt-get install nginx-light, or set NGINX_BIN)')
   const port = await freePort()
-  const dir = join(tmp, `nginx-${round}`)
+  const dir = join(tmp, `nginx-${round}${tls ? '-https' : ''}`)
+  const upstreamTls = tls ? `
+      proxy_ssl_trusted_certificate ${tls.caFile};
+      proxy_ssl_verify on;
+      proxy_ssl_name ${tls.servername};
+      proxy_ssl_server_name on;
+      proxy_ssl_session_reuse on;` : ''
   mkdirSync(dir, { recursive: true })
   const conf = join(dir, 'nginx.conf')
   writeFileSync(conf, `daemon off;
@@ -89,16 +100,16 @@ http {
   # nginx closes a keep-alive connection after 1,000 requests by default, on both legs: the
   # other contenders never do, so the limits are lifted.
   keepalive_requests 1000000;
-  upstream old { server ${origins.old.replace('http://', '')}; keepalive 256; keepalive_requests 1000000; }
-  upstream new { server ${origins.new.replace('http://', '')}; keepalive 256; keepalive_requests 1000000; }
+  upstream old { server ${origins.old.replace(/^https?:\/\//, '')}; keepalive 256; keepalive_requests 1000000; }
+  upstream new { server ${origins.new.replace(/^https?:\/\//, '')}; keepalive 256; keepalive_requests 1000000; }
   split_clients "bench:\${http_x_user_id}" $side { ${S.percent}% new; * old; }
   server {
     listen ${HOST}:${port};
     location / {
-      proxy_pass http://$side;
+      proxy_pass ${tls ? 'https' : 'http'}://$side;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;${upstreamTls}
     }
   }
 }
@@ -171,6 +182,9 @@ async function runOne(contender, round, ctx) {
     if (contender === 'direct') proxy = { url: `${ctx.origins.old}/`, child: undefined }
     else if (contender === 'sluice') proxy = await startSluice(ctx.origins, ctx.tmp, round)
     else if (contender === 'sluice-rollout') proxy = await startSluice(ctx.origins, ctx.tmp, round, true)
+    else if (contender === 'sluice-shadow') proxy = await startSluice(ctx.origins, ctx.tmp, round, false, undefined, true)
+    else if (contender === 'sluice-https') proxy = await startSluice(ctx.tlsOrigins, ctx.tmp, round, false, ctx.tls)
+    else if (contender === 'nginx-https') proxy = await startNginx(ctx.tlsOrigins, ctx.tmp, round, ctx.tls)
     else if (contender === 'node-floor') proxy = await startHttpProxy(ctx.origins, 'node-floor', 'node-floor.mjs')
     else if (contender === 'nginx') proxy = await startNginx(ctx.origins, ctx.tmp, round)
     else if (contender === 'undici-minimal') proxy = await startHttpProxy(ctx.origins, 'undici-minimal', 'undici-minimal.mjs')
@@ -210,10 +224,11 @@ async function main() {
   console.log(`sluice macro bench: ${S.contenders.join(', ')} · ${S.conns} connections · ${S.duration}s (+${S.warmup}s warm-up) × ${S.rounds} rounds · ${S.loadgen}${S.rate > 0 ? ` at ${S.rate} req/s` : ''} · ${S.keys} keys · ${S.percent}% to new · pinned: ${S.pin ? 'proxy→CPU0, backend+load→CPU1' : 'no'}`)
   console.log(`machine: ${machine.nproc} cores, ${machine.cpu}, node ${machine.node}; ${machine.uptimeBefore}`)
 
-  const started = await startBackend(procs)
+  const tls = HTTPS_ORIGINS ? makeTlsFiles(tmp) : undefined
+  const started = await startBackend(procs, tls)
   const backend = started.child
   const origins = started.origins
-  const ctx = { tmp, backend, origins, stats: started.stats }
+  const ctx = { tmp, backend, origins, tlsOrigins: started.tlsOrigins, tls, stats: started.stats }
 
   const runs = []
   try {
@@ -225,7 +240,8 @@ async function main() {
         const share = r.backend.old + r.backend.new > 0 ? (100 * r.backend.new) / (r.backend.old + r.backend.new) : 0
         console.log(`  round ${round} ${c.padEnd(10)} ${fmt(r.rps).padStart(7)} req/s  p50 ${fmt(r.p50, 2)} ms  p99 ${fmt(r.p99, 2)} ms` +
           `  err ${r.errors}/${r.non2xx}` + (r.rssPeakMb !== null ? `  rss ${fmt(r.rssPeakMb)} MB  cpu ${fmt(r.cpuUsPerReq, 1)} µs/req` : '') +
-          `  load-side ${fmt(r.loadSideCpuPct)}%` + (c === 'direct' ? '' : `  new ${share.toFixed(2)}%`))
+          `  load-side ${fmt(r.loadSideCpuPct)}%` + (c === 'direct' ? '' : `  new ${share.toFixed(2)}%`) +
+          (c.endsWith('-https') ? `  TLS handshakes ${r.backend.handshakes}` : ''))
       }
     }
   } finally {
@@ -264,8 +280,13 @@ async function main() {
     sluiceVsNginxP99: ratio('sluice', 'nginx', 'p99'),
     rolloutVsSluiceRps: ratio('sluice-rollout', 'sluice', 'rps'),
     rolloutVsSluiceCpuPerReq: ratio('sluice-rollout', 'sluice', 'cpuUsPerReq'),
+    shadowVsSluiceRps: ratio('sluice-shadow', 'sluice', 'rps'),
+    shadowVsSluiceCpuPerReq: ratio('sluice-shadow', 'sluice', 'cpuUsPerReq'),
     nginxVsHttpProxyRps: ratio('nginx', 'http-proxy', 'rps'),
     nodeFloorVsHttpProxyRps: ratio('node-floor', 'http-proxy', 'rps'),
+    sluiceHttpsVsSluiceRps: ratio('sluice-https', 'sluice', 'rps'),
+    nginxHttpsVsNginxRps: ratio('nginx-https', 'nginx', 'rps'),
+    sluiceHttpsVsNginxHttpsRps: ratio('sluice-https', 'nginx-https', 'rps'),
     // No proxy can beat the backend it forwards to: direct / http-proxy is the largest ratio any
     // contender can show in this run, on this machine.
     ceilingVsHttpProxyRps: ratio('direct', 'http-proxy', 'rps'),
@@ -311,6 +332,22 @@ async function main() {
   if (S.rate === 0 && ratios.rolloutVsSluiceRps !== null) {
     const ok = ratios.rolloutVsSluiceRps >= 0.97
     console.log(`sluice with a rollout (every analysis check on) / without  throughput ${fmt(ratios.rolloutVsSluiceRps, 3)}× (target ≥ 0.97×: ${ok ? 'met' : 'NOT met'}), CPU per request ${fmt(ratios.rolloutVsSluiceCpuPerReq, 3)}×`)
+  }
+  if (S.rate === 0 && ratios.shadowVsSluiceRps !== null) {
+    const extra = medians['sluice-shadow'].cpuUsPerReq - medians.sluice.cpuUsPerReq
+    console.log(`sluice with 100 % shadow / without  throughput ${fmt(ratios.shadowVsSluiceRps, 3)}×, CPU per request ${fmt(ratios.shadowVsSluiceCpuPerReq, 3)}× (+${fmt(extra, 1)} µs per request: a second upstream call, both answers teed and compared)`)
+  }
+  // Upstream TLS: what speaking HTTPS to the origins adds per request, sluice beside nginx.
+  // At a fixed RATE the CPU per request compares at the same load (no batching difference).
+  const tlsCost = (plain, https) => (medians[plain] && medians[https]
+    ? `${https} ${fmt(medians[https].cpuUsPerReq - medians[plain].cpuUsPerReq, 1)} µs/req CPU more than ${plain}` +
+      ` (${fmt(medians[https].cpuUsPerReq, 1)} vs ${fmt(medians[plain].cpuUsPerReq, 1)})` +
+      (S.rate === 0 ? `, throughput ${fmt(medians[https].rps / medians[plain].rps, 2)}×` : '') + `, p99 ${fmt(medians[https].p99, 2)} ms`
+    : null)
+  const tlsLines = [tlsCost('sluice', 'sluice-https'), tlsCost('nginx', 'nginx-https')].filter(Boolean)
+  if (tlsLines.length > 0) {
+    console.log(`https upstream: ${tlsLines.join('; ')}` +
+      (S.rate === 0 && ratios.sluiceHttpsVsNginxHttpsRps !== null ? `; sluice-https / nginx-https throughput ${fmt(ratios.sluiceHttpsVsNginxHttpsRps, 2)}×` : ''))
   }
   if (ratios.sluiceVsUndiciMinimalRps !== null) {
     console.log(`sluice / minimal undici proxy  throughput ${fmt(ratios.sluiceVsUndiciMinimalRps, 2)}×, CPU per request ${fmt(ratios.sluiceVsUndiciMinimalCpuPerReq, 2)}× (the cost of sluice's features over the Node floor)`)

@@ -6,6 +6,8 @@ export interface CliOptions {
   config: string | undefined
   admin: string
   token: string | undefined
+  /** PEM text of --cacert / SLUICE_ADMIN_CACERT: the CA an https admin plane's certificate is checked against. */
+  adminCa: string | undefined
   output: 'table' | 'json'
   reason: string | undefined
   duration: string | undefined

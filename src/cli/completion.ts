@@ -4,7 +4,7 @@ import { OPTIONS, type OptionName } from './options.js'
 /**
  * Shell completion scripts, generated from the command specs so they can never drift from the CLI:
  * commands, each command's own options, the verbs of `users` and `completion`, files after
- * --config, table|json after --output.
+ * --config and --cacert, table|json after --output.
  */
 export type Shell = 'bash' | 'zsh' | 'fish'
 
@@ -29,7 +29,7 @@ _sluice() {
     return
   fi
   case "$prev" in
-    --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --config|-c|--cacert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --output|-o) COMPREPLY=($(compgen -W "table json" -- "$cur")); return ;;
   esac
   cmd="\${COMP_WORDS[1]}"
@@ -68,7 +68,7 @@ function fish(commands: Readonly<Record<string, CommandSpec>>): string {
     for (const o of [...spec.options, 'help'] as OptionName[]) {
       const def = OPTIONS[o]
       const short = 'short' in def ? ` -s ${def.short}` : ''
-      const arg = def.type === 'string' ? (o === 'config' ? ' -r -F' : o === 'output' ? " -r -a 'table json'" : ' -r') : ''
+      const arg = def.type === 'string' ? (o === 'config' || o === 'cacert' ? ' -r -F' : o === 'output' ? " -r -a 'table json'" : ' -r') : ''
       lines.push(`complete -c sluice -n '__fish_seen_subcommand_from ${name}'${short} -l ${o}${arg} -d ${fishQuote(def.help)}`)
     }
   }

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { VERSION } from '../version.js'
 import type { CliOptions, CommandSpec } from './command.js'
@@ -30,7 +31,25 @@ export async function run(argv: readonly string[], io: Io = processIo, env: Node
   if (values.help === true) { io.out(commandHelp(name, spec)); return EXIT.ok }
   const output = typeof values.output === 'string' ? values.output : 'table'
   if (output !== 'table' && output !== 'json') { io.err(`sluice ${name}: --output must be table or json, not '${output}'`); return EXIT.refused }
-  return spec.run(positionals, { ...options(values, env, output), ...(stopped ? { stopped } : {}) }, io)
+  const adminCa = await readAdminCa(name, spec, values, env, io)
+  if (adminCa === false) return EXIT.refused
+  return spec.run(positionals, { ...options(values, env, output), adminCa, ...(stopped ? { stopped } : {}) }, io)
+}
+
+/**
+ * The PEM text of --cacert (or SLUICE_ADMIN_CACERT), for the commands that take it: a CA file set
+ * in the environment for the CLI must not stop `start`. false = it cannot be read (said on stderr).
+ */
+async function readAdminCa(name: string, spec: CommandSpec, values: Values, env: NodeJS.ProcessEnv, io: Io): Promise<string | undefined | false> {
+  if (!spec.options.includes('cacert')) return undefined
+  const file = typeof values.cacert === 'string' ? values.cacert : env.SLUICE_ADMIN_CACERT || undefined
+  if (file === undefined) return undefined
+  try {
+    return await readFile(file, 'utf8')
+  } catch (err) {
+    io.err(`sluice ${name}: cannot read --cacert ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+    return false
+  }
 }
 
 function help(name: string | undefined, io: Io): number {
@@ -62,7 +81,7 @@ function argumentProblem(err: Error & { code?: string }): string {
   return err.message
 }
 
-function options(values: Values, env: NodeJS.ProcessEnv, output: 'table' | 'json'): CliOptions {
+function options(values: Values, env: NodeJS.ProcessEnv, output: 'table' | 'json'): Omit<CliOptions, 'adminCa'> {
   const text = (k: OptionName) => (typeof values[k] === 'string' ? values[k] : undefined)
   return {
     config: text('config') ?? env.SLUICE_CONFIG,

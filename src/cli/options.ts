@@ -15,6 +15,7 @@ export const OPTIONS = {
   config: { type: 'string', short: 'c', arg: 'FILE', help: 'the config file (default: SLUICE_CONFIG)' },
   admin: { type: 'string', arg: 'URL', help: 'the admin plane (default: SLUICE_ADMIN_URL, else http://127.0.0.1:8081)' },
   token: { type: 'string', arg: 'TOKEN', help: 'bearer token for the admin API (default: SLUICE_ADMIN_TOKEN)' },
+  cacert: { type: 'string', arg: 'FILE', help: 'an https admin plane: trust the CA in this PEM file (default: SLUICE_ADMIN_CACERT; else the system CAs and NODE_EXTRA_CA_CERTS)' },
   output: { type: 'string', short: 'o', arg: 'table|json', help: 'print a table (default) or JSON' },
   reason: { type: 'string', arg: 'TEXT', help: 'why, kept in the history' },
   timeout: { type: 'string', arg: 'DURATION', help: 'give up after this long (e.g. 30m, 1h30m; default 1h)' },
@@ -29,4 +30,4 @@ export const OPTIONS = {
 export type OptionName = keyof typeof OPTIONS
 
 /** The options of every command that talks to the admin plane. */
-export const ADMIN_OPTIONS: readonly OptionName[] = ['admin', 'token', 'output']
+export const ADMIN_OPTIONS: readonly OptionName[] = ['admin', 'token', 'cacert', 'output']

@@ -3,10 +3,11 @@ import { backendList, backendUrl, sideTransport, type PemFiles } from './backend
 import { parseKeySource } from './key-source.js'
 import { SluiceError } from '../errors.js'
 import { parseDuration } from '../util/duration.js'
+import { parseSize } from '../util/size.js'
 import type { Env } from './interpolate.js'
 import { normalizeRollout } from './normalize-rollout.js'
-import type { RawConfig, RawEndpoint, RawGroup, RawPrometheus, RawQueue, RawRoute, RawWebhook } from './raw.js'
-import { DEFAULT_WEBHOOK_EVENTS, type Config, type GroupConfig, type ListenerTls, type KeySource, type QueueConfig, type QueueEndpointConfig, type RouteConfig, type WebhookConfig } from './types.js'
+import type { RawConfig, RawEndpoint, RawGroup, RawListen, RawPrometheus, RawQueue, RawRoute, RawShadow, RawWebhook } from './raw.js'
+import { DEFAULT_WEBHOOK_EVENTS, type Config, type GroupConfig, type ListenAddress, type ListenerTls, type KeySource, type QueueConfig, type QueueEndpointConfig, type RouteConfig, type ShadowConfig, type WebhookConfig } from './types.js'
 import { parseListen, toBasisPoints } from './values.js'
 
 /** What normalisation needs besides the validated data. */
@@ -34,9 +35,9 @@ export function normalize(data: unknown, ctx: NormalizeContext): Config {
   const raw = data as RawConfig
   return deepFreeze({
     file: ctx.file,
-    listen: parseListen(typeof raw.listen === 'string' ? raw.listen : raw.listen.address),
+    listen: listenAddress(raw.listen),
     listenTls: listenerTls(raw.listen, ctx),
-    admin: { listen: parseListen(raw.admin.listen), token: raw.admin.token ?? nonEmpty(ctx.env.SLUICE_ADMIN_TOKEN), allowedHosts: raw.admin.allowedHosts.map((h) => h.toLowerCase()) },
+    admin: { listen: listenAddress(raw.admin.listen), tls: listenerTls(raw.admin.listen, ctx), token: raw.admin.token ?? nonEmpty(ctx.env.SLUICE_ADMIN_TOKEN), allowedHosts: raw.admin.allowedHosts.map((h) => h.toLowerCase()) },
     state: {
       store: raw.state.store,
       file: raw.state.file === undefined ? undefined : resolve(ctx.baseDir, raw.state.file),
@@ -72,6 +73,17 @@ function normalizeRoute(raw: RawRoute, ctx: NormalizeContext, prometheus: RawPro
       idleMs: parseDuration(raw.timeouts.idle),
     },
     exposeBackendHeader: raw.exposeBackendHeader,
+    ...(raw.shadow === undefined ? {} : { shadow: normalizeShadow(raw.shadow) }),
+  }
+}
+
+function normalizeShadow(raw: RawShadow): ShadowConfig {
+  return {
+    percentBp: toBasisPoints(raw.percent),
+    methods: [...new Set(raw.methods.map((m) => m.toUpperCase()))],
+    maxBodyBytes: parseSize(raw.maxBodyBytes),
+    maxConcurrent: raw.maxConcurrent,
+    compare: { headers: raw.compare.headers.map((h) => h.toLowerCase()), ignoreJson: [...raw.compare.ignoreJson] },
   }
 }
 
@@ -129,7 +141,11 @@ function endpoint(raw: RawEndpoint): QueueEndpointConfig {
   }
 }
 
-function listenerTls(listen: RawConfig['listen'], ctx: NormalizeContext): ListenerTls | undefined {
+function listenAddress(listen: RawListen): ListenAddress {
+  return parseListen(typeof listen === 'string' ? listen : listen.address)
+}
+
+function listenerTls(listen: RawListen, ctx: NormalizeContext): ListenerTls | undefined {
   if (typeof listen === 'string' || listen.tls === undefined) return undefined
   const read = (f: string): string => ctx.pemFiles?.get(resolve(ctx.baseDir, f)) ?? ''
   return { cert: read(listen.tls.cert), key: read(listen.tls.key) }

@@ -6,9 +6,8 @@ import type { LogConfig, Side, WebhookEvent, WebhookFormat } from './types.js'
  */
 
 export interface RawConfig {
-  /** A HOST:PORT, or an address with the listener's TLS certificate. */
-  readonly listen: string | { readonly address: string; readonly tls?: { readonly cert: string; readonly key: string } }
-  readonly admin: { readonly listen: string; readonly token?: string; readonly allowedHosts: readonly string[] }
+  readonly listen: RawListen
+  readonly admin: { readonly listen: RawListen; readonly token?: string; readonly allowedHosts: readonly string[] }
   readonly state: { readonly store: 'memory' | 'redis'; readonly file?: string; readonly redis?: string; readonly keyPrefix: string; readonly leaseTtl: string }
   readonly routes: readonly RawRoute[]
   readonly queues: readonly RawQueue[]
@@ -17,6 +16,9 @@ export interface RawConfig {
   readonly log: { readonly level: LogConfig['level']; readonly access: boolean; readonly accessSample: number }
   readonly shutdown: { readonly drainDelay: string; readonly timeout: string }
 }
+
+/** A HOST:PORT, or an address with the listener's TLS certificate (data plane and admin plane alike). */
+export type RawListen = string | { readonly address: string; readonly tls?: { readonly cert: string; readonly key: string } }
 
 export interface RawUpstreamTls {
   readonly ca?: string
@@ -57,6 +59,7 @@ export interface RawAnalysis {
   readonly maxP99Ms?: number
   readonly maxErrorRateVsOld?: number
   readonly maxP99VsOld?: number
+  readonly maxMismatchRate?: number
   readonly failureLimit: number
   readonly alpha: number
   readonly metrics: readonly RawMetricCheck[]
@@ -108,6 +111,15 @@ export interface RawRoute extends RawTarget {
   readonly goals: readonly RawGoal[]
   readonly timeouts: { readonly connect: string; readonly header: string; readonly idle: string }
   readonly exposeBackendHeader: boolean
+  readonly shadow?: RawShadow
+}
+
+export interface RawShadow {
+  readonly percent: number
+  readonly methods: readonly string[]
+  readonly maxBodyBytes: number | string
+  readonly maxConcurrent: number
+  readonly compare: { readonly headers: readonly string[]; readonly ignoreJson: readonly string[] }
 }
 
 export type RawEndpoint =

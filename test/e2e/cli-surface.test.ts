@@ -139,7 +139,7 @@ describe('sluice completion', () => {
     const script = (await runCli(['completion', 'bash'])).stdout
     const complete = (words: string[]) => execFileSync('bash', ['-c', `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _sluice; echo "\${COMPREPLY[*]}"`], { encoding: 'utf8' }).trim()
     expect(complete(['sluice', 'sta'])).toBe('start status')
-    expect(complete(['sluice', 'status', '--'])).toBe('--admin --token --output --watch --help')
+    expect(complete(['sluice', 'status', '--'])).toBe('--admin --token --cacert --output --watch --help')
     expect(complete(['sluice', 'users', ''])).toBe('add remove list')
     expect(complete(['sluice', 'history', '-o', ''])).toBe('table json')
     expect(complete(['sluice', 'set-percent', 'checkout', '--re'])).toBe('--reason')

@@ -1,4 +1,4 @@
-import { callAdmin, callTarget } from '../admin-client.js'
+import { adminTarget, callAdmin, callTarget } from '../admin-client.js'
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import { table } from '../io.js'
@@ -11,7 +11,7 @@ const USAGE = 'usage: sluice users add|remove NAME GROUP ID... | sluice users li
 /** `sluice users add|remove NAME GROUP ID…` and `sluice users list NAME`: live group membership. */
 export const usersCommand: Command = async (args, opts, io) => {
   const [verb, name, group, ...ids] = args
-  const target = { url: opts.admin, token: opts.token }
+  const target = adminTarget(opts)
   try {
     if (verb === 'list' && name) return list(await callTarget(target, 'GET', name, '/groups') as { groups: Groups }, opts.output, io.out)
     if ((verb !== 'add' && verb !== 'remove') || !name || !group || ids.length === 0) { io.err(USAGE); return EXIT.refused }

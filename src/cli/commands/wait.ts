@@ -1,5 +1,5 @@
 import { parseDuration } from '../../util/duration.js'
-import { AdminCallError, callTarget } from '../admin-client.js'
+import { AdminCallError, adminTarget, callTarget } from '../admin-client.js'
 import type { CliOptions, Command } from '../command.js'
 import type { Io } from '../io.js'
 import { EXIT } from '../exit-codes.js'
@@ -22,7 +22,7 @@ export const waitCommand: Command = async (args, opts, io) => {
   let last = ''
   for (;;) {
     try {
-      const t = (await callTarget({ url: opts.admin, token: opts.token }, 'GET', name, '')) as TargetJson
+      const t = (await callTarget(adminTarget(opts), 'GET', name, '')) as TargetJson
       const final = t.state === 'completed' || t.state === 'rolled_back'
       progress(t, opts, io, last)
       last = `${t.kind} ${t.name}: ${t.state} at ${t.percent}%`

@@ -94,7 +94,7 @@ describe('docs/openapi.yaml, the document', () => {
     const deps: AdminDeps = {
       listen: { host: '127.0.0.1', port: 0 }, token: undefined, recorder: createRecorder({ version: '0.0.0-test' }),
       commands: stub, store: stub, targets: () => ({ routes: [], queues: [] }), readiness: () => ({ ready: true, checks: {} }),
-      logger: stub as Logger, groupSizes: () => undefined, goals: stub, ofrep: stub,
+      logger: stub as Logger, groupSizes: () => undefined, goals: stub, ofrep: stub, series: stub,
     }
     const registered = new Set(buildRouter(deps).routes().map((r) => key(r.method, openApiPath(r.pattern))))
     const documented = new Set(operations.map((o) => key(o.method, o.path)))
@@ -188,6 +188,7 @@ routes:
     sticky: [header:x-user-id]
     groups: { beta: { backend: new, users: [alice] } }
     goals: [{ name: purchase, better: higher }]
+    shadow: { percent: 100 }
     # minRequests out of reach: the first step holds once its interval is over, and the hold is a
     # history event with the verdict's figures; the route stays progressing for the levers below.
     rollout:
@@ -249,19 +250,26 @@ queues:
     expect(metrics.text).toContain('sluice_requests_total')
     await hit('GET', '/', { expect: 200 })
     await hit('GET', '/', { authorization: `Basic ${Buffer.from(`ops:${TOKEN}`).toString('base64')}`, expect: 200 })
+    for (const file of ['/ui/dashboard.js', '/ui/dashboard.css', '/ui/uplot.js', '/ui/uplot.css']) await hit('GET', file, { authorization: null, expect: 200 })
   })
 
   it('routes: status with verdict, analysis, goals and history figures; levers; groups; goal events', async () => {
     const list = await hit('GET', '/api/routes', { expect: 200 })
     expect((list.json as { routes: unknown[] }).routes).toHaveLength(3)
     const app = (await hit('GET', '/api/routes/{name}', { params: { name: 'app' }, expect: 200 })).json as Record<string, unknown>
-    expect(app).toMatchObject({ state: 'progressing', lastVerdict: { kind: 'inconclusive', outside: [{ kind: 'metric', name: 'app-errors' }] }, goals: { purchase: {} } })
-    expect(Object.keys((app['analysis'] as { evidence: object }).evidence).sort()).toEqual(['maxErrorRate', 'maxP99Ms', 'metric:app-errors'])
+    expect(app).toMatchObject({ state: 'progressing', lastVerdict: { kind: 'inconclusive', outside: [{ kind: 'goal', name: 'purchase', outcome: 'pass' }, { kind: 'metric', name: 'app-errors' }] }, goals: { purchase: {} } })
+    expect(Object.keys((app['analysis'] as { evidence: object }).evidence).sort()).toEqual(['goal:purchase', 'maxErrorRate', 'maxP99Ms', 'metric:app-errors'])
 
     const history = (await hit('GET', '/api/routes/{name}/history', { params: { name: 'app' }, expect: 200 })).json as { events: Array<{ figures?: unknown }> }
     expect(history.events.some((e) => e.figures !== undefined)).toBe(true)
     await hit('GET', '/api/routes/{name}/history', { params: { name: 'app' }, query: '?limit=2', expect: 200 })
     await hit('GET', '/api/routes/{name}/history', { params: { name: 'app' }, query: '?limit=0', expect: 400 })
+    await hit('GET', '/api/routes/{name}/shadow', { params: { name: 'app' }, expect: 200 })
+    await hit('GET', '/api/routes/{name}/shadow', { params: { name: 'plain' }, expect: 404 })
+
+    await hit('GET', '/api/routes/{name}/series', { params: { name: 'app' }, expect: 200 })
+    await hit('GET', '/api/routes/{name}/series', { params: { name: 'app' }, query: '?minutes=5', expect: 200 })
+    await hit('GET', '/api/routes/{name}/series', { params: { name: 'app' }, query: '?minutes=x', expect: 400 })
 
     await hit('PUT', '/api/routes/{name}/percent', { params: { name: 'plain' }, body: { percent: 5.25, reason: 'ramp up' }, expect: 200 })
     await hit('PUT', '/api/routes/{name}/percent', { params: { name: 'plain' }, body: { percent: 101 }, expect: 400 })
@@ -311,6 +319,8 @@ queues:
     const history = (await hit('GET', '/api/queues/{name}/history', { params: q, expect: 200 })).json as { events: unknown[] }
     expect(history.events.length).toBeGreaterThanOrEqual(5)
     await hit('GET', '/api/queues/{name}/history', { params: q, query: '?limit=x', expect: 400 })
+    await hit('GET', '/api/queues/{name}/series', { params: q, expect: 200 })
+    await hit('GET', '/api/queues/{name}/series', { params: q, query: '?minutes=0', expect: 400 })
 
     await hit('GET', '/api/queues/{name}/groups', { params: q, expect: 200 })
     const member = { name: 'jobs', group: 'vip', id: 't2' }
