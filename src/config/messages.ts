@@ -116,6 +116,8 @@ const PATTERN_MESSAGES: Readonly<Record<string, (v: string) => string>> = {
   [PATTERNS.timeFrom]: (v) => `${show(v)} is not a time: use HH:MM, 24-hour, like 09:00`,
   [PATTERNS.timeTo]: (v) => `${show(v)} is not a time: use HH:MM, 24-hour, like 17:00 (24:00 for midnight)`,
   [PATTERNS.hold]: (v) => `${show(v)} is not allowed: use 'hold' or a percent from 0 to 100`,
+  [PATTERNS.natsSubject]: (v) => `${show(v)} is not a NATS subject to publish to: no spaces, no wildcards (* or >)`,
+  [PATTERNS.natsName]: (v) => `${show(v)} is not a JetStream name: no spaces, dots or wildcards`,
 }
 
 function patternMessage(pattern: string, data: unknown): string {

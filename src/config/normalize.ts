@@ -136,6 +136,8 @@ function endpoint(raw: RawEndpoint): QueueEndpointConfig {
     case 'redis-stream': return { type: raw.type, url: raw.url, key: raw.key, group: raw.group }
     case 'bullmq': return { type: raw.type, url: raw.url, queue: raw.queue, prefix: raw.prefix, jobName: raw.jobName }
     case 'http': return { type: raw.type, url: raw.url, timeoutMs: parseDuration(raw.timeout), retries: raw.retries }
+    case 'amqp': return { type: raw.type, url: raw.url, queue: raw.queue, prefetch: raw.prefetch }
+    case 'nats': return { type: raw.type, url: raw.url, subject: raw.subject, stream: raw.stream, durable: raw.durable }
   }
 }
 

@@ -127,6 +127,8 @@ export type RawEndpoint =
   | { readonly type: 'redis-stream'; readonly url: string; readonly key: string; readonly group?: string }
   | { readonly type: 'bullmq'; readonly url: string; readonly queue: string; readonly prefix: string; readonly jobName: string }
   | { readonly type: 'http'; readonly url: string; readonly timeout: string; readonly retries: number }
+  | { readonly type: 'amqp'; readonly url: string; readonly queue: string; readonly prefetch?: number }
+  | { readonly type: 'nats'; readonly url: string; readonly subject: string; readonly stream?: string; readonly durable?: string }
 
 export interface RawQueue extends RawTarget {
   /** Absent for a queue fed only by the in-process producer API (createJobRouter). */

@@ -29,6 +29,9 @@ export const PATTERNS = {
   timeFrom: '^([01][0-9]|2[0-3]):[0-5][0-9]$',
   timeTo: '^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$',
   hold: '^hold$',
+  // NATS: subjects have no spaces and, to publish or filter one subject, no wildcards; names no dots either.
+  natsSubject: '^[^\\s*>]+$',
+  natsName: '^[^\\s.*>]+$',
   method: '^[A-Za-z]+$',
   headerName: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",
 } as const
@@ -38,8 +41,8 @@ export const DEFAULT_ADMIN_LISTEN = '127.0.0.1:8081'
 /** Index = JavaScript's getDay() (0 = Sunday). */
 export const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const
 const WEEK = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']
-export const SOURCE_TYPES = ['redis-list', 'redis-stream'] as const
-export const SINK_TYPES = ['redis-list', 'redis-stream', 'bullmq', 'http'] as const
+export const SOURCE_TYPES = ['redis-list', 'redis-stream', 'amqp', 'nats'] as const
+export const SINK_TYPES = ['redis-list', 'redis-stream', 'bullmq', 'http', 'amqp', 'nats'] as const
 
 function obj(description: string, properties: Record<string, SchemaNode>, extra: Record<string, unknown> = {}): SchemaNode {
   return { type: 'object', description, additionalProperties: false, properties, ...extra }
@@ -233,7 +236,7 @@ const route: SchemaNode = obj('A route: requests matching it are split between o
 }, { required: ['name', 'old', 'new'] })
 
 /** One branch per endpoint `type`: if/then rather than oneOf, so an error names one branch only. */
-function endpoint(description: string, branches: Record<string, Record<string, SchemaNode>>): SchemaNode {
+function endpoint(description: string, branches: Record<string, Record<string, SchemaNode>>, extraRequired: Record<string, string[]> = {}): SchemaNode {
   const types = Object.keys(branches)
   return {
     type: 'object',
@@ -242,22 +245,39 @@ function endpoint(description: string, branches: Record<string, Record<string, S
     properties: { type: { enum: types, description: `One of ${types.join(', ')}` } },
     allOf: types.map((t) => ({
       if: { properties: { type: { const: t } }, required: ['type'] },
-      then: { properties: { type: {}, ...branches[t] }, additionalProperties: false, required: ['url', ...requiredOf(t)] },
+      then: { properties: { type: {}, ...branches[t] }, additionalProperties: false, required: ['url', ...requiredOf(t, extraRequired)] },
     })),
   }
 }
 
-function requiredOf(type: string): string[] {
-  return type === 'bullmq' ? ['queue'] : type === 'http' ? [] : ['key']
+const REQUIRED: Readonly<Record<string, readonly string[]>> = { bullmq: ['queue'], http: [], amqp: ['queue'], nats: ['subject'] }
+
+function requiredOf(type: string, extra: Readonly<Record<string, readonly string[]>>): string[] {
+  return [...(REQUIRED[type] ?? ['key']), ...(extra[type] ?? [])]
 }
 
 const redisUrl = str('Redis URL', { examples: ['redis://127.0.0.1:6379/0'] })
 const redisKey = str('Redis key', { minLength: 1 })
+const amqpUrl = str('AMQP 0-9-1 URL (RabbitMQ)', { examples: ['amqp://guest:guest@127.0.0.1:5672'] })
+const amqpQueue = str('Queue name (declared durable when absent)', { minLength: 1 })
+const natsUrl = str('NATS server URL', { examples: ['nats://127.0.0.1:4222'] })
+const natsSubject = str('Subject (no wildcards)', { minLength: 1, pattern: PATTERNS.natsSubject })
 
 const source = endpoint('Where jobs are taken from', {
   'redis-list': { url: redisUrl, key: redisKey },
   'redis-stream': { url: redisUrl, key: redisKey, group: str('Consumer group', { minLength: 1, default: 'sluice' }) },
-})
+  amqp: {
+    url: amqpUrl,
+    queue: amqpQueue,
+    prefetch: { type: 'integer', minimum: 1, maximum: 65535, description: 'Most unacknowledged jobs at once (default: the router in-flight bound, 32)' },
+  },
+  nats: {
+    url: natsUrl,
+    stream: str('JetStream stream (created for `subject` when absent)', { minLength: 1, pattern: PATTERNS.natsName }),
+    subject: natsSubject,
+    durable: str('Durable pull consumer name (created when absent)', { minLength: 1, pattern: PATTERNS.natsName, default: 'sluice' }),
+  },
+}, { nats: ['stream'] })
 
 const sink = endpoint('Where jobs are published', {
   'redis-list': { url: redisUrl, key: redisKey },
@@ -273,6 +293,8 @@ const sink = endpoint('Where jobs are published', {
     timeout: duration('Time limit per attempt', '5s'),
     retries: { type: 'integer', minimum: 0, maximum: 10, default: 3, description: 'Retries after the first attempt' },
   },
+  amqp: { url: amqpUrl, queue: amqpQueue },
+  nats: { url: natsUrl, subject: natsSubject },
 })
 
 /** Blocks that routes and queues share, referenced with `$ref` (nothing may sit beside a draft-07 `$ref`). */

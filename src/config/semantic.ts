@@ -2,9 +2,11 @@ import { parseKeySource } from './key-source.js'
 import type { Finding, KeyPath } from './problem.js'
 import { SINK_TYPES, SOURCE_TYPES } from './schema.js'
 import {
+  amqpUrlProblem,
   httpUrlProblem,
   listenProblem,
   originProblem,
+  natsUrlProblem,
   percentDecimalsProblem,
   redisUrlProblem,
   timeZoneProblem,
@@ -166,7 +168,11 @@ function checkHostsAgree(list: readonly unknown[], path: KeyPath, report: Report
 function checkEndpoint(endpoint: Rec | undefined, path: KeyPath, types: readonly string[], report: Report): void {
   // An unknown type already has its one clear message; its other keys mean nothing yet.
   if (!endpoint || !types.includes(String(endpoint.type))) return
-  checkText(endpoint.url, [...path, 'url'], endpoint.type === 'http' ? httpUrlProblem : redisUrlProblem, report)
+  checkText(endpoint.url, [...path, 'url'], URL_PROBLEM[String(endpoint.type)] ?? redisUrlProblem, report)
+}
+
+const URL_PROBLEM: Readonly<Record<string, (text: string) => string | undefined>> = {
+  http: httpUrlProblem, amqp: amqpUrlProblem, nats: natsUrlProblem,
 }
 
 /** Routes read keys from requests, queues from the job's JSON body. */

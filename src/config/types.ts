@@ -181,6 +181,10 @@ export type QueueEndpointConfig =
   | { readonly type: 'redis-stream'; readonly url: string; readonly key: string; readonly group: string | undefined }
   | { readonly type: 'bullmq'; readonly url: string; readonly queue: string; readonly prefix: string; readonly jobName: string }
   | { readonly type: 'http'; readonly url: string; readonly timeoutMs: number; readonly retries: number }
+  /** `prefetch` is for sources only (undefined: the router's in-flight bound). */
+  | { readonly type: 'amqp'; readonly url: string; readonly queue: string; readonly prefetch: number | undefined }
+  /** `stream` and `durable` are for sources only (the schema requires `stream` there). */
+  | { readonly type: 'nats'; readonly url: string; readonly subject: string; readonly stream: string | undefined; readonly durable: string | undefined }
 
 export interface QueueConfig {
   readonly name: string

@@ -45,6 +45,18 @@ export function redisUrlProblem(text: string): string | undefined {
   return typeof url === 'string' ? url : undefined
 }
 
+/** An AMQP 0-9-1 URL, as amqplib accepts it. */
+export function amqpUrlProblem(text: string): string | undefined {
+  const url = parseUrl(text, ['amqp:', 'amqps:'], 'amqp://guest:guest@127.0.0.1:5672')
+  return typeof url === 'string' ? url : undefined
+}
+
+/** A NATS server URL, as the NATS client accepts it. */
+export function natsUrlProblem(text: string): string | undefined {
+  const url = parseUrl(text, ['nats:', 'tls:'], 'nats://127.0.0.1:4222')
+  return typeof url === 'string' ? url : undefined
+}
+
 /** Two decimals at most: the resolution of basis points. Checked here, not with `multipleOf` (float error). */
 export function percentDecimalsProblem(p: number): string | undefined {
   return Math.abs(p * 100 - Math.round(p * 100)) < 1e-9 ? undefined : `${p} has more than two decimals: the resolution is 0.01`

@@ -101,8 +101,9 @@ describe('architecture', () => {
     expect(exits).toEqual(['main.ts'])
   })
 
-  it('loads ioredis and BullMQ only when a Redis store or queue uses them (util/lazy-module.ts)', () => {
-    const eager = files.flatMap((f) => graph.get(f)!.runtimePackages.filter((p) => p === 'ioredis' || p === 'bullmq').map((p) => `${f} imports ${p}`))
+  it('loads ioredis, BullMQ, amqplib and the NATS client only when a store or queue uses them (util/lazy-module.ts)', () => {
+    const lazy = new Set(['ioredis', 'bullmq', 'amqplib', '@nats-io/transport-node', '@nats-io/jetstream', '@nats-io/nats-core'])
+    const eager = files.flatMap((f) => graph.get(f)!.runtimePackages.filter((p) => lazy.has(p)).map((p) => `${f} imports ${p}`))
     expect(eager).toEqual([])
   })
 

@@ -8,6 +8,20 @@ import { backoffMs, sleep } from './backoff.js'
 import { decideJob, routeOnce, type RouteContext } from './publish.js'
 import type { AdapterFactory, Job, QueueSink, QueueSource, SinkPair, SourcedQueue } from './types.js'
 
+/**
+ * Failed attempts remembered per job id for sources that hand failed jobs back (so a redelivered
+ * job's backoff keeps growing). Bounded: past this, the oldest entries are forgotten, which only
+ * resets their backoff.
+ */
+const REMEMBERED_FAILURES = 10_000
+
+/**
+ * At most one "no sink took the job" warning per this interval: in an outage every job fails once,
+ * and a source that hands failed jobs back (JetStream) keeps taking new ones, so one line per job
+ * would flood the log. The line says how many others failed since the last one.
+ */
+const FAILURE_LOG_INTERVAL_MS = 10_000
+
 export interface QueueRouterDeps {
   readonly bus: OutcomeBus
   readonly logger: Logger
@@ -21,8 +35,11 @@ export interface QueueRouterDeps {
  * One `queues:` entry at work: source → sticky key → decide → publish to the side's sink (new falls
  * back to old) → ack at the source only after a sink confirmed. When both sinks fail the job keeps
  * its in-flight slot and is published again after a backoff (the decision is re-taken each time, so
- * a rollback meanwhile sends it to old); it is never acknowledged unpublished. On close, jobs still
- * waiting for a retry are given back unacknowledged: the source delivers them again at the next start.
+ * a rollback meanwhile sends it to old); it is never acknowledged unpublished. Sources that can hand
+ * a job back to their broker (QueueSource.requeue: AMQP, JetStream) get it back instead, with the
+ * backoff as its delay, so the in-flight slot is freed and any router may take it next. On close,
+ * jobs still waiting for a retry are given back unacknowledged: the source delivers them again at
+ * the next start.
  */
 export class QueueRouter {
   readonly config: SourcedQueue
@@ -33,6 +50,10 @@ export class QueueRouter {
   readonly #ctx: RouteContext
   readonly #logger: Logger
   readonly #stop = new AbortController()
+  /** Job id → failed attempts so far, for jobs handed back with requeue (see REMEMBERED_FAILURES). */
+  readonly #failures = new Map<string, number>()
+  #lastFailureLog = -Infinity
+  #unloggedFailures = 0
 
   constructor(config: SourcedQueue, view: TargetView, deps: QueueRouterDeps) {
     this.config = config
@@ -65,12 +86,39 @@ export class QueueRouter {
   }
 
   readonly #deliver = async (job: Job): Promise<void> => {
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = this.#failures.get(job.id) ?? 0; ; attempt++) {
       const result = await routeOnce(this.#ctx, job, decideJob(this.view, job, this.#ctx.random))
-      if (result.ok) return this.#ack(job)
-      if (attempt === 0) this.#logger.warn({ jobId: job.id, err: result.error.message }, 'no sink took the job; retrying with backoff')
+      if (result.ok) {
+        this.#failures.delete(job.id)
+        return this.#ack(job)
+      }
+      if (attempt === 0) this.#warnUnrouted(job, result.error.message)
+      if (this.#source.requeue !== undefined) return this.#requeue(job, attempt)
       await sleep(backoffMs(attempt), this.#stop.signal)
       if (this.#stopping) return
+    }
+  }
+
+  #warnUnrouted(job: Job, err: string): void {
+    const now = Date.now()
+    if (now - this.#lastFailureLog < FAILURE_LOG_INTERVAL_MS) {
+      this.#unloggedFailures++
+      return
+    }
+    this.#logger.warn({ jobId: job.id, err, othersSinceLastLine: this.#unloggedFailures }, 'no sink took the job; retrying with backoff')
+    this.#lastFailureLog = now
+    this.#unloggedFailures = 0
+  }
+
+  /** Hand the job back to the broker, to come again after its backoff; a failure there means a redelivery anyway. */
+  async #requeue(job: Job, attempt: number): Promise<void> {
+    this.#failures.delete(job.id)
+    this.#failures.set(job.id, attempt + 1)
+    if (this.#failures.size > REMEMBERED_FAILURES) this.#failures.delete(this.#failures.keys().next().value!)
+    try {
+      await this.#source.requeue!(job, backoffMs(attempt))
+    } catch (err) {
+      this.#logger.debug({ err, jobId: job.id }, 'requeue failed; the broker delivers the job again')
     }
   }
 

@@ -1,9 +1,13 @@
 import type { QueueEndpointConfig } from '../../config/types.js'
 import { SluiceError } from '../../errors.js'
+import { AmqpSink } from './sinks/amqp.js'
 import { BullmqSink } from './sinks/bullmq.js'
 import { HttpSink } from './sinks/http.js'
+import { NatsSink } from './sinks/nats.js'
 import { RedisListSink } from './sinks/redis-list.js'
 import { RedisStreamSink } from './sinks/redis-stream.js'
+import { AmqpSource } from './sources/amqp.js'
+import { NatsSource, type NatsSourceConfig } from './sources/nats.js'
 import { RedisListSource } from './sources/redis-list.js'
 import { RedisStreamSource } from './sources/redis-stream.js'
 import type { AdapterFactory, QueueSink, QueueSource, SinkOptions, SourceOptions } from './types.js'
@@ -18,7 +22,9 @@ export const registry: AdapterFactory = {
     switch (cfg.type) {
       case 'redis-list': return new RedisListSource(cfg, opts)
       case 'redis-stream': return new RedisStreamSource(cfg, opts)
-      default: throw unsupported('source', cfg.type, ['redis-list', 'redis-stream'])
+      case 'amqp': return new AmqpSource(cfg, opts)
+      case 'nats': return new NatsSource(natsSourceConfig(cfg), opts)
+      default: throw unsupported('source', cfg.type, ['redis-list', 'redis-stream', 'amqp', 'nats'])
     }
   },
   sink(cfg: QueueEndpointConfig, opts: SinkOptions): QueueSink {
@@ -27,9 +33,17 @@ export const registry: AdapterFactory = {
       case 'redis-stream': return new RedisStreamSink(cfg, opts)
       case 'bullmq': return new BullmqSink(cfg, opts)
       case 'http': return new HttpSink(cfg, opts)
-      default: throw unsupported('sink', (cfg as { type: string }).type, ['redis-list', 'redis-stream', 'bullmq', 'http'])
+      case 'amqp': return new AmqpSink(cfg, opts)
+      case 'nats': return new NatsSink(cfg, opts)
+      default: throw unsupported('sink', (cfg as { type: string }).type, ['redis-list', 'redis-stream', 'bullmq', 'http', 'amqp', 'nats'])
     }
   },
+}
+
+/** The schema requires `stream` on a nats source; a config built in code may still lack it. */
+function natsSourceConfig(cfg: Extract<QueueEndpointConfig, { type: 'nats' }>): NatsSourceConfig {
+  if (cfg.stream === undefined) throw new SluiceError('SLUICE_ERR_CONFIG_INVALID', 'a nats queue source needs `stream`')
+  return { url: cfg.url, stream: cfg.stream, subject: cfg.subject, durable: cfg.durable }
 }
 
 function unsupported(role: string, type: string, known: readonly string[]): SluiceError {

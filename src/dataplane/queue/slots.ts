@@ -29,6 +29,11 @@ export class Slots {
     return new Promise((resolve) => { this.#onFree = resolve })
   }
 
+  /** Resolves at the next release or wake(), however many slots are free now (one waiter at a time). */
+  whenReleased(): Promise<void> {
+    return new Promise((resolve) => { this.#onFree = resolve })
+  }
+
   take(n: number): void {
     this.#used += n
   }

@@ -35,6 +35,13 @@ export interface QueueSource {
   start(deliver: (job: Job) => Promise<void>): void
   /** Remove the job from the source for good. Rejects when the broker is unreachable (retry it). */
   ack(job: Job): Promise<void>
+  /**
+   * Optional: hand a job that no sink took back to the broker, to be delivered again after about
+   * `delayMs` (so another router may take it meanwhile). Sources that have it: AMQP (nack with
+   * requeue once the delay passed) and JetStream (nak with the delay). Without it the router keeps
+   * the job in flight and retries it in place.
+   */
+  requeue?(job: Job, delayMs: number): Promise<void>
   /** Jobs waiting in the source, including taken but unacknowledged ones (for the backlog gauge). */
   backlog(): Promise<number>
   /**

@@ -1,0 +1,124 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { connect as amqpConnect, type ChannelModel } from 'amqplib'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { amqpConsume, amqpProduce, NatsAdmin, RabbitVhost, uniqueName } from '../../helpers/brokers.js'
+import { waitFor } from '../../helpers/wait-for.js'
+import { countIds, jobBodies, queueConfig } from './fixtures.js'
+
+/**
+ * The router in a child process on RabbitMQ queues, SIGKILLed mid-flow and started again: the
+ * broker puts the dead connection's unacknowledged jobs back, so every id arrives at least once and
+ * no more arrive twice than the in-flight bound (the prefetch). The sinks are AMQP queues, which keep
+ * duplicates, so they show.
+ */
+const JOBS = 3_000
+const CONCURRENCY = 32
+/** Each publish is confirmed this long after the sink took it: the kill lands with jobs published, unacknowledged. */
+const DELAY_MS = 20
+const CHILD = join(import.meta.dirname, 'router-child.mjs')
+const DIST = join(import.meta.dirname, '../../../dist/dataplane/queue/index.js')
+
+function startChild(env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [CHILD], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(child) })
+    child.once('exit', (code) => reject(new Error(`router child exited early with ${code}`)))
+  })
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()))
+}
+
+describe('amqp router crash', () => {
+  const vhost = new RabbitVhost()
+  const nats = new NatsAdmin()
+  let amqp: ChannelModel
+  beforeAll(async () => {
+    await vhost.create()
+    amqp = await amqpConnect(vhost.url)
+    await nats.open()
+  })
+  afterAll(async () => {
+    await amqp.close().catch(() => {})
+    await nats.close()
+    await vhost.delete()
+  })
+
+  async function depth(queue: string): Promise<number> {
+    const ch = await amqp.createChannel()
+    const { messageCount } = await ch.assertQueue(queue, { durable: true })
+    await ch.close()
+    return messageCount
+  }
+
+  it('SIGKILL mid-flow, restart: every id at least once, duplicates within the in-flight bound', async () => {
+    expect(existsSync(DIST), 'dist/ must be built first (npm test runs the build)').toBe(true)
+    const [input, oldQ, newQ] = [uniqueName('in'), uniqueName('old'), uniqueName('new')]
+    await amqpProduce(amqp, input, jobBodies(JOBS, 500))
+    const queue = queueConfig({
+      source: { type: 'amqp', url: vhost.url, queue: input, prefetch: undefined },
+      old: { type: 'amqp', url: vhost.url, queue: oldQ, prefetch: undefined },
+      new: { type: 'amqp', url: vhost.url, queue: newQ, prefetch: undefined },
+      percentBp: 3_000,
+    })
+    const env = { SLUICE_QUEUE_CHILD: JSON.stringify({ queue, concurrency: CONCURRENCY, delayMs: DELAY_MS }) }
+    const arrived = async () => (await depth(oldQ)) + (await depth(newQ))
+
+    const first = await startChild(env)
+    await waitFor(async () => (await arrived()) >= JOBS / 3, { timeoutMs: 30_000, intervalMs: 20, message: 'a third of the jobs' })
+    first.kill('SIGKILL')
+    await exited(first)
+    expect(await arrived()).toBeLessThan(JOBS) // mid-flow, or the restart proves nothing
+    expect(await depth(input)).toBeGreaterThan(0)
+
+    const second = await startChild(env)
+    await waitFor(async () => (await depth(input)) === 0 && (await arrived()) >= JOBS, { timeoutMs: 60_000, intervalMs: 50, message: 'the source to drain' })
+    second.kill('SIGTERM')
+    await exited(second)
+
+    const [oldJobs, newJobs] = [await amqpConsume(amqp, oldQ, JOBS * 2, 1_000), await amqpConsume(amqp, newQ, JOBS * 2, 1_000)]
+    const all = countIds([...oldJobs, ...newJobs].map((j) => j.id))
+    for (let i = 0; i < JOBS; i++) expect(all.get(`j${i}`) ?? 0, `j${i}`).toBeGreaterThanOrEqual(1)
+    const duplicates = [...all.values()].reduce((sum, n) => sum + n - 1, 0)
+    expect(duplicates).toBeLessThanOrEqual(CONCURRENCY)
+    // A job and its duplicate went to the same side: the decision is deterministic per tenant.
+    const oldIds = new Set(oldJobs.map((j) => j.id))
+    for (const j of newJobs) expect(oldIds.has(j.id)).toBe(false)
+  }, 120_000)
+
+  it('amqp → nats, SIGKILL mid-flow, restart: every id exactly once in the streams (Nats-Msg-Id drops the redeliveries)', async () => {
+    const input = uniqueName('in')
+    const [oldSide, newSide] = [nats.names('crash-old'), nats.names('crash-new')]
+    await nats.createStream(oldSide.stream, oldSide.subject)
+    await nats.createStream(newSide.stream, newSide.subject)
+    await amqpProduce(amqp, input, jobBodies(JOBS, 500))
+    const sink = (subject: string) => ({ type: 'nats', url: nats.url, subject, stream: undefined, durable: undefined }) as const
+    const queue = queueConfig({
+      source: { type: 'amqp', url: vhost.url, queue: input, prefetch: undefined },
+      old: sink(oldSide.subject),
+      new: sink(newSide.subject),
+      percentBp: 3_000,
+    })
+    const env = { SLUICE_QUEUE_CHILD: JSON.stringify({ queue, concurrency: CONCURRENCY, delayMs: DELAY_MS }) }
+    const stored = async () => (await nats.jsm.streams.info(oldSide.stream)).state.messages + (await nats.jsm.streams.info(newSide.stream)).state.messages
+
+    const first = await startChild(env)
+    await waitFor(async () => (await stored()) >= JOBS / 3, { timeoutMs: 30_000, intervalMs: 20, message: 'a third of the jobs' })
+    first.kill('SIGKILL')
+    await exited(first)
+    expect(await stored()).toBeLessThan(JOBS)
+
+    const second = await startChild(env)
+    await waitFor(async () => (await depth(input)) === 0 && (await stored()) >= JOBS, { timeoutMs: 60_000, intervalMs: 50, message: 'the source to drain' })
+    second.kill('SIGTERM')
+    await exited(second)
+
+    const got = [...await nats.consume(oldSide.stream, JOBS, 1_000), ...await nats.consume(newSide.stream, JOBS, 1_000)]
+    const all = countIds(got.map((j) => j.id))
+    expect(got).toHaveLength(JOBS)
+    for (let i = 0; i < JOBS; i++) expect(all.get(`j${i}`), `j${i}`).toBe(1)
+  }, 120_000)
+})
