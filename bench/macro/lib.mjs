@@ -185,11 +185,19 @@ const ROLLOUT_BLOCK = (percent) => [
 ]
 
 /**
+ * The `shadow` block of the sluice-shadow contender: every request old answers is also sent to new
+ * and compared (the bench origins' bodies differ only in `backend`, which is ignored: they match).
+ */
+const SHADOW_BLOCK = [
+  '    shadow: { percent: 100, methods: [GET], compare: { headers: [content-type], ignoreJson: [$.backend] } }',
+]
+
+/**
  * Starts sluice from dist/ on one route (PERCENT to new, sticky on x-user-id, metrics on, log level
  * warn; with `rollout`, a held rollout with every analysis check on) and waits until its admin plane
  * and data plane both answer.
  */
-export async function startSluice(procs, { origins, file, percent, nodeFlags = [], rollout = false, tls }) {
+export async function startSluice(procs, { origins, file, percent, nodeFlags = [], rollout = false, shadow = false, tls }) {
   const [port, admin] = [await freePort(), await freePort()]
   // https origins (the sluice-https contender): checked against the bench CA under the name localhost.
   const side = (url) => (tls ? `{ url: "${url}", tls: { ca: "${tls.caFile}", servername: ${tls.servername} } }` : url)
@@ -205,6 +213,7 @@ export async function startSluice(procs, { origins, file, percent, nodeFlags = [
     `    percent: ${percent}`,
     '    sticky: [header:x-user-id]',
     ...(rollout ? ROLLOUT_BLOCK(percent) : []),
+    ...(shadow ? SHADOW_BLOCK : []),
     '',
   ].join('\n'))
   const child = procs.start('sluice', process.execPath, [...nodeFlags, join(ROOT, 'dist/main.js'), 'start', '--config', file], { cpu: 0, cwd: ROOT })

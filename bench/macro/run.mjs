@@ -7,7 +7,7 @@
 // Env knobs (defaults in brackets):
 //   CONNS [50]  DURATION [10] s  ROUNDS [3]  WARMUP [3] s  KEYS [5000] distinct x-user-id values
 //   PERCENT [10] to new  PIN [1 when taskset exists and nproc ≥ 2]: proxy on CPU 0, backend + load on CPU 1
-//   LOADGEN [autocannon] or wrk  CONTENDERS [direct,nginx,nginx-https (nginx ones when installed),node-floor,undici-minimal,sluice,sluice-https,sluice-rollout,http-proxy]
+//   LOADGEN [autocannon] or wrk  CONTENDERS [direct,nginx,nginx-https (nginx ones when installed),node-floor,undici-minimal,sluice,sluice-https,sluice-rollout,sluice-shadow,http-proxy]
 //     *-https: the same proxy to the same origins over HTTPS (keep-alive, certificate verified): the cost of upstream TLS
 //   SLUICE_NODE_FLAGS [""] extra node flags for sluice only (e.g. --max-semi-space-size=32)
 //   RATE [0 = as fast as possible] a fixed offered load in req/s (autocannon only): latency below saturation
@@ -33,10 +33,10 @@ const S = {
   rate: num('RATE', 0),
   pin: PIN,
   loadgen: process.env.LOADGEN || 'autocannon',
-  contenders: (process.env.CONTENDERS || `direct,${findNginx() ? 'nginx,nginx-https,' : ''}node-floor,undici-minimal,sluice,sluice-https,sluice-rollout,http-proxy`).split(',').map((s) => s.trim()).filter(Boolean),
+  contenders: (process.env.CONTENDERS || `direct,${findNginx() ? 'nginx,nginx-https,' : ''}node-floor,undici-minimal,sluice,sluice-https,sluice-rollout,sluice-shadow,http-proxy`).split(',').map((s) => s.trim()).filter(Boolean),
   sluiceNodeFlags: (process.env.SLUICE_NODE_FLAGS || '').split(/\s+/).filter(Boolean),
 }
-for (const c of S.contenders) if (!['direct', 'sluice', 'sluice-https', 'sluice-rollout', 'undici-minimal', 'node-floor', 'nginx', 'nginx-https', 'http-proxy'].includes(c)) throw new Error(`unknown contender '${c}'`)
+for (const c of S.contenders) if (!['direct', 'sluice', 'sluice-https', 'sluice-rollout', 'sluice-shadow', 'undici-minimal', 'node-floor', 'nginx', 'nginx-https', 'http-proxy'].includes(c)) throw new Error(`unknown contender '${c}'`)
 const HTTPS_ORIGINS = S.contenders.some((c) => c.endsWith('-https'))
 if (!['autocannon', 'wrk'].includes(S.loadgen)) throw new Error(`LOADGEN must be autocannon or wrk, got '${S.loadgen}'`)
 if (S.rate > 0 && S.loadgen !== 'autocannon') throw new Error('RATE needs LOADGEN=autocannon (wrk cannot hold a fixed rate)')
@@ -46,9 +46,9 @@ const { start, jsonLine, stop } = procs
 
 // ---------------------------------------------------------------- contenders
 
-function startSluice(origins, tmp, round, rollout = false, tls = undefined) {
-  const name = `sluice-${round}${rollout ? '-rollout' : ''}${tls ? '-https' : ''}.yaml`
-  return startSluiceProcess(procs, { origins, file: join(tmp, name), percent: S.percent, nodeFlags: S.sluiceNodeFlags, rollout, tls })
+function startSluice(origins, tmp, round, rollout = false, tls = undefined, shadow = false) {
+  const name = `sluice-${round}${rollout ? '-rollout' : ''}${shadow ? '-shadow' : ''}${tls ? '-https' : ''}.yaml`
+  return startSluiceProcess(procs, { origins, file: join(tmp, name), percent: S.percent, nodeFlags: S.sluiceNodeFlags, rollout, shadow, tls })
 }
 
 async function startHttpProxy(origins, name = 'http-proxy', script = 'http-proxy-baseline.mjs') {
@@ -182,6 +182,7 @@ async function runOne(contender, round, ctx) {
     if (contender === 'direct') proxy = { url: `${ctx.origins.old}/`, child: undefined }
     else if (contender === 'sluice') proxy = await startSluice(ctx.origins, ctx.tmp, round)
     else if (contender === 'sluice-rollout') proxy = await startSluice(ctx.origins, ctx.tmp, round, true)
+    else if (contender === 'sluice-shadow') proxy = await startSluice(ctx.origins, ctx.tmp, round, false, undefined, true)
     else if (contender === 'sluice-https') proxy = await startSluice(ctx.tlsOrigins, ctx.tmp, round, false, ctx.tls)
     else if (contender === 'nginx-https') proxy = await startNginx(ctx.tlsOrigins, ctx.tmp, round, ctx.tls)
     else if (contender === 'node-floor') proxy = await startHttpProxy(ctx.origins, 'node-floor', 'node-floor.mjs')
@@ -279,6 +280,8 @@ async function main() {
     sluiceVsNginxP99: ratio('sluice', 'nginx', 'p99'),
     rolloutVsSluiceRps: ratio('sluice-rollout', 'sluice', 'rps'),
     rolloutVsSluiceCpuPerReq: ratio('sluice-rollout', 'sluice', 'cpuUsPerReq'),
+    shadowVsSluiceRps: ratio('sluice-shadow', 'sluice', 'rps'),
+    shadowVsSluiceCpuPerReq: ratio('sluice-shadow', 'sluice', 'cpuUsPerReq'),
     nginxVsHttpProxyRps: ratio('nginx', 'http-proxy', 'rps'),
     nodeFloorVsHttpProxyRps: ratio('node-floor', 'http-proxy', 'rps'),
     sluiceHttpsVsSluiceRps: ratio('sluice-https', 'sluice', 'rps'),
@@ -329,6 +332,10 @@ async function main() {
   if (S.rate === 0 && ratios.rolloutVsSluiceRps !== null) {
     const ok = ratios.rolloutVsSluiceRps >= 0.97
     console.log(`sluice with a rollout (every analysis check on) / without  throughput ${fmt(ratios.rolloutVsSluiceRps, 3)}× (target ≥ 0.97×: ${ok ? 'met' : 'NOT met'}), CPU per request ${fmt(ratios.rolloutVsSluiceCpuPerReq, 3)}×`)
+  }
+  if (S.rate === 0 && ratios.shadowVsSluiceRps !== null) {
+    const extra = medians['sluice-shadow'].cpuUsPerReq - medians.sluice.cpuUsPerReq
+    console.log(`sluice with 100 % shadow / without  throughput ${fmt(ratios.shadowVsSluiceRps, 3)}×, CPU per request ${fmt(ratios.shadowVsSluiceCpuPerReq, 3)}× (+${fmt(extra, 1)} µs per request: a second upstream call, both answers teed and compared)`)
   }
   // Upstream TLS: what speaking HTTPS to the origins adds per request, sluice beside nginx.
   // At a fixed RATE the CPU per request compares at the same load (no batching difference).

@@ -16,10 +16,15 @@ import { errorReply, replyForError, send, type Reply } from './reply.js'
 import { Router } from './router.js'
 import { apiRoutes, describe, type WorkerOutcome } from './routes/api.js'
 import { goalRoutes, type GoalDeps } from './routes/goals.js'
+import { shadowRoutes } from './routes/shadow.js'
+import type { ShadowReport } from '../observe/shadow.js'
 import { dashboardRoutes } from './routes/dashboard.js'
 import type { GroupSizes } from './group-sizes.js'
 import { healthRoutes, type Readiness } from './routes/health.js'
 import { metricsRoutes } from './routes/metrics.js'
+import { seriesRoutes } from './routes/series.js'
+import { assetRoutes } from './routes/assets.js'
+import type { SeriesBook } from '../observe/series.js'
 import { ofrepRoutes, type OfrepDeps } from './routes/ofrep.js'
 
 export interface AdminDeps {
@@ -44,6 +49,10 @@ export interface AdminDeps {
   readonly groupSizes: (ref: TargetRef) => GroupSizes | undefined
   /** Goal counts and the routes' live views for goal events (README "Judging business outcomes"). */
   readonly goals?: GoalDeps | undefined
+  /** The time series of GET …/series and the dashboard's charts; absent in tests without one. */
+  readonly series?: SeriesBook | undefined
+  /** Shadow traffic's figures per route (README "Shadow traffic"); absent = the endpoint answers 404. */
+  readonly shadowReport?: ((route: string) => ShadowReport | undefined) | undefined
   /** OpenFeature flag evaluation on the data plane's routes (README "Feature flags (OpenFeature)"). */
   readonly ofrep?: Omit<OfrepDeps, 'count'> | undefined
   /** The dashboard's cache clock (default: the system clock). */
@@ -99,11 +108,12 @@ export function createAdminServer(deps: AdminDeps): AdminServer {
   }
 }
 
-function buildRouter(deps: AdminDeps): Router {
+/** Every endpoint of the plane for these deps (exported so a test can list them against docs/openapi.yaml). */
+export function buildRouter(deps: AdminDeps): Router {
   const router = new Router()
   healthRoutes(router, deps.readiness)
   metricsRoutes(router, deps.recorder)
-  const api = { commands: deps.commands, store: deps.store, targets: deps.targets, rolloutFacts: deps.rolloutFacts, reportOutcomes: deps.reportOutcomes, groupSizes: deps.groupSizes, goals: deps.goals?.goals }
+  const api = { commands: deps.commands, store: deps.store, targets: deps.targets, rolloutFacts: deps.rolloutFacts, reportOutcomes: deps.reportOutcomes, groupSizes: deps.groupSizes, goals: deps.goals?.goals, shadow: deps.shadowReport }
   dashboardRoutes(router, {
     clock: deps.clock ?? systemClock,
     targets: () => {
@@ -116,7 +126,10 @@ function buildRouter(deps: AdminDeps): Router {
     history: async (ref, limit) => historyJson(await deps.store.history(ref, limit)),
   })
   apiRoutes(router, api)
+  assetRoutes(router)
+  if (deps.series !== undefined) seriesRoutes(router, { series: deps.series, targets: deps.targets })
   if (deps.goals !== undefined) goalRoutes(router, deps.goals)
+  shadowRoutes(router, { targets: deps.targets, report: deps.shadowReport ?? (() => undefined) })
   if (deps.ofrep !== undefined) ofrepRoutes(router, { ...deps.ofrep, count: (route, variant) => deps.recorder.flagEvaluation(route, variant) })
   return router
 }

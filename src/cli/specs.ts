@@ -5,6 +5,7 @@ import { healthcheckCommand } from './commands/healthcheck.js'
 import { historyCommand } from './commands/history.js'
 import { leverCommand } from './commands/lever.js'
 import { setPercentCommand } from './commands/set-percent.js'
+import { shadowCommand } from './commands/shadow.js'
 import { startCommand } from './commands/start.js'
 import { statusCommand } from './commands/status.js'
 import { usersCommand } from './commands/users.js'
@@ -54,13 +55,17 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     run: historyCommand, summary: "a route's or queue's events with their figures, oldest first", args: 'NAME',
     options: ADMIN_OPTIONS, example: 'sluice history checkout -o json',
   },
+  shadow: {
+    run: shadowCommand, summary: "a route's shadow calls: counts and the last mismatches with their diff", args: 'NAME',
+    options: ADMIN_OPTIONS, example: 'sluice shadow checkout -o json',
+  },
   wait: {
     run: waitCommand, summary: 'for CI: exit 0 when the rollout completed, 1 when rolled back, 2 on time-out', args: 'NAME',
     options: [...ADMIN_OPTIONS, 'timeout', 'watch'], example: 'sluice wait checkout --timeout 8h',
   },
   demo: {
-    run: demoCommand, summary: 'two sample backends, sluice in front, traffic, a regression and the automatic rollback', args: '',
-    options: ['duration', 'replicas', 'redis'], example: 'sluice demo --duration 30s',
+    run: demoCommand, summary: 'two sample backends, sluice in front, traffic, a regression and the automatic rollback (checkout: a new side that sells less, rolled back on its purchase goal)', args: '[checkout]',
+    options: ['duration', 'replicas', 'redis'], example: 'sluice demo checkout --duration 30s', verbs: ['checkout'],
   },
   healthcheck: {
     run: healthcheckCommand, summary: "exit 0 when the admin plane's /healthz answers (Docker HEALTHCHECK)", args: '',

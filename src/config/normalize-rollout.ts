@@ -45,6 +45,7 @@ function normalizeAnalysis(raw: RawAnalysis | undefined, prometheus: RawPromethe
     maxP99Ms: raw.maxP99Ms,
     maxErrorRateVsOld: raw.maxErrorRateVsOld,
     maxP99VsOld: raw.maxP99VsOld,
+    ...(raw.maxMismatchRate === undefined ? {} : { maxMismatchRate: raw.maxMismatchRate }),
     failureLimit: raw.failureLimit,
     alpha: raw.alpha,
     metrics: raw.metrics.map((m) => normalizeMetricCheck(m, prometheus)),

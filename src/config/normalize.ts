@@ -3,10 +3,11 @@ import { backendList, backendUrl, sideTransport, type PemFiles } from './backend
 import { parseKeySource } from './key-source.js'
 import { SluiceError } from '../errors.js'
 import { parseDuration } from '../util/duration.js'
+import { parseSize } from '../util/size.js'
 import type { Env } from './interpolate.js'
 import { normalizeRollout } from './normalize-rollout.js'
-import type { RawConfig, RawEndpoint, RawGroup, RawListen, RawPrometheus, RawQueue, RawRoute, RawWebhook } from './raw.js'
-import { DEFAULT_WEBHOOK_EVENTS, type Config, type GroupConfig, type ListenAddress, type ListenerTls, type KeySource, type QueueConfig, type QueueEndpointConfig, type RouteConfig, type WebhookConfig } from './types.js'
+import type { RawConfig, RawEndpoint, RawGroup, RawListen, RawPrometheus, RawQueue, RawRoute, RawShadow, RawWebhook } from './raw.js'
+import { DEFAULT_WEBHOOK_EVENTS, type Config, type GroupConfig, type ListenAddress, type ListenerTls, type KeySource, type QueueConfig, type QueueEndpointConfig, type RouteConfig, type ShadowConfig, type WebhookConfig } from './types.js'
 import { parseListen, toBasisPoints } from './values.js'
 
 /** What normalisation needs besides the validated data. */
@@ -72,6 +73,17 @@ function normalizeRoute(raw: RawRoute, ctx: NormalizeContext, prometheus: RawPro
       idleMs: parseDuration(raw.timeouts.idle),
     },
     exposeBackendHeader: raw.exposeBackendHeader,
+    ...(raw.shadow === undefined ? {} : { shadow: normalizeShadow(raw.shadow) }),
+  }
+}
+
+function normalizeShadow(raw: RawShadow): ShadowConfig {
+  return {
+    percentBp: toBasisPoints(raw.percent),
+    methods: [...new Set(raw.methods.map((m) => m.toUpperCase()))],
+    maxBodyBytes: parseSize(raw.maxBodyBytes),
+    maxConcurrent: raw.maxConcurrent,
+    compare: { headers: raw.compare.headers.map((h) => h.toLowerCase()), ignoreJson: [...raw.compare.ignoreJson] },
   }
 }
 

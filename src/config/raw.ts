@@ -59,6 +59,7 @@ export interface RawAnalysis {
   readonly maxP99Ms?: number
   readonly maxErrorRateVsOld?: number
   readonly maxP99VsOld?: number
+  readonly maxMismatchRate?: number
   readonly failureLimit: number
   readonly alpha: number
   readonly metrics: readonly RawMetricCheck[]
@@ -110,6 +111,15 @@ export interface RawRoute extends RawTarget {
   readonly goals: readonly RawGoal[]
   readonly timeouts: { readonly connect: string; readonly header: string; readonly idle: string }
   readonly exposeBackendHeader: boolean
+  readonly shadow?: RawShadow
+}
+
+export interface RawShadow {
+  readonly percent: number
+  readonly methods: readonly string[]
+  readonly maxBodyBytes: number | string
+  readonly maxConcurrent: number
+  readonly compare: { readonly headers: readonly string[]; readonly ignoreJson: readonly string[] }
 }
 
 export type RawEndpoint =

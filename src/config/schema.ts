@@ -1,4 +1,5 @@
 import { DURATION_PATTERN } from '../util/duration.js'
+import { SIZE_PATTERN } from '../util/size.js'
 
 /**
  * The JSON Schema (draft-07) of sluice's YAML file: the single source of its structure and of
@@ -28,6 +29,8 @@ export const PATTERNS = {
   timeFrom: '^([01][0-9]|2[0-3]):[0-5][0-9]$',
   timeTo: '^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$',
   hold: '^hold$',
+  method: '^[A-Za-z]+$',
+  headerName: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",
 } as const
 
 export const DEFAULT_LISTEN = '127.0.0.1:8080'
@@ -155,6 +158,7 @@ const analysis: SchemaNode = obj('Judging the new side on each step; failing it 
   maxP99Ms: { type: 'number', exclusiveMinimum: 0, description: 'Largest p99 latency of the new side, in ms' },
   maxErrorRateVsOld: { type: 'number', minimum: 1, description: "New side's error rate at most k times the old side's (k >= 1)" },
   maxP99VsOld: { type: 'number', minimum: 1, description: "New side's p99 at most k times the old side's (k >= 1)" },
+  maxMismatchRate: { type: 'number', minimum: 0, maximum: 1, description: "Largest share of shadow calls whose answer differs from old's or fails (0-1; routes with shadow only)" },
   failureLimit: { type: 'integer', minimum: 1, default: 2, description: 'Consecutive evaluations with a check over its bar before rollback' },
   alpha: { type: 'number', exclusiveMinimum: 0, maximum: 0.5, default: 0.05, description: 'The chance that a healthy new side is ever rolled back over a whole rollout (split evenly across the checks)' },
   metrics: list('Checks of metrics the application exports, queried from Prometheus each window (README "Metric checks from Prometheus")', ref('metricCheck'), { default: [] }),
@@ -190,6 +194,20 @@ const goal: SchemaNode = obj('A business outcome judged per side (README "Judgin
   maxLoss: { type: 'number', exclusiveMinimum: 0, maximum: 1, description: 'Relative loss of new against old (0-1) that fails the analysis when shown with evidence' },
 }, { required: ['name', 'better'] })
 
+const shadow: SchemaNode = obj('Shadow traffic: a share of the requests old answers is also sent to new, and the answers compared (README "Shadow traffic")', {
+  percent: percent('Share of the requests answered by old also sent to new (sticky by key)', { default: 100 }),
+  methods: list('Methods shadowed; add a non-idempotent one only if new may act on it twice', str('An HTTP method', { pattern: PATTERNS.method }), { minItems: 1, uniqueItems: true, default: ['GET', 'HEAD'] }),
+  maxBodyBytes: {
+    type: ['integer', 'string'], minimum: 0, pattern: SIZE_PATTERN, default: '1MiB', examples: ['64KiB', '1MiB'],
+    description: 'Largest request or response body a shadow call carries and compares (bytes, or a size like 512KiB); larger: skipped',
+  },
+  maxConcurrent: { type: 'integer', minimum: 1, default: 64, description: 'Shadow calls in flight per route at most; beyond: skipped' },
+  compare: obj('What is compared besides the status', {
+    headers: list('Response headers compared by value (the diff names them, never shows values)', str('A header name', { pattern: PATTERNS.headerName }), { default: [] }),
+    ignoreJson: list('JSON paths removed from both bodies before comparing, like $.timestamp or $.items[*].id', str('A JSON path'), { default: [] }),
+  }, { default: {} }),
+})
+
 const route: SchemaNode = obj('A route: requests matching it are split between old and new', {
   name: str('Unique name: lower-case letters, digits and -', { pattern: PATTERNS.name }),
   match: obj('Which requests this route takes; first match wins', {
@@ -205,6 +223,7 @@ const route: SchemaNode = obj('A route: requests matching it are split between o
   optIn: { type: 'boolean', default: false, description: 'Users may opt in/out via /_sluice/opt-in and /_sluice/opt-out' },
   rollout: ref('rollout'),
   goals: list('Business outcomes measured per side: exposure, conversion, lift', goal, { default: [] }),
+  shadow,
   timeouts: obj('Upstream timeouts', {
     connect: duration('TCP (+TLS) connect', '5s'),
     header: duration('Until the response headers arrive (then 504)', '60s'),

@@ -10,6 +10,7 @@ import {
   timeZoneProblem,
 } from './values.js'
 import { explicitHost } from './backends.js'
+import { parseJsonPath } from '../util/json-path.js'
 import type { RawBackend } from './raw.js'
 import { metricCheckFindings } from './semantic-metrics.js'
 
@@ -101,6 +102,21 @@ function checkRoute(route: Rec | undefined, path: KeyPath, report: Report): void
   checkBackends(route.old, [...path, 'old'], report)
   checkBackends(route.new, [...path, 'new'], report)
   checkTargetCommon(route, path, 'route', report)
+  checkShadow(rec(route.shadow), [...path, 'shadow'], report)
+  const analysis = rec(rec(route.rollout)?.analysis)
+  if (analysis?.maxMismatchRate !== undefined && !route.shadow) report([...path, 'rollout', 'analysis', 'maxMismatchRate'], 'needs shadow traffic: add a shadow block to this route')
+}
+
+/** README "Shadow traffic": two-decimal percent, parseable ignoreJson paths. */
+function checkShadow(shadow: Rec | undefined, path: KeyPath, report: Report): void {
+  if (!shadow) return
+  checkPercent(shadow.percent, [...path, 'percent'], report)
+  arr(rec(shadow.compare)?.ignoreJson).forEach((p, i) => checkText(p, [...path, 'compare', 'ignoreJson', i], jsonPathProblem, report))
+}
+
+function jsonPathProblem(text: string): string | undefined {
+  const parsed = parseJsonPath(text)
+  return typeof parsed === 'string' ? parsed : undefined
 }
 
 function checkQueue(queue: Rec | undefined, path: KeyPath, report: Report): void {
@@ -109,6 +125,8 @@ function checkQueue(queue: Rec | undefined, path: KeyPath, report: Report): void
   checkEndpoint(rec(queue.old), [...path, 'old'], SINK_TYPES, report)
   checkEndpoint(rec(queue.new), [...path, 'new'], SINK_TYPES, report)
   checkTargetCommon(queue, path, 'queue', report)
+  const analysis = rec(rec(queue.rollout)?.analysis)
+  if (analysis?.maxMismatchRate !== undefined) report([...path, 'rollout', 'analysis', 'maxMismatchRate'], 'applies to routes with shadow traffic only: queues have none')
 }
 
 /** What routes and queues share: percent, sticky, groups, rollout. */

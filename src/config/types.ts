@@ -52,6 +52,8 @@ export interface AnalysisPolicy {
   readonly maxP99Ms: number | undefined
   readonly maxErrorRateVsOld: number | undefined
   readonly maxP99VsOld: number | undefined
+  /** Routes with shadow: the largest share of shadow calls that differ from old or fail. */
+  readonly maxMismatchRate?: number | undefined
   readonly failureLimit: number
   /** The chance that a healthy new side is ever rolled back over a whole rollout. */
   readonly alpha: number
@@ -154,6 +156,24 @@ export interface RouteConfig {
   readonly goals: readonly GoalConfig[]
   readonly timeouts: Timeouts
   readonly exposeBackendHeader: boolean
+  /** Shadow traffic to new (README "Shadow traffic"); absent = none. */
+  readonly shadow?: ShadowConfig | undefined
+}
+
+/** A share of the requests old answers is also sent to new, whose answer is compared and dropped. */
+export interface ShadowConfig {
+  /** Of the requests answered by old (sticky by key). */
+  readonly percentBp: number
+  /** Upper-case. */
+  readonly methods: readonly string[]
+  readonly maxBodyBytes: number
+  readonly maxConcurrent: number
+  readonly compare: {
+    /** Lower-case header names. */
+    readonly headers: readonly string[]
+    /** JSON paths as written (validated), like `$.items[*].id`. */
+    readonly ignoreJson: readonly string[]
+  }
 }
 
 export type QueueEndpointConfig =

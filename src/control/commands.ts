@@ -218,7 +218,7 @@ function initialPlan(cfg: TargetConfig): Plan {
 function rollbackReason(t: Transition): string {
   if (t.actor !== 'analysis' || !t.verdict) return 'manual'
   const check = t.verdict.failed[0]
-  if (check !== undefined) return { maxErrorRate: 'error_rate', maxErrorRateVsOld: 'error_rate_vs_old', maxP99Ms: 'p99', maxP99VsOld: 'p99_vs_old' }[check]
+  if (check !== undefined) return { maxErrorRate: 'error_rate', maxErrorRateVsOld: 'error_rate_vs_old', maxP99Ms: 'p99', maxP99VsOld: 'p99_vs_old', maxMismatchRate: 'mismatch_rate' }[check]
   return (t.verdict.outside ?? []).find((c) => c.outcome === 'fail')?.kind ?? 'manual'
 }
 

@@ -47,6 +47,23 @@ export interface TargetJson {
   readonly old?: readonly string[] | { readonly type: string }
   readonly new?: readonly string[] | { readonly type: string }
   readonly source?: { readonly type: string }
+  /** Routes with shadow traffic: this replica's counts and the share that differed (README "Shadow traffic"). */
+  readonly shadow?: ShadowSummaryJson
+}
+
+/** A route's shadow calls at a glance; the samples are in GET /api/routes/NAME/shadow. */
+export interface ShadowSummaryJson {
+  readonly compared: number
+  readonly mismatched: number
+  readonly errors: number
+  readonly skipped: number
+  /** (mismatched + errors) / (compared + errors): what maxMismatchRate judges; null before any call. */
+  readonly mismatchRate: number | null
+}
+
+export function shadowSummary(r: { compared: number; mismatched: number; errors: number; skipped: number }): ShadowSummaryJson {
+  const judged = r.compared + r.errors
+  return { compared: r.compared, mismatched: r.mismatched, errors: r.errors, skipped: r.skipped, mismatchRate: judged > 0 ? (r.mismatched + r.errors) / judged : null }
 }
 
 /** `live` is undefined only before the live state was created: the file's values are shown then. */

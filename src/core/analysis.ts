@@ -14,6 +14,8 @@ import { addConditional, addOneSample, freshLogs, mixture } from './sprt.js'
  *   the slow requests split between the sides in proportion to their sizes (the same conditional
  *   test as errors, ratio 1). Choosing c from both sides keeps the test exact (to within one 2 %
  *   histogram bucket); old's own p99 as the cut-off is noisy and biases every window towards failing.
+ * - maxMismatchRate L (routes with shadow traffic): shadow calls whose answer differed from old's or
+ *   failed, among all shadow calls that got as far as an answer or a failure, null "rate ≤ L".
  *
  * The false-rollback budget `alpha` covers the whole rollout: it is split evenly across the C
  * configured checks (Bonferroni: each check's bar is C/alpha), and within a check across the steps
@@ -26,8 +28,8 @@ import { addConditional, addOneSample, freshLogs, mixture } from './sprt.js'
  * over its windows) before it can pass; below that the verdict is 'inconclusive' and the step holds.
  */
 
-export type CheckName = 'maxErrorRate' | 'maxErrorRateVsOld' | 'maxP99Ms' | 'maxP99VsOld'
-export const CHECK_NAMES: readonly CheckName[] = ['maxErrorRate', 'maxErrorRateVsOld', 'maxP99Ms', 'maxP99VsOld']
+export type CheckName = 'maxErrorRate' | 'maxErrorRateVsOld' | 'maxP99Ms' | 'maxP99VsOld' | 'maxMismatchRate'
+export const CHECK_NAMES: readonly CheckName[] = ['maxErrorRate', 'maxErrorRateVsOld', 'maxP99Ms', 'maxP99VsOld', 'maxMismatchRate']
 
 /** The pooled cut-off of maxP99VsOld needs this many latency samples (both sides together). */
 export const MIN_BASELINE_REQUESTS = 100
@@ -45,6 +47,13 @@ export interface SideWindow {
   readonly p99Ms: number | undefined
   /** How many latency samples exceed `ms`. */
   slowerThan(ms: number): number
+}
+
+/** Shadow calls of one window (README "Shadow traffic"): `differed` counts mismatches and failed calls. */
+export interface ShadowWindow {
+  /** Calls compared or failed (skipped calls are not). */
+  readonly judged: number
+  readonly differed: number
 }
 
 /** One side's figures: of the latest window (status), with `slow` as defined in sideTally. */
@@ -144,8 +153,9 @@ export interface Verdict {
 }
 
 /** Figures and test counts of one closed window. */
-export function observe(policy: AnalysisPolicy, oldSide: SideWindow, newSide: SideWindow): WindowObservation {
+export function observe(policy: AnalysisPolicy, oldSide: SideWindow, newSide: SideWindow, shadow?: ShadowWindow): WindowObservation {
   const tests: TestCounts[] = []
+  if (policy.maxMismatchRate !== undefined && shadow !== undefined) tests.push({ check: 'maxMismatchRate', x1: shadow.differed, n1: shadow.judged, x0: 0, n0: 0 })
   if (policy.maxErrorRate !== undefined) tests.push({ check: 'maxErrorRate', x1: newSide.errors, n1: newSide.requests, x0: 0, n0: 0 })
   if (policy.maxErrorRateVsOld !== undefined) tests.push({ check: 'maxErrorRateVsOld', x1: newSide.errors, n1: newSide.requests, x0: oldSide.errors, n0: oldSide.requests })
   if (policy.maxP99Ms !== undefined) tests.push({ check: 'maxP99Ms', x1: newSide.slowerThan(policy.maxP99Ms), n1: newSide.timed, x0: 0, n0: 0 })
@@ -224,6 +234,7 @@ function addTest(policy: AnalysisPolicy, row: number[], t: TestCounts): void {
   switch (t.check) {
     case 'maxErrorRate': return addOneSample(row, t.x1, t.n1, policy.maxErrorRate ?? 0)
     case 'maxP99Ms': return addOneSample(row, t.x1, t.n1, TAIL)
+    case 'maxMismatchRate': return addOneSample(row, t.x1, t.n1, policy.maxMismatchRate ?? 0)
     case 'maxErrorRateVsOld': return addConditional(row, t.x1, t.n1, t.x0, t.n0, policy.maxErrorRateVsOld ?? 1)
     case 'maxP99VsOld': return addConditional(row, t.x1, t.n1, t.x0, t.n0, 1)
   }

@@ -3,6 +3,7 @@ import { SIDES, type QueueConfig, type RouteConfig, type Side } from '../config/
 import { DECISION_REASONS, ROLLOUT_STATES, type DecisionReason, type Kind, type RolloutState, type TargetRef } from '../core/types.js'
 import { UPSTREAM_ERROR_REASONS, type Outcome, type UpstreamErrorReason } from './events.js'
 import type { GoalSeries } from './goals.js'
+import { SHADOW_RESULTS, type ShadowSeries } from './shadow.js'
 
 /**
  * Owns every `sluice_*` metric (the only module that imports prom-client, on a private Registry).
@@ -36,6 +37,15 @@ export interface Recorder {
   webhookDelivery(result: WebhookDeliveryResult): void
   /** The goal series (registerGoalMetrics below), read from `source` at each scrape; call once. */
   watchGoals(source: () => readonly GoalSeries[]): void
+  /** What the analysis judged last and its limits (registerAnalysisMetrics below), read at each scrape; call once. */
+  watchAnalysis(source: () => readonly AnalysisSeries[]): void
+  /**
+   * Every target's cumulative figures per side, read from the metrics above (nothing extra is
+   * counted per request): the dashboard's time series samples these every few seconds.
+   */
+  totals(): Promise<TargetTotals[]>
+  /** The shadow metric children of a route with a shadow block (README "Shadow traffic"); undefined otherwise. */
+  shadowSeries(route: string): ShadowSeries | undefined
   render(): Promise<string>
   readonly contentType: string
 }
@@ -43,8 +53,10 @@ export interface Recorder {
 /** Proxy latency buckets in seconds: fine below 5 ms (proxy overhead), up to 60 s (slow backends, long uploads). */
 const REQUEST_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
 /** Routing a job is a publish to a broker: much faster than a proxied request. */
+/** A shadow call's time: new's answer, read to its end (or to maxBodyBytes). */
+const SHADOW_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
 const JOB_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
-export const ROLLBACK_REASONS = ['error_rate', 'error_rate_vs_old', 'p99', 'p99_vs_old', 'goal', 'metric', 'manual'] as const
+export const ROLLBACK_REASONS = ['error_rate', 'error_rate_vs_old', 'p99', 'p99_vs_old', 'mismatch_rate', 'goal', 'metric', 'manual'] as const
 const JOB_OUTCOMES = ['routed', 'failed'] as const
 /** Where an unhandled fault surfaced: a thrown exception nothing caught, or a rejected promise nobody awaited. */
 export const INTERNAL_ERROR_SOURCES = ['uncaught_exception', 'unhandled_rejection'] as const
@@ -54,6 +66,36 @@ export type WebhookDeliveryResult = (typeof WEBHOOK_DELIVERY_RESULTS)[number]
 /** nginx's "client closed request": the client went away before a response was sent (Outcome.status 0). */
 const CLIENT_CLOSED_CODE = '499'
 const DURATION_METRIC = 'sluice_request_duration_seconds'
+
+/** One side's cumulative figures since start (or since its histogram was recreated). */
+export interface SideTotals {
+  /** Requests served (routes) or jobs handed over (queues). */
+  requests: number
+  /** Routes: 5xx answers and 499 (client gone), as analysis counts them; queues: failed jobs. */
+  errors: number
+  /** Cumulative latency counts per bucket, `bounds` (seconds, ascending) then +Inf last. */
+  readonly buckets: number[]
+  readonly bounds: readonly number[]
+}
+
+export interface TargetTotals {
+  readonly kind: Kind
+  readonly name: string
+  readonly old: SideTotals
+  readonly new: SideTotals
+}
+
+/** The last judged window of one target and its configured limits (sluice_analysis_* gauges). */
+export interface AnalysisSeries {
+  readonly ref: TargetRef
+  /** undefined until a window was judged. */
+  readonly judged: Readonly<Record<Side, { readonly requests: number; readonly errorRate: number; readonly p99Ms: number | null }>> | undefined
+  /** Check label (error_rate, error_rate_vs_old, p99, p99_vs_old) → limit; p99 in seconds; empty without an analysis. */
+  readonly limits: Readonly<Record<string, number>>
+  /** The rollout's step interval, and (once a step began) when the current one did, in Unix seconds. */
+  readonly intervalSeconds: number
+  readonly stepSinceSeconds: number | undefined
+}
 
 type CounterChild = Counter.Internal
 type HistogramChild = Histogram.Internal<string>
@@ -80,6 +122,7 @@ class PromRecorder implements Recorder {
   #bucketsS: readonly number[] = REQUEST_BUCKETS_S
   #routes = new Map<string, RouteSeries>()
   #queues = new Map<string, QueueSeries>()
+  #shadows = new Map<string, ShadowSeries>()
   /** `target\0check` → its sluice_metric_check_errors_total child, for every configured metric check. */
   #metricChecks = new Map<string, CounterChild>()
 
@@ -104,6 +147,44 @@ class PromRecorder implements Recorder {
     registerGoalMetrics(this.#registry, source)
   }
 
+  watchAnalysis(source: () => readonly AnalysisSeries[]): void {
+    registerAnalysisMetrics(this.#registry, source)
+  }
+
+  async totals(): Promise<TargetTotals[]> {
+    const routes = new Map<string, Record<Side, SideTotals>>()
+    const queues = new Map<string, Record<Side, SideTotals>>()
+    const sideOf = (map: Map<string, Record<Side, SideTotals>>, name: unknown, backend: unknown, bounds: readonly number[]): SideTotals | undefined => {
+      if (typeof name !== 'string' || (backend !== 'old' && backend !== 'new')) return undefined
+      let pair = map.get(name)
+      if (pair === undefined) {
+        pair = { old: emptyTotals(bounds), new: emptyTotals(bounds) }
+        map.set(name, pair)
+      }
+      return pair[backend]
+    }
+    const bounds = this.#bucketsS
+    for (const v of (await this.#m.requests.get()).values) {
+      const side = this.#routes.has(String(v.labels.route)) ? sideOf(routes, v.labels.route, v.labels.backend, bounds) : undefined
+      if (side === undefined) continue
+      side.requests += v.value
+      const code = Number(v.labels.code)
+      if (code >= 500 || String(code) === CLIENT_CLOSED_CODE) side.errors += v.value
+    }
+    addBuckets(await this.#duration.get(), bounds, (l) => this.#routes.has(String(l.route)) ? sideOf(routes, l.route, l.backend, bounds) : undefined)
+    for (const v of (await this.#m.jobs.get()).values) {
+      const side = this.#queues.has(String(v.labels.queue)) ? sideOf(queues, v.labels.queue, v.labels.backend, JOB_BUCKETS_S) : undefined
+      if (side === undefined) continue
+      side.requests += v.value
+      if (v.labels.outcome === 'failed') side.errors += v.value
+    }
+    addBuckets(await this.#m.jobDuration.get(), JOB_BUCKETS_S, (l) => this.#queues.has(String(l.queue)) ? sideOf(queues, l.queue, l.backend, JOB_BUCKETS_S) : undefined)
+    return [
+      ...[...routes].map(([name, s]) => ({ kind: 'route' as const, name, ...s })),
+      ...[...queues].map(([name, s]) => ({ kind: 'queue' as const, name, ...s })),
+    ]
+  }
+
   setTargets(routes: readonly RouteConfig[], queues: readonly QueueConfig[]): void {
     const recreated = this.#ensureBuckets(routes)
     const names = new Set(routes.map((r) => r.name))
@@ -114,7 +195,31 @@ class PromRecorder implements Recorder {
     for (const r of routes) next.set(r.name, this.#initRoute(r, this.#routes.get(r.name), recreated))
     this.#routes = next
     for (const q of queues) if (!this.#queues.has(q.name)) this.#queues.set(q.name, this.#initQueue(q))
+    this.#setShadows(routes)
     this.#initMetricChecks([...routes, ...queues])
+  }
+
+  shadowSeries(route: string): ShadowSeries | undefined {
+    return this.#shadows.get(route)
+  }
+
+  /** Series for every route with a shadow block, at 0 from the start; removed with the block. */
+  #setShadows(routes: readonly RouteConfig[]): void {
+    const wanted = new Set(routes.filter((r) => r.shadow !== undefined).map((r) => r.name))
+    for (const route of this.#shadows.keys()) {
+      if (wanted.has(route)) continue
+      for (const result of SHADOW_RESULTS) this.#m.shadow.remove({ route, result })
+      this.#m.shadowDuration.remove({ route })
+      this.#shadows.delete(route)
+    }
+    for (const route of wanted) {
+      if (this.#shadows.has(route)) continue
+      this.#m.shadowDuration.zero({ route })
+      this.#shadows.set(route, {
+        results: childrenOf(this.#m.shadow, SHADOW_RESULTS, (result) => ({ route, result })),
+        duration: this.#m.shadowDuration.labels({ route }),
+      })
+    }
   }
 
   metricCheckError(target: string, check: string): void {
@@ -310,6 +415,25 @@ class PromRecorder implements Recorder {
   }
 }
 
+function emptyTotals(bounds: readonly number[]): SideTotals {
+  return { requests: 0, errors: 0, buckets: new Array<number>(bounds.length + 1).fill(0), bounds }
+}
+
+/** Adds a histogram's `_bucket` values (cumulative per `le`) into the sides `sideOf` finds. */
+function addBuckets(
+  metric: { values: ReadonlyArray<{ value: number; labels: Partial<Record<string, string | number>>; metricName?: string }> },
+  bounds: readonly number[], sideOf: (labels: Partial<Record<string, string | number>>) => SideTotals | undefined,
+): void {
+  for (const v of metric.values) {
+    if (v.metricName === undefined || !v.metricName.endsWith('_bucket')) continue
+    const le = v.labels.le
+    const i = le === '+Inf' ? bounds.length : bounds.indexOf(Number(le))
+    if (i === -1) continue
+    const side = sideOf(v.labels)
+    if (side !== undefined && side.bounds === bounds) side.buckets[i] = v.value
+  }
+}
+
 /** Resolves one child per enum value and creates its series at 0. */
 function childrenOf<K extends string, L extends string>(
   counter: Counter<L>, keys: readonly K[], labelsFor: (k: K) => Partial<Record<L, string>>,
@@ -357,6 +481,8 @@ function defineMetrics(registry: Registry) {
     internalErrors: new Counter({ name: 'sluice_internal_errors_total', help: 'Faults nothing handled (bugs), logged with their stack; sluice kept serving', labelNames: ['source'] as const, registers }),
     metricCheckErrors: new Counter({ name: 'sluice_metric_check_errors_total', help: 'Analysis windows in which a Prometheus metric check had no value (no data, NaN, query error, Prometheus unreachable): judged inconclusive, never failed', labelNames: ['route', 'check'] as const, registers }),
     leader: new Gauge({ name: 'sluice_leader', help: 'Whether this replica runs the rollout controller (1) or not (0)', registers }),
+    shadow: new Counter({ name: 'sluice_shadow_total', help: 'Shadow calls to the new side by result: match, mismatch (answer differs from old), error (new failed), skipped (over maxConcurrent or maxBodyBytes, or old unfinished)', labelNames: ['route', 'result'] as const, registers }),
+    shadowDuration: new Histogram({ name: 'sluice_shadow_duration_seconds', help: "Time of a shadow call, until new's answer was read", labelNames: ['route'] as const, buckets: SHADOW_BUCKETS_S, registers }),
     buildInfo: new Gauge({ name: 'sluice_build_info', help: 'Build information; the value is always 1', labelNames: ['version', 'node_version'] as const, registers }),
   }
 }
@@ -389,6 +515,62 @@ function registerGoalMetrics(registry: Registry, source: () => readonly GoalSeri
     collect() {
       this.reset()
       for (const s of source()) for (const backend of SIDES) this.set({ route: s.route, backend }, s.exposed[backend])
+    },
+  })
+}
+
+/**
+ * What the analysis judged in the last window of each target with a rollout analysis, fleet-wide
+ * (from the live state, so every replica exports the leader's verdict), and its configured limits:
+ * Grafana draws them without recomputing anything. Read at scrape time; a target without a judged
+ * window yet has its limits only.
+ */
+function registerAnalysisMetrics(registry: Registry, source: () => readonly AnalysisSeries[]): void {
+  const registers = [registry]
+  const judged = (name: string, help: string, value: (s: { requests: number; errorRate: number; p99Ms: number | null }) => number | null) => new Gauge({
+    name, help, labelNames: ['kind', 'name', 'backend'] as const, registers,
+    collect() {
+      this.reset()
+      for (const a of source()) {
+        if (a.judged === undefined) continue
+        for (const backend of SIDES) {
+          const v = value(a.judged[backend])
+          if (v !== null) this.set({ kind: a.ref.kind, name: a.ref.name, backend }, v)
+        }
+      }
+    },
+  })
+  judged('sluice_analysis_requests', 'Requests (or jobs) of each side in the last window the rollout analysis judged', (s) => s.requests)
+  judged('sluice_analysis_error_rate', 'Error rate (0-1) of each side in the last window the rollout analysis judged', (s) => s.errorRate)
+  judged('sluice_analysis_p99_seconds', '99th percentile latency of each side in the last window the rollout analysis judged', (s) => s.p99Ms === null ? null : s.p99Ms / 1000)
+  new Gauge({
+    name: 'sluice_rollout_step_interval_seconds',
+    help: 'The configured time between rollout steps (with the step start, the "rollout stalled" alert needs it)',
+    labelNames: ['kind', 'name'] as const,
+    registers,
+    collect() {
+      this.reset()
+      for (const a of source()) this.set({ kind: a.ref.kind, name: a.ref.name }, a.intervalSeconds)
+    },
+  })
+  new Gauge({
+    name: 'sluice_rollout_step_start_timestamp_seconds',
+    help: 'Unix time the current rollout step began',
+    labelNames: ['kind', 'name'] as const,
+    registers,
+    collect() {
+      this.reset()
+      for (const a of source()) if (a.stepSinceSeconds !== undefined) this.set({ kind: a.ref.kind, name: a.ref.name }, a.stepSinceSeconds)
+    },
+  })
+  new Gauge({
+    name: 'sluice_analysis_limit',
+    help: 'Configured rollout analysis limits by check: error_rate (0-1), error_rate_vs_old (factor), p99 (seconds), p99_vs_old (factor)',
+    labelNames: ['kind', 'name', 'check'] as const,
+    registers,
+    collect() {
+      this.reset()
+      for (const a of source()) for (const [check, v] of Object.entries(a.limits)) this.set({ kind: a.ref.kind, name: a.ref.name, check }, v)
     },
   })
 }

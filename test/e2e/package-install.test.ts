@@ -61,6 +61,8 @@ describe('npm pack → install into an empty folder → run', () => {
       await sluice.start()
       const ready = await fetch(`${sluice.admin}/readyz`)
       expect(ready.status).toBe(200)
+      // The installed package serves the dashboard's files (dist/admin/ui and uPlot from its dependencies).
+      for (const file of ['/ui/dashboard.js', '/ui/uplot.js']) expect((await fetch(`${sluice.admin}${file}`)).status, file).toBe(200)
       sluice.writeConfig(testConfig('  - { name: checkout, old: "http://127.0.0.1:1", new: "http://127.0.0.1:2" }'))
       sluice.signal('SIGHUP')
       await sluice.waitForLog((l) => l.msg === 'config reloaded')

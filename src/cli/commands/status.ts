@@ -17,6 +17,8 @@ export interface TargetJson {
   lastVerdict: null | { pass: boolean; kind?: string; failed?: string[]; new?: { requests: number }; missing?: string; outside?: Array<{ kind: string; name: string; outcome: string }> }
   /** Routes only (README "Judging business outcomes"). */
   goals?: Record<string, GoalJson>
+  /** Routes with shadow traffic (README "Shadow traffic"). */
+  shadow?: { compared: number; mismatched: number; errors: number; skipped: number; mismatchRate: number | null }
   /** With rollout analysis: the step's counts and each check's evidence (README "Automatic rollouts"). */
   analysis?: {
     step: { old: { requests: number; errors: number; slow: number }; new: { requests: number; errors: number; slow: number } }
@@ -57,12 +59,12 @@ export const statusCommand: Command = async (args, opts, io) => {
 async function allTargets(target: AdminTarget, output: 'table' | 'json'): Promise<string> {
   const routes = ((await callAdmin(target, 'GET', '/api/routes')) as { routes: TargetJson[] }).routes
   const queues = ((await callAdmin(target, 'GET', '/api/queues')) as { queues: TargetJson[] }).queues
-  return output === 'json' ? JSON.stringify({ routes, queues }, null, 2) : statusTable([...routes, ...queues]) + goalsSection(routes)
+  return output === 'json' ? JSON.stringify({ routes, queues }, null, 2) : statusTable([...routes, ...queues]) + goalsSection(routes) + shadowSection(routes)
 }
 
 async function oneTarget(target: AdminTarget, name: string, output: 'table' | 'json'): Promise<string> {
   const t = (await callTarget(target, 'GET', name, '')) as TargetJson
-  return output === 'json' ? JSON.stringify(t, null, 2) : statusTable([t]) + analysisSection(t) + goalsSection(t.kind === 'route' ? [t] : [])
+  return output === 'json' ? JSON.stringify(t, null, 2) : statusTable([t]) + analysisSection(t) + goalsSection(t.kind === 'route' ? [t] : []) + shadowSection(t.kind === 'route' ? [t] : [])
 }
 
 /** The step's counts per side and each check's evidence against its bar: what the verdict stands on. */
@@ -120,6 +122,16 @@ export function goalsSection(routes: readonly TargetJson[]): string {
   ]))
   if (rows.length === 0) return ''
   return '\n\n' + table(['ROUTE', 'GOAL', 'OLD', 'NEW', 'LIFT', 'INTERVAL', 'VERDICT'], rows)
+}
+
+/** One row per route with shadow traffic; '' when none has it. `sluice shadow NAME` shows the differences. */
+export function shadowSection(routes: readonly TargetJson[]): string {
+  const rows = routes.flatMap((r) => r.shadow === undefined ? [] : [[
+    r.name, String(r.shadow.compared), String(r.shadow.mismatched), String(r.shadow.errors), String(r.shadow.skipped),
+    r.shadow.mismatchRate === null ? '-' : `${(r.shadow.mismatchRate * 100).toFixed(2)}%`,
+  ]])
+  if (rows.length === 0) return ''
+  return '\n\n' + table(['ROUTE', 'SHADOW COMPARED', 'MISMATCHED', 'ERRORS', 'SKIPPED', 'MISMATCH RATE'], rows)
 }
 
 /** "5.00% (450/9,000)": the rate and its counts. */

@@ -16,6 +16,7 @@ export function onResponseClose(this: ProxyResponse): void {
   if (ctx === undefined) return
   this.ctx = undefined
   if (!this.writableFinished && !ctx.cutBySluice) abortUpstream(ctx)
+  if (ctx.shadowLeg !== undefined) ctx.shadowLeg.oldClosed()
   const durationMs = performance.now() - ctx.startedAt
   const status = this.headersSent ? this.statusCode : 0
   publishOutcome(ctx, status, durationMs)

@@ -1,5 +1,7 @@
 import type { KeySource, RouteConfig } from '../../config/types.js'
 import type { TargetView } from '../../core/types.js'
+import type { RouteShadowStats } from '../../observe/shadow.js'
+import { compileShadow, type CompiledShadow } from './shadow/compile.js'
 import { optCookieName } from './opt-cookie.js'
 import type { RouteBackends } from './upstream.js'
 
@@ -23,6 +25,8 @@ export interface CompiledRoute {
   readonly exposeBackendHeader: boolean
   /** The route has goals: its outcomes carry the key's fingerprint (exposure). */
   readonly hasGoals: boolean
+  /** Shadow traffic to new (README "Shadow traffic"); undefined for routes without a shadow block. */
+  readonly shadow: CompiledShadow | undefined
 }
 
 /** Routes in config order (first match wins); `anyHost` spares the host parsing when no route needs it. */
@@ -37,12 +41,16 @@ export function compileRoutes(
   routes: readonly RouteConfig[],
   views: ReadonlyMap<string, TargetView>,
   backends: ReadonlyMap<string, RouteBackends>,
+  shadowStats: (route: string) => RouteShadowStats | undefined = () => undefined,
 ): RouteTable {
-  const compiled = routes.map((r) => compileRoute(r, need(views, r.name, 'view'), need(backends, r.name, 'backends')))
+  const compiled = routes.map((r) => compileRoute(r, need(views, r.name, 'view'), need(backends, r.name, 'backends'), shadowStats(r.name)))
   return Object.freeze({ routes: Object.freeze(compiled), anyHost: compiled.some((r) => r.host !== undefined) })
 }
 
-function compileRoute(r: RouteConfig, view: TargetView, backends: RouteBackends): CompiledRoute {
+function compileRoute(r: RouteConfig, view: TargetView, backends: RouteBackends, stats: RouteShadowStats | undefined): CompiledRoute {
+  const shadow = r.shadow !== undefined && stats !== undefined && backends.shadow !== undefined
+    ? compileShadow(r.shadow, stats, backends.shadow, r.timeouts)
+    : undefined
   return Object.freeze({
     name: r.name,
     host: r.match.host,
@@ -57,6 +65,7 @@ function compileRoute(r: RouteConfig, view: TargetView, backends: RouteBackends)
     idleMs: r.timeouts.idleMs,
     exposeBackendHeader: r.exposeBackendHeader,
     hasGoals: r.goals.length > 0,
+    shadow,
   })
 }
 

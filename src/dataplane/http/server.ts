@@ -8,6 +8,7 @@ import type { TargetView } from '../../core/types.js'
 import { SluiceError } from '../../errors.js'
 import type { OutcomeBus } from '../../observe/events.js'
 import type { GoalCounter } from '../../observe/goals.js'
+import { ShadowLedger } from '../../observe/shadow.js'
 import { IdleWaiters } from '../../util/idle-waiters.js'
 import { systemRandom, type Random } from '../../util/random.js'
 import type { PlaneState } from './context.js'
@@ -34,6 +35,8 @@ export interface HttpDataPlaneOptions {
   goals?: GoalCounter
   /** Speak HTTPS with this certificate; absent = plain HTTP. */
   tls?: ListenerTls | undefined
+  /** Where shadow calls are counted (README "Shadow traffic"); default: a ledger of its own, without metrics. */
+  shadow?: ShadowLedger
 }
 
 /**
@@ -61,11 +64,14 @@ export class HttpDataPlane {
   readonly #tunnels = new Set<Tunnel>()
   readonly #listen: ListenAddress
   readonly #logger: Logger
+  /** Shadow traffic's figures per route. */
+  readonly shadow: ShadowLedger
   #closing: Promise<void> | undefined
 
   constructor(opts: HttpDataPlaneOptions) {
     this.#listen = opts.listen
     this.#logger = opts.logger
+    this.shadow = opts.shadow ?? new ShadowLedger()
     this.#plane = new Plane(opts, () => this.#server.closeIdleConnections())
     this.#pools = new UpstreamPools(opts.logger)
     const options: ServerOptions<typeof IncomingMessage, typeof ProxyResponse> = {
@@ -99,7 +105,8 @@ export class HttpDataPlane {
     for (const r of routes) {
       if (!views.has(r.name)) throw new Error(`route '${r.name}' has no view: setRoutes needs one for every route`)
     }
-    this.#plane.table = compileRoutes(routes, views, this.#pools.replace(routes))
+    this.shadow.configure(routes)
+    this.#plane.table = compileRoutes(routes, views, this.#pools.replace(routes), (name) => this.shadow.stats(name))
   }
 
   /**

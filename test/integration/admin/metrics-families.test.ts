@@ -21,6 +21,8 @@ const FAMILIES = {
   sluice_webhook_deliveries_total: 'counter',
   sluice_build_info: 'gauge',
   sluice_config_last_reload_success_timestamp_seconds: 'gauge',
+  sluice_shadow_total: 'counter',
+  sluice_shadow_duration_seconds: 'histogram',
 }
 
 const analysis = { windowMs: 60_000, minRequests: 100, maxErrorRate: 0.01, maxP99Ms: 300, maxErrorRateVsOld: undefined, maxP99VsOld: undefined, failureLimit: 2, alpha: 0.05,
@@ -72,7 +74,7 @@ describe('/metrics at start-up', () => {
       for (const state of ['manual', 'progressing', 'waiting', 'paused', 'rolled_back', 'completed']) {
         expect(valueOf(s, 'sluice_rollout_state', { kind, name, state })).toBe(state === current ? 1 : 0)
       }
-      for (const reason of ['error_rate', 'error_rate_vs_old', 'p99', 'p99_vs_old', 'goal', 'metric', 'manual']) {
+      for (const reason of ['error_rate', 'error_rate_vs_old', 'p99', 'p99_vs_old', 'mismatch_rate', 'goal', 'metric', 'manual']) {
         expect(valueOf(s, 'sluice_rollbacks_total', { kind, name, reason })).toBe(0)
       }
     }

@@ -28,6 +28,9 @@ export class FakeRecorder implements Recorder {
   readonly deliveries: string[] = []
   webhookDelivery(result: string): void { this.deliveries.push(result) }
   watchGoals(): void {}
+  watchAnalysis(): void {}
+  async totals(): Promise<[]> { return [] }
+  shadowSeries(): undefined { return undefined }
   async render(): Promise<string> { return '' }
 }
 
