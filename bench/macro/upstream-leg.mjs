@@ -1,12 +1,13 @@
-// Does HTTP/2 to an upstream (undici's `allowH2`) beat HTTP/1.1 keep-alive over TLS for a proxy's
-// upstream leg? The measurement behind sluice not offering `allowH2` (README, HTTPS backends).
+// The upstream leg alone, as sluice's data plane runs it (an undici Pool, 50 requests in flight,
+// each a GET whose 100-byte body is read), three ways: plain HTTP/1.1, HTTP/1.1 over TLS, and
+// HTTP/2 over TLS (undici's `allowH2`). What TLS costs a Node proxy per request, and whether
+// HTTP/2 to the backend would pay (README, HTTPS backends: why sluice has no `allowH2`).
 //
-//   node macro/upstream-h2.mjs        (from bench/; no build needed)
+//   node macro/upstream-leg.mjs        (from bench/; no build needed)
 //
-// One HTTPS origin (node:http2 createSecureServer with allowHTTP1, so ALPN picks what the client
-// offers) in its own process on CPU 1, and in this process on CPU 0 an undici Pool doing what
-// sluice's upstream leg does: 50 requests in flight, each a GET whose 100-byte body is read. h1:
-// 256 connections, pipelining 1 (sluice's settings); h2: allowH2, 8 connections, 100 streams each.
+// The origin (node:http, and node:http2 createSecureServer with allowHTTP1, so ALPN picks what
+// the client offers) runs in its own process on CPU 1; the client here on CPU 0. http and h1:
+// 256 connections, pipelining 1 (sluice's settings); h2: 8 connections, 100 streams each.
 // Alternating rounds; per round the client's CPU per request and req/s after a warm-up.
 // Env: DURATION [5] s per round, WARMUP [2] s, ROUNDS [2] per mode, INFLIGHT [50].
 import { spawn, spawnSync } from 'node:child_process'
@@ -20,31 +21,40 @@ import { HERE, ROOT, envNumber, hasTaskset, makeTlsFiles, median } from './lib.m
 const S = { duration: envNumber('DURATION', 5), warmup: envNumber('WARMUP', 2), rounds: envNumber('ROUNDS', 2), inflight: envNumber('INFLIGHT', 50) }
 
 if (process.argv[2] === 'origin') {
+  const http = await import('node:http')
   const http2 = await import('node:http2')
   const body = Buffer.from(`{"backend":"old","ok":true,"pad":"${'x'.repeat(64)}"}`)
-  const server = http2.createSecureServer({ allowHTTP1: true, cert: readFileSync(process.env.TLS_CERT), key: readFileSync(process.env.TLS_KEY) }, (_req, res) => {
+  const answer = (_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length })
     res.end(body)
-  })
-  server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`))
+  }
+  const secure = http2.createSecureServer({ allowHTTP1: true, cert: readFileSync(process.env.TLS_CERT), key: readFileSync(process.env.TLS_KEY) }, answer)
+  const plain = http.createServer(answer)
+  plain.keepAliveTimeout = 65_000
+  const listen = (s) => new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve(s.address().port)))
+  const ports = { tls: await listen(secure), plain: await listen(plain) }
+  process.stdout.write(`${JSON.stringify(ports)}\n`)
   process.stdin.on('end', () => process.exit(0))
   process.stdin.resume()
 } else {
   // undici from the product's dependencies: the version sluice runs.
   const { Pool } = await import(pathToFileURL(createRequire(join(ROOT, 'package.json')).resolve('undici')).href)
-  const tmp = mkdtempSync(join(os.tmpdir(), 'sluice-h2-'))
+  const tmp = mkdtempSync(join(os.tmpdir(), 'sluice-upstream-leg-'))
   const tls = makeTlsFiles(tmp)
   const pin = (cpu, args) => (hasTaskset && os.availableParallelism() >= 2 ? ['taskset', ['-c', String(cpu), ...args]] : [args[0], args.slice(1)])
-  const [cmd, argv] = pin(1, [process.execPath, join(HERE, 'upstream-h2.mjs'), 'origin'])
+  const [cmd, argv] = pin(1, [process.execPath, join(HERE, 'upstream-leg.mjs'), 'origin'])
   const origin = spawn(cmd, argv, { env: { ...process.env, TLS_CERT: tls.certFile, TLS_KEY: tls.keyFile }, stdio: ['pipe', 'pipe', 'inherit'] })
-  const port = await new Promise((resolve) => origin.stdout.once('data', (d) => resolve(JSON.parse(String(d)).port)))
+  const ports = await new Promise((resolve) => origin.stdout.once('data', (d) => resolve(JSON.parse(String(d)))))
   if (hasTaskset) spawnSync('taskset', ['-pc', '0', String(process.pid)], { stdio: 'ignore' })
 
-  const round = async (h2) => {
-    const pool = new Pool(`https://127.0.0.1:${port}`, {
-      connections: h2 ? 8 : 256, pipelining: h2 ? 100 : 1, allowH2: h2,
-      connect: { ca: readFileSync(tls.caFile), servername: tls.servername },
-    })
+  const round = async (mode) => {
+    const h2 = mode === 'h2'
+    const pool = mode === 'http'
+      ? new Pool(`http://127.0.0.1:${ports.plain}`, { connections: 256, pipelining: 1 })
+      : new Pool(`https://127.0.0.1:${ports.tls}`, {
+        connections: h2 ? 8 : 256, pipelining: h2 ? 100 : 1, allowH2: h2,
+        connect: { ca: readFileSync(tls.caFile), servername: tls.servername },
+      })
     let n = 0
     let stop = false
     const loop = async () => {
@@ -62,17 +72,17 @@ if (process.argv[2] === 'origin') {
     stop = true
     await Promise.all(loops)
     await pool.close()
-    return { mode: h2 ? 'h2' : 'h1', rps: reqs / seconds, cpuUsPerReq: (cpu.user + cpu.system) / reqs }
+    return { mode, rps: reqs / seconds, cpuUsPerReq: (cpu.user + cpu.system) / reqs }
   }
 
   process.emitWarning = () => {} // undici's h2 ExperimentalWarning would interleave with the table
   const runs = []
   try {
     for (let i = 0; i < S.rounds; i++) {
-      for (const h2 of [false, true]) {
-        const r = await round(h2)
+      for (const mode of ['http', 'h1', 'h2']) {
+        const r = await round(mode)
         runs.push(r)
-        console.log(`  round ${i + 1} ${r.mode}  ${Math.round(r.rps).toLocaleString('en-US')} req/s  ${r.cpuUsPerReq.toFixed(1)} µs CPU/req`)
+        console.log(`  round ${i + 1} ${r.mode.padEnd(4)}  ${Math.round(r.rps).toLocaleString('en-US')} req/s  ${r.cpuUsPerReq.toFixed(1)} µs CPU/req`)
       }
     }
   } finally {
@@ -81,7 +91,8 @@ if (process.argv[2] === 'origin') {
     rmSync(tmp, { recursive: true, force: true })
   }
   const m = (mode, k) => median(runs.filter((r) => r.mode === mode).map((r) => r[k]))
-  console.log(`medians: h1 ${Math.round(m('h1', 'rps'))} req/s ${m('h1', 'cpuUsPerReq').toFixed(1)} µs/req; h2 ${Math.round(m('h2', 'rps'))} req/s ${m('h2', 'cpuUsPerReq').toFixed(1)} µs/req` +
-    ` (h2 / h1 CPU per request ${(m('h2', 'cpuUsPerReq') / m('h1', 'cpuUsPerReq')).toFixed(2)}×); load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`)
+  const line = (mode) => `${mode} ${Math.round(m(mode, 'rps'))} req/s ${m(mode, 'cpuUsPerReq').toFixed(1)} µs/req`
+  console.log(`medians: ${['http', 'h1', 'h2'].map(line).join('; ')}`)
+  console.log(`TLS (h1 over http) ${(m('h1', 'cpuUsPerReq') - m('http', 'cpuUsPerReq')).toFixed(1)} µs/req more; h2 / h1 CPU per request ${(m('h2', 'cpuUsPerReq') / m('h1', 'cpuUsPerReq')).toFixed(2)}×; load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`)
   process.exit(0)
 }
