@@ -1,6 +1,6 @@
 import { connect as amqpConnect, type ChannelModel } from 'amqplib'
 import { jetstream } from '@nats-io/jetstream'
-import pino from 'pino'
+import { createLogger, type Logger } from '../../../src/observe/log.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { QueueDataPlane } from '../../../src/dataplane/queue/router.js'
 import { registry } from '../../../src/dataplane/queue/registry.js'
@@ -16,11 +16,11 @@ import { collectOutcomes, countIds, jobBodies, queueConfig, queueViews, slowSink
  * error, logged once). Nothing is lost; each connection logs one line per state change.
  */
 
-interface LogLine { level: number; msg: string; role?: string; code?: string }
+interface LogLine { level: string; msg: string; role?: string; code?: string }
 
-function capturingLogger(): { logger: pino.Logger; lines: LogLine[] } {
+function capturingLogger(): { logger: Logger; lines: LogLine[] } {
   const lines: LogLine[] = []
-  const logger = pino({ level: 'debug' }, { write: (s: string) => { lines.push(JSON.parse(s) as LogLine) } })
+  const logger = createLogger({ level: 'debug', destination: { write: (s: string) => { lines.push(JSON.parse(s) as LogLine) } } })
   return { logger, lines }
 }
 
@@ -200,13 +200,13 @@ accounts: {
     const source = registry.source({ type: 'nats', url, stream: 'DENIED', subject: 'denied.in', durable: undefined }, { concurrency: 4, logger })
     source.start(async () => {})
     const errors = await waitFor(() => {
-      const found = lines.filter((l) => l.level === 50)
+      const found = lines.filter((l) => l.level === 'error')
       return found.length > 0 && found
     }, { timeoutMs: 20_000, message: 'the configuration error' })
     expect(errors[0]).toMatchObject({ code: 'SLUICE_ERR_CONFIG_INVALID' })
     expect(JSON.stringify(errors[0])).toContain("cannot create stream 'DENIED' for subject 'denied.in'")
     await source.close(100)
-    expect(lines.filter((l) => l.level === 50)).toHaveLength(1)
+    expect(lines.filter((l) => l.level === 'error')).toHaveLength(1)
   }, 40_000)
 })
 
@@ -248,13 +248,13 @@ describe('nats: refusals and configuration errors', () => {
     const source = registry.source({ type: 'nats', url: nats.url, stream, subject, durable: undefined }, { concurrency: 4, logger })
     source.start(async () => {})
     const errors = await waitFor(() => {
-      const found = lines.filter((l) => l.level === 50)
+      const found = lines.filter((l) => l.level === 'error')
       return found.length > 0 && found
     }, { message: 'the configuration error' })
     expect(errors[0]).toMatchObject({ code: 'SLUICE_ERR_CONFIG_INVALID', msg: 'nats source cannot start: fix the configuration or the account' })
     expect(JSON.stringify(errors[0])).toContain(`does not capture subject '${subject}'`)
     await new Promise((r) => setTimeout(r, 500)) // several retries: still one line
-    expect(lines.filter((l) => l.level === 50)).toHaveLength(1)
+    expect(lines.filter((l) => l.level === 'error')).toHaveLength(1)
     await source.close(100)
   }, 20_000)
 })
