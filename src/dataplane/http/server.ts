@@ -99,7 +99,7 @@ export class HttpDataPlane {
     for (const r of routes) {
       if (!views.has(r.name)) throw new Error(`route '${r.name}' has no view: setRoutes needs one for every route`)
     }
-    this.#plane.table = compileRoutes(routes, views, this.#pools.replace(routes))
+    this.#plane.table = compileRoutes(routes, views, this.#pools.replace(routes), this.#plane.table)
   }
 
   /**
