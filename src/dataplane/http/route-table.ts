@@ -57,7 +57,7 @@ export function compileRoutes(
   backends: ReadonlyMap<string, RouteBackends>,
   previous: RouteTable = EMPTY_TABLE,
 ): RouteTable {
-  const compiled = routes.map((r) => compileRoute(r, need(views, r.name, 'view'), need(backends, r.name, 'backends')))
+  const compiled = routes.map((r) => compiledRoute(r, need(views, r.name, 'view'), need(backends, r.name, 'backends')))
   const index = previous.index.source === routes ? previous.index : indexRoutes(routes)
   return Object.freeze({ routes: Object.freeze(compiled), index })
 }
@@ -77,6 +77,20 @@ export function indexRoutes(routes: readonly RouteConfig[]): RouteIndex {
   })
   for (const tree of trees.values()) tree.seal()
   return Object.freeze({ source: routes, byHost: trees.size === 0 ? undefined : new HostTable(trees), anyHost: anyHost.seal() })
+}
+
+/**
+ * Compiled routes by view, reused while the route's config, view and backends are the same objects:
+ * a live change of one route's percent recompiles that route, not all of them.
+ */
+const compiledCache = new WeakMap<TargetView, { readonly route: RouteConfig; readonly backends: RouteBackends; readonly compiled: CompiledRoute }>()
+
+function compiledRoute(r: RouteConfig, view: TargetView, backends: RouteBackends): CompiledRoute {
+  const hit = compiledCache.get(view)
+  if (hit !== undefined && hit.route === r && hit.backends === backends) return hit.compiled
+  const compiled = compileRoute(r, view, backends)
+  compiledCache.set(view, { route: r, backends, compiled })
+  return compiled
 }
 
 function compileRoute(r: RouteConfig, view: TargetView, backends: RouteBackends): CompiledRoute {
