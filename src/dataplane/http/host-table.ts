@@ -37,6 +37,11 @@ export class HostTable<T> {
   /** The value for the host of a Host header value ('Shop.Example.com:8080' finds 'shop.example.com'). */
   find(header: string): T | undefined {
     const end = hostEnd(header)
+    // The common case, a lower-case host without port, is the key itself: V8's own string hash.
+    if (end === header.length) {
+      const value = this.#byName.get(header)
+      if (value !== undefined) return value
+    }
     let h = FNV_OFFSET
     for (let i = 0; i < end; i++) {
       const c = header.charCodeAt(i)
