@@ -17,6 +17,8 @@ export class HostTable<T> {
   readonly #values: T[] = []
   /** Every key, for the rare header with a non-ASCII character (compared after toLowerCase). */
   readonly #byName: ReadonlyMap<string, T>
+  /** The keys that a lower-cased header can equal: a header without port is looked up here first. */
+  readonly #lowerCase = new Map<string, T>()
 
   constructor(entries: ReadonlyMap<string, T>) {
     this.#byName = entries
@@ -25,6 +27,7 @@ export class HostTable<T> {
     this.#slots = new Int32Array(size).fill(-1)
     this.#mask = size - 1
     for (const [key, value] of entries) {
+      if (key === key.toLowerCase()) this.#lowerCase.set(key, value)
       if (!isAscii(key)) continue // only reachable through the non-ASCII path, which uses #byName
       let slot = hashOf(key, key.length) & this.#mask
       while (this.#slots[slot]! >= 0) slot = (slot + 1) & this.#mask
@@ -39,7 +42,7 @@ export class HostTable<T> {
     const end = hostEnd(header)
     // The common case, a lower-case host without port, is the key itself: V8's own string hash.
     if (end === header.length) {
-      const value = this.#byName.get(header)
+      const value = this.#lowerCase.get(header)
       if (value !== undefined) return value
     }
     let h = FNV_OFFSET
