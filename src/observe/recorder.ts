@@ -1,16 +1,18 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { SIDES, type QueueConfig, type RouteConfig, type Side } from '../config/types.js'
-import { DECISION_REASONS, ROLLOUT_STATES, type DecisionReason, type Kind, type RolloutState, type TargetRef } from '../core/types.js'
-import { UPSTREAM_ERROR_REASONS, type Outcome, type UpstreamErrorReason } from './events.js'
+import { ROLLOUT_STATES, type Kind, type RolloutState, type TargetRef } from '../core/types.js'
+import type { Outcome } from './events.js'
 import type { GoalSeries } from './goals.js'
+import { newRouteTally, registerRouteFamilies, type RouteTally, type ScrapedFamily } from './route-tallies.js'
 
 /**
  * Owns every `sluice_*` metric (the only module that imports prom-client, on a private Registry).
  *
  * Guarantees: every known label combination of the configured targets exists from `setTargets` on
  * (at 0), so `increase()` alerts fire on the first event; series of targets that left the config are
- * removed; `outcome` never throws and allocates no label objects (children are resolved once per
- * route × side, and once per status code). Leaves out: deciding anything; it only records.
+ * removed; `outcome` never throws and allocates no label objects (a route's series are plain
+ * numbers, observe/route-tallies.ts, formatted at scrape time). Leaves out: deciding anything; it
+ * only records.
  */
 export interface Recorder {
   /** (Re)initialise every known label set at 0 for these routes/queues (start-up and every reload); removes series of targets that disappeared. Existing series keep their values. */
@@ -43,21 +45,10 @@ const JOB_OUTCOMES = ['routed', 'failed'] as const
 /** Where an unhandled fault surfaced: a thrown exception nothing caught, or a rejected promise nobody awaited. */
 export const INTERNAL_ERROR_SOURCES = ['uncaught_exception', 'unhandled_rejection'] as const
 export type InternalErrorSource = (typeof INTERNAL_ERROR_SOURCES)[number]
-/** nginx's "client closed request": the client went away before a response was sent (Outcome.status 0). */
-const CLIENT_CLOSED_CODE = '499'
-const DURATION_METRIC = 'sluice_request_duration_seconds'
 
 type CounterChild = Counter.Internal
 type HistogramChild = Histogram.Internal<string>
 
-interface SideSeries {
-  readonly duration: HistogramChild
-  /** Status code → requests_total child; filled on first sight of a code. */
-  readonly codes: Map<number, CounterChild>
-  readonly errors: Readonly<Record<UpstreamErrorReason, CounterChild>>
-  readonly decisions: Readonly<Record<DecisionReason, CounterChild>>
-}
-type RouteSeries = Readonly<Record<Side, SideSeries>>
 type QueueSeries = Readonly<Record<Side, { readonly routed: CounterChild; readonly failed: CounterChild; readonly duration: HistogramChild }>>
 
 export function createRecorder(opts: { version?: string } = {}): Recorder {
@@ -67,9 +58,9 @@ export function createRecorder(opts: { version?: string } = {}): Recorder {
 class PromRecorder implements Recorder {
   readonly #registry = new Registry()
   readonly #m
-  #duration: Histogram<'route' | 'backend'>
   #bucketsS: readonly number[] = REQUEST_BUCKETS_S
-  #routes = new Map<string, RouteSeries>()
+  /** The per-route families in plain numbers (observe/route-tallies.ts), formatted at scrape time. */
+  #routes = new Map<string, RouteTally>()
   #queues = new Map<string, QueueSeries>()
   /** What sluice_percent and sluice_rollout_state were last set to, by `kind/name`. */
   readonly #live = new Map<string, { percentBp: number | undefined; state: RolloutState | undefined }>()
@@ -77,7 +68,8 @@ class PromRecorder implements Recorder {
   constructor(version: string) {
     collectDefaultMetrics({ register: this.#registry })
     this.#m = defineMetrics(this.#registry)
-    this.#duration = this.#newDurationHistogram()
+    const register = (family: ScrapedFamily): void => this.#registry.registerMetric(family as unknown as Parameters<Registry['registerMetric']>[0])
+    registerRouteFamilies(register, () => this.#routes, () => this.#bucketsS)
     this.#m.buildInfo.set({ version, node_version: process.version }, 1)
     for (const source of INTERNAL_ERROR_SOURCES) this.#m.internalErrors.inc({ source }, 0)
   }
@@ -97,10 +89,10 @@ class PromRecorder implements Recorder {
   setTargets(routes: readonly RouteConfig[], queues: readonly QueueConfig[]): void {
     const recreated = this.#ensureBuckets(routes)
     const names = new Set(routes.map((r) => r.name))
-    for (const [name, series] of this.#routes) if (!names.has(name)) this.#removeRoute(name, series)
+    for (const name of this.#routes.keys()) if (!names.has(name)) this.#removeRoute(name)
     const qnames = new Set(queues.map((q) => q.name))
     for (const name of this.#queues.keys()) if (!qnames.has(name)) this.#removeQueue(name)
-    const next = new Map<string, RouteSeries>()
+    const next = new Map<string, RouteTally>()
     for (const r of routes) next.set(r.name, this.#initRoute(r, this.#routes.get(r.name), recreated))
     this.#routes = next
     for (const q of queues) if (!this.#queues.has(q.name)) this.#queues.set(q.name, this.#initQueue(q))
@@ -114,12 +106,12 @@ class PromRecorder implements Recorder {
     const route = this.#routes.get(o.name)
     if (route === undefined) return
     const served = route[o.servedBy]
-    served.duration.observe(seconds(o.durationMs))
-    ;(served.codes.get(o.status) ?? this.#addCode(o.name, o.servedBy, o.status, served.codes)).inc()
+    served.observe(this.#bucketsS, seconds(o.durationMs))
+    served.response(o.status)
     const decided = route[o.side]
-    // `?.`: an enum value this build does not know must not throw on the request path.
-    if (o.error !== undefined) decided.errors[o.error]?.inc()
-    decided.decisions[o.reason]?.inc()
+    // An enum value this build does not know is skipped: it must not throw on the request path.
+    if (o.error !== undefined) decided.error(o.error)
+    decided.decision(o.reason)
   }
 
   percent(ref: TargetRef, percentBp: number): void {
@@ -190,12 +182,6 @@ class PromRecorder implements Recorder {
     side.duration.observe(seconds(o.durationMs))
   }
 
-  #addCode(route: string, backend: Side, status: number, codes: Map<number, CounterChild>): CounterChild {
-    const child = this.#m.requests.labels(route, backend, codeLabel(status))
-    codes.set(status, child)
-    return child
-  }
-
   /** Every maxP99Ms becomes a bucket bound so "share of requests under the SLO" is exact in PromQL. */
   #ensureBuckets(routes: readonly RouteConfig[]): boolean {
     const wanted = new Set(this.#bucketsS)
@@ -206,40 +192,18 @@ class PromRecorder implements Recorder {
     // Bounds are only ever added: dropping one would reset the histogram for no gain.
     if (wanted.size === this.#bucketsS.length) return false
     this.#bucketsS = [...wanted].sort((a, b) => a - b)
-    // prom-client cannot change the buckets of a live histogram; a new one is a counter reset, which rate() handles.
-    this.#registry.removeSingleMetric(DURATION_METRIC)
-    this.#duration = this.#newDurationHistogram()
+    // New bounds restart every route's histogram (a counter reset, which rate() handles), as a new
+    // prom-client histogram did.
     return true
   }
 
-  #newDurationHistogram(): Histogram<'route' | 'backend'> {
-    return new Histogram({
-      name: DURATION_METRIC,
-      help: 'Time from the first request byte to the last response byte, per route and the side that served it',
-      labelNames: ['route', 'backend'] as const,
-      buckets: [...this.#bucketsS],
-      registers: [this.#registry],
-    })
-  }
-
-  #initRoute(r: RouteConfig, prev: RouteSeries | undefined, zeroDuration: boolean): RouteSeries {
-    // A route kept by a reload keeps its children: they are still registered, at their values.
-    if (prev !== undefined && !zeroDuration) return prev
-    const ref: TargetRef = { kind: 'route', name: r.name }
-    if (prev === undefined) this.#initRollout(ref, r.percentBp)
-    const side = (backend: Side): SideSeries => {
-      const labels = { route: r.name, backend }
-      if (prev === undefined || zeroDuration) this.#duration.zero(labels)
-      const codes = prev?.[backend].codes ?? new Map<number, CounterChild>()
-      if (prev === undefined) this.#addCode(r.name, backend, 200, codes).inc(0)
-      return {
-        duration: this.#duration.labels(labels),
-        codes,
-        errors: childrenOf(this.#m.upstreamErrors, UPSTREAM_ERROR_REASONS, (reason) => ({ route: r.name, backend, reason })),
-        decisions: childrenOf(this.#m.decisions, DECISION_REASONS, (reason) => ({ route: r.name, backend, reason })),
-      }
+  #initRoute(r: RouteConfig, prev: RouteTally | undefined, newBounds: boolean): RouteTally {
+    if (prev === undefined) {
+      this.#initRollout({ kind: 'route', name: r.name }, r.percentBp)
+      return newRouteTally(this.#bucketsS.length)
     }
-    return { old: side('old'), new: side('new') }
+    if (newBounds) for (const side of SIDES) prev[side].resetDuration(this.#bucketsS.length)
+    return prev
   }
 
   #initQueue(q: QueueConfig): QueueSeries {
@@ -260,13 +224,7 @@ class PromRecorder implements Recorder {
     for (const reason of ROLLBACK_REASONS) this.#m.rollbacks.inc({ kind: ref.kind, name: ref.name, reason }, 0)
   }
 
-  #removeRoute(name: string, series: RouteSeries): void {
-    for (const backend of SIDES) {
-      this.#duration.remove({ route: name, backend })
-      for (const status of series[backend].codes.keys()) this.#m.requests.remove({ route: name, backend, code: codeLabel(status) })
-      for (const reason of UPSTREAM_ERROR_REASONS) this.#m.upstreamErrors.remove({ route: name, backend, reason })
-      for (const reason of DECISION_REASONS) this.#m.decisions.remove({ route: name, backend, reason })
-    }
+  #removeRoute(name: string): void {
     this.#removeRollout('route', name)
     this.#routes.delete(name)
   }
@@ -302,10 +260,6 @@ function childrenOf<K extends string, L extends string>(
   return out
 }
 
-function codeLabel(status: number): string {
-  return status === 0 ? CLIENT_CLOSED_CODE : String(status)
-}
-
 /** prom-client throws on a non-finite observation; the hot path must never throw. */
 function seconds(ms: number): number {
   return Number.isFinite(ms) && ms > 0 ? ms / 1000 : 0
@@ -314,9 +268,6 @@ function seconds(ms: number): number {
 function defineMetrics(registry: Registry) {
   const registers = [registry]
   return {
-    requests: new Counter({ name: 'sluice_requests_total', help: 'Client requests by route, the side that served them and the status sent (499: client went away first)', labelNames: ['route', 'backend', 'code'] as const, registers }),
-    upstreamErrors: new Counter({ name: 'sluice_upstream_errors_total', help: 'Transport failures of the decided side, by reason', labelNames: ['route', 'backend', 'reason'] as const, registers }),
-    decisions: new Counter({ name: 'sluice_decisions_total', help: 'Routing decisions by route, chosen side and why', labelNames: ['route', 'backend', 'reason'] as const, registers }),
     percent: new Gauge({ name: 'sluice_percent', help: 'Current share of traffic or jobs sent to the new side, in percent (0-100)', labelNames: ['kind', 'name'] as const, registers }),
     state: new Gauge({ name: 'sluice_rollout_state', help: 'Rollout state of a route or queue: 1 for the current state, 0 for the others', labelNames: ['kind', 'name', 'state'] as const, registers }),
     rollbacks: new Counter({ name: 'sluice_rollbacks_total', help: 'Rollbacks of a route or queue to the old side, by reason', labelNames: ['kind', 'name', 'reason'] as const, registers }),
