@@ -1,9 +1,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { SIDES, type QueueConfig, type RouteConfig, type Side } from '../config/types.js'
-import { ROLLOUT_STATES, type Kind, type RolloutState, type TargetRef } from '../core/types.js'
+import { type Kind, type RolloutState, type TargetRef } from '../core/types.js'
 import type { Outcome } from './events.js'
 import type { GoalSeries } from './goals.js'
-import { newRouteTally, registerRouteFamilies, type RouteTally, type ScrapedFamily } from './route-tallies.js'
+import {
+  TargetTally, newRouteTally, registerRouteFamilies, registerTargetFamilies, type RouteTally, type ScrapedFamily,
+} from './route-tallies.js'
 
 /**
  * Owns every `sluice_*` metric (the only module that imports prom-client, on a private Registry).
@@ -40,7 +42,6 @@ export interface Recorder {
 const REQUEST_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
 /** Routing a job is a publish to a broker: much faster than a proxied request. */
 const JOB_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
-export const ROLLBACK_REASONS = ['error_rate', 'error_rate_vs_old', 'p99', 'p99_vs_old', 'manual'] as const
 const JOB_OUTCOMES = ['routed', 'failed'] as const
 /** Where an unhandled fault surfaced: a thrown exception nothing caught, or a rejected promise nobody awaited. */
 export const INTERNAL_ERROR_SOURCES = ['uncaught_exception', 'unhandled_rejection'] as const
@@ -62,14 +63,15 @@ class PromRecorder implements Recorder {
   /** The per-route families in plain numbers (observe/route-tallies.ts), formatted at scrape time. */
   #routes = new Map<string, RouteTally>()
   #queues = new Map<string, QueueSeries>()
-  /** What sluice_percent and sluice_rollout_state were last set to, by `kind/name`. */
-  readonly #live = new Map<string, { percentBp: number | undefined; state: RolloutState | undefined }>()
+  /** sluice_percent, sluice_rollout_state and sluice_rollbacks_total in plain numbers, by `kind/name`. */
+  readonly #live = new Map<string, TargetTally>()
 
   constructor(version: string) {
     collectDefaultMetrics({ register: this.#registry })
     this.#m = defineMetrics(this.#registry)
     const register = (family: ScrapedFamily): void => this.#registry.registerMetric(family as unknown as Parameters<Registry['registerMetric']>[0])
     registerRouteFamilies(register, () => this.#routes, () => this.#bucketsS)
+    registerTargetFamilies(register, () => this.#live.values())
     this.#m.buildInfo.set({ version, node_version: process.version }, 1)
     for (const source of INTERNAL_ERROR_SOURCES) this.#m.internalErrors.inc({ source }, 0)
   }
@@ -115,35 +117,26 @@ class PromRecorder implements Recorder {
   }
 
   percent(ref: TargetRef, percentBp: number): void {
-    const last = this.#lastLive(ref)
-    if (last.percentBp === percentBp) return
-    last.percentBp = percentBp
-    this.#m.percent.set({ kind: ref.kind, name: ref.name }, percentBp / 100)
+    this.#target(ref).percentBp = percentBp
   }
 
   rolloutState(ref: TargetRef, state: RolloutState): void {
-    const last = this.#lastLive(ref)
-    if (last.state === state) return
-    last.state = state
-    for (const s of ROLLOUT_STATES) this.#m.state.set({ kind: ref.kind, name: ref.name, state: s }, s === state ? 1 : 0)
-  }
-
-  /**
-   * The live gauges are set from the whole live state on every change (observe/live-gauges.ts):
-   * at 10,000 routes, setting 70,000 series to the values they already have took most of a refresh.
-   */
-  #lastLive(ref: TargetRef): { percentBp: number | undefined; state: RolloutState | undefined } {
-    const key = `${ref.kind}/${ref.name}`
-    let last = this.#live.get(key)
-    if (last === undefined) {
-      last = { percentBp: undefined, state: undefined }
-      this.#live.set(key, last)
-    }
-    return last
+    this.#target(ref).state = state
   }
 
   rollback(ref: TargetRef, reason: string): void {
-    this.#m.rollbacks.inc({ kind: ref.kind, name: ref.name, reason })
+    this.#target(ref).rollback(reason)
+  }
+
+  /** A target's tally, created on first use (as prom-client created a series on first set). */
+  #target(ref: TargetRef): TargetTally {
+    const key = `${ref.kind}/${ref.name}`
+    let t = this.#live.get(key)
+    if (t === undefined) {
+      t = new TargetTally(ref.kind, ref.name)
+      this.#live.set(key, t)
+    }
+    return t
   }
 
   configReload(ok: boolean, at: number): void {
@@ -221,7 +214,6 @@ class PromRecorder implements Recorder {
   #initRollout(ref: TargetRef, percentBp: number): void {
     this.percent(ref, percentBp)
     this.rolloutState(ref, 'manual')
-    for (const reason of ROLLBACK_REASONS) this.#m.rollbacks.inc({ kind: ref.kind, name: ref.name, reason }, 0)
   }
 
   #removeRoute(name: string): void {
@@ -241,9 +233,6 @@ class PromRecorder implements Recorder {
 
   #removeRollout(kind: Kind, name: string): void {
     this.#live.delete(`${kind}/${name}`)
-    this.#m.percent.remove({ kind, name })
-    for (const state of ROLLOUT_STATES) this.#m.state.remove({ kind, name, state })
-    for (const reason of ROLLBACK_REASONS) this.#m.rollbacks.remove({ kind, name, reason })
   }
 }
 
@@ -268,9 +257,6 @@ function seconds(ms: number): number {
 function defineMetrics(registry: Registry) {
   const registers = [registry]
   return {
-    percent: new Gauge({ name: 'sluice_percent', help: 'Current share of traffic or jobs sent to the new side, in percent (0-100)', labelNames: ['kind', 'name'] as const, registers }),
-    state: new Gauge({ name: 'sluice_rollout_state', help: 'Rollout state of a route or queue: 1 for the current state, 0 for the others', labelNames: ['kind', 'name', 'state'] as const, registers }),
-    rollbacks: new Counter({ name: 'sluice_rollbacks_total', help: 'Rollbacks of a route or queue to the old side, by reason', labelNames: ['kind', 'name', 'reason'] as const, registers }),
     jobs: new Counter({ name: 'sluice_jobs_total', help: 'Queue jobs handed to a side, by outcome', labelNames: ['queue', 'backend', 'outcome'] as const, registers }),
     jobDuration: new Histogram({ name: 'sluice_job_route_duration_seconds', help: 'Time to route one job to its side', labelNames: ['queue', 'backend'] as const, buckets: JOB_BUCKETS_S, registers }),
     backlog: new Gauge({ name: 'sluice_queue_backlog', help: 'Jobs waiting in the source of a queue', labelNames: ['queue'] as const, registers }),

@@ -1,5 +1,5 @@
 import { SIDES, type Side } from '../config/types.js'
-import { DECISION_REASONS, type DecisionReason } from '../core/types.js'
+import { DECISION_REASONS, ROLLOUT_STATES, type DecisionReason, type Kind, type RolloutState } from '../core/types.js'
 import { UPSTREAM_ERROR_REASONS, type UpstreamErrorReason } from './events.js'
 
 /** nginx's "client closed request": the client went away before a response was sent (status 0). */
@@ -63,11 +63,54 @@ export function newRouteTally(bounds: number): RouteTally {
   return { old: new SideTally(bounds), new: new SideTally(bounds) }
 }
 
+/** Why a target was rolled back (sluice_rollbacks_total's reason): every one exists at 0 from the start. */
+export const ROLLBACK_REASONS = ['error_rate', 'error_rate_vs_old', 'p99', 'p99_vs_old', 'manual'] as const
+
+/** sluice_percent, sluice_rollout_state and sluice_rollbacks_total of one route or queue. */
+export class TargetTally {
+  /** Undefined until first set: no sluice_percent series yet. */
+  percentBp: number | undefined = undefined
+  state: RolloutState | undefined = undefined
+  readonly rollbacks = new Float64Array(ROLLBACK_REASONS.length)
+  /** Reasons outside ROLLBACK_REASONS (none today), created on first use. */
+  other: Map<string, number> | undefined = undefined
+
+  constructor(readonly kind: Kind, readonly name: string) {}
+
+  rollback(reason: string): void {
+    const i = (ROLLBACK_REASONS as readonly string[]).indexOf(reason)
+    if (i >= 0) this.rollbacks[i]!++
+    else (this.other ??= new Map()).set(reason, (this.other.get(reason) ?? 0) + 1)
+  }
+}
+
+/** Registers sluice_percent, sluice_rollout_state and sluice_rollbacks_total, read from `targets` at scrape time. */
+export function registerTargetFamilies(register: (family: ScrapedFamily) => void, targets: () => Iterable<TargetTally>): void {
+  const each = (sample: (t: TargetTally, out: Sample[]) => void) => (): Sample[] => {
+    const out: Sample[] = []
+    for (const t of targets()) sample(t, out)
+    return out
+  }
+  family(register, 'sluice_percent', 'Current share of traffic or jobs sent to the new side, in percent (0-100)', 'gauge',
+    each((t, out) => {
+      if (t.percentBp !== undefined) out.push({ labels: { kind: t.kind, name: t.name }, value: t.percentBp / 100 })
+    }))
+  family(register, 'sluice_rollout_state', 'Rollout state of a route or queue: 1 for the current state, 0 for the others', 'gauge',
+    each((t, out) => {
+      if (t.state !== undefined) for (const state of ROLLOUT_STATES) out.push({ labels: { kind: t.kind, name: t.name, state }, value: state === t.state ? 1 : 0 })
+    }))
+  family(register, 'sluice_rollbacks_total', 'Rollbacks of a route or queue to the old side, by reason', 'counter',
+    each((t, out) => {
+      ROLLBACK_REASONS.forEach((reason, i) => out.push({ labels: { kind: t.kind, name: t.name, reason }, value: t.rollbacks[i]! }))
+      for (const [reason, value] of t.other ?? []) out.push({ labels: { kind: t.kind, name: t.name, reason }, value })
+    }))
+}
+
 /** What prom-client's Registry#metrics asks of a metric: name, help, type and, per scrape, the samples. */
 export interface ScrapedFamily {
   readonly name: string
   readonly help: string
-  readonly type: 'counter' | 'histogram'
+  readonly type: 'counter' | 'gauge' | 'histogram'
   readonly aggregator: 'sum'
   get(): Promise<{ name: string; help: string; type: string; values: Sample[]; aggregator: 'sum' }>
 }
@@ -118,7 +161,7 @@ export function registerRouteFamilies(register: (family: ScrapedFamily) => void,
     }))
 }
 
-function family(register: (family: ScrapedFamily) => void, name: string, help: string, type: 'counter' | 'histogram', samples: () => Sample[]): void {
+function family(register: (family: ScrapedFamily) => void, name: string, help: string, type: ScrapedFamily['type'], samples: () => Sample[]): void {
   register({ name, help, type, aggregator: 'sum', get: async () => ({ name, help, type, values: samples(), aggregator: 'sum' }) })
 }
 
