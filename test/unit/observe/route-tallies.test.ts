@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { SideTally, TargetTally, ROLLBACK_REASONS } from '../../../src/observe/route-tallies.js'
-import type { DecisionReason, UpstreamErrorReason } from '../../../src/core/types.js'
+import type { DecisionReason } from '../../../src/core/types.js'
+import type { UpstreamErrorReason } from '../../../src/observe/events.js'
 
 describe('route tallies (per-route series in plain numbers)', () => {
   it('counts observations per bucket like prom-client: a value on a bound is in that bucket', () => {
