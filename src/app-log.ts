@@ -14,7 +14,7 @@ export function logStartSummary(logger: Logger, c: Config, store: StateStore, o:
   logger.info({
     version: VERSION,
     data: `${c.listenTls ? 'https' : 'http'}://${hostPort(o.data)}`,
-    admin: `http://${hostPort(o.admin)}`,
+    admin: `${c.admin.tls ? 'https' : 'http'}://${hostPort(o.admin)}`,
     adminAuth: c.admin.token ? 'bearer token' : 'none (loopback only)',
     stateStore: describeStore(c),
     replica: o.replica,
@@ -56,6 +56,7 @@ export function warnRestartOnly(logger: Logger, prev: Config, next: Config): voi
   if (hostPort(prev.listen) !== hostPort(next.listen)) changed.push('listen')
   if ((prev.listenTls === undefined) !== (next.listenTls === undefined)) changed.push('listen.tls')
   if (hostPort(prev.admin.listen) !== hostPort(next.admin.listen)) changed.push('admin.listen')
+  if ((prev.admin.tls === undefined) !== (next.admin.tls === undefined)) changed.push('admin.listen.tls')
   if (prev.admin.token !== next.admin.token) changed.push('admin.token')
   if (JSON.stringify(prev.state) !== JSON.stringify(next.state)) changed.push('state')
   if (changed.length > 0) logger.warn({ keys: changed }, 'these config changes take effect at the next restart')

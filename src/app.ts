@@ -9,13 +9,17 @@ import type { StateStore } from './state/store.js'
 import { createOutcomeBus } from './observe/events.js'
 import { createLogger } from './observe/log.js'
 import { GoalCounter } from './observe/goals.js'
+import { mismatchRateSince, ShadowLedger } from './observe/shadow.js'
 import { createRecorder, type Recorder } from './observe/recorder.js'
 import { recordLiveState } from './observe/live-gauges.js'
+import { analysisSeries } from './observe/analysis-gauges.js'
+import { SeriesBook } from './observe/series.js'
 import { HttpDataPlane } from './dataplane/http/server.js'
 import { JobRouter, QueueDataPlane } from './dataplane/queue/index.js'
 import { buildViews, prepareViews, type ViewTable } from './state/views.js'
 import { Commands } from './control/commands.js'
 import { RolloutController } from './control/controller.js'
+import { MetricCheckRunner } from './control/metric-checks.js'
 import { WebhookNotifier } from './control/notify.js'
 import { AnalysisWindows } from './observe/window.js'
 import { createAdminServer } from './admin/server.js'
@@ -23,7 +27,8 @@ import { groupSizesOf } from './admin/group-sizes.js'
 import { createStore } from './app-store.js'
 import { LeaderLease } from './control/leader.js'
 import { FleetFlusher, FleetWindowSource } from './control/windows.js'
-import { logStartSummary, warnRestartOnly } from './app-log.js'
+import { GoalSync } from './control/goal-sync.js'
+import { logStartSummary, warnRestartOnly, warnUnverifiedTls } from './app-log.js'
 import { ProcessHooks } from './process-hooks.js'
 import { VERSION } from './version.js'
 
@@ -42,6 +47,8 @@ export interface AppOptions {
   handleSignals?: boolean
   /** Rollout controller tick (default 1 s). */
   tickMs?: number
+  /** The dashboard time series' resolution (default 10 s; tests use less). */
+  seriesResolutionMs?: number
 }
 
 export interface Addresses {
@@ -71,6 +78,7 @@ export class SluiceApp {
   #queuePlane: QueueDataPlane
   #views: ViewTable | undefined
   readonly #goals = new GoalCounter()
+  readonly #series: SeriesBook
   #bus: ReturnType<typeof createOutcomeBus>
   #random: Random
   #admin: ReturnType<typeof createAdminServer>
@@ -88,6 +96,8 @@ export class SluiceApp {
   /** The last reload was refused (sluice_config_last_reload_successful 0). */
   #reloadRefused = false
   #lease: LeaderLease
+  /** Shares goal counts with the fleet (Redis) or keeps them beside the state file; undefined without either. */
+  #goalSync: GoalSync | undefined
   /** The store answers (always, for memory). */
   #storeUp = true
   /** Live state was loaded and the file's intent applied; until then /readyz says not ready. */
@@ -118,18 +128,30 @@ export class SluiceApp {
     bus.subscribe((o) => windows.record(o))
     bus.subscribe((o) => this.#goals.record(o))
     this.recorder.watchGoals(() => this.#goals.series())
-    this.#notifier = new WebhookNotifier(() => this.#config.notify.webhooks, this.logger)
+    this.recorder.watchAnalysis(() => analysisSeries(this.#config, this.store.snapshot()))
+    this.#series = new SeriesBook({
+      recorder: this.recorder, targets: () => this.#config, snapshot: () => this.store.snapshot(), goals: this.#goals,
+      clock: this.#clock, replica: this.replica, store: this.store.kind, fleet: this.store.fleet, resolutionMs: opts.seriesResolutionMs,
+      shadowMismatchRate: mismatchRateSince((route) => this.#dataPlane.shadow.report(route)),
+    })
+    this.#notifier = new WebhookNotifier(() => this.#config.notify.webhooks, this.logger, this.recorder)
     this.commands = new Commands({
       store: this.store, clock: this.#clock, logger: this.logger, recorder: this.recorder,
       targets: () => this.#config, onNotice: (n) => this.#notifier.notify(n),
     })
     const fleet = this.store.fleet
+    const goalLog = this.store.goalLog
+    if (goalLog) {
+      this.#goals.shareWithFleet()
+      this.#goalSync = new GoalSync({ counter: this.#goals, log: goalLog, store: this.store, clock: this.#clock, logger: this.logger })
+    }
     this.controller = new RolloutController({
       commands: this.commands, store: this.store, windows, clock: this.#clock, logger: this.logger,
       targets: () => this.#config, ...(opts.tickMs === undefined ? {} : { tickMs: opts.tickMs }),
       // Several replicas: every one hands its counts to the fleet; the lease holder judges the sum.
       ...(fleet ? { source: new FleetWindowSource(fleet), flusher: new FleetFlusher(windows, fleet, this.replica) } : {}),
-      isActive: () => this.#lease.isLeader && this.#storeUp,
+      isActive: () => this.#lease.isLeader && this.#storeUp, goals: this.#goals,
+      metricChecks: new MetricCheckRunner({ logger: this.logger, recorder: this.recorder }),
     })
     this.#queuePlane = new QueueDataPlane({
       bus, logger: this.logger, random: this.#random, onBacklog: (q, n) => this.recorder.queueBacklog(q, n),
@@ -138,6 +160,12 @@ export class SluiceApp {
       listen: opts.config.listen, bus, logger: this.logger, random: this.#random,
       access: { enabled: opts.config.log.access, sample: opts.config.log.accessSample }, goals: this.#goals,
       tls: opts.config.listenTls,
+      // README "Shadow traffic": metrics, and the analysis windows (maxMismatchRate, fleet-wide with Redis).
+      shadow: new ShadowLedger({
+        series: (route) => this.recorder.shadowSeries(route),
+        onJudged: (route, differed) => windows.recordShadow(route, differed),
+        now: () => this.#clock.now(),
+      }),
     })
     // Built before anything listens, so an insecure admin address fails start-up cleanly.
     this.#admin = this.#createAdmin()
@@ -146,13 +174,15 @@ export class SluiceApp {
   #createAdmin(): ReturnType<typeof createAdminServer> {
     const c = this.opts.config
     return createAdminServer({
-      listen: c.admin.listen, token: c.admin.token, allowedHosts: c.admin.allowedHosts, recorder: this.recorder,
+      listen: c.admin.listen, tls: c.admin.tls, token: c.admin.token, allowedHosts: c.admin.allowedHosts, recorder: this.recorder,
       commands: this.commands, store: this.store, targets: () => this.#config,
       readiness: () => this.#readiness(), logger: this.logger,
       rolloutFacts: (ref, cfg) => this.controller.info(ref, cfg),
       reportOutcomes: (queue, outcomes) => this.#publishWorkerOutcomes(queue, outcomes),
       groupSizes: (ref) => groupSizesOf(this.#views, ref), clock: this.#clock,
-      goals: { goals: this.#goals, view: (route) => this.#views?.routes.get(route) },
+      goals: { goals: this.#goals, view: (route) => this.#views?.routes.get(route) }, series: this.#series,
+      shadowReport: (route) => this.#dataPlane.shadow.report(route),
+      ofrep: { routes: () => this.#dataPlane.routes, random: this.#random },
     })
   }
 
@@ -203,6 +233,8 @@ export class SluiceApp {
     this.#startQueues(this.#views!)
     await this.#lease.start()
     this.controller.start()
+    this.#goalSync?.start()
+    this.#series.start()
     this.#ready = true
     if (this.opts.handleSignals) {
       this.#hooks = new ProcessHooks({
@@ -222,6 +254,8 @@ export class SluiceApp {
     this.logger.error({ err }, 'start failed: stopping everything that had started')
     this.#hooks?.stopReloads()
     this.controller.stop()
+    this.#goalSync?.stop()
+    this.#series.stop()
     const steps = [this.#lease.stop(), this.#dataPlane.close(0), this.#queuePlane.close(0), this.#admin.close()]
     await Promise.allSettled(steps)
     await this.store.close().catch(() => undefined)
@@ -248,11 +282,14 @@ export class SluiceApp {
     this.logger.info({ signal, drainDelayMs, timeoutMs, inflight: this.#dataPlane.inflight() }, 'shutting down')
     this.#hooks?.stopReloads()
     this.controller.stop()
+    this.#goalSync?.stop()
+    this.#series.stop()
     await this.#lease.stop()
     this.#dataPlane.startDrain()
     if (drainDelayMs > 0) await sleep(drainDelayMs)
     await Promise.all([this.#dataPlane.close(timeoutMs), this.#queuePlane.close(timeoutMs)])
     await this.#admin.close()
+    await this.#goalSync?.syncAll() // what was counted since the last pass still reaches the fleet
     await this.#notifier.flush()
     await this.store.close()
     this.logger.info('stopped')
@@ -300,7 +337,10 @@ export class SluiceApp {
     await prepareViews(next.routes, next.queues, this.store.snapshot())
     await this.#applyFileIntent(next, prev)
     warnRestartOnly(this.logger, prev, next)
+    // An unverified backend is said at every start and at every reload that keeps or adds one.
+    warnUnverifiedTls(this.logger, next)
     this.#dataPlane.setTls(next.listenTls)
+    this.#admin.setTls(next.admin.tls)
     this.recorder.setTargets(next.routes, next.queues)
     const from = this.#hash.slice(0, 12)
     this.#config = next
@@ -312,7 +352,9 @@ export class SluiceApp {
   }
 
   #unchanged(reason: string): boolean {
-    this.logger.debug({ reason }, 'config unchanged')
+    // An operator who sent SIGHUP or called reload wants to hear that nothing changed; the 30 s
+    // safety-net re-read would only fill the log.
+    this.logger[reason === 'poll' ? 'debug' : 'info']({ reason, hash: this.#sources?.hash.slice(0, 12) }, 'config unchanged: nothing to reload')
     // The file was put back to what is running after a refused reload: nothing is pending any more.
     if (this.#reloadRefused) {
       this.logger.info({ reason }, 'the config file matches the running config again')

@@ -5,7 +5,7 @@
 export const ErrorCodes = {
   SLUICE_ERR_CONFIG_INVALID: { status: 400, message: 'the configuration is invalid' },
   SLUICE_ERR_CONFIG_READ: { status: 500, message: 'the configuration file cannot be read' },
-  SLUICE_ERR_BAD_DURATION: { status: 400, message: 'not a duration: use a number and a unit, like 500ms, 30s, 10m or 1h' },
+  SLUICE_ERR_BAD_DURATION: { status: 400, message: 'not a duration: use numbers with units, largest first, like 500ms, 30s, 10m, 1h30m or 1d' },
   SLUICE_ERR_NOT_FOUND: { status: 404, message: 'no such resource' },
   SLUICE_ERR_BAD_REQUEST: { status: 400, message: 'the request is malformed' },
   SLUICE_ERR_UNAUTHORIZED: { status: 401, message: 'missing or wrong bearer token' },

@@ -186,6 +186,14 @@ const ROLLOUT_BLOCK = (percent) => [
 ]
 
 /**
+ * The `shadow` block of the sluice-shadow contender: every request old answers is also sent to new
+ * and compared (the bench origins' bodies differ only in `backend`, which is ignored: they match).
+ */
+const SHADOW_BLOCK = [
+  '    shadow: { percent: 100, methods: [GET], compare: { headers: [content-type], ignoreJson: [$.backend] } }',
+]
+
+/**
  * Starts sluice from dist/ on one route (PERCENT to new, sticky on x-user-id, metrics on, log level
  * warn; with `rollout`, a held rollout with every analysis check on) and waits until its admin plane
  * and data plane both answer.
@@ -199,16 +207,19 @@ export function hostRoutes(count) {
   return { count, host: `svc${last}.example.com`, path: `/api${last}/x`, hostOf: (i) => `svc${i}.example.com`, prefixOf: (i) => `/api${i}` }
 }
 
-export async function startSluice(procs, { origins, file, percent, nodeFlags = [], rollout = false, routes = undefined }) {
+export async function startSluice(procs, { origins, file, percent, nodeFlags = [], rollout = false, shadow = false, tls, routes = undefined }) {
   const [port, admin] = [await freePort(), await freePort()]
+  // https origins (the sluice-https contender): checked against the bench CA under the name localhost.
+  const side = (url) => (tls ? `{ url: "${url}", tls: { ca: "${tls.caFile}", servername: ${tls.servername} } }` : url)
   const route = (name, match) => [
     `  - name: ${name}`,
     ...(match ? [`    match: { host: ${match.host}, pathPrefix: ${match.pathPrefix} }`] : []),
-    `    old: ${origins.old}`,
-    `    new: ${origins.new}`,
+    `    old: ${side(origins.old)}`,
+    `    new: ${side(origins.new)}`,
     `    percent: ${percent}`,
     '    sticky: [header:x-user-id]',
     ...(rollout ? ROLLOUT_BLOCK(percent) : []),
+    ...(shadow ? SHADOW_BLOCK : []),
   ]
   const list = routes === undefined
     ? route('bench')
@@ -229,9 +240,38 @@ export async function startSluice(procs, { origins, file, percent, nodeFlags = [
   return { child, url, admin: `http://${HOST}:${admin}` }
 }
 
-/** The bench origins (macro/backend.mjs) on CPU 1: {child, origins: {old, new}, stats}. */
-export async function startBackend(procs) {
-  const child = procs.start('backend', process.execPath, [join(HERE, 'backend.mjs')], { cpu: 1 })
+/**
+ * The bench origins (macro/backend.mjs) on CPU 1: {child, origins: {old, new}, stats}; with `tls`
+ * (from makeTlsFiles) also `tlsOrigins: {old, new}`, the same origins over HTTPS.
+ */
+export async function startBackend(procs, tls) {
+  const env = tls ? { TLS_CERT: tls.certFile, TLS_KEY: tls.keyFile } : {}
+  const child = procs.start('backend', process.execPath, [join(HERE, 'backend.mjs')], { cpu: 1, env })
   const ports = await procs.jsonLine(child, (o) => typeof o.old === 'number')
-  return { child, origins: { old: `http://${HOST}:${ports.old}`, new: `http://${HOST}:${ports.new}` }, stats: `http://${HOST}:${ports.stats}` }
+  return {
+    child,
+    origins: { old: `http://${HOST}:${ports.old}`, new: `http://${HOST}:${ports.new}` },
+    tlsOrigins: tls ? { old: `https://${HOST}:${ports.oldTls}`, new: `https://${HOST}:${ports.newTls}` } : undefined,
+    stats: `http://${HOST}:${ports.stats}`,
+  }
+}
+
+/**
+ * A private CA and a certificate for `localhost` (P-256, what a current deployment would use), made
+ * with the openssl command in `dir`: the https origins serve it, the proxies trust the CA and
+ * check the name localhost (sent as SNI) while connecting to 127.0.0.1.
+ */
+export function makeTlsFiles(dir) {
+  const run = (args) => {
+    const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' })
+    if (r.status !== 0) throw new Error(`openssl ${args[0]} failed (is openssl installed?): ${r.stderr}`)
+  }
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes']
+  run(['req', '-x509', ...ec, '-keyout', 'ca-key.pem', '-out', 'ca.pem', '-subj', '/CN=sluice bench CA', '-days', '2',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'])
+  run(['req', '-new', ...ec, '-keyout', 'origin-key.pem', '-out', 'origin.csr', '-subj', '/CN=localhost'])
+  writeFileSync(join(dir, 'origin.ext'), 'subjectAltName=DNS:localhost\n')
+  run(['x509', '-req', '-in', 'origin.csr', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-days', '2',
+    '-extfile', 'origin.ext', '-out', 'origin.pem'])
+  return { caFile: join(dir, 'ca.pem'), certFile: join(dir, 'origin.pem'), keyFile: join(dir, 'origin-key.pem'), servername: 'localhost' }
 }

@@ -7,7 +7,8 @@
 // Env knobs (defaults in brackets):
 //   CONNS [50]  DURATION [10] s  ROUNDS [3]  WARMUP [3] s  KEYS [5000] distinct x-user-id values
 //   PERCENT [10] to new  PIN [1 when taskset exists and nproc ≥ 2]: proxy on CPU 0, backend + load on CPU 1
-//   LOADGEN [autocannon] or wrk  CONTENDERS [direct,nginx (when installed),node-floor,undici-minimal,sluice,sluice-rollout,http-proxy]
+//   LOADGEN [autocannon] or wrk  CONTENDERS [direct,nginx,nginx-https (nginx ones when installed),node-floor,undici-minimal,sluice,sluice-https,sluice-rollout,sluice-shadow,http-proxy]
+//     *-https: the same proxy to the same origins over HTTPS (keep-alive, certificate verified): the cost of upstream TLS
 //   SLUICE_NODE_FLAGS [""] extra node flags for sluice only (e.g. --max-semi-space-size=32)
 //   RATE [0 = as fast as possible] a fixed offered load in req/s (autocannon only): latency below saturation
 //   ROUTES [unset] e.g. 1,100,10000: sluice and nginx run once per count of host routes
@@ -20,7 +21,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os'
 import { join } from 'node:path'
 import {
-  BENCH, HERE, HOST, NPROC, ROOT, cpuUs, createProcesses, envNumber as num, freePort, loadavg, median, pinFromEnv,
+  BENCH, HERE, HOST, NPROC, ROOT, cpuUs, createProcesses, envNumber as num, freePort, loadavg, makeTlsFiles, median, pinFromEnv,
   hostRoutes, request, rssMb, startBackend, startSluice as startSluiceProcess, waitReady,
 } from './lib.mjs'
 
@@ -40,14 +41,15 @@ const S = {
 }
 const defaultContenders = S.routes.length > 0
   ? `${findNginx() ? 'nginx,' : ''}sluice`
-  : `direct,${findNginx() ? 'nginx,' : ''}node-floor,undici-minimal,sluice,sluice-rollout,http-proxy`
+  : `direct,${findNginx() ? 'nginx,nginx-https,' : ''}node-floor,undici-minimal,sluice,sluice-https,sluice-rollout,sluice-shadow,http-proxy`
 const baseContenders = (process.env.CONTENDERS || defaultContenders).split(',').map((s) => s.trim()).filter(Boolean)
-for (const c of baseContenders) if (!['direct', 'sluice', 'sluice-rollout', 'undici-minimal', 'node-floor', 'nginx', 'http-proxy'].includes(c)) throw new Error(`unknown contender '${c}'`)
+for (const c of baseContenders) if (!['direct', 'sluice', 'sluice-https', 'sluice-rollout', 'sluice-shadow', 'undici-minimal', 'node-floor', 'nginx', 'nginx-https', 'http-proxy'].includes(c)) throw new Error(`unknown contender '${c}'`)
 for (const n of S.routes) if (!Number.isInteger(n) || n < 1) throw new Error(`ROUTES must be positive integers, got '${process.env.ROUTES}'`)
-// With ROUTES, the contenders that route (sluice, sluice-rollout, nginx) run once per route count.
+// With ROUTES, the contenders that route on host and path (sluice, sluice-rollout, nginx) run once per route count.
 const ROUTED = ['sluice', 'sluice-rollout', 'nginx']
 S.contenders = S.routes.length === 0 ? baseContenders : S.routes.flatMap((n) => baseContenders.map((c) => (ROUTED.includes(c) ? `${c}@${n}` : c)))
   .filter((c, i, all) => all.indexOf(c) === i)
+const HTTPS_ORIGINS = S.contenders.some((c) => c.endsWith('-https'))
 if (!['autocannon', 'wrk'].includes(S.loadgen)) throw new Error(`LOADGEN must be autocannon or wrk, got '${S.loadgen}'`)
 if (S.rate > 0 && S.loadgen !== 'autocannon') throw new Error('RATE needs LOADGEN=autocannon (wrk cannot hold a fixed rate)')
 
@@ -56,9 +58,9 @@ const { start, jsonLine, stop } = procs
 
 // ---------------------------------------------------------------- contenders
 
-async function startSluice(origins, tmp, round, rollout = false, routes = undefined) {
-  const file = join(tmp, `sluice-${round}${rollout ? '-rollout' : ''}${routes ? `-${routes.count}` : ''}.yaml`)
-  const proxy = await startSluiceProcess(procs, { origins, file, percent: S.percent, nodeFlags: S.sluiceNodeFlags, rollout, routes })
+async function startSluice(origins, tmp, round, rollout = false, tls = undefined, shadow = false, routes = undefined) {
+  const name = `sluice-${round}${rollout ? '-rollout' : ''}${shadow ? '-shadow' : ''}${tls ? '-https' : ''}${routes ? `-${routes.count}` : ''}.yaml`
+  const proxy = await startSluiceProcess(procs, { origins, file: join(tmp, name), percent: S.percent, nodeFlags: S.sluiceNodeFlags, rollout, shadow, tls, routes })
   return { ...proxy, host: routes?.host }
 }
 
@@ -82,18 +84,26 @@ function findNginx() {
 /**
  * nginx as the C reference: one process (master_process off, one worker's
  * work), `split_clients` on the same `NAME:KEY` string sluice hashes, keep-alive upstreams, no
- * access log. Its private prefix lives in the run's temp dir.
+ * access log. Its private prefix lives in the run's temp dir. With `tls` (nginx-https), the
+ * origins are the HTTPS ones, verified against the bench CA under the name sent as SNI, as
+ * sluice-https does.
  */
-async function startNginx(origins, tmp, round, routes = undefined) {
+async function startNginx(origins, tmp, round, tls = undefined, routes = undefined) {
   const bin = findNginx()
   if (!bin) throw new Error('nginx contender: nginx is not installed (apt-get install nginx-light, or set NGINX_BIN)')
   const port = await freePort()
-  const dir = join(tmp, `nginx-${round}${routes ? `-${routes.count}` : ''}`)
+  const dir = join(tmp, `nginx-${round}${tls ? '-https' : ''}${routes ? `-${routes.count}` : ''}`)
+  const upstreamTls = tls ? `
+      proxy_ssl_trusted_certificate ${tls.caFile};
+      proxy_ssl_verify on;
+      proxy_ssl_name ${tls.servername};
+      proxy_ssl_server_name on;
+      proxy_ssl_session_reuse on;` : ''
   const proxyBlock = `
-      proxy_pass http://$side;
+      proxy_pass ${tls ? 'https' : 'http'}://$side;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;`
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;${upstreamTls}`
   // The routes knob: one server block per host route, as a team moving an estate would write it.
   const servers = routes === undefined
     ? `  server {\n    listen ${HOST}:${port};\n    location / {${proxyBlock}\n    }\n  }`
@@ -113,8 +123,8 @@ http {
   # nginx closes a keep-alive connection after 1,000 requests by default, on both legs: the
   # other contenders never do, so the limits are lifted.
   keepalive_requests 1000000;
-  upstream old { server ${origins.old.replace('http://', '')}; keepalive 256; keepalive_requests 1000000; }
-  upstream new { server ${origins.new.replace('http://', '')}; keepalive 256; keepalive_requests 1000000; }
+  upstream old { server ${origins.old.replace(/^https?:\/\//, '')}; keepalive 256; keepalive_requests 1000000; }
+  upstream new { server ${origins.new.replace(/^https?:\/\//, '')}; keepalive 256; keepalive_requests 1000000; }
   split_clients "bench:\${http_x_user_id}" $side { ${S.percent}% new; * old; }
   server_names_hash_max_size 65536;
   server_names_hash_bucket_size 128;
@@ -189,10 +199,13 @@ async function runOne(contender, round, ctx) {
   const routes = count === undefined ? undefined : hostRoutes(Number(count))
   try {
     if (name === 'direct') proxy = { url: `${ctx.origins.old}/`, child: undefined }
-    else if (name === 'sluice') proxy = await startSluice(ctx.origins, ctx.tmp, round, false, routes)
-    else if (name === 'sluice-rollout') proxy = await startSluice(ctx.origins, ctx.tmp, round, true, routes)
+    else if (name === 'sluice') proxy = await startSluice(ctx.origins, ctx.tmp, round, false, undefined, false, routes)
+    else if (name === 'sluice-rollout') proxy = await startSluice(ctx.origins, ctx.tmp, round, true, undefined, false, routes)
+    else if (name === 'sluice-shadow') proxy = await startSluice(ctx.origins, ctx.tmp, round, false, undefined, true)
+    else if (name === 'sluice-https') proxy = await startSluice(ctx.tlsOrigins, ctx.tmp, round, false, ctx.tls)
+    else if (name === 'nginx-https') proxy = await startNginx(ctx.tlsOrigins, ctx.tmp, round, ctx.tls)
     else if (name === 'node-floor') proxy = await startHttpProxy(ctx.origins, 'node-floor', 'node-floor.mjs')
-    else if (name === 'nginx') proxy = await startNginx(ctx.origins, ctx.tmp, round, routes)
+    else if (name === 'nginx') proxy = await startNginx(ctx.origins, ctx.tmp, round, undefined, routes)
     else if (name === 'undici-minimal') proxy = await startHttpProxy(ctx.origins, 'undici-minimal', 'undici-minimal.mjs')
     else proxy = await startHttpProxy(ctx.origins)
     return await runLoad(contender, proxy.url, proxy.child?.pid, ctx.backend.pid, ctx.stats, proxy.host)
@@ -230,10 +243,11 @@ async function main() {
   console.log(`sluice macro bench: ${S.contenders.join(', ')} · ${S.conns} connections · ${S.duration}s (+${S.warmup}s warm-up) × ${S.rounds} rounds · ${S.loadgen}${S.rate > 0 ? ` at ${S.rate} req/s` : ''} · ${S.keys} keys · ${S.percent}% to new · pinned: ${S.pin ? 'proxy→CPU0, backend+load→CPU1' : 'no'}`)
   console.log(`machine: ${machine.nproc} cores, ${machine.cpu}, node ${machine.node}; ${machine.uptimeBefore}`)
 
-  const started = await startBackend(procs)
+  const tls = HTTPS_ORIGINS ? makeTlsFiles(tmp) : undefined
+  const started = await startBackend(procs, tls)
   const backend = started.child
   const origins = started.origins
-  const ctx = { tmp, backend, origins, stats: started.stats }
+  const ctx = { tmp, backend, origins, tlsOrigins: started.tlsOrigins, tls, stats: started.stats }
 
   const runs = []
   try {
@@ -245,7 +259,8 @@ async function main() {
         const share = r.backend.old + r.backend.new > 0 ? (100 * r.backend.new) / (r.backend.old + r.backend.new) : 0
         console.log(`  round ${round} ${c.padEnd(10)} ${fmt(r.rps).padStart(7)} req/s  p50 ${fmt(r.p50, 2)} ms  p99 ${fmt(r.p99, 2)} ms` +
           `  err ${r.errors}/${r.non2xx}` + (r.rssPeakMb !== null ? `  rss ${fmt(r.rssPeakMb)} MB  cpu ${fmt(r.cpuUsPerReq, 1)} µs/req` : '') +
-          `  load-side ${fmt(r.loadSideCpuPct)}%` + (c === 'direct' ? '' : `  new ${share.toFixed(2)}%`))
+          `  load-side ${fmt(r.loadSideCpuPct)}%` + (c === 'direct' ? '' : `  new ${share.toFixed(2)}%`) +
+          (c.endsWith('-https') ? `  TLS handshakes ${r.backend.handshakes}` : ''))
       }
     }
   } finally {
@@ -284,8 +299,13 @@ async function main() {
     sluiceVsNginxP99: ratio('sluice', 'nginx', 'p99'),
     rolloutVsSluiceRps: ratio('sluice-rollout', 'sluice', 'rps'),
     rolloutVsSluiceCpuPerReq: ratio('sluice-rollout', 'sluice', 'cpuUsPerReq'),
+    shadowVsSluiceRps: ratio('sluice-shadow', 'sluice', 'rps'),
+    shadowVsSluiceCpuPerReq: ratio('sluice-shadow', 'sluice', 'cpuUsPerReq'),
     nginxVsHttpProxyRps: ratio('nginx', 'http-proxy', 'rps'),
     nodeFloorVsHttpProxyRps: ratio('node-floor', 'http-proxy', 'rps'),
+    sluiceHttpsVsSluiceRps: ratio('sluice-https', 'sluice', 'rps'),
+    nginxHttpsVsNginxRps: ratio('nginx-https', 'nginx', 'rps'),
+    sluiceHttpsVsNginxHttpsRps: ratio('sluice-https', 'nginx-https', 'rps'),
     // No proxy can beat the backend it forwards to: direct / http-proxy is the largest ratio any
     // contender can show in this run, on this machine.
     ceilingVsHttpProxyRps: ratio('direct', 'http-proxy', 'rps'),
@@ -331,6 +351,22 @@ async function main() {
   if (S.rate === 0 && ratios.rolloutVsSluiceRps !== null) {
     const ok = ratios.rolloutVsSluiceRps >= 0.97
     console.log(`sluice with a rollout (every analysis check on) / without  throughput ${fmt(ratios.rolloutVsSluiceRps, 3)}× (target ≥ 0.97×: ${ok ? 'met' : 'NOT met'}), CPU per request ${fmt(ratios.rolloutVsSluiceCpuPerReq, 3)}×`)
+  }
+  if (S.rate === 0 && ratios.shadowVsSluiceRps !== null) {
+    const extra = medians['sluice-shadow'].cpuUsPerReq - medians.sluice.cpuUsPerReq
+    console.log(`sluice with 100 % shadow / without  throughput ${fmt(ratios.shadowVsSluiceRps, 3)}×, CPU per request ${fmt(ratios.shadowVsSluiceCpuPerReq, 3)}× (+${fmt(extra, 1)} µs per request: a second upstream call, both answers teed and compared)`)
+  }
+  // Upstream TLS: what speaking HTTPS to the origins adds per request, sluice beside nginx.
+  // At a fixed RATE the CPU per request compares at the same load (no batching difference).
+  const tlsCost = (plain, https) => (medians[plain] && medians[https]
+    ? `${https} ${fmt(medians[https].cpuUsPerReq - medians[plain].cpuUsPerReq, 1)} µs/req CPU more than ${plain}` +
+      ` (${fmt(medians[https].cpuUsPerReq, 1)} vs ${fmt(medians[plain].cpuUsPerReq, 1)})` +
+      (S.rate === 0 ? `, throughput ${fmt(medians[https].rps / medians[plain].rps, 2)}×` : '') + `, p99 ${fmt(medians[https].p99, 2)} ms`
+    : null)
+  const tlsLines = [tlsCost('sluice', 'sluice-https'), tlsCost('nginx', 'nginx-https')].filter(Boolean)
+  if (tlsLines.length > 0) {
+    console.log(`https upstream: ${tlsLines.join('; ')}` +
+      (S.rate === 0 && ratios.sluiceHttpsVsNginxHttpsRps !== null ? `; sluice-https / nginx-https throughput ${fmt(ratios.sluiceHttpsVsNginxHttpsRps, 2)}×` : ''))
   }
   if (ratios.sluiceVsUndiciMinimalRps !== null) {
     console.log(`sluice / minimal undici proxy  throughput ${fmt(ratios.sluiceVsUndiciMinimalRps, 2)}×, CPU per request ${fmt(ratios.sluiceVsUndiciMinimalCpuPerReq, 2)}× (the cost of sluice's features over the Node floor)`)

@@ -40,7 +40,8 @@ export function send(res: ServerResponse, reply: Reply): void {
     ...reply.headers,
     // Admin answers are live state: a cache in between would show stale percents.
     'cache-control': 'no-store',
-    'content-length': String(Buffer.byteLength(reply.body)),
+    // A 304 has no body; its Content-Length would describe the 200's (RFC 9110 8.6), so none is sent.
+    ...(reply.status === 304 ? {} : { 'content-length': String(Buffer.byteLength(reply.body)) }),
   })
   res.end(reply.body)
 }

@@ -40,6 +40,11 @@ export class Router {
     return this
   }
 
+  /** Every registered method and pattern (`/api/routes/:name`), in registration order: what docs/openapi.yaml must list. */
+  routes(): Array<{ readonly method: string; readonly pattern: string }> {
+    return this.#entries.flatMap((e) => [...e.handlers.keys()].map((method) => ({ method, pattern: `/${e.segments.join('/')}` })))
+  }
+
   match(method: string, path: string): Match {
     const parts = split(path)
     const allow = new Set<string>()

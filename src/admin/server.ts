@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
-import type { ListenAddress } from '../config/types.js'
+import type { ListenAddress, ListenerTls } from '../config/types.js'
 import type { Commands } from '../control/commands.js'
 import { historyJson, type RolloutFacts, type TargetConfig, type TargetSet } from '../control/status.js'
 import type { TargetRef } from '../core/types.js'
@@ -15,13 +16,21 @@ import { errorReply, replyForError, send, type Reply } from './reply.js'
 import { Router } from './router.js'
 import { apiRoutes, describe, type WorkerOutcome } from './routes/api.js'
 import { goalRoutes, type GoalDeps } from './routes/goals.js'
+import { shadowRoutes } from './routes/shadow.js'
+import type { ShadowReport } from '../observe/shadow.js'
 import { dashboardRoutes } from './routes/dashboard.js'
 import type { GroupSizes } from './group-sizes.js'
 import { healthRoutes, type Readiness } from './routes/health.js'
 import { metricsRoutes } from './routes/metrics.js'
+import { seriesRoutes } from './routes/series.js'
+import { assetRoutes } from './routes/assets.js'
+import type { SeriesBook } from '../observe/series.js'
+import { ofrepRoutes, type OfrepDeps } from './routes/ofrep.js'
 
 export interface AdminDeps {
   readonly listen: ListenAddress
+  /** Speak HTTPS with this certificate (`admin.listen: { address, tls }`); absent = plain HTTP. */
+  readonly tls?: ListenerTls | undefined
   /** undefined (or empty) = no authentication, allowed on loopback addresses only. */
   readonly token: string | undefined
   /** Extra Host names the plane answers to (admin.allowedHosts), beyond its listen address. */
@@ -40,6 +49,12 @@ export interface AdminDeps {
   readonly groupSizes: (ref: TargetRef) => GroupSizes | undefined
   /** Goal counts and the routes' live views for goal events (README "Judging business outcomes"). */
   readonly goals?: GoalDeps | undefined
+  /** The time series of GET …/series and the dashboard's charts; absent in tests without one. */
+  readonly series?: SeriesBook | undefined
+  /** Shadow traffic's figures per route (README "Shadow traffic"); absent = the endpoint answers 404. */
+  readonly shadowReport?: ((route: string) => ShadowReport | undefined) | undefined
+  /** OpenFeature flag evaluation on the data plane's routes (README "Feature flags (OpenFeature)"). */
+  readonly ofrep?: Omit<OfrepDeps, 'count'> | undefined
   /** The dashboard's cache clock (default: the system clock). */
   readonly clock?: Clock | undefined
 }
@@ -47,6 +62,11 @@ export interface AdminDeps {
 /** The admin listener. `close` stops accepting and resolves once open connections are gone (bounded). */
 export interface AdminServer {
   listen(): Promise<{ host: string; port: number }>
+  /**
+   * A renewed certificate (a reload): new handshakes use it, open connections keep theirs. A plane
+   * started without TLS stays plain HTTP until a restart (app-log says so).
+   */
+  setTls(tls: ListenerTls | undefined): void
   close(): Promise<void>
 }
 
@@ -56,6 +76,8 @@ const REQUEST_TIMEOUT_MS = 30_000
 /** After this, connections still open at close (a stuck client) are cut so shutdown cannot hang. */
 const CLOSE_GRACE_MS = 2_000
 const API_PREFIX = '/api/'
+/** OpenFeature evaluation answers who gets what: the same token as /api. */
+const OFREP_PREFIX = '/ofrep/'
 /**
  * Probes and Prometheus answer whatever the Host or Origin: kubelets and scrapers use pod IPs and
  * service names, and these paths change nothing and hold no user data.
@@ -73,20 +95,25 @@ export function createAdminServer(deps: AdminDeps): AdminServer {
   assertSecureListen(deps.listen, token)
   const router = buildRouter(deps)
   const gate: Gate = { guard: browserGuard(deps.listen, deps.allowedHosts), api: bearerCheck(token), dashboard: dashboardCheck(token) }
-  const server = createServer((req, res) => { void handle(req, res, router, gate, deps.logger) })
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => { void handle(req, res, router, gate, deps.logger) }
+  // An https.Server is an http.Server over TLS sockets: everything below works on both.
+  const https = deps.tls === undefined ? undefined : createHttpsServer({ cert: deps.tls.cert, key: deps.tls.key }, onRequest)
+  const server: Server = https ?? createServer(onRequest)
   server.headersTimeout = HEADERS_TIMEOUT_MS
   server.requestTimeout = REQUEST_TIMEOUT_MS
   return {
     listen: () => listen(server, deps.listen),
+    setTls: (tls) => { if (tls !== undefined) https?.setSecureContext({ cert: tls.cert, key: tls.key }) },
     close: () => close(server),
   }
 }
 
-function buildRouter(deps: AdminDeps): Router {
+/** Every endpoint of the plane for these deps (exported so a test can list them against docs/openapi.yaml). */
+export function buildRouter(deps: AdminDeps): Router {
   const router = new Router()
   healthRoutes(router, deps.readiness)
   metricsRoutes(router, deps.recorder)
-  const api = { commands: deps.commands, store: deps.store, targets: deps.targets, rolloutFacts: deps.rolloutFacts, reportOutcomes: deps.reportOutcomes, groupSizes: deps.groupSizes, goals: deps.goals?.goals }
+  const api = { commands: deps.commands, store: deps.store, targets: deps.targets, rolloutFacts: deps.rolloutFacts, reportOutcomes: deps.reportOutcomes, groupSizes: deps.groupSizes, goals: deps.goals?.goals, shadow: deps.shadowReport }
   dashboardRoutes(router, {
     clock: deps.clock ?? systemClock,
     targets: () => {
@@ -99,7 +126,11 @@ function buildRouter(deps: AdminDeps): Router {
     history: async (ref, limit) => historyJson(await deps.store.history(ref, limit)),
   })
   apiRoutes(router, api)
+  assetRoutes(router)
+  if (deps.series !== undefined) seriesRoutes(router, { series: deps.series, targets: deps.targets })
   if (deps.goals !== undefined) goalRoutes(router, deps.goals)
+  shadowRoutes(router, { targets: deps.targets, report: deps.shadowReport ?? (() => undefined) })
+  if (deps.ofrep !== undefined) ofrepRoutes(router, { ...deps.ofrep, count: (route, variant) => deps.recorder.flagEvaluation(route, variant) })
   return router
 }
 
@@ -144,10 +175,10 @@ async function route(req: IncomingMessage, router: Router, gate: Gate): Promise<
   return match.handler({ raw: req, path, query, params: match.params })
 }
 
-/** /api needs the bearer token; the dashboard the token too (bearer or Basic), when one is set. */
+/** /api and /ofrep need the bearer token; the dashboard the token too (bearer or Basic), when one is set. */
 function authProblem(path: string, req: IncomingMessage, gate: Gate): Reply | undefined {
   const authorization = req.headers.authorization
-  if ((path === '/api' || path.startsWith(API_PREFIX)) && !gate.api(authorization)) {
+  if ((path === '/api' || path.startsWith(API_PREFIX) || path.startsWith(OFREP_PREFIX)) && !gate.api(authorization)) {
     return errorReply(401, 'unauthorized', 'missing or wrong bearer token: send Authorization: Bearer TOKEN (admin.token or SLUICE_ADMIN_TOKEN)', { 'www-authenticate': 'Bearer realm="sluice"' })
   }
   if (path === '/' && !gate.dashboard(authorization)) {

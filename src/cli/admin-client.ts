@@ -1,9 +1,30 @@
-import { request } from 'undici'
+import { Agent, request, type Dispatcher } from 'undici'
+import type { CliOptions } from './command.js'
 import { EXIT } from './exit-codes.js'
 
 export interface AdminTarget {
   url: string
   token: string | undefined
+  /**
+   * PEM of the CA(s) that signed an https admin plane's certificate (`--cacert`), replacing the
+   * system ones as curl's --cacert does; undefined = the system CAs plus NODE_EXTRA_CA_CERTS.
+   */
+  ca?: string | undefined
+}
+
+/** The admin plane the command line names: --admin, --token, --cacert (or their environment variables). */
+export function adminTarget(opts: Pick<CliOptions, 'admin' | 'token' | 'adminCa'>): AdminTarget {
+  return { url: opts.admin, token: opts.token, ca: opts.adminCa }
+}
+
+/** The CLI makes a handful of calls (a `wait` polls): one agent per CA text is enough. */
+let caAgent: { ca: string; agent: Dispatcher } | undefined
+
+/** The dispatcher for calls that trust `ca`; undefined = undici's global one. */
+export function adminDispatcher(ca: string | undefined): Dispatcher | undefined {
+  if (ca === undefined) return undefined
+  if (caAgent?.ca !== ca) caAgent = { ca, agent: new Agent({ connect: { ca } }) }
+  return caAgent.agent
 }
 
 /** An admin call that did not succeed, with the exit code the CLI should end with. */
@@ -23,13 +44,13 @@ export async function callAdmin(target: AdminTarget, method: 'GET' | 'PUT' | 'PO
   if (method !== 'GET') headers['content-type'] = 'application/json'
   let res
   try {
+    const dispatcher = adminDispatcher(target.ca)
     res = await request(new URL(path, target.url), {
       method, headers, body: body === undefined ? null : JSON.stringify(body),
-      headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS,
+      headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS, ...(dispatcher ? { dispatcher } : {}),
     })
   } catch (err) {
-    const why = err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message) : String(err)
-    throw new AdminCallError(`cannot reach the admin plane at ${target.url} (${why}); is sluice running? (--admin URL)`, EXIT.unreachable)
+    throw new AdminCallError(unreachableMessage(target.url, err), EXIT.unreachable)
   }
   const text = await res.body.text()
   const json = parseJson(text)
@@ -41,6 +62,40 @@ export async function callAdmin(target: AdminTarget, method: 'GET' | 'PUT' | 'PO
   }
   throw new AdminCallError(apiError?.message ?? `admin plane answered ${res.statusCode}`, EXIT.refused, res.statusCode, apiError?.code)
 }
+
+/**
+ * Why the admin plane could not be reached, with the likely fix: a certificate the CLI does not
+ * trust wants --cacert; one for another name, another --admin address; an expired one, renewing.
+ * A plain-HTTP call to an HTTPS plane is cut by the server (it sees no TLS handshake), which looks
+ * like a reset; an https call to a plain plane fails the handshake.
+ */
+export function unreachableMessage(url: string, err: unknown): string {
+  const code = err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined
+  const why = err instanceof Error ? (code ?? err.message) : String(err)
+  const base = `cannot reach the admin plane at ${url} (${why})`
+  if (url.startsWith('https:') && code !== undefined && CERT_TRUST_CODES.has(code)) {
+    return `${base}: its certificate is not trusted; pass --cacert FILE (or SLUICE_ADMIN_CACERT) with the CA that signed it`
+  }
+  if (url.startsWith('https:') && code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return `${base}: its certificate does not name this address; use an --admin URL with a name the certificate lists`
+  }
+  if (url.startsWith('https:') && (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID')) {
+    return `${base}: its certificate is outside its validity dates; renew the files of admin.listen.tls and reload`
+  }
+  if (url.startsWith('https:') && code !== undefined && /^ERR_(SSL|TLS)_/.test(code)) {
+    return `${base}: the TLS handshake failed; does the admin plane speak HTTPS (admin.listen with tls)?`
+  }
+  if (url.startsWith('http:') && code !== undefined && RESET_CODES.has(code)) {
+    return `${base}; if the admin plane speaks HTTPS (admin.listen with tls), use --admin https://…`
+  }
+  return `${base}; is sluice running? (--admin URL)`
+}
+
+const CERT_TRUST_CODES: ReadonlySet<string> = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT',
+])
+const RESET_CODES: ReadonlySet<string> = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE'])
 
 function parseJson(text: string): unknown {
   try {

@@ -1,105 +1,99 @@
+import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { VERSION } from '../version.js'
+import type { CliOptions, CommandSpec } from './command.js'
 import { EXIT } from './exit-codes.js'
+import { commandHelp, usage } from './help.js'
 import { processIo, type Io } from './io.js'
-import type { Command } from './command.js'
-import { startCommand } from './commands/start.js'
-import { validateCommand } from './commands/validate.js'
-import { statusCommand } from './commands/status.js'
-import { setPercentCommand } from './commands/set-percent.js'
-import { historyCommand } from './commands/history.js'
-import { healthcheckCommand } from './commands/healthcheck.js'
-import { demoCommand } from './commands/demo.js'
-import { leverCommand } from './commands/lever.js'
-import { usersCommand } from './commands/users.js'
-import { waitCommand } from './commands/wait.js'
+import { OPTIONS, type OptionName } from './options.js'
+import { COMMANDS } from './specs.js'
 
+export const USAGE = usage(COMMANDS)
 
-const COMMANDS: Readonly<Record<string, Command>> = {
-  start: startCommand,
-  validate: validateCommand,
-  status: statusCommand,
-  'set-percent': setPercentCommand,
-  history: historyCommand,
-  pause: leverCommand('pause'),
-  resume: leverCommand('resume'),
-  promote: leverCommand('promote'),
-  rollback: leverCommand('rollback'),
-  users: usersCommand,
-  wait: waitCommand,
-  healthcheck: healthcheckCommand,
-  demo: demoCommand,
-}
-
-export const USAGE = `usage: sluice <command> [options]
-
-commands:
-  start --config FILE            run the proxy (data plane and admin plane)
-  validate --config FILE         check a config file: exit 0 if valid, else one line per problem
-  status [-o json]               routes and queues: percent, state, step, last verdict
-  set-percent NAME P [--reason]  set the share sent to new (0-100, two decimals)
-  pause | resume NAME            hold an automatic rollout / continue it (after a rollback: from step 1)
-  promote NAME                   100 % to new now (state completed)
-  rollback NAME                  0 % to new now (state rolled_back)
-  users add|remove NAME GROUP ID...   live group membership; users list NAME
-  history NAME [-o json]         a route's or queue's events, oldest first
-  wait NAME [--timeout D]        exit 0 when completed, 1 when rolled back, 2 on time-out (CI)
-  (mutating commands take --reason TEXT, kept in the history)
-  demo [--duration D]            two sample backends, sluice in front, synthetic traffic, a rollback
-  demo --replicas 3 [--redis URL]   three replicas sharing one Redis (a private redis-server by default)
-  healthcheck [--url URL]        exit 0 when the admin plane's /healthz answers (for Docker)
-
-options for admin-talking commands:
-  --admin URL    admin plane (default http://127.0.0.1:8081, or SLUICE_ADMIN_URL)
-  --token T      bearer token (default: SLUICE_ADMIN_TOKEN)
-  -o, --output   table | json
-
-exit codes: 0 done, 1 refused by sluice (message printed) or invalid config,
-            2 admin plane unreachable or token refused`
-
-export async function run(argv: readonly string[], io: Io = processIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let parsed
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        config: { type: 'string', short: 'c' },
-        admin: { type: 'string' },
-        token: { type: 'string' },
-        output: { type: 'string', short: 'o' },
-        reason: { type: 'string' },
-        duration: { type: 'string' },
-        timeout: { type: 'string' },
-        replicas: { type: 'string' },
-        redis: { type: 'string' },
-        url: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'v' },
-      },
-    })
-  } catch (err) {
-    io.err(`sluice: ${(err as Error).message}\n\n${USAGE}`)
+/**
+ * `sluice <command> [args] [options]`: the command comes first; each command takes only the options
+ * its spec lists (specs.ts), so `status --replicas 3` is an error rather than silently ignored.
+ */
+export async function run(argv: readonly string[], io: Io = processIo, env: NodeJS.ProcessEnv = process.env, stopped?: Promise<void>): Promise<number> {
+  const [name, ...rest] = argv
+  if (name === undefined) { io.out(USAGE); return EXIT.refused }
+  if (name === '--version' || name === '-v') { io.out(VERSION); return EXIT.ok }
+  if (name === '--help' || name === '-h') { io.out(USAGE); return EXIT.ok }
+  if (name === 'help') return help(rest[0], io)
+  const spec = COMMANDS[name]
+  if (!spec) {
+    io.err(name.startsWith('-') ? `sluice: the command comes first, then its options: sluice <command> ${name} …\n\n${USAGE}` : `sluice: unknown command '${name}'\n\n${USAGE}`)
     return EXIT.refused
   }
+  const parsed = parse(name, spec, rest, io)
+  if (parsed === undefined) return EXIT.refused
   const { values, positionals } = parsed
-  if (values.version) { io.out(VERSION); return EXIT.ok }
-  const [name, ...rest] = positionals
-  if (values.help || name === undefined || name === 'help') { io.out(USAGE); return name === undefined && !values.help ? EXIT.refused : EXIT.ok }
-  const command = COMMANDS[name]
-  if (!command) { io.err(`sluice: unknown command '${name}'\n\n${USAGE}`); return EXIT.refused }
-  const output = values.output ?? 'table'
-  if (output !== 'table' && output !== 'json') { io.err(`sluice: --output must be table or json, not '${output}'`); return EXIT.refused }
-  return command(rest, {
-    config: values.config ?? env.SLUICE_CONFIG,
-    admin: values.admin ?? env.SLUICE_ADMIN_URL ?? 'http://127.0.0.1:8081',
-    token: values.token ?? env.SLUICE_ADMIN_TOKEN,
+  if (values.help === true) { io.out(commandHelp(name, spec)); return EXIT.ok }
+  const output = typeof values.output === 'string' ? values.output : 'table'
+  if (output !== 'table' && output !== 'json') { io.err(`sluice ${name}: --output must be table or json, not '${output}'`); return EXIT.refused }
+  const adminCa = await readAdminCa(name, spec, values, env, io)
+  if (adminCa === false) return EXIT.refused
+  return spec.run(positionals, { ...options(values, env, output), adminCa, ...(stopped ? { stopped } : {}) }, io)
+}
+
+/**
+ * The PEM text of --cacert (or SLUICE_ADMIN_CACERT), for the commands that take it: a CA file set
+ * in the environment for the CLI must not stop `start`. false = it cannot be read (said on stderr).
+ */
+async function readAdminCa(name: string, spec: CommandSpec, values: Values, env: NodeJS.ProcessEnv, io: Io): Promise<string | undefined | false> {
+  if (!spec.options.includes('cacert')) return undefined
+  const file = typeof values.cacert === 'string' ? values.cacert : env.SLUICE_ADMIN_CACERT || undefined
+  if (file === undefined) return undefined
+  try {
+    return await readFile(file, 'utf8')
+  } catch (err) {
+    io.err(`sluice ${name}: cannot read --cacert ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+    return false
+  }
+}
+
+function help(name: string | undefined, io: Io): number {
+  if (name === undefined) { io.out(USAGE); return EXIT.ok }
+  const spec = COMMANDS[name]
+  if (!spec) { io.err(`sluice: unknown command '${name}'\n\n${USAGE}`); return EXIT.refused }
+  io.out(commandHelp(name, spec))
+  return EXIT.ok
+}
+
+type Values = Record<string, string | boolean | undefined>
+
+function parse(name: string, spec: CommandSpec, args: readonly string[], io: Io): { values: Values; positionals: string[] } | undefined {
+  const allowed: OptionName[] = [...spec.options, 'help']
+  try {
+    const { values, positionals } = parseArgs({ args: [...args], allowPositionals: true, strict: true, options: Object.fromEntries(allowed.map((o) => [o, OPTIONS[o]])) })
+    return { values: values as Values, positionals }
+  } catch (err) {
+    io.err(`sluice ${name}: ${argumentProblem(err as Error & { code?: string })} (sluice ${name} --help lists its options)`)
+    return undefined
+  }
+}
+
+/** parseArgs' messages explain its own syntax at length; say what is wrong in a few words. */
+function argumentProblem(err: Error & { code?: string }): string {
+  const option = /'(-[^']*)'/.exec(err.message)?.[1]
+  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) return `unknown option '${option}'`
+  if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option) return `option '${option}' needs a value`
+  return err.message
+}
+
+function options(values: Values, env: NodeJS.ProcessEnv, output: 'table' | 'json'): Omit<CliOptions, 'adminCa'> {
+  const text = (k: OptionName) => (typeof values[k] === 'string' ? values[k] : undefined)
+  return {
+    config: text('config') ?? env.SLUICE_CONFIG,
+    admin: text('admin') ?? env.SLUICE_ADMIN_URL ?? 'http://127.0.0.1:8081',
+    token: text('token') ?? env.SLUICE_ADMIN_TOKEN,
     output,
-    reason: values.reason,
-    duration: values.duration,
-    timeout: values.timeout,
-    replicas: values.replicas,
-    redis: values.redis,
-    url: values.url,
-  }, io)
+    reason: text('reason'),
+    duration: text('duration'),
+    timeout: text('timeout'),
+    watch: values.watch === true,
+    replicas: text('replicas'),
+    redis: text('redis'),
+    url: text('url'),
+  }
 }

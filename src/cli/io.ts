@@ -2,11 +2,14 @@
 export interface Io {
   out(text: string): void
   err(text: string): void
+  /** stdout is a terminal: `--watch` clears and redraws instead of appending frames. */
+  readonly isTTY?: boolean
 }
 
 export const processIo: Io = {
   out: (text) => { process.stdout.write(text.endsWith('\n') ? text : `${text}\n`) },
   err: (text) => { process.stderr.write(text.endsWith('\n') ? text : `${text}\n`) },
+  isTTY: process.stdout.isTTY === true,
 }
 
 /** A plain left-aligned text table: header row, then one row per item. */

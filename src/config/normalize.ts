@@ -3,10 +3,11 @@ import { backendList, backendUrl, sideTransport, type PemFiles } from './backend
 import { parseKeySource } from './key-source.js'
 import { SluiceError } from '../errors.js'
 import { parseDuration } from '../util/duration.js'
+import { parseSize } from '../util/size.js'
 import type { Env } from './interpolate.js'
 import { normalizeRollout } from './normalize-rollout.js'
-import type { RawConfig, RawEndpoint, RawGroup, RawQueue, RawRoute } from './raw.js'
-import type { Config, GroupConfig, ListenerTls, KeySource, QueueConfig, QueueEndpointConfig, RouteConfig } from './types.js'
+import type { RawConfig, RawEndpoint, RawGroup, RawListen, RawPrometheus, RawQueue, RawRoute, RawShadow, RawWebhook } from './raw.js'
+import { DEFAULT_WEBHOOK_EVENTS, type Config, type GroupConfig, type ListenAddress, type ListenerTls, type KeySource, type QueueConfig, type QueueEndpointConfig, type RouteConfig, type ShadowConfig, type WebhookConfig } from './types.js'
 import { parseListen, toBasisPoints } from './values.js'
 
 /** What normalisation needs besides the validated data. */
@@ -34,9 +35,9 @@ export function normalize(data: unknown, ctx: NormalizeContext): Config {
   const raw = data as RawConfig
   return deepFreeze({
     file: ctx.file,
-    listen: parseListen(typeof raw.listen === 'string' ? raw.listen : raw.listen.address),
+    listen: listenAddress(raw.listen),
     listenTls: listenerTls(raw.listen, ctx),
-    admin: { listen: parseListen(raw.admin.listen), token: raw.admin.token ?? nonEmpty(ctx.env.SLUICE_ADMIN_TOKEN), allowedHosts: raw.admin.allowedHosts.map((h) => h.toLowerCase()) },
+    admin: { listen: listenAddress(raw.admin.listen), tls: listenerTls(raw.admin.listen, ctx), token: raw.admin.token ?? nonEmpty(ctx.env.SLUICE_ADMIN_TOKEN), allowedHosts: raw.admin.allowedHosts.map((h) => h.toLowerCase()) },
     state: {
       store: raw.state.store,
       file: raw.state.file === undefined ? undefined : resolve(ctx.baseDir, raw.state.file),
@@ -44,15 +45,15 @@ export function normalize(data: unknown, ctx: NormalizeContext): Config {
       keyPrefix: raw.state.keyPrefix,
       leaseTtlMs: parseDuration(raw.state.leaseTtl),
     },
-    routes: raw.routes.map((r) => normalizeRoute(r, ctx)),
-    queues: raw.queues.map((q) => normalizeQueue(q, ctx)),
-    notify: { webhooks: [...raw.notify.webhooks] },
+    routes: raw.routes.map((r) => normalizeRoute(r, ctx, raw.prometheus)),
+    queues: raw.queues.map((q) => normalizeQueue(q, ctx, raw.prometheus)),
+    notify: { webhooks: raw.notify.webhooks.map(webhook) },
     log: { ...raw.log },
     shutdown: { drainDelayMs: parseDuration(raw.shutdown.drainDelay), timeoutMs: parseDuration(raw.shutdown.timeout) },
   })
 }
 
-function normalizeRoute(raw: RawRoute, ctx: NormalizeContext): RouteConfig {
+function normalizeRoute(raw: RawRoute, ctx: NormalizeContext, prometheus: RawPrometheus | undefined): RouteConfig {
   return {
     name: raw.name,
     match: { host: raw.match.host?.toLowerCase(), pathPrefix: raw.match.pathPrefix },
@@ -64,7 +65,7 @@ function normalizeRoute(raw: RawRoute, ctx: NormalizeContext): RouteConfig {
     assignCookie: raw.assignCookie,
     groups: normalizeGroups(raw.groups, ctx),
     optIn: raw.optIn,
-    rollout: normalizeRollout(raw.rollout),
+    rollout: normalizeRollout(raw.rollout, prometheus),
     goals: raw.goals.map((g) => ({ name: g.name, better: g.better, maxLoss: g.maxLoss })),
     timeouts: {
       connectMs: parseDuration(raw.timeouts.connect),
@@ -72,10 +73,21 @@ function normalizeRoute(raw: RawRoute, ctx: NormalizeContext): RouteConfig {
       idleMs: parseDuration(raw.timeouts.idle),
     },
     exposeBackendHeader: raw.exposeBackendHeader,
+    ...(raw.shadow === undefined ? {} : { shadow: normalizeShadow(raw.shadow) }),
   }
 }
 
-function normalizeQueue(raw: RawQueue, ctx: NormalizeContext): QueueConfig {
+function normalizeShadow(raw: RawShadow): ShadowConfig {
+  return {
+    percentBp: toBasisPoints(raw.percent),
+    methods: [...new Set(raw.methods.map((m) => m.toUpperCase()))],
+    maxBodyBytes: parseSize(raw.maxBodyBytes),
+    maxConcurrent: raw.maxConcurrent,
+    compare: { headers: raw.compare.headers.map((h) => h.toLowerCase()), ignoreJson: [...raw.compare.ignoreJson] },
+  }
+}
+
+function normalizeQueue(raw: RawQueue, ctx: NormalizeContext, prometheus: RawPrometheus | undefined): QueueConfig {
   return {
     name: raw.name,
     source: raw.source === undefined ? undefined : endpoint(raw.source),
@@ -84,7 +96,7 @@ function normalizeQueue(raw: RawQueue, ctx: NormalizeContext): QueueConfig {
     percentBp: toBasisPoints(raw.percent),
     sticky: raw.sticky.map(keySource),
     groups: normalizeGroups(raw.groups, ctx),
-    rollout: normalizeRollout(raw.rollout),
+    rollout: normalizeRollout(raw.rollout, prometheus),
   }
 }
 
@@ -127,7 +139,11 @@ function endpoint(raw: RawEndpoint): QueueEndpointConfig {
   }
 }
 
-function listenerTls(listen: RawConfig['listen'], ctx: NormalizeContext): ListenerTls | undefined {
+function listenAddress(listen: RawListen): ListenAddress {
+  return parseListen(typeof listen === 'string' ? listen : listen.address)
+}
+
+function listenerTls(listen: RawListen, ctx: NormalizeContext): ListenerTls | undefined {
   if (typeof listen === 'string' || listen.tls === undefined) return undefined
   const read = (f: string): string => ctx.pemFiles?.get(resolve(ctx.baseDir, f)) ?? ''
   return { cert: read(listen.tls.cert), key: read(listen.tls.key) }
@@ -144,4 +160,11 @@ function deepFreeze<T>(value: T): T {
     for (const child of Object.values(value)) deepFreeze(child)
   }
   return value
+}
+
+/** A plain URL keeps its old meaning: sluice's JSON on rollback, completion and pause. */
+function webhook(raw: RawWebhook): WebhookConfig {
+  if (typeof raw === 'string') return { url: raw, format: 'json', events: DEFAULT_WEBHOOK_EVENTS, headers: {} }
+  const base = { url: raw.url, format: raw.format ?? 'json', events: raw.events ?? DEFAULT_WEBHOOK_EVENTS, headers: { ...raw.headers } }
+  return raw.secret === undefined ? base : { ...base, secret: raw.secret }
 }

@@ -1,10 +1,11 @@
 import { readFile, stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
+import { createSecureContext } from 'node:tls'
 import { entries, field, fsReason } from './data-walk.js'
 import type { Finding, KeyPath } from './problem.js'
 import { stampOf, type FileStamp } from './sources.js'
 
-/** The backends' TLS files (`tls.ca`, `tls.cert`, `tls.key`) and the listener's, read at every load and reload. */
+/** The backends' TLS files (`tls.ca`, `tls.cert`, `tls.key`) and the listeners', read at every load and reload. */
 export interface PemFiles {
   /** Absolute path → PEM text. */
   readonly texts: ReadonlyMap<string, string>
@@ -15,12 +16,13 @@ export interface PemFiles {
 
 const TLS_FILE_KEYS = ['ca', 'cert', 'key'] as const
 
-/** Read every TLS file the routes' backends name (relative to the config file's directory). */
+/** Read every TLS file the listeners and the routes' backends name (relative to the config file's directory). */
 export async function readPemFiles(data: unknown, baseDir: string): Promise<PemFiles> {
   const texts = new Map<string, string>()
   const stamps = new Map<string, FileStamp | null>()
   const findings: Finding[] = []
-  await Promise.all(pemFileRefs(data).map(async ({ path, name }) => {
+  const blocks = tlsBlocks(data)
+  await Promise.all(blocks.flatMap(fileRefs).map(async ({ path, name }) => {
     const file = resolve(baseDir, name)
     try {
       const [text, st] = await Promise.all([readFile(file, 'utf8'), stat(file, { bigint: true })])
@@ -32,7 +34,17 @@ export async function readPemFiles(data: unknown, baseDir: string): Promise<PemF
       findings.push({ path, message: `cannot read '${name}': ${fsReason(err)}` })
     }
   }))
+  for (const block of blocks) {
+    const problem = pairProblem(block.tls, (name) => texts.get(resolve(baseDir, name)))
+    if (problem !== undefined) findings.push({ path: block.path, message: problem })
+  }
   return { texts, stamps, findings }
+}
+
+/** One `tls` mapping of the config: a listener's (`listen.tls`, `admin.listen.tls`) or a backend's. */
+interface TlsBlock {
+  readonly path: KeyPath
+  readonly tls: unknown
 }
 
 interface PemFileRef {
@@ -40,32 +52,45 @@ interface PemFileRef {
   readonly name: string
 }
 
-/** Every tls file name of every backend object (`routes.N.old[.M].tls.ca` …), with its key path. */
-function pemFileRefs(data: unknown): PemFileRef[] {
-  const refs: PemFileRef[] = [...listenerRefs(field(field(data, 'listen'), 'tls'))]
+/** Every `tls` mapping: both listeners, then every backend object (`routes.N.old[.M].tls` …). */
+function tlsBlocks(data: unknown): TlsBlock[] {
+  const blocks: TlsBlock[] = [
+    { path: ['listen', 'tls'], tls: field(field(data, 'listen'), 'tls') },
+    { path: ['admin', 'listen', 'tls'], tls: field(field(field(data, 'admin'), 'listen'), 'tls') },
+  ]
   entries(field(data, 'routes')).forEach(([i, route]) => {
     for (const side of ['old', 'new'] as const) {
       const value = field(route, side)
       const list: [KeyPath, unknown][] = Array.isArray(value)
         ? value.map((b, j) => [['routes', i, side, j], b])
         : [[['routes', i, side], value]]
-      for (const [at, backend] of list) refs.push(...tlsRefs(at, field(backend, 'tls')))
+      for (const [at, backend] of list) blocks.push({ path: [...at, 'tls'], tls: field(backend, 'tls') })
     }
   })
-  return refs
+  return blocks.filter((b) => b.tls !== undefined)
 }
 
-/** The data plane's own `listen.tls.cert` and `.key`. */
-function listenerRefs(tls: unknown): PemFileRef[] {
-  return (['cert', 'key'] as const).flatMap((key) => {
-    const name = field(tls, key)
-    return typeof name === 'string' ? [{ path: ['listen', 'tls', key], name }] : []
-  })
-}
-
-function tlsRefs(at: KeyPath, tls: unknown): PemFileRef[] {
+function fileRefs({ path, tls }: TlsBlock): PemFileRef[] {
   return TLS_FILE_KEYS.flatMap((key) => {
     const name = field(tls, key)
-    return typeof name === 'string' ? [{ path: [...at, 'tls', key], name }] : []
+    return typeof name === 'string' ? [{ path: [...path, key], name }] : []
   })
+}
+
+/**
+ * A cert and its key must make a certificate Node can use (not the key of another certificate,
+ * not a truncated file): found now, at its key, rather than by a listener at start or mid-reload,
+ * or by every connection to a backend.
+ */
+function pairProblem(tls: unknown, text: (name: string) => string | undefined): string | undefined {
+  const [certName, keyName] = [field(tls, 'cert'), field(tls, 'key')]
+  if (typeof certName !== 'string' || typeof keyName !== 'string') return undefined
+  const [cert, key] = [text(certName), text(keyName)]
+  if (cert === undefined || key === undefined) return undefined
+  try {
+    createSecureContext({ cert, key })
+    return undefined
+  } catch (err) {
+    return `cert and key do not make a usable certificate: ${(err as Error).message}`
+  }
 }

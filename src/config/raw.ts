@@ -1,4 +1,4 @@
-import type { LogConfig, Side } from './types.js'
+import type { LogConfig, Side, WebhookEvent, WebhookFormat } from './types.js'
 
 /**
  * The YAML file's shape once the schema has accepted it and filled in its defaults: what
@@ -6,16 +6,19 @@ import type { LogConfig, Side } from './types.js'
  */
 
 export interface RawConfig {
-  /** A HOST:PORT, or an address with the listener's TLS certificate. */
-  readonly listen: string | { readonly address: string; readonly tls?: { readonly cert: string; readonly key: string } }
-  readonly admin: { readonly listen: string; readonly token?: string; readonly allowedHosts: readonly string[] }
+  readonly listen: RawListen
+  readonly admin: { readonly listen: RawListen; readonly token?: string; readonly allowedHosts: readonly string[] }
   readonly state: { readonly store: 'memory' | 'redis'; readonly file?: string; readonly redis?: string; readonly keyPrefix: string; readonly leaseTtl: string }
   readonly routes: readonly RawRoute[]
   readonly queues: readonly RawQueue[]
-  readonly notify: { readonly webhooks: readonly string[] }
+  readonly notify: { readonly webhooks: readonly RawWebhook[] }
+  readonly prometheus?: RawPrometheus
   readonly log: { readonly level: LogConfig['level']; readonly access: boolean; readonly accessSample: number }
   readonly shutdown: { readonly drainDelay: string; readonly timeout: string }
 }
+
+/** A HOST:PORT, or an address with the listener's TLS certificate (data plane and admin plane alike). */
+export type RawListen = string | { readonly address: string; readonly tls?: { readonly cert: string; readonly key: string } }
 
 export interface RawUpstreamTls {
   readonly ca?: string
@@ -56,8 +59,25 @@ export interface RawAnalysis {
   readonly maxP99Ms?: number
   readonly maxErrorRateVsOld?: number
   readonly maxP99VsOld?: number
+  readonly maxMismatchRate?: number
   readonly failureLimit: number
   readonly alpha: number
+  readonly metrics: readonly RawMetricCheck[]
+}
+
+export interface RawPrometheus {
+  readonly url: string
+  readonly timeout?: string
+}
+
+export interface RawMetricCheck {
+  readonly name: string
+  readonly query: string
+  readonly max?: number
+  readonly min?: number
+  readonly maxVsOld?: number
+  readonly minVsOld?: number
+  readonly prometheus?: RawPrometheus
 }
 
 export interface RawRollout {
@@ -91,6 +111,15 @@ export interface RawRoute extends RawTarget {
   readonly goals: readonly RawGoal[]
   readonly timeouts: { readonly connect: string; readonly header: string; readonly idle: string }
   readonly exposeBackendHeader: boolean
+  readonly shadow?: RawShadow
+}
+
+export interface RawShadow {
+  readonly percent: number
+  readonly methods: readonly string[]
+  readonly maxBodyBytes: number | string
+  readonly maxConcurrent: number
+  readonly compare: { readonly headers: readonly string[]; readonly ignoreJson: readonly string[] }
 }
 
 export type RawEndpoint =
@@ -104,4 +133,13 @@ export interface RawQueue extends RawTarget {
   readonly source?: RawEndpoint
   readonly old: RawEndpoint
   readonly new: RawEndpoint
+}
+
+/** A webhook as written: a URL, or an object whose omitted keys take the defaults in normalize.ts. */
+export type RawWebhook = string | {
+  readonly url: string
+  readonly format?: WebhookFormat
+  readonly events?: readonly WebhookEvent[]
+  readonly headers?: Readonly<Record<string, string>>
+  readonly secret?: string
 }

@@ -1,4 +1,5 @@
 import { DURATION_PATTERN } from '../util/duration.js'
+import { SIZE_PATTERN } from '../util/size.js'
 
 /**
  * The JSON Schema (draft-07) of sluice's YAML file: the single source of its structure and of
@@ -28,6 +29,8 @@ export const PATTERNS = {
   timeFrom: '^([01][0-9]|2[0-3]):[0-5][0-9]$',
   timeTo: '^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$',
   hold: '^hold$',
+  method: '^[A-Za-z]+$',
+  headerName: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",
 } as const
 
 export const DEFAULT_LISTEN = '127.0.0.1:8080'
@@ -82,6 +85,20 @@ const backendObject = {
     url: str('Origin URL (http://host:port or https://host)', { minLength: 1, examples: ['https://api.vendor.example'] }),
     host: str("Host header sent: 'preserve' (the client's), 'upstream' (the URL's host) or a literal value; default preserve for http://, upstream for https://", { pattern: PATTERNS.hostHeader, examples: ['preserve', 'upstream'] }),
     tls: upstreamTls,
+  },
+}
+
+const webhookObject = {
+  description: 'A webhook URL (sluice JSON on rollback, completion and pause), or { url, format, events, headers, secret }',
+  minLength: 1,
+  required: ['url'],
+  additionalProperties: false,
+  properties: {
+    url: str('Receiver URL', { minLength: 1, examples: ['https://hooks.slack.com/services/T000/B000/XXXX'] }),
+    format: { enum: ['json', 'slack', 'teams', 'discord'], default: 'json', description: "Body: sluice's JSON, or a one-line message that Slack, Microsoft Teams (Workflows) or Discord render" },
+    events: list('Events to send (default: rolled_back, completed, paused)', { enum: ['rolled_back', 'completed', 'paused', 'step'] }, { minItems: 1, uniqueItems: true }),
+    headers: { type: 'object', description: 'Extra request headers, e.g. an API key (${VAR} is interpolated)', propertyNames: { pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" }, additionalProperties: str('Header value') },
+    secret: str('Key of the x-sluice-signature HMAC-SHA256 (use ${VAR}; see README "Webhooks")', { minLength: 1 }),
   },
 }
 
@@ -141,9 +158,28 @@ const analysis: SchemaNode = obj('Judging the new side on each step; failing it 
   maxP99Ms: { type: 'number', exclusiveMinimum: 0, description: 'Largest p99 latency of the new side, in ms' },
   maxErrorRateVsOld: { type: 'number', minimum: 1, description: "New side's error rate at most k times the old side's (k >= 1)" },
   maxP99VsOld: { type: 'number', minimum: 1, description: "New side's p99 at most k times the old side's (k >= 1)" },
+  maxMismatchRate: { type: 'number', minimum: 0, maximum: 1, description: "Largest share of shadow calls whose answer differs from old's or fails (0-1; routes with shadow only)" },
   failureLimit: { type: 'integer', minimum: 1, default: 2, description: 'Consecutive evaluations with a check over its bar before rollback' },
   alpha: { type: 'number', exclusiveMinimum: 0, maximum: 0.5, default: 0.05, description: 'The chance that a healthy new side is ever rolled back over a whole rollout (split evenly across the checks)' },
+  metrics: list('Checks of metrics the application exports, queried from Prometheus each window (README "Metric checks from Prometheus")', ref('metricCheck'), { default: [] }),
 })
+
+const prometheus: SchemaNode = obj('A Prometheus server for metric checks', {
+  url: str('Base URL of the Prometheus HTTP API (the part before /api/v1)', { examples: ['http://127.0.0.1:9090'] }),
+  timeout: duration('Time limit per query (never more than the analysis window); default 5s'),
+}, { required: ['url'] })
+
+const metricCheck: SchemaNode = obj('A PromQL instant query per side, judged against limits; no data is inconclusive (holds), never a failure', {
+  name: str('Unique within the analysis: lower-case letters, digits and -', { pattern: PATTERNS.name }),
+  query: str('PromQL giving one number; {{side}} becomes old or new, {{route}} (routes) or {{queue}} (queues) the name', {
+    minLength: 1, examples: ['sum(rate(app_errors_total{version="{{side}}"}[1m])) / sum(rate(app_requests_total{version="{{side}}"}[1m]))'],
+  }),
+  max: { type: 'number', description: "Largest value of the new side's query" },
+  min: { type: 'number', description: "Smallest value of the new side's query" },
+  maxVsOld: { type: 'number', exclusiveMinimum: 0, description: "New side's value at most k times old's (judged when old's is above 0)" },
+  minVsOld: { type: 'number', exclusiveMinimum: 0, description: "New side's value at least k times old's (judged when old's is above 0)" },
+  prometheus: ref('prometheus'),
+}, { required: ['name', 'query'] })
 
 const rollout: SchemaNode = obj('Automatic ramp of the percent', {
   steps: list('Percents to step through, strictly increasing', percent('A step'), { minItems: 1, examples: [[1, 5, 10, 25, 50, 100]] }),
@@ -157,6 +193,20 @@ const goal: SchemaNode = obj('A business outcome judged per side (README "Judgin
   better: { enum: ['higher', 'lower'], description: 'higher (a sale) or lower (a support contact) is better' },
   maxLoss: { type: 'number', exclusiveMinimum: 0, maximum: 1, description: 'Relative loss of new against old (0-1) that fails the analysis when shown with evidence' },
 }, { required: ['name', 'better'] })
+
+const shadow: SchemaNode = obj('Shadow traffic: a share of the requests old answers is also sent to new, and the answers compared (README "Shadow traffic")', {
+  percent: percent('Share of the requests answered by old also sent to new (sticky by key)', { default: 100 }),
+  methods: list('Methods shadowed; add a non-idempotent one only if new may act on it twice', str('An HTTP method', { pattern: PATTERNS.method }), { minItems: 1, uniqueItems: true, default: ['GET', 'HEAD'] }),
+  maxBodyBytes: {
+    type: ['integer', 'string'], minimum: 0, pattern: SIZE_PATTERN, default: '1MiB', examples: ['64KiB', '1MiB'],
+    description: 'Largest request or response body a shadow call carries and compares (bytes, or a size like 512KiB); larger: skipped',
+  },
+  maxConcurrent: { type: 'integer', minimum: 1, default: 64, description: 'Shadow calls in flight per route at most; beyond: skipped' },
+  compare: obj('What is compared besides the status', {
+    headers: list('Response headers compared by value (the diff names them, never shows values)', str('A header name', { pattern: PATTERNS.headerName }), { default: [] }),
+    ignoreJson: list('JSON paths removed from both bodies before comparing, like $.timestamp or $.items[*].id', str('A JSON path'), { default: [] }),
+  }, { default: {} }),
+})
 
 const route: SchemaNode = obj('A route: requests matching it are split between old and new', {
   name: str('Unique name: lower-case letters, digits and -', { pattern: PATTERNS.name }),
@@ -173,6 +223,7 @@ const route: SchemaNode = obj('A route: requests matching it are split between o
   optIn: { type: 'boolean', default: false, description: 'Users may opt in/out via /_sluice/opt-in and /_sluice/opt-out' },
   rollout: ref('rollout'),
   goals: list('Business outcomes measured per side: exposure, conversion, lift', goal, { default: [] }),
+  shadow,
   timeouts: obj('Upstream timeouts', {
     connect: duration('TCP (+TLS) connect', '5s'),
     header: duration('Until the response headers arrive (then 504)', '60s'),
@@ -227,7 +278,7 @@ const sink = endpoint('Where jobs are published', {
 /** Blocks that routes and queues share, referenced with `$ref` (nothing may sit beside a draft-07 `$ref`). */
 // A definition's own `default` would be ignored (Ajv compiles it as a separate function), so blocks
 // that have one (sticky, groups) stay inline.
-const definitions = { backends, group, window, schedule, analysis, rollout, source, sink }
+const definitions = { backends, group, window, schedule, analysis, metricCheck, prometheus, rollout, source, sink }
 
 const queue: SchemaNode = obj('A queue: jobs from `source` are split between old and new', {
   name: str('Unique name: lower-case letters, digits and -', { pattern: PATTERNS.name }),
@@ -243,25 +294,28 @@ const queue: SchemaNode = obj('A queue: jobs from `source` are split between old
 const listen = (description: string, def: string): SchemaNode =>
   str(description, { pattern: PATTERNS.listen, default: def, examples: [def, '[::1]:8080'] })
 
+/** HOST:PORT, or `{ address, tls: { cert, key } }`: the plane then speaks HTTPS. */
+const listenWithTls = (plane: string, def: string): SchemaNode => ({
+  ...listen(`${plane} address, HOST:PORT, or { address, tls: { cert, key } } for HTTPS`, def),
+  type: ['string', 'object'],
+  required: ['address'],
+  additionalProperties: false,
+  properties: {
+    address: listen(`${plane} address, HOST:PORT`, def),
+    tls: obj(`The ${plane.toLowerCase()} speaks HTTPS with this certificate (re-read on reload)`, {
+      cert: str('PEM file of the certificate (and chain), relative to the config file'),
+      key: str('PEM file of its private key, relative to the config file'),
+    }, { required: ['cert', 'key'] }),
+  },
+})
+
 export const configSchema: SchemaNode = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   title: 'sluice configuration',
   ...obj('sluice: a traffic-splitting reverse proxy', {
-    listen: {
-      ...listen('Data plane address, HOST:PORT, or { address, tls: { cert, key } } for HTTPS', DEFAULT_LISTEN),
-      type: ['string', 'object'],
-      required: ['address'],
-      additionalProperties: false,
-      properties: {
-        address: listen('Data plane address, HOST:PORT', DEFAULT_LISTEN),
-        tls: obj('The data plane speaks HTTPS with this certificate (re-read on reload)', {
-          cert: str('PEM file of the certificate (and chain), relative to the config file'),
-          key: str('PEM file of its private key, relative to the config file'),
-        }, { required: ['cert', 'key'] }),
-      },
-    },
+    listen: listenWithTls('Data plane', DEFAULT_LISTEN),
     admin: obj('Admin plane', {
-      listen: listen('Admin plane address, HOST:PORT', DEFAULT_ADMIN_LISTEN),
+      listen: listenWithTls('Admin plane', DEFAULT_ADMIN_LISTEN),
       token: str('Bearer token for /api (default: the SLUICE_ADMIN_TOKEN environment variable)', { minLength: 1 }),
       allowedHosts: list('Extra Host names the admin plane answers to, beyond its listen address (DNS rebinding guard)', str('Host name, without port', { pattern: '^[A-Za-z0-9.-]+$', examples: ['sluice-admin.ops.svc'] }), { default: [] }),
     }, { default: {} }),
@@ -275,8 +329,9 @@ export const configSchema: SchemaNode = {
     routes: list('HTTP routes, matched in order', route, { default: [] }),
     queues: list('Queue routers', queue, { default: [] }),
     notify: obj('Notifications', {
-      webhooks: list('URLs that get a JSON POST on rollback, completion and pause by analysis', str('Webhook URL'), { default: [] }),
+      webhooks: list('Receivers of rollbacks, completions, pauses (and steps, when asked): URLs or objects', { ...webhookObject, type: ['string', 'object'] }, { default: [] }),
     }, { default: {} }),
+    prometheus: ref('prometheus'),
     log: obj('Logging', {
       level: { enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info', description: 'Log level' },
       access: { type: 'boolean', default: false, description: 'One log line per request' },

@@ -10,7 +10,9 @@ import {
   timeZoneProblem,
 } from './values.js'
 import { explicitHost } from './backends.js'
+import { parseJsonPath } from '../util/json-path.js'
 import type { RawBackend } from './raw.js'
+import { metricCheckFindings } from './semantic-metrics.js'
 
 /**
  * The checks a JSON Schema cannot express well: URLs, two-decimal percents, unique names, key
@@ -28,6 +30,7 @@ export function semanticFindings(data: unknown): Finding[] {
   uniqueNames(root.queues, 'queues', report)
   arr(root.routes).forEach((r, i) => checkRoute(rec(r), ['routes', i], report))
   arr(root.queues).forEach((q, i) => checkQueue(rec(q), ['queues', i], report))
+  metricCheckFindings(root, (f) => out.push(f))
   return out
 }
 
@@ -60,7 +63,11 @@ function checkTop(root: Rec, report: Report): void {
   checkText(root.listen, ['listen'], listenProblem, report)
   checkText(rec(root.listen)?.address, ['listen', 'address'], listenProblem, report)
   checkText(rec(root.admin)?.listen, ['admin', 'listen'], listenProblem, report)
-  arr(rec(root.notify)?.webhooks).forEach((u, i) => checkText(u, ['notify', 'webhooks', i], httpUrlProblem, report))
+  checkText(rec(rec(root.admin)?.listen)?.address, ['admin', 'listen', 'address'], listenProblem, report)
+  arr(rec(root.notify)?.webhooks).forEach((w, i) => {
+    if (typeof w === 'string') checkText(w, ['notify', 'webhooks', i], httpUrlProblem, report)
+    else checkText(rec(w)?.url, ['notify', 'webhooks', i, 'url'], httpUrlProblem, report)
+  })
   const state = rec(root.state)
   checkText(state?.redis, ['state', 'redis'], redisUrlProblem, report)
   if (state?.store === 'redis' && state.redis === undefined) report(['state', 'redis'], "is required when store is 'redis'")
@@ -95,6 +102,21 @@ function checkRoute(route: Rec | undefined, path: KeyPath, report: Report): void
   checkBackends(route.old, [...path, 'old'], report)
   checkBackends(route.new, [...path, 'new'], report)
   checkTargetCommon(route, path, 'route', report)
+  checkShadow(rec(route.shadow), [...path, 'shadow'], report)
+  const analysis = rec(rec(route.rollout)?.analysis)
+  if (analysis?.maxMismatchRate !== undefined && !route.shadow) report([...path, 'rollout', 'analysis', 'maxMismatchRate'], 'needs shadow traffic: add a shadow block to this route')
+}
+
+/** README "Shadow traffic": two-decimal percent, parseable ignoreJson paths. */
+function checkShadow(shadow: Rec | undefined, path: KeyPath, report: Report): void {
+  if (!shadow) return
+  checkPercent(shadow.percent, [...path, 'percent'], report)
+  arr(rec(shadow.compare)?.ignoreJson).forEach((p, i) => checkText(p, [...path, 'compare', 'ignoreJson', i], jsonPathProblem, report))
+}
+
+function jsonPathProblem(text: string): string | undefined {
+  const parsed = parseJsonPath(text)
+  return typeof parsed === 'string' ? parsed : undefined
 }
 
 function checkQueue(queue: Rec | undefined, path: KeyPath, report: Report): void {
@@ -103,6 +125,8 @@ function checkQueue(queue: Rec | undefined, path: KeyPath, report: Report): void
   checkEndpoint(rec(queue.old), [...path, 'old'], SINK_TYPES, report)
   checkEndpoint(rec(queue.new), [...path, 'new'], SINK_TYPES, report)
   checkTargetCommon(queue, path, 'queue', report)
+  const analysis = rec(rec(queue.rollout)?.analysis)
+  if (analysis?.maxMismatchRate !== undefined) report([...path, 'rollout', 'analysis', 'maxMismatchRate'], 'applies to routes with shadow traffic only: queues have none')
 }
 
 /** What routes and queues share: percent, sticky, groups, rollout. */

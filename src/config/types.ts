@@ -52,9 +52,34 @@ export interface AnalysisPolicy {
   readonly maxP99Ms: number | undefined
   readonly maxErrorRateVsOld: number | undefined
   readonly maxP99VsOld: number | undefined
+  /** Routes with shadow: the largest share of shadow calls that differ from old or fail. */
+  readonly maxMismatchRate?: number | undefined
   readonly failureLimit: number
   /** The chance that a healthy new side is ever rolled back over a whole rollout. */
   readonly alpha: number
+  /** Prometheus metric checks judged each window; absent (hand-built policies) = none. */
+  readonly metrics?: readonly MetricCheckConfig[]
+}
+
+/** A Prometheus server's HTTP API, as a metric check queries it. */
+export interface PrometheusServer {
+  /** Base URL without a trailing slash: `${url}/api/v1/query` is the instant query endpoint. */
+  readonly url: string
+  /** Time limit per query; the controller also caps it at the analysis window. */
+  readonly timeoutMs: number
+}
+
+/** One metric check (README "Metric checks from Prometheus"): at least one limit is set. */
+export interface MetricCheckConfig {
+  readonly name: string
+  /** PromQL with `{{side}}` and `{{route}}` (routes) or `{{queue}}` (queues) still in it. */
+  readonly query: string
+  readonly max: number | undefined
+  readonly min: number | undefined
+  readonly maxVsOld: number | undefined
+  readonly minVsOld: number | undefined
+  /** The check's own `prometheus`, else the top-level one (validation guarantees one of them). */
+  readonly prometheus: PrometheusServer
 }
 
 export interface RolloutPolicy {
@@ -131,6 +156,24 @@ export interface RouteConfig {
   readonly goals: readonly GoalConfig[]
   readonly timeouts: Timeouts
   readonly exposeBackendHeader: boolean
+  /** Shadow traffic to new (README "Shadow traffic"); absent = none. */
+  readonly shadow?: ShadowConfig | undefined
+}
+
+/** A share of the requests old answers is also sent to new, whose answer is compared and dropped. */
+export interface ShadowConfig {
+  /** Of the requests answered by old (sticky by key). */
+  readonly percentBp: number
+  /** Upper-case. */
+  readonly methods: readonly string[]
+  readonly maxBodyBytes: number
+  readonly maxConcurrent: number
+  readonly compare: {
+    /** Lower-case header names. */
+    readonly headers: readonly string[]
+    /** JSON paths as written (validated), like `$.items[*].id`. */
+    readonly ignoreJson: readonly string[]
+  }
 }
 
 export type QueueEndpointConfig =
@@ -153,6 +196,8 @@ export interface QueueConfig {
 
 export interface AdminConfig {
   readonly listen: ListenAddress
+  /** Set when the admin plane speaks HTTPS (`admin.listen: { address, tls }`); absent = plain HTTP. */
+  readonly tls?: ListenerTls | undefined
   /** From `admin.token`, else the SLUICE_ADMIN_TOKEN environment variable; undefined = no auth (loopback only). */
   readonly token: string | undefined
   /** Extra Host names the admin plane answers to (lower-case), beyond its listen address. */
@@ -184,7 +229,7 @@ export interface ShutdownConfig {
   readonly timeoutMs: number
 }
 
-/** The data plane's own certificate (PEM texts, read at every load). */
+/** A listener's own certificate, the data plane's or the admin plane's (PEM texts, read at every load). */
 export interface ListenerTls {
   readonly cert: string
   readonly key: string
@@ -200,7 +245,24 @@ export interface Config {
   readonly state: StateConfig
   readonly routes: readonly RouteConfig[]
   readonly queues: readonly QueueConfig[]
-  readonly notify: { readonly webhooks: readonly string[] }
+  readonly notify: { readonly webhooks: readonly WebhookConfig[] }
   readonly log: LogConfig
   readonly shutdown: ShutdownConfig
+}
+
+/** What a webhook can hear about (README "Webhooks"). */
+export const WEBHOOK_EVENTS = ['rolled_back', 'completed', 'paused', 'step'] as const
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number]
+/** A plain URL entry hears these: what every webhook heard before events could be chosen. */
+export const DEFAULT_WEBHOOK_EVENTS: readonly WebhookEvent[] = ['rolled_back', 'completed', 'paused']
+export type WebhookFormat = 'json' | 'slack' | 'teams' | 'discord'
+
+export interface WebhookConfig {
+  readonly url: string
+  readonly format: WebhookFormat
+  readonly events: readonly WebhookEvent[]
+  /** Extra request headers (an API key, a routing header); never logged. */
+  readonly headers: Readonly<Record<string, string>>
+  /** HMAC-SHA256 key of x-sluice-signature; no signature without it. */
+  readonly secret?: string
 }

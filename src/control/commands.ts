@@ -111,7 +111,9 @@ export class Commands {
    * Start: create missing live state from the file (a target with a rollout block starts
    * progressing from before its first step). Reload: the file's percent is applied only when it
    * differs from the one last applied (`filePercentBp`), so an edit in the file wins and an
-   * unrelated reload never undoes a live change or a rollback.
+   * unrelated reload never undoes a live change or a rollback. While a rollout runs (progressing,
+   * waiting, paused) the file's percent is only its starting point: the rollout keeps its percent
+   * and a warning says so. A GitOps user who bumps the number must not lose a running ramp silently.
    */
   async applyFileIntent(config: TargetSet, prev: TargetSet | undefined): Promise<void> {
     const opts: CommandOptions = { actor: 'config', reason: 'percent changed in the config file' }
@@ -120,23 +122,34 @@ export class Commands {
       ...config.queues.map((cfg) => ({ ref: { kind: 'queue', name: cfg.name } as TargetRef, cfg })),
     ]
     const planner = (ref: TargetRef, cfg: TargetConfig): Planner => (cur) => fileChange(cfg, cur, this.#deps.store.get(ref) === undefined)
+    const warn = (ref: TargetRef, cfg: TargetConfig, before: TargetLive | undefined, after: TargetLive): void => {
+      if (cfg.rollout && before && before.filePercentBp !== cfg.percentBp) this.#warnFileEdit(ref, cfg, before, after)
+    }
     const { store } = this.#deps
     let pending: readonly { ref: TargetRef; cfg: TargetConfig }[] = targets
     if (store.updateMany !== undefined) {
       // Thousands of targets: one store step (one state-file write) for all, then one by one only
       // for the few that changed concurrently in between.
-      const steps = targets.map(({ ref, cfg }) => ({ ref, cfg, step: this.#plan(ref, cfg, opts, planner(ref, cfg), store.get(ref)) }))
+      const steps = targets.map(({ ref, cfg }) => {
+        const before = store.get(ref)
+        return { ref, cfg, before, step: this.#plan(ref, cfg, opts, planner(ref, cfg), before) }
+      })
+      for (const s of steps) if (s.step.change === undefined && s.before !== undefined) warn(s.ref, s.cfg, s.before, s.before)
       const writes = steps.filter((s) => s.step.change !== undefined)
       const results = await store.updateMany(writes.map((w) => w.step.change!))
       const retry: { ref: TargetRef; cfg: TargetConfig }[] = []
       writes.forEach((w, i) => {
         const result = results[i]!
-        if (result.ok) this.#report(w.ref, w.step.from, result.live, w.step.transition, opts, w.step.change!.next.updatedAt)
-        else retry.push(w)
+        if (!result.ok) return void retry.push(w)
+        this.#report(w.ref, w.step.from, result.live, w.step.transition, opts, w.step.change!.next.updatedAt)
+        warn(w.ref, w.cfg, w.before, result.live)
       })
       pending = retry
     }
-    for (const { ref, cfg } of pending) await this.#transition(ref, cfg, opts, planner(ref, cfg))
+    for (const { ref, cfg } of pending) {
+      const before = store.get(ref)
+      warn(ref, cfg, before, await this.#transition(ref, cfg, opts, planner(ref, cfg)))
+    }
     if (prev !== undefined) this.#logRemoved(config, prev)
   }
 
@@ -196,6 +209,16 @@ export class Commands {
     if (transition?.notify) this.#deps.onNotice?.({ ref, transition, from, to, at })
   }
 
+  /** What a file edit of `percent` did to a target with a rollout, in words (README "Config versus live state"). */
+  #warnFileEdit(ref: TargetRef, cfg: TargetConfig, before: TargetLive, after: TargetLive): void {
+    const edit = `percent in the config file changed ${toPercent(before.filePercentBp)} → ${toPercent(cfg.percentBp)} %`
+    const fields = { kind: ref.kind, name: ref.name, filePercent: toPercent(cfg.percentBp), percent: toPercent(after.percentBp), state: after.state }
+    const message = after.state === before.state && after.percentBp === before.percentBp
+      ? `${edit} while the rollout is ${before.state} at ${toPercent(before.percentBp)} %: the rollout keeps its percent; the file's percent is only where a rollout starts`
+      : `${edit}: applied; the rollout (${before.state} before) is now ${after.state} at ${toPercent(after.percentBp)} % (sluice resume ${ref.name} starts it again)`
+    this.#deps.logger.warn(fields, message)
+  }
+
   #logRemoved(config: TargetSet, prev: TargetSet): void {
     const names = (s: TargetSet) => [...s.routes.map((r) => `route/${r.name}`), ...s.queues.map((q) => `queue/${q.name}`)]
     const now = new Set(names(config))
@@ -210,9 +233,13 @@ export function isValidMemberId(id: string): boolean {
   return MEMBER_ID_RE.test(id) && id.trim().length > 0
 }
 
+/** States in which a rollout owns the percent: a file edit of `percent` does not take it over. */
+const ROLLOUT_OWNS_PERCENT: ReadonlySet<Plan['state']> = new Set(['progressing', 'waiting', 'paused'])
+
 function fileChange(cfg: TargetConfig, cur: Plan, isNew: boolean): { next: Plan; transition: undefined } | undefined {
   if (isNew) return { next: cur, transition: undefined }
   if (cur.filePercentBp === cfg.percentBp) return undefined
+  if (cfg.rollout && ROLLOUT_OWNS_PERCENT.has(cur.state)) return { next: { ...cur, filePercentBp: cfg.percentBp }, transition: undefined }
   return { next: { percentBp: cfg.percentBp, filePercentBp: cfg.percentBp, state: 'manual', step: cur.step }, transition: undefined }
 }
 
@@ -225,16 +252,18 @@ function initialPlan(cfg: TargetConfig): Plan {
   return { percentBp: cfg.percentBp, state: cfg.rollout ? 'progressing' : 'manual', step: -1, filePercentBp: cfg.percentBp }
 }
 
-/** sluice_rollbacks_total's reason: the first failed check, or `manual`. */
+/** sluice_rollbacks_total's reason: the first failed check (a goal's or metric check's kind), or `manual`. */
 function rollbackReason(t: Transition): string {
-  const check = t.verdict?.failed[0]
-  if (t.actor !== 'analysis' || check === undefined) return 'manual'
-  return { maxErrorRate: 'error_rate', maxErrorRateVsOld: 'error_rate_vs_old', maxP99Ms: 'p99', maxP99VsOld: 'p99_vs_old' }[check]
+  if (t.actor !== 'analysis' || !t.verdict) return 'manual'
+  const check = t.verdict.failed[0]
+  if (check !== undefined) return { maxErrorRate: 'error_rate', maxErrorRateVsOld: 'error_rate_vs_old', maxP99Ms: 'p99', maxP99VsOld: 'p99_vs_old', maxMismatchRate: 'mismatch_rate' }[check]
+  return (t.verdict.outside ?? []).find((c) => c.outcome === 'fail')?.kind ?? 'manual'
 }
 
 /** The analysis figures a history event and a webhook carry: the last window's and the step's counts, the evidence per check. */
 export function figuresOf(v: Verdict): Record<string, unknown> {
-  return { verdict: v.kind, failed: v.failed, old: v.old, new: v.new, checks: v.checks, step: v.step, ...(v.missing ? { missing: v.missing } : {}) }
+  const outside = v.outside && v.outside.length > 0 ? { outside: v.outside } : {}
+  return { verdict: v.kind, failed: v.failed, old: v.old, new: v.new, checks: v.checks, step: v.step, ...outside, ...(v.missing ? { missing: v.missing } : {}) }
 }
 
 /** Only changes of percent or state (and held steps) are history; bookkeeping (filePercentBp, stepSince) is not. */

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
-import type { RolloutPolicy } from '../config/types.js'
-import { observe, type Verdict, type WindowObservation } from '../core/analysis.js'
+import type { AnalysisPolicy, RolloutPolicy } from '../config/types.js'
+import { observe, type OutsideCheck, type Verdict, type WindowObservation } from '../core/analysis.js'
 import { foldWindow } from '../core/rollout.js'
 import { nextChange, windowOpen } from '../core/schedule.js'
 import type { RolloutState, TargetRef } from '../core/types.js'
@@ -8,6 +8,7 @@ import type { AnalysisWindows } from '../observe/window.js'
 import { refKey, type LastVerdict, type StateStore, type TargetLive } from '../state/store.js'
 import type { Clock, Timer } from '../util/clock.js'
 import type { Commands } from './commands.js'
+import { goalChecks, type GoalSource } from './goal-checks.js'
 import type { TargetConfig, TargetSet } from './status.js'
 import { LocalWindowSource, type FleetFlusher, type WindowSource } from './windows.js'
 
@@ -36,6 +37,10 @@ export interface ControllerDeps {
   readonly flusher?: FleetFlusher
   /** Whether this replica decides now (it holds the lease and the store answers); default always. */
   readonly isActive?: () => boolean
+  /** Routes' goal figures: goals with maxLoss fail the analysis (control/goal-checks.ts). */
+  readonly goals?: GoalSource
+  /** Prometheus metric checks, judged with each closed window (control/metric-checks.ts); absent = none. */
+  readonly metricChecks?: { judge(ref: TargetRef, analysis: AnalysisPolicy): Promise<OutsideCheck[]> }
 }
 
 const ACTIVE: ReadonlySet<RolloutState> = new Set(['progressing', 'waiting', 'paused'])
@@ -120,7 +125,12 @@ export class RolloutController {
     const analysis = policy.analysis
     if (!analysis) return undefined
     const pair = await this.#source.next(ref, key, analysis, now)
-    return pair ? observe(analysis, pair.old, pair.new) : undefined
+    if (!pair) return undefined
+    const window = observe(analysis, pair.old, pair.new, pair.shadow)
+    const goals = ref.kind === 'route' ? goalChecks(ref.name, this.#deps.goals, analysis.alpha) : []
+    const metrics = (await this.#deps.metricChecks?.judge(ref, analysis)) ?? []
+    const outside = [...goals, ...metrics]
+    return outside.length > 0 ? { ...window, outside: [...(window.outside ?? []), ...outside] } : window
   }
 
   /**
@@ -130,7 +140,7 @@ export class RolloutController {
   #record(key: string, policy: RolloutPolicy, live: TargetLive, window: WindowObservation): Verdict | undefined {
     if (!policy.analysis) return undefined
     const { verdict } = foldWindow(policy, policy.analysis, live, window)
-    if (verdict.kind === 'fail') this.#deps.logger.warn({ target: key, failed: verdict.failed, checks: verdict.checks, step: verdict.step }, 'analysis: evidence over its bar')
+    if (verdict.kind === 'fail') this.#deps.logger.warn({ target: key, failed: verdict.failed, checks: verdict.checks, outside: verdict.outside?.filter((c) => c.outcome === 'fail'), step: verdict.step }, 'analysis: evidence over its bar')
     return verdict
   }
 }

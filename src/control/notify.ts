@@ -1,8 +1,12 @@
+import { createHmac } from 'node:crypto'
 import type { Logger } from 'pino'
 import { request } from 'undici'
+import type { WebhookConfig } from '../config/types.js'
+import type { Recorder } from '../observe/recorder.js'
 import type { TransitionNotice } from './commands.js'
-import { figuresOf } from './commands.js'
-import { toPercent } from './status.js'
+import { webhookBody } from './webhook-message.js'
+
+export { webhookBody } from './webhook-message.js'
 
 /** One webhook POST may take this long before it counts as failed. */
 const TIMEOUT_MS = 5000
@@ -10,31 +14,37 @@ const TIMEOUT_MS = 5000
 const ATTEMPTS = 3
 const BACKOFF_MS = 500
 
-/** The webhook body (README, Automatic rollouts). */
-export function webhookBody(n: TransitionNotice): Record<string, unknown> {
-  const body: Record<string, unknown> = {
-    event: n.transition.notify, kind: n.ref.kind, name: n.ref.name, at: new Date(n.at).toISOString(),
-    from: { percent: toPercent(n.from.percentBp), state: n.from.state },
-    to: { percent: toPercent(n.to.percentBp), state: n.to.state },
-    reason: n.transition.reason,
-  }
-  if (n.transition.verdict) body.figures = figuresOf(n.transition.verdict)
-  return body
+/**
+ * x-sluice-signature: `sha256=` + hex HMAC-SHA256, keyed by the webhook's `secret`, of
+ * `TIMESTAMP.BODY`, where TIMESTAMP is the x-sluice-timestamp header (Unix seconds) and BODY the raw
+ * request body. Signing the timestamp with the body lets a receiver refuse replays of an old event
+ * (README "Webhooks" shows the check).
+ */
+export function webhookSignature(secret: string, timestamp: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`
 }
 
 /**
- * POSTs rollbacks, completions and pauses to `notify.webhooks`, in the background: the controller
- * never waits for a receiver. Each URL gets a few attempts with a timeout; failures are logged.
+ * POSTs transitions to `notify.webhooks`, each in its format and only the events it asked for, in
+ * the background: the controller never waits for a receiver. Each delivery gets a few attempts with
+ * a timeout; every attempt's result counts in sluice_webhook_deliveries_total, failures are logged.
  */
 export class WebhookNotifier {
   readonly #pending = new Set<Promise<void>>()
 
-  constructor(private readonly urls: () => readonly string[], private readonly logger: Logger) {}
+  constructor(
+    private readonly webhooks: () => readonly WebhookConfig[],
+    private readonly logger: Logger,
+    private readonly recorder: Pick<Recorder, 'webhookDelivery'>,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   notify(n: TransitionNotice): void {
-    const body = JSON.stringify(webhookBody(n))
-    for (const url of this.urls()) {
-      const p = this.#deliver(url, body).finally(() => this.#pending.delete(p))
+    const event = n.transition.notify
+    if (event === undefined) return
+    for (const hook of this.webhooks()) {
+      if (!hook.events.includes(event)) continue
+      const p = this.#deliver(hook, JSON.stringify(webhookBody(n, hook.format))).finally(() => this.#pending.delete(p))
       this.#pending.add(p)
     }
   }
@@ -44,22 +54,38 @@ export class WebhookNotifier {
     await Promise.all([...this.#pending])
   }
 
-  async #deliver(url: string, body: string): Promise<void> {
+  async #deliver(hook: WebhookConfig, body: string): Promise<void> {
+    const url = redact(hook.url)
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
       try {
-        const res = await request(url, {
-          method: 'POST', body, headers: { 'content-type': 'application/json', 'user-agent': 'sluice' },
-          headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS,
-        })
+        const res = await request(hook.url, { method: 'POST', body, headers: this.#headers(hook, body), headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS })
         await res.body.dump()
-        if (res.statusCode < 300) return
-        this.logger.warn({ url: redact(url), status: res.statusCode, attempt }, 'webhook refused the event')
+        if (res.statusCode < 300) {
+          this.recorder.webhookDelivery('delivered')
+          return
+        }
+        this.logger.warn({ url, status: res.statusCode, attempt }, 'webhook refused the event')
       } catch (err) {
-        this.logger.warn({ url: redact(url), err: (err as Error).message, attempt }, 'webhook delivery failed')
+        this.logger.warn({ url, err: (err as Error).message, attempt }, 'webhook delivery failed')
       }
-      if (attempt < ATTEMPTS) await new Promise((r) => setTimeout(r, BACKOFF_MS * attempt))
+      if (attempt < ATTEMPTS) {
+        this.recorder.webhookDelivery('retried')
+        await new Promise((r) => setTimeout(r, BACKOFF_MS * attempt))
+      }
     }
-    this.logger.error({ url: redact(url) }, 'webhook event dropped after retries')
+    this.recorder.webhookDelivery('failed')
+    this.logger.error({ url }, 'webhook event dropped after retries')
+  }
+
+  /** Configured headers first, so they can never replace content-type or the signature. */
+  #headers(hook: WebhookConfig, body: string): Record<string, string> {
+    const headers: Record<string, string> = { ...hook.headers, 'content-type': 'application/json', 'user-agent': 'sluice' }
+    if (hook.secret !== undefined) {
+      const timestamp = String(Math.floor(this.now() / 1000))
+      headers['x-sluice-timestamp'] = timestamp
+      headers['x-sluice-signature'] = webhookSignature(hook.secret, timestamp, body)
+    }
+    return headers
   }
 }
 

@@ -1,6 +1,6 @@
 import type { QueueConfig, QueueEndpointConfig, RolloutPolicy, RouteConfig } from '../config/types.js'
 import type { Kind, RolloutState, TargetRef } from '../core/types.js'
-import { assess, type SideTally, type Verdict, type VerdictKind } from '../core/analysis.js'
+import { assess, type OutsideCheck, type SideTally, type Verdict, type VerdictKind } from '../core/analysis.js'
 import { judgedSteps } from '../core/rollout.js'
 import { SluiceError } from '../errors.js'
 import type { Actor, HistoryEvent, TargetLive } from '../state/store.js'
@@ -63,6 +63,23 @@ export interface TargetJson {
   readonly old?: readonly string[] | { readonly type: string }
   readonly new?: readonly string[] | { readonly type: string }
   readonly source?: { readonly type: string }
+  /** Routes with shadow traffic: this replica's counts and the share that differed (README "Shadow traffic"). */
+  readonly shadow?: ShadowSummaryJson
+}
+
+/** A route's shadow calls at a glance; the samples are in GET /api/routes/NAME/shadow. */
+export interface ShadowSummaryJson {
+  readonly compared: number
+  readonly mismatched: number
+  readonly errors: number
+  readonly skipped: number
+  /** (mismatched + errors) / (compared + errors): what maxMismatchRate judges; null before any call. */
+  readonly mismatchRate: number | null
+}
+
+export function shadowSummary(r: { compared: number; mismatched: number; errors: number; skipped: number }): ShadowSummaryJson {
+  const judged = r.compared + r.errors
+  return { compared: r.compared, mismatched: r.mismatched, errors: r.errors, skipped: r.skipped, mismatchRate: judged > 0 ? (r.mismatched + r.errors) / judged : null }
 }
 
 /** `live` is undefined only before the live state was created: the file's values are shown then. */
@@ -83,19 +100,26 @@ export interface VerdictJson {
   readonly new: { readonly requests: number; readonly errorRate: number; readonly p99Ms: number | null }
   /** Inconclusive: what is missing ("312 of 1,000 new-side requests at this step"). */
   readonly missing?: string
+  /** Goal and metric checks judged with that window (absent when none are configured). */
+  readonly outside?: readonly OutsideCheck[]
 }
 
 export function verdictJson(v: Verdict & { readonly at: number }): VerdictJson {
   const side = (s: Verdict['old']) => ({ requests: s.requests, errorRate: s.errorRate, p99Ms: s.p99Ms })
   const json = { at: new Date(v.at).toISOString(), pass: v.kind === 'pass', kind: v.kind, failed: v.failed, old: side(v.old), new: side(v.new) }
-  return v.missing === undefined ? json : { ...json, missing: v.missing }
+  const outside = v.outside && v.outside.length > 0 ? { outside: v.outside } : {}
+  return v.missing === undefined ? { ...json, ...outside } : { ...json, missing: v.missing, ...outside }
 }
 
 /** The README's ROUTE.analysis (Automatic rollouts). */
 export interface AnalysisJson {
   readonly step: { readonly old: SideTally; readonly new: SideTally }
-  /** Per configured check: the mixture statistic M (rounded) and the bar that fails it. */
-  readonly evidence: Readonly<Record<string, { readonly m: number; readonly bar: number }>>
+  /**
+   * Per configured check: the mixture statistic M (rounded) and the bar that fails it; per goal or
+   * metric check judged with the latest window, under `KIND:NAME` (`metric:app-errors`), its
+   * outcome, summary and figures (value, old, limits …).
+   */
+  readonly evidence: Readonly<Record<string, { readonly m: number; readonly bar: number } | OutsideEvidenceJson>>
   readonly verdict: VerdictKind
   readonly missing?: string
 }
@@ -104,9 +128,19 @@ export interface AnalysisJson {
 export function analysisJson(policy: RolloutPolicy | undefined, live: TargetLive | undefined): AnalysisJson | undefined {
   if (!policy?.analysis || !live?.evidence) return undefined
   const v = assess(policy.analysis, live.evidence, judgedSteps(policy))
-  const evidence = Object.fromEntries(v.checks.map((c) => [c.check, { m: round(c.m), bar: round(c.bar) }]))
+  const evidence = {
+    ...Object.fromEntries(v.checks.map((c) => [c.check, { m: round(c.m), bar: round(c.bar) }])),
+    ...Object.fromEntries((v.outside ?? []).map((c) => [`${c.kind}:${c.name}`, outsideEvidence(c)])),
+  }
   const json = { step: v.step, evidence, verdict: v.kind }
   return v.missing === undefined ? json : { ...json, missing: v.missing }
+}
+
+/** A goal's or metric check's latest outcome in ROUTE.analysis.evidence. */
+export type OutsideEvidenceJson = { readonly outcome: VerdictKind; readonly summary: string } & Readonly<Record<string, number | null | string>>
+
+function outsideEvidence(c: OutsideCheck): OutsideEvidenceJson {
+  return { outcome: c.outcome, summary: c.summary, ...c.figures }
 }
 
 /** Three significant digits: enough to see how near the bar a check is. */

@@ -1,6 +1,6 @@
 import type { AnalysisPolicy } from '../config/types.js'
 import type { TargetRef } from '../core/types.js'
-import { SideCounts, type AnalysisWindows, type WindowPair } from '../observe/window.js'
+import { ShadowCounts, SideCounts, type AnalysisWindows, type WindowPair } from '../observe/window.js'
 import { addInto, toSparse, windowAt, type FleetWindows, type SerializedSide } from '../state/fleet.js'
 
 /**
@@ -63,7 +63,9 @@ export class FleetWindowSource implements WindowSource {
     if (target <= judged) return undefined
     const merged = await this.fleet.readWindow(ref, { id: target, ms })
     this.#judged.set(key, target)
-    return { old: toCounts(merged.old), new: toCounts(merged.new) }
+    const shadow = new ShadowCounts()
+    if (merged.shadow) shadow.merge(merged.shadow)
+    return { old: toCounts(merged.old), new: toCounts(merged.new), shadow }
   }
 
   reset(key: string): void {
@@ -84,7 +86,10 @@ export class FleetFlusher {
     if (last === undefined) { this.windows.take(key); return } // a partial first window: dropped
     if (current <= last) return
     const pair = this.windows.take(key)
-    await this.fleet.flushWindow(ref, { id: current - 1, ms: policy.windowMs }, this.replica, { old: serialize(pair.old), new: serialize(pair.new) })
+    await this.fleet.flushWindow(ref, { id: current - 1, ms: policy.windowMs }, this.replica, {
+      old: serialize(pair.old), new: serialize(pair.new),
+      ...(pair.shadow.judged > 0 ? { shadow: { judged: pair.shadow.judged, differed: pair.shadow.differed } } : {}),
+    })
   }
 }
 

@@ -14,6 +14,8 @@ import { addConditional, addOneSample, freshLogs, mixture } from './sprt.js'
  *   the slow requests split between the sides in proportion to their sizes (the same conditional
  *   test as errors, ratio 1). Choosing c from both sides keeps the test exact (to within one 2 %
  *   histogram bucket); old's own p99 as the cut-off is noisy and biases every window towards failing.
+ * - maxMismatchRate L (routes with shadow traffic): shadow calls whose answer differed from old's or
+ *   failed, among all shadow calls that got as far as an answer or a failure, null "rate ≤ L".
  *
  * The false-rollback budget `alpha` covers the whole rollout: it is split evenly across the C
  * configured checks (Bonferroni: each check's bar is C/alpha), and within a check across the steps
@@ -26,8 +28,8 @@ import { addConditional, addOneSample, freshLogs, mixture } from './sprt.js'
  * over its windows) before it can pass; below that the verdict is 'inconclusive' and the step holds.
  */
 
-export type CheckName = 'maxErrorRate' | 'maxErrorRateVsOld' | 'maxP99Ms' | 'maxP99VsOld'
-export const CHECK_NAMES: readonly CheckName[] = ['maxErrorRate', 'maxErrorRateVsOld', 'maxP99Ms', 'maxP99VsOld']
+export type CheckName = 'maxErrorRate' | 'maxErrorRateVsOld' | 'maxP99Ms' | 'maxP99VsOld' | 'maxMismatchRate'
+export const CHECK_NAMES: readonly CheckName[] = ['maxErrorRate', 'maxErrorRateVsOld', 'maxP99Ms', 'maxP99VsOld', 'maxMismatchRate']
 
 /** The pooled cut-off of maxP99VsOld needs this many latency samples (both sides together). */
 export const MIN_BASELINE_REQUESTS = 100
@@ -45,6 +47,13 @@ export interface SideWindow {
   readonly p99Ms: number | undefined
   /** How many latency samples exceed `ms`. */
   slowerThan(ms: number): number
+}
+
+/** Shadow calls of one window (README "Shadow traffic"): `differed` counts mismatches and failed calls. */
+export interface ShadowWindow {
+  /** Calls compared or failed (skipped calls are not). */
+  readonly judged: number
+  readonly differed: number
 }
 
 /** One side's figures: of the latest window (status), with `slow` as defined in sideTally. */
@@ -73,11 +82,30 @@ export interface TestCounts {
   readonly n0: number
 }
 
+/**
+ * A judgement made outside the request figures, once per closed window: a goal's lift with its
+ * always-valid interval (core/goals.ts) or a Prometheus metric check. Its own statistics are its
+ * producer's business; the analysis only folds the outcome in: any `fail` fails the verdict (and
+ * counts towards failureLimit like a harm test), any `inconclusive` holds the step.
+ */
+export interface OutsideCheck {
+  readonly kind: 'goal' | 'metric'
+  /** The goal's or the metric check's configured name. */
+  readonly name: string
+  readonly outcome: VerdictKind
+  /** One line for history, webhook, status and demo, e.g. "purchase fell 25 % (interval −31 % … −18 %)". */
+  readonly summary: string
+  /** The figures behind the outcome (value, limit, lift, interval bounds …) for history and webhooks. */
+  readonly figures?: Readonly<Record<string, number | null>>
+}
+
 /** What one closed window contributes. */
 export interface WindowObservation {
   readonly old: SideFigures
   readonly new: SideFigures
   readonly tests: readonly TestCounts[]
+  /** Goal and metric checks judged at this window's close (latest result per check). */
+  readonly outside?: readonly OutsideCheck[]
 }
 
 /**
@@ -92,6 +120,8 @@ export interface Evidence {
   readonly logs: Partial<Record<CheckName, readonly (readonly number[])[]>>
   /** The latest window's figures. */
   readonly last?: { readonly old: SideFigures; readonly new: SideFigures }
+  /** The latest window's goal and metric checks (cleared when a step starts: none judged there yet). */
+  readonly outside?: readonly OutsideCheck[]
 }
 
 export interface CheckResult {
@@ -110,6 +140,8 @@ export interface Verdict {
   /** fail: a check's evidence is over its bar; inconclusive: too few new-side requests at this step. */
   readonly kind: VerdictKind
   readonly failed: readonly CheckName[]
+  /** Goal and metric checks of the latest window; a `fail` among them fails the verdict. Optional: verdicts stored before these existed lack it. */
+  readonly outside?: readonly OutsideCheck[]
   /** The latest window's figures. */
   readonly old: SideFigures
   readonly new: SideFigures
@@ -121,8 +153,9 @@ export interface Verdict {
 }
 
 /** Figures and test counts of one closed window. */
-export function observe(policy: AnalysisPolicy, oldSide: SideWindow, newSide: SideWindow): WindowObservation {
+export function observe(policy: AnalysisPolicy, oldSide: SideWindow, newSide: SideWindow, shadow?: ShadowWindow): WindowObservation {
   const tests: TestCounts[] = []
+  if (policy.maxMismatchRate !== undefined && shadow !== undefined) tests.push({ check: 'maxMismatchRate', x1: shadow.differed, n1: shadow.judged, x0: 0, n0: 0 })
   if (policy.maxErrorRate !== undefined) tests.push({ check: 'maxErrorRate', x1: newSide.errors, n1: newSide.requests, x0: 0, n0: 0 })
   if (policy.maxErrorRateVsOld !== undefined) tests.push({ check: 'maxErrorRateVsOld', x1: newSide.errors, n1: newSide.requests, x0: oldSide.errors, n0: oldSide.requests })
   if (policy.maxP99Ms !== undefined) tests.push({ check: 'maxP99Ms', x1: newSide.slowerThan(policy.maxP99Ms), n1: newSide.timed, x0: 0, n0: 0 })
@@ -181,7 +214,7 @@ export function startStep(e: Evidence, step: number, slots: number): Evidence {
   if (step === e.step) return e
   const logs: Partial<Record<CheckName, readonly (readonly number[])[]>> = {}
   for (const [check, rows] of entries(e.logs)) logs[check] = e.step >= 0 && rows.length < slots ? [...rows, freshLogs()] : rows
-  const { last: _last, ...rest } = e
+  const { last: _last, outside: _outside, ...rest } = e
   return { ...rest, step, tally: emptyTally(), logs }
 }
 
@@ -193,13 +226,15 @@ export function accumulate(policy: AnalysisPolicy, e: Evidence, w: WindowObserva
   for (const check of configuredChecks(policy)) logs[check] ??= [freshLogs()]
   for (const t of w.tests) for (const row of logs[t.check] ?? []) addTest(policy, row, t)
   const tally = { old: addTally(e.tally.old, w.old), new: addTally(e.tally.new, w.new) }
-  return { step: e.step, tally, logs, last: { old: w.old, new: w.new } }
+  const outside = w.outside && w.outside.length > 0 ? { outside: w.outside } : {}
+  return { step: e.step, tally, logs, last: { old: w.old, new: w.new }, ...outside }
 }
 
 function addTest(policy: AnalysisPolicy, row: number[], t: TestCounts): void {
   switch (t.check) {
     case 'maxErrorRate': return addOneSample(row, t.x1, t.n1, policy.maxErrorRate ?? 0)
     case 'maxP99Ms': return addOneSample(row, t.x1, t.n1, TAIL)
+    case 'maxMismatchRate': return addOneSample(row, t.x1, t.n1, policy.maxMismatchRate ?? 0)
     case 'maxErrorRateVsOld': return addConditional(row, t.x1, t.n1, t.x0, t.n0, policy.maxErrorRateVsOld ?? 1)
     case 'maxP99VsOld': return addConditional(row, t.x1, t.n1, t.x0, t.n0, 1)
   }
@@ -215,11 +250,17 @@ export function assess(policy: AnalysisPolicy, e: Evidence, slots: number): Verd
   })
   const failed = results.filter((c) => !c.pass).map((c) => c.check)
   const last = e.last ?? { old: noFigures(), new: noFigures() }
-  const base = { failed, checks: results, step: e.tally, old: last.old, new: last.new }
-  if (failed.length > 0) return { kind: 'fail', ...base }
+  const outside = e.outside ?? []
+  const base = { failed, outside, checks: results, step: e.tally, old: last.old, new: last.new }
+  if (failed.length > 0 || outside.some((c) => c.outcome === 'fail')) return { kind: 'fail', ...base }
   const seen = e.tally.new.requests
-  if (seen >= Math.max(1, policy.minRequests)) return { kind: 'pass', ...base }
-  return { kind: 'inconclusive', ...base, missing: `${count(seen)} of ${count(Math.max(1, policy.minRequests))} new-side requests at this step` }
+  const wanted = Math.max(1, policy.minRequests)
+  const missing = [
+    ...(seen < wanted ? [`${count(seen)} of ${count(wanted)} new-side requests at this step`] : []),
+    ...outside.filter((c) => c.outcome === 'inconclusive').map((c) => c.summary),
+  ]
+  if (missing.length === 0) return { kind: 'pass', ...base }
+  return { kind: 'inconclusive', ...base, missing: missing.join('; ') }
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Side } from '../config/types.js'
+import type { OutsideCheck } from './analysis.js'
 
 /**
  * Goals: business outcomes per side (README "Judging business outcomes").
@@ -118,5 +119,60 @@ function enough(c: GoalCounts): boolean {
 }
 
 function withRate(c: GoalCounts): GoalSideFigures {
-  return { users: c.users, converted: c.converted, value: c.value, rate: c.users > 0 ? c.converted / c.users : 0 }
+  return { users: c.users, converted: c.converted, value: roundValue(c.value), rate: c.users > 0 ? c.converted / c.users : 0 }
+}
+
+/**
+ * Sums of values (59.90 + 12.50 …) differ in their last bits with the order they were added in,
+ * which differs between replicas replaying the same events: shown to a millionth, they agree.
+ */
+function roundValue(v: number): number {
+  return Math.round(v * 1e6) / 1e6
+}
+
+/**
+ * A goal as the rollout analysis sees it at a window's close (an OutsideCheck of kind 'goal').
+ *
+ * - Without maxLoss a goal is informational: always 'pass' (its figures still travel with the
+ *   verdict into history and webhooks), so a goal never blocks a ramp unless asked to.
+ * - With maxLoss it fails only on evidence: the always-valid interval's bound on the good side of
+ *   the lift (the upper bound for `better: higher`, the lower bound for `lower`) is past maxLoss on
+ *   the bad side — "worse by more than maxLoss, with evidence". Too few conversions to judge is
+ *   'pass' too, not a hold: a ramp starting at 1 % may see no purchase for hours, and request
+ *   figures (minRequests) already decide whether a step has seen enough traffic. maxLoss is a
+ *   guard that rolls back on a proven loss, not a gate that waits for proof of no loss.
+ */
+export function goalCheck(name: string, report: GoalReport, maxLoss: number | undefined): OutsideCheck {
+  const figures = goalFigures(report, maxLoss)
+  const summary = goalSummary(name, report)
+  return { kind: 'goal', name, outcome: lostMoreThan(report, maxLoss) ? 'fail' : 'pass', summary, figures }
+}
+
+/** "worse by more than maxLoss, with evidence" (see goalCheck). */
+export function lostMoreThan(report: GoalReport, maxLoss: number | undefined): boolean {
+  if (maxLoss === undefined || report.interval === null) return false
+  const [lo, hi] = report.interval
+  return report.better === 'higher' ? hi < -maxLoss : lo > maxLoss
+}
+
+/** One line: "purchase fell 25 % (interval −31 % … −18 %)"; the rate's direction, whatever `better` says. */
+export function goalSummary(name: string, r: GoalReport): string {
+  if (r.lift === null) return `${name}: too few conversions to judge (old ${r.old.converted} of ${r.old.users} users, new ${r.new.converted} of ${r.new.users})`
+  const moved = Math.round(Math.abs(r.lift) * 100)
+  const head = moved === 0 ? `${name} unchanged` : `${name} ${r.lift < 0 ? 'fell' : 'rose'} ${moved} %`
+  if (r.interval === null) return `${head} (too few conversions for an interval yet)`
+  return `${head} (interval ${signedPercent(r.interval[0])} … ${signedPercent(r.interval[1])})`
+}
+
+function signedPercent(x: number): string {
+  const p = Math.round(x * 100)
+  return p === 0 ? '0 %' : `${p < 0 ? '−' : '+'}${Math.abs(p)} %`
+}
+
+function goalFigures(r: GoalReport, maxLoss: number | undefined): Record<string, number | null> {
+  return {
+    lift: r.lift, intervalLow: r.interval?.[0] ?? null, intervalHigh: r.interval?.[1] ?? null, maxLoss: maxLoss ?? null,
+    oldUsers: r.old.users, oldConverted: r.old.converted, oldRate: r.old.rate,
+    newUsers: r.new.users, newConverted: r.new.converted, newRate: r.new.rate,
+  }
 }

@@ -1,4 +1,4 @@
-import type { AnalysisPolicy, RolloutPolicy } from '../config/types.js'
+import type { AnalysisPolicy, RolloutPolicy, WebhookEvent } from '../config/types.js'
 import { accumulate, assess, freshEvidence, startStep, type Evidence, type Verdict, type WindowObservation } from './analysis.js'
 import type { RolloutState } from './types.js'
 
@@ -36,8 +36,8 @@ export type RolloutEvent =
 export interface Transition {
   readonly actor: Actor
   readonly reason: string
-  /** rolled_back / completed / paused: what notify.webhooks hear about. */
-  readonly notify?: 'rolled_back' | 'completed' | 'paused'
+  /** What notify.webhooks hear about (each webhook picks its events). */
+  readonly notify?: WebhookEvent
   readonly verdict?: Verdict
   /** Record in history even though percent and state stay (a step held for lack of evidence). */
   readonly record?: boolean
@@ -139,7 +139,10 @@ function judge(policy: RolloutPolicy, analysis: AnalysisPolicy, live: RolloutLiv
   const failures = countFailures(live.failures ?? 0, verdict)
   const next: RolloutLive = { ...live, evidence, failures }
   if (verdict.kind !== 'fail' || failures < analysis.failureLimit) return { live: next }
-  const over = verdict.checks.filter((c) => !c.pass).map((c) => `${c.check} (M ${c.m.toPrecision(3)} ≥ ${c.bar})`)
+  const over = [
+    ...verdict.checks.filter((c) => !c.pass).map((c) => `${c.check} (M ${c.m.toPrecision(3)} ≥ ${c.bar})`),
+    ...(verdict.outside ?? []).filter((c) => c.outcome === 'fail').map((c) => `${c.kind} ${c.name}: ${c.summary}`),
+  ]
   const reason = `evidence over its bar ${failures} windows in a row: ${over.join(', ')}`
   const rolled: RolloutLive = { percentBp: 0, state: 'rolled_back', step: -1, failures, evidence }
   return { live: next, rollback: { next: rolled, transition: { actor: 'analysis', reason, notify: 'rolled_back', verdict } } }
@@ -183,7 +186,7 @@ function advance(policy: RolloutPolicy, live: RolloutLive, ev: Tick): TickResult
   const evidence = live.evidence && policy.analysis ? { evidence: startStep(live.evidence, nextStep, judgedSteps(policy)) } : {}
   const next: RolloutLive = { percentBp: target, state: done ? 'completed' : 'progressing', step: nextStep, stepSince: ev.now, failures: 0, ...evidence }
   const reason = done ? 'last step reached: completed' : `step ${nextStep + 1}/${policy.stepsBp.length}${verdict ? ` after ${verdict.step.new.requests} new-side requests with no check over its bar` : ''}`
-  return { next, transition: done ? { actor: 'schedule', reason, notify: 'completed', ...(verdict ? { verdict } : {}) } : { actor: 'schedule', reason } }
+  return { next, transition: done ? { actor: 'schedule', reason, notify: 'completed', ...(verdict ? { verdict } : {}) } : { actor: 'schedule', reason, notify: 'step' } }
 }
 
 /** The verdict of the evidence gathered at the current step (none yet: nothing at this step). */

@@ -30,7 +30,7 @@ export interface LoggerOptions {
 }
 
 /**
- * pino JSON lines with ISO timestamps. `base` is empty: pid and hostname add bytes to every line
+ * pino JSON lines with ISO timestamps and level names. `base` is empty: pid and hostname add bytes to every line
  * and the log collector (journald, Kubernetes) already knows both.
  */
 export function createLogger(opts: LoggerOptions): Logger {
@@ -38,6 +38,8 @@ export function createLogger(opts: LoggerOptions): Logger {
     level: opts.level,
     base: null,
     timestamp: pino.stdTimeFunctions.isoTime,
+    // "level":"warn", not 40: what log collectors and people filter on without a lookup table.
+    formatters: { level: (label: string) => ({ level: label }) },
     redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
   }
   return opts.destination === undefined ? pino(options) : pino(options, opts.destination)

@@ -1,4 +1,4 @@
-import type { SideWindow } from '../core/analysis.js'
+import type { ShadowWindow, SideWindow } from '../core/analysis.js'
 import type { Kind, Side } from '../core/types.js'
 import type { Outcome } from './events.js'
 
@@ -84,9 +84,27 @@ export class SideCounts implements SideWindow {
   }
 }
 
+/** A route's shadow calls in one window (README "Shadow traffic"): what maxMismatchRate judges. */
+export class ShadowCounts implements ShadowWindow {
+  judged = 0
+  differed = 0
+
+  record(differed: boolean): void {
+    this.judged++
+    if (differed) this.differed++
+  }
+
+  merge(other: ShadowWindow): void {
+    this.judged += other.judged
+    this.differed += other.differed
+  }
+}
+
 export interface WindowPair {
   readonly old: SideCounts
   readonly new: SideCounts
+  /** Routes with shadow traffic: its calls, compared or failed. */
+  readonly shadow: ShadowCounts
 }
 
 /** An error for analysis: a 5xx answer (sluice's own 502/504 included) or a transport error. */
@@ -126,6 +144,14 @@ export class AnalysisWindows {
     pair[o.servedBy as Side].record(Number.isFinite(o.durationMs) ? o.durationMs : undefined, isError(o.status, o.error))
   }
 
+  /**
+   * One shadow call of a route that was compared (`differed`: a mismatch) or failed (`differed` too);
+   * skipped calls are not recorded. Called by the data plane's shadow leg, off the client's path.
+   */
+  recordShadow(route: string, differed: boolean): void {
+    pairIn(this.#current.route, route).shadow.record(differed)
+  }
+
   /** The window of `key` (`route/NAME` or `queue/NAME`, as refKey writes it), handed over whole. */
   take(key: string): WindowPair {
     const slash = key.indexOf('/')
@@ -158,5 +184,5 @@ function pairIn(map: Map<string, WindowPair>, key: string): WindowPair {
 }
 
 function newPair(): WindowPair {
-  return { old: new SideCounts(), new: new SideCounts() }
+  return { old: new SideCounts(), new: new SideCounts(), shadow: new ShadowCounts() }
 }

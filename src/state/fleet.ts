@@ -21,9 +21,17 @@ export interface SerializedSide {
   readonly histogram: readonly HistogramPair[]
 }
 
+/** A route's shadow calls in one window: judged (compared or failed) and differed (mismatch or failure). */
+export interface SerializedShadow {
+  readonly judged: number
+  readonly differed: number
+}
+
 export interface WindowSides {
   readonly old: SerializedSide
   readonly new: SerializedSide
+  /** Absent when the replica counted no shadow call (or runs a version without shadow traffic). */
+  readonly shadow?: SerializedShadow | undefined
 }
 
 /** The sum over every replica that flushed the window. */
@@ -40,6 +48,11 @@ export interface MergedWindow extends WindowSides {
 export interface WindowRef {
   readonly id: number
   readonly ms: number
+  /**
+   * Whose counts: the rollout analysis' (absent) or the dashboard's time series (`series`), kept
+   * under their own keys so that an analysis window of the series' length never mixes with it.
+   */
+  readonly counts?: 'series'
 }
 
 /**
@@ -121,7 +134,19 @@ export function parseSides(text: string): WindowSides | undefined {
   if (typeof v !== 'object' || v === null) return undefined
   const old = parseSide(v.old)
   const neu = parseSide(v.new)
-  return old && neu ? { old, new: neu } : undefined
+  if (!old || !neu) return undefined
+  const shadow = (v as { shadow?: unknown }).shadow
+  if (shadow === undefined) return { old, new: neu }
+  const s = shadow as Partial<SerializedShadow> | null
+  if (typeof s !== 'object' || s === null || !isCount(s.judged) || !isCount(s.differed)) return undefined
+  return { old, new: neu, shadow: { judged: s.judged, differed: s.differed } }
+}
+
+/** Sum two replicas' shadow counts (either may be absent). */
+export function mergeShadow(a: SerializedShadow | undefined, b: SerializedShadow | undefined): SerializedShadow | undefined {
+  if (a === undefined) return b
+  if (b === undefined) return a
+  return { judged: a.judged + b.judged, differed: a.differed + b.differed }
 }
 
 function parseSide(value: unknown): SerializedSide | undefined {

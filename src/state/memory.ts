@@ -1,6 +1,8 @@
 import type { TargetRef } from '../core/types.js'
 import { SluiceError } from '../errors.js'
 import { readStateFile, writeStateFile, type PersistedState } from './state-file.js'
+import { FileGoalLog } from './file-goal-log.js'
+import type { GoalLog } from './goal-log.js'
 import {
   HISTORY_LIMIT, refKey,
   type GroupEdits, type HistoryEvent, type LiveSnapshot, type StateStore, type StoreChange, type TargetLive, type UpdateResult,
@@ -31,9 +33,12 @@ export class MemoryStateStore implements StateStore {
   /** A snapshot handed out since the last change may still be read: the next change copies the maps first. */
   #shared = false
   readonly #opts: MemoryStoreOptions
+  /** With a state file, goal counts are kept beside it (`FILE.goals/`) and survive a restart. */
+  readonly goalLog: GoalLog | undefined
 
   constructor(opts: MemoryStoreOptions = {}) {
     this.#opts = opts
+    this.goalLog = opts.file ? new FileGoalLog(`${opts.file}.goals`) : undefined
   }
 
   async load(): Promise<void> {

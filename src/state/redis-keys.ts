@@ -9,6 +9,8 @@ import type { WindowRef } from './fleet.js'
  *   PREFIX:{kind/name}:history              list  HistoryEvent JSON, oldest first, ≤ HISTORY_LIMIT
  *   PREFIX:{kind/name}:members              hash  v = members version, ["group","id"] = 1 | 0
  *   PREFIX:{kind/name}:window:MS:ID         hash  replica id = WindowSides JSON, expires
+ *   PREFIX:{kind/name}:series:MS:ID         hash  the same for the dashboard's time series
+ *   PREFIX:{route/name}:goals:ROLLOUTSTART  list  binary goal chunks (state/goal-log.ts), expires
  *   PREFIX:lease:{name}                     string holder id, expires
  *   PREFIX:changes                          pub/sub channel of change notices
  */
@@ -34,7 +36,11 @@ export class RedisKeys {
   }
 
   window(ref: string, window: WindowRef): string {
-    return this.#target(ref, `window:${window.ms}:${window.id}`)
+    return this.#target(ref, `${window.counts === 'series' ? 'series' : 'window'}:${window.ms}:${window.id}`)
+  }
+
+  goals(ref: string, rolloutStart: number): string {
+    return this.#target(ref, `goals:${rolloutStart}`)
   }
 
   lease(name: string): string {

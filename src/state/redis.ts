@@ -6,6 +6,8 @@ import type { FleetWindows } from './fleet.js'
 import { LiveCache, type TargetEntry } from './redis-cache.js'
 import { decodeHistory, decodeLive, decodeNotice, encodeEvent, encodeLive, memberField, memberValue, parseRef } from './redis-codec.js'
 import { flushWindowTo, readWindowFrom } from './redis-fleet.js'
+import type { GoalLog } from './goal-log.js'
+import { appendChunk, readChunks } from './redis-goal-log.js'
 import { RedisKeys } from './redis-keys.js'
 import { RedisLink } from './redis-link.js'
 import { defineScripts, loadScripts, type RunScript } from './redis-scripts.js'
@@ -28,6 +30,8 @@ export interface RedisStoreOptions {
 export const DEFAULT_KEY_PREFIX = 'sluice'
 /** After a failed resync on a live connection (not a connection loss: that retries by reconnecting). */
 const RESYNC_RETRY_MS = 1000
+/** Goal log chunks read per call: a replica catching up on a long log does it in bites (a chunk is up to a second of one replica's new users). */
+const GOAL_READ_CHUNKS = 20
 
 /**
  * Live state shared by every replica through one Redis.
@@ -44,6 +48,7 @@ const RESYNC_RETRY_MS = 1000
 export class RedisStateStore implements StateStore {
   readonly kind = 'redis' as const
   readonly fleet: FleetWindows
+  readonly goalLog: GoalLog
   readonly #opts: RedisStoreOptions
   readonly #keys: RedisKeys
   readonly #origin: string
@@ -78,6 +83,7 @@ export class RedisStateStore implements StateStore {
     })
     this.#run = defineScripts(this.#link.cmd, scripts)
     this.fleet = this.#fleet()
+    this.goalLog = this.#goalLog()
   }
 
   /** Resolves once connected and everything is read; rejects (SLUICE_ERR_STATE_STORE) when Redis cannot be reached. */
@@ -167,6 +173,17 @@ export class RedisStateStore implements StateStore {
       flushWindow: (ref, window, replica, sides) => this.#call(() => flushWindowTo(cmd, this.#keys.window(refKey(ref), window), window, replica, sides)),
       readWindow: (ref, window) => this.#call(() => readWindowFrom(cmd, this.#keys.window(refKey(ref), window), (replica) => {
         this.#opts.logger?.warn({ target: refKey(ref), window: window.id, replica }, 'ignoring a malformed fleet window contribution')
+      })),
+    }
+  }
+
+  #goalLog(): GoalLog {
+    const cmd = this.#link.cmd
+    const key = (route: string, rolloutStart: number) => this.#keys.goals(refKey({ kind: 'route', name: route }), rolloutStart)
+    return {
+      append: (route, rolloutStart, chunk) => this.#call(() => appendChunk(cmd, key(route, rolloutStart), chunk)),
+      read: (route, rolloutStart, from) => this.#call(() => readChunks(cmd, key(route, rolloutStart), from, GOAL_READ_CHUNKS, (index) => {
+        this.#opts.logger?.warn({ route, index }, 'ignoring a malformed goal log chunk')
       })),
     }
   }

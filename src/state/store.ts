@@ -1,6 +1,7 @@
 import type { Evidence, Verdict } from '../core/analysis.js'
 import type { RolloutState, TargetRef } from '../core/types.js'
 import type { FleetWindows } from './fleet.js'
+import type { GoalLog } from './goal-log.js'
 
 /** Who changed live state; recorded with every history event. */
 export type Actor = 'admin' | 'config' | 'schedule' | 'analysis'
@@ -129,6 +130,12 @@ export interface StateStore {
    * single-process store: the controller then judges its own process's windows.
    */
   readonly fleet?: FleetWindows
+  /**
+   * Where goal counts are shared and kept (see state/goal-log.ts): Redis for the fleet, a directory
+   * beside the state file for one process. Undefined for a memory store without a file: goals are
+   * then counted in this process only.
+   */
+  readonly goalLog?: GoalLog | undefined
   close(): Promise<void>
 }
 

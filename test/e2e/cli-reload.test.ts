@@ -46,6 +46,12 @@ ${extra}`
     expect(await shareNew(sluice.data)).toBe(1)
   })
 
+  it('SIGHUP with the file unchanged says so at info level (not only at debug)', async () => {
+    sluice.signal('SIGHUP')
+    const line = await sluice.waitForLog((l) => l.msg === 'config unchanged: nothing to reload')
+    expect(line).toMatchObject({ level: 'info', reason: 'SIGHUP' })
+  })
+
   it('an invalid file is refused, logged, and the running config keeps serving', async () => {
     sluice.writeConfig(testConfig(route(100)).replace('percent: 100', 'percent: 150'))
     sluice.signal('SIGHUP')

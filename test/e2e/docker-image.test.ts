@@ -165,6 +165,12 @@ describe('Dockerfile: its runtime stage, rehearsed', () => {
     const res = await request(`${sluice.data}/hello`)
     expect(res.statusCode).toBe(200)
     expect(await res.body.json()).toEqual({ backend: 'old' })
+    // The dashboard's files come from the image itself (dist/admin/ui and uPlot in node_modules).
+    for (const asset of ['/ui/dashboard.js', '/ui/dashboard.css', '/ui/uplot.js', '/ui/uplot.css']) {
+      const got = await request(`${sluice.admin}${asset}`)
+      expect(got.statusCode, asset).toBe(200)
+      expect((await got.body.text()).length, asset).toBeGreaterThan(100)
+    }
 
     const health = execForm(stepsOf(final, 'HEALTHCHECK')[0]!.args.replace(/^.*?CMD /, ''))!
     const healthEnv = { ...env, SLUICE_ADMIN_URL: sluice.admin }

@@ -31,7 +31,7 @@ describe('sluice start: an unexpected fault is logged, counted, and sluice keeps
     const exception = await sluice.waitForLog((l) => l.source === 'uncaught_exception')
 
     for (const [line, message] of [[rejection, 'injected-rejection'], [exception, 'injected-exception']] as const) {
-      expect(line.level).toBe(50)
+      expect(line.level).toBe('error')
       expect(line.msg).toMatch(/keeps serving/)
       const err = (line as LogLine & { err: { message: string; stack: string } }).err
       expect(err.message).toBe(message)
@@ -54,7 +54,7 @@ describe('sluice start: an unexpected fault is logged, counted, and sluice keeps
       const r = spawnSync(process.execPath, ['--import', FAULT_DURING_START, CLI, 'start', '--config', sluice.configPath], { encoding: 'utf8', timeout: 20_000 })
       expect(r.status).toBe(1)
       expect(r.stderr).toContain('internal error during start: injected-during-start')
-      const fatal = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogLine & { err?: { stack: string } }).find((l) => l.level === 60)
+      const fatal = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogLine & { err?: { stack: string } }).find((l) => l.level === 'fatal')
       expect(fatal).toMatchObject({ source: 'uncaught_exception', msg: expect.stringMatching(/during start/) })
       expect(fatal?.err?.stack).toContain('fault-during-start.mjs')
       expect(r.stdout).not.toContain('sluice started')

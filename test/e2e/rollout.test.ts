@@ -72,7 +72,7 @@ describe('automatic rollout end to end (real backends, short intervals)', () => 
     expect(wait.code).toBe(1)
     expect(wait.stdout).toContain('rolled_back at 0%')
     const rolled = await sluice.waitForLog((l) => l.msg === 'rolled back')
-    expect(rolled.level).toBe(40)
+    expect(rolled.level).toBe('warn')
     await waitFor(() => events.length > 0, { message: 'the webhook to be called' })
     expect(events).toHaveLength(1)
     expect(events[0]).toMatchObject({ event: 'rolled_back', kind: 'route', name: 'app', to: { percent: 0, state: 'rolled_back' }, figures: { failed: ['maxErrorRate'] } })

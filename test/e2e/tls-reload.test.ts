@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { copyFile, writeFile } from 'node:fs/promises'
+import { copyFile, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, expect, it } from 'vitest'
@@ -23,6 +23,7 @@ let leafB: Leaf
 let backend: HttpsBackend
 let app: SluiceApp
 let port: number
+const warnings: string[] = []
 
 async function curl(caFile: string): Promise<{ code: number; body: string }> {
   try {
@@ -56,7 +57,7 @@ routes:
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems))
   app = new SluiceApp({
     config: loaded.config, configHash: loaded.hash, configSources: loaded.sources, configPath: join(dir, 'sluice.yaml'),
-    logger: createLogger({ level: 'silent' }),
+    logger: createLogger({ level: 'warn', destination: { write: (l: string) => void warnings.push(l) } }),
   })
   port = (await app.start()).data.port
 }, 60_000)
@@ -81,4 +82,15 @@ it('answers over TLS, and a reload picks up every replaced certificate', async (
   expect(await app.reload('SIGHUP')).toBe(true)
   expect(await curl(caB.caFile)).toEqual({ code: 0, body: 'vendor' })
   expect((await curl(caA.caFile)).code).toBe(60)
+})
+
+it('a reload that turns off the certificate check of a backend says so', async () => {
+  const file = join(caA.dir, 'sluice.yaml')
+  const yaml = await readFile(file, 'utf8')
+  await writeFile(file, yaml.replace('old: { url: "https://localhost:' + backend.port + '", tls: { ca: upstream-ca.pem } }',
+    'old: { url: "https://localhost:' + backend.port + '", tls: { ca: upstream-ca.pem, rejectUnauthorized: false } }'))
+  expect(warnings.some((l) => l.includes('NOT verified'))).toBe(false)
+  expect(await app.reload('SIGHUP')).toBe(true)
+  expect(warnings.filter((l) => l.includes('NOT verified')).map((l) => JSON.parse(l) as { route: string; side: string }))
+    .toMatchObject([{ route: 'vendor', side: 'old' }])
 })

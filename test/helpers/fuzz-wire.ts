@@ -196,12 +196,13 @@ function linesAsHeaders(raw: string): Header[] {
 const HOP: ReadonlySet<string> = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade', 'http2-settings', 'trailer',
   'proxy-authorization', 'proxy-authenticate', 'expect', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'via', 'content-length',
+  'x-request-id',
 ])
 
 /**
  * What a proxy forwards end to end (RFC 9110 §7.6.1): everything but hop-by-hop fields, those the
  * client's Connection header names (never Host or Content-Length), sluice's own `x-sluice-*`, and the
- * fields sluice rewrites (x-forwarded-*, via) or frames itself (content-length).
+ * fields sluice rewrites (x-forwarded-*, via, x-request-id: request-id.test.ts checks it) or frames itself (content-length).
  */
 export function endToEnd(headers: readonly Header[]): Header[] {
   const named = new Set(headers.filter(([n]) => n.toLowerCase() === 'connection')

@@ -22,7 +22,7 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, tim
   })
 }
 
-export interface LogLine { level: number; msg: string; [k: string]: unknown }
+export interface LogLine { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'; msg: string; [k: string]: unknown }
 
 /** A `sluice start` child process with its config in a temp dir and its JSON log lines parsed. */
 export class SluiceProcess {

@@ -1,12 +1,14 @@
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer, type Server, type ServerOptions } from 'node:https'
-import type { AddressInfo, Socket } from 'node:net'
+import { connect, type AddressInfo, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TLSSocket } from 'node:tls'
 import { promisify } from 'node:util'
+import { freePort } from '../../src/util/free-port.js'
+import { waitFor } from './wait-for.js'
 
 /**
  * A private CA and the leaf certificates tests need, made with the `openssl` command (node:crypto
@@ -140,6 +142,37 @@ export async function startHttpsBackend(name: string, options: ServerOptions): P
     close: async () => {
       for (const s of sockets) s.destroy()
       await new Promise<void>((r) => server.close(() => r()))
+    },
+  }
+}
+
+export interface OpensslServer {
+  readonly port: number
+  close(): Promise<void>
+}
+
+/**
+ * `openssl s_server -www` on 127.0.0.1 requiring a client certificate from `caFile` (`-Verify 1`, and
+ * `-verify_return_error`: one from another CA is refused too):
+ * unlike Node's https.Server, which just closes a connection whose certificate it refuses, OpenSSL
+ * answers a TLS 1.3 client without one by the certificate_required alert (116) after the client's
+ * side of the handshake finished, as servers built on OpenSSL, Go or BoringSSL do. Answers each
+ * GET with a status page, one request per connection (HTTP/1.0).
+ */
+export async function startOpensslServer(leaf: Leaf, caFile: string): Promise<OpensslServer> {
+  const port = await freePort()
+  const child = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', leaf.certFile, '-key', leaf.keyFile,
+    '-CAfile', caFile, '-Verify', '1', '-verify_return_error', '-www', '-quiet', '-tls1_3'], { stdio: 'ignore' })
+  const exited = once(child, 'exit')
+  await waitFor(() => new Promise<boolean>((resolve) => {
+    const s = connect(port, '127.0.0.1', () => { s.destroy(); resolve(true) })
+    s.on('error', () => resolve(false))
+  }), { message: `openssl s_server on port ${port}` })
+  return {
+    port,
+    close: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill()
+      await exited
     },
   }
 }

@@ -1,5 +1,6 @@
 import type { Commands, ManualCommand } from '../../control/commands.js'
-import { describeTarget, findTarget, historyJson, type RolloutFacts, type TargetConfig, type TargetSet } from '../../control/status.js'
+import { describeTarget, findTarget, historyJson, shadowSummary, type RolloutFacts, type TargetConfig, type TargetSet } from '../../control/status.js'
+import type { ShadowReport } from '../../observe/shadow.js'
 import { effectiveMembers } from '../../state/views.js'
 import { DEFAULT_GOAL_ALPHA, type GoalReport } from '../../core/goals.js'
 import type { Kind, TargetRef } from '../../core/types.js'
@@ -23,6 +24,8 @@ export interface ApiDeps {
   readonly groupSizes: (ref: TargetRef) => GroupSizes | undefined
   /** Goal counts per route (README "Judging business outcomes"); absent in tests without them. */
   readonly goals?: GoalCounter | undefined
+  /** Shadow figures per route (README "Shadow traffic"); absent in tests without them. */
+  readonly shadow?: ((route: string) => ShadowReport | undefined) | undefined
 }
 
 const KINDS: readonly Kind[] = ['route', 'queue']
@@ -83,7 +86,9 @@ function parseWorkerOutcome(o: unknown, i: number): WorkerOutcome {
 /** ROUTE / QUEUE with live percent, state and group sizes (file ids plus live edits). */
 export function describe(ref: TargetRef, deps: ApiDeps): ReturnType<typeof describeTarget> & { goals?: Record<string, GoalReport> } {
   const cfg = findTarget(deps.targets(), ref)
-  const target = describeTarget(ref.kind, cfg, deps.store.get(ref), deps.groupSizes(ref), deps.rolloutFacts?.(ref, cfg))
+  const described = describeTarget(ref.kind, cfg, deps.store.get(ref), deps.groupSizes(ref), deps.rolloutFacts?.(ref, cfg))
+  const shadow = ref.kind === 'route' ? deps.shadow?.(ref.name) : undefined
+  const target = shadow === undefined ? described : { ...described, shadow: shadowSummary(shadow) }
   if (ref.kind !== 'route' || deps.goals === undefined) return target
   return { ...target, goals: deps.goals.report(ref.name, cfg.rollout?.analysis?.alpha ?? DEFAULT_GOAL_ALPHA) ?? {} }
 }

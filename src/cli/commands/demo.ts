@@ -10,6 +10,7 @@ import { EXIT } from '../exit-codes.js'
 import { table, type Io } from '../io.js'
 import { statusTable, type TargetJson } from './status.js'
 import { replicasDemo } from './demo-replicas.js'
+import { checkoutDemo } from './demo-checkout.js'
 import { sampleBackend, untilStopped, type SampleBackend } from './demo-parts.js'
 
 const REPORT_EVERY_MS = 2000
@@ -41,6 +42,8 @@ routes:
 /** `sluice demo`: two sample backends, sluice in front, synthetic traffic, a ramp, a failure and the rollback. */
 export const demoCommand: Command = async (args, opts, io) => {
   if (opts.replicas !== undefined) return replicasDemo(args, opts, io)
+  if (args[0] === 'checkout') return checkoutDemo(opts, io)
+  if (args[0] !== undefined) { io.err(`sluice demo: unknown scenario '${args[0]}' (try: sluice demo checkout)`); return EXIT.refused }
   const durationMs = opts.duration ? parseDuration(opts.duration) : undefined
   const [oldB, newB] = await Promise.all([sampleBackend('old'), sampleBackend('new')])
   const loaded = await loadConfigText(DEMO_CONFIG(oldB.url, newB.url), '<demo>')

@@ -1,4 +1,4 @@
-import { callTarget } from '../admin-client.js'
+import { adminTarget, callTarget } from '../admin-client.js'
 import { EXIT } from '../exit-codes.js'
 import type { Command } from '../command.js'
 import { reportAdminError, type TargetJson } from './status.js'
@@ -13,7 +13,7 @@ export const setPercentCommand: Command = async (args, opts, io) => {
   }
   try {
     const body = opts.reason === undefined ? { percent } : { percent, reason: opts.reason }
-    const t = (await callTarget({ url: opts.admin, token: opts.token }, 'PUT', name, '/percent', body)) as TargetJson
+    const t = (await callTarget(adminTarget(opts), 'PUT', name, '/percent', body)) as TargetJson
     io.out(opts.output === 'json' ? JSON.stringify(t, null, 2) : `${t.kind} ${t.name}: ${t.percent}% to new (state ${t.state})`)
     return EXIT.ok
   } catch (err) {

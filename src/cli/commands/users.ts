@@ -1,4 +1,4 @@
-import { callAdmin, callTarget } from '../admin-client.js'
+import { adminTarget, callAdmin, callTarget } from '../admin-client.js'
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import { table } from '../io.js'
@@ -11,17 +11,20 @@ const USAGE = 'usage: sluice users add|remove NAME GROUP ID... | sluice users li
 /** `sluice users add|remove NAME GROUP ID…` and `sluice users list NAME`: live group membership. */
 export const usersCommand: Command = async (args, opts, io) => {
   const [verb, name, group, ...ids] = args
-  const target = { url: opts.admin, token: opts.token }
+  const target = adminTarget(opts)
   try {
     if (verb === 'list' && name) return list(await callTarget(target, 'GET', name, '/groups') as { groups: Groups }, opts.output, io.out)
     if ((verb !== 'add' && verb !== 'remove') || !name || !group || ids.length === 0) { io.err(USAGE); return EXIT.refused }
     // Resolve route-or-queue once, then edit each id; stop at the first refusal.
     const kind = await kindOf(target, name)
+    const done: Array<{ id: string; members: number }> = []
     for (const id of ids) {
       const path = `/api/${kind}s/${encodeURIComponent(name)}/groups/${encodeURIComponent(group)}/users/${encodeURIComponent(id)}`
       const r = (await callAdmin(target, verb === 'add' ? 'PUT' : 'DELETE', path)) as { members: number }
-      io.out(`${verb === 'add' ? 'added' : 'removed'} ${id} ${verb === 'add' ? 'to' : 'from'} ${name}/${group} (${r.members} members)`)
+      done.push({ id, members: r.members })
+      if (opts.output === 'table') io.out(`${verb === 'add' ? 'added' : 'removed'} ${id} ${verb === 'add' ? 'to' : 'from'} ${name}/${group} (${r.members} members)`)
     }
+    if (opts.output === 'json') io.out(JSON.stringify({ [kind]: name, group, [verb === 'add' ? 'added' : 'removed']: done.map((d) => d.id), members: done.at(-1)?.members ?? 0 }, null, 2))
     return EXIT.ok
   } catch (err) {
     return reportAdminError(err, io)

@@ -1,10 +1,13 @@
 import { parseDuration } from '../../util/duration.js'
-import { AdminCallError, callTarget } from '../admin-client.js'
-import type { Command } from '../command.js'
+import { AdminCallError, adminTarget, callTarget } from '../admin-client.js'
+import type { CliOptions, Command } from '../command.js'
+import type { Io } from '../io.js'
 import { EXIT } from '../exit-codes.js'
-import type { TargetJson } from './status.js'
+import { analysisSection, goalsSection, statusTable, type TargetJson } from './status.js'
 
 const POLL_MS = 1000
+/** --watch redraws the target like `status NAME --watch`. */
+const WATCH_POLL_MS = 2000
 const DEFAULT_TIMEOUT = '1h'
 
 /**
@@ -19,10 +22,12 @@ export const waitCommand: Command = async (args, opts, io) => {
   let last = ''
   for (;;) {
     try {
-      const t = (await callTarget({ url: opts.admin, token: opts.token }, 'GET', name, '')) as TargetJson
-      const line = `${t.kind} ${t.name}: ${t.state} at ${t.percent}%`
-      if (line !== last) io.out(line)
-      last = line
+      const t = (await callTarget(adminTarget(opts), 'GET', name, '')) as TargetJson
+      const final = t.state === 'completed' || t.state === 'rolled_back'
+      progress(t, opts, io, last)
+      last = `${t.kind} ${t.name}: ${t.state} at ${t.percent}%`
+      // -o json: one document, the target as it ended (or as it stood at the time-out, below).
+      if (final && opts.output === 'json') io.out(JSON.stringify(t, null, 2))
       if (t.state === 'completed') return EXIT.ok
       if (t.state === 'rolled_back') return EXIT.refused
     } catch (err) {
@@ -35,6 +40,18 @@ export const waitCommand: Command = async (args, opts, io) => {
       io.err(`sluice: timed out waiting for ${name} to complete`)
       return EXIT.unreachable
     }
-    await new Promise((r) => setTimeout(r, POLL_MS))
+    await new Promise((r) => setTimeout(r, opts.watch ? WATCH_POLL_MS : POLL_MS))
   }
+}
+
+/** One line per change of state or percent; with --watch the whole target, redrawn. Nothing with -o json. */
+function progress(t: TargetJson, opts: CliOptions, io: Io, last: string): void {
+  if (opts.output === 'json') return
+  if (opts.watch) {
+    const text = statusTable([t]) + analysisSection(t) + goalsSection(t.kind === 'route' ? [t] : [])
+    io.out(io.isTTY ? `\x1b[H\x1b[2J${text}` : `--- ${new Date().toISOString()}\n${text}`)
+    return
+  }
+  const line = `${t.kind} ${t.name}: ${t.state} at ${t.percent}%`
+  if (line !== last) io.out(line)
 }

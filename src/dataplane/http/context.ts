@@ -3,10 +3,12 @@ import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import type { KeySource, Side } from '../../config/types.js'
 import { normalizeIp, readSource, type KeyInput } from '../../core/sticky.js'
-import type { Decision, KeyReader } from '../../core/types.js'
+import type { Decision, OptChoice } from '../../core/types.js'
 import type { OutcomeBus, UpstreamErrorReason } from '../../observe/events.js'
 import type { GoalCounter } from '../../observe/goals.js'
 import type { Random } from '../../util/random.js'
+import type { Caller } from './decision.js'
+import { optChoice, type OptRoute } from './opt-cookie.js'
 import type { CompiledRoute, RouteTable } from './route-table.js'
 
 /** What every request of one data plane shares: read by the passes, swapped whole by setRoutes. */
@@ -29,9 +31,10 @@ export interface PlaneState {
  * passes read and write. Plain requests (upstream-leg/leg.ts) and WebSocket handshakes (upgrade.ts)
  * extend it with their own way of answering and of reaching the backend, so both run the very same
  * passes (route match, key, decision, loop check) and the decision is spelled once.
- * Implements KeyInput/KeyReader so the core reads keys straight from the request, without a copy.
+ * Implements KeyInput and Caller (decision.ts) so the decision reads keys and the opt cookie straight
+ * from the request, without a copy.
  */
-export abstract class ProxyContext implements KeyInput, KeyReader {
+export abstract class ProxyContext implements KeyInput, Caller {
   readonly startedAt = performance.now()
   /**
    * The client's socket, kept from the start: Node and undici detach `req.socket` (it becomes null)
@@ -44,6 +47,8 @@ export abstract class ProxyContext implements KeyInput, KeyReader {
   decision: Decision | undefined = undefined
   /** Set-Cookie value for a freshly assigned id, added to the response. */
   setCookie: string | undefined = undefined
+  /** The client's x-request-id or the one sluice made (forward-headers): in access logs and sluice's own answers. */
+  requestId: string | undefined = undefined
   /** Flat [name, value, …] for the upstream request, built by forward-headers. */
   upstreamHeaders: string[] | undefined = undefined
   /** The Host in upstreamHeaders is not the client's (a side's `host` rule changed it). */
@@ -74,6 +79,10 @@ export abstract class ProxyContext implements KeyInput, KeyReader {
 
   read(source: KeySource): string | undefined {
     return readSource(source, this)
+  }
+
+  optFor(route: OptRoute): OptChoice {
+    return optChoice(route, this.req.headers.cookie)
   }
 
   /** True once the client cannot receive anything more (its socket is gone or it closed early). */

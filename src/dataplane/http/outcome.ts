@@ -16,6 +16,7 @@ export function onResponseClose(this: ProxyResponse): void {
   if (ctx === undefined) return
   this.ctx = undefined
   if (!this.writableFinished && !ctx.cutBySluice) abortUpstream(ctx)
+  if (ctx.shadowLeg !== undefined) ctx.shadowLeg.oldClosed()
   const durationMs = performance.now() - ctx.startedAt
   const status = this.headersSent ? this.statusCode : 0
   publishOutcome(ctx, status, durationMs)
@@ -82,7 +83,7 @@ function accessLog(ctx: ProxyContext, status: number, durationMs: number): void 
   const sample = ctx.plane.access.sample
   if (sample < 1 && ctx.plane.random() >= sample) return
   ctx.plane.logger.info({
-    method: ctx.req.method, path: pathOf(ctx.url), status,
+    requestId: ctx.requestId, method: ctx.req.method, path: pathOf(ctx.url), status,
     durationMs: Math.round(durationMs * 1000) / 1000, route: ctx.route?.name, side: ctx.decision?.side,
     servedBy: ctx.servedBy, error: ctx.error, fellBack: ctx.fellBack || undefined,
   }, 'request')

@@ -1,5 +1,7 @@
 import type { KeySource, RouteConfig } from '../../config/types.js'
 import type { TargetView } from '../../core/types.js'
+import type { RouteShadowStats } from '../../observe/shadow.js'
+import { compileShadow, type CompiledShadow } from './shadow/compile.js'
 import { optCookieName } from './opt-cookie.js'
 import type { RouteBackends } from './upstream.js'
 import { HostTable } from './host-table.js'
@@ -25,6 +27,8 @@ export interface CompiledRoute {
   readonly exposeBackendHeader: boolean
   /** The route has goals: its outcomes carry the key's fingerprint (exposure). */
   readonly hasGoals: boolean
+  /** Shadow traffic to new (README "Shadow traffic"); undefined for routes without a shadow block. */
+  readonly shadow: CompiledShadow | undefined
 }
 
 /**
@@ -55,9 +59,10 @@ export function compileRoutes(
   routes: readonly RouteConfig[],
   views: ReadonlyMap<string, TargetView>,
   backends: ReadonlyMap<string, RouteBackends>,
+  shadowStats: (route: string) => RouteShadowStats | undefined = () => undefined,
   previous: RouteTable = EMPTY_TABLE,
 ): RouteTable {
-  const compiled = routes.map((r) => compiledRoute(r, need(views, r.name, 'view'), need(backends, r.name, 'backends')))
+  const compiled = routes.map((r) => compiledRoute(r, need(views, r.name, 'view'), need(backends, r.name, 'backends'), shadowStats(r.name)))
   const index = previous.index.source === routes ? previous.index : indexRoutes(routes)
   return Object.freeze({ routes: Object.freeze(compiled), index })
 }
@@ -79,21 +84,31 @@ export function indexRoutes(routes: readonly RouteConfig[]): RouteIndex {
   return Object.freeze({ source: routes, byHost: trees.size === 0 ? undefined : new HostTable(trees), anyHost: anyHost.seal() })
 }
 
-/**
- * Compiled routes by view, reused while the route's config, view and backends are the same objects:
- * a live change of one route's percent recompiles that route, not all of them.
- */
-const compiledCache = new WeakMap<TargetView, { readonly route: RouteConfig; readonly backends: RouteBackends; readonly compiled: CompiledRoute }>()
+interface CompiledEntry {
+  readonly route: RouteConfig
+  readonly backends: RouteBackends
+  readonly stats: RouteShadowStats | undefined
+  readonly compiled: CompiledRoute
+}
 
-function compiledRoute(r: RouteConfig, view: TargetView, backends: RouteBackends): CompiledRoute {
+/**
+ * Compiled routes by view, reused while the route's config, view, backends and shadow figures are
+ * the same objects: a live change of one route's percent recompiles that route, not all of them.
+ */
+const compiledCache = new WeakMap<TargetView, CompiledEntry>()
+
+function compiledRoute(r: RouteConfig, view: TargetView, backends: RouteBackends, stats: RouteShadowStats | undefined): CompiledRoute {
   const hit = compiledCache.get(view)
-  if (hit !== undefined && hit.route === r && hit.backends === backends) return hit.compiled
-  const compiled = compileRoute(r, view, backends)
-  compiledCache.set(view, { route: r, backends, compiled })
+  if (hit !== undefined && hit.route === r && hit.backends === backends && hit.stats === stats) return hit.compiled
+  const compiled = compileRoute(r, view, backends, stats)
+  compiledCache.set(view, { route: r, backends, stats, compiled })
   return compiled
 }
 
-function compileRoute(r: RouteConfig, view: TargetView, backends: RouteBackends): CompiledRoute {
+function compileRoute(r: RouteConfig, view: TargetView, backends: RouteBackends, stats: RouteShadowStats | undefined): CompiledRoute {
+  const shadow = r.shadow !== undefined && stats !== undefined && backends.shadow !== undefined
+    ? compileShadow(r.shadow, stats, backends.shadow, r.timeouts)
+    : undefined
   return Object.freeze({
     name: r.name,
     host: r.match.host,
@@ -108,6 +123,7 @@ function compileRoute(r: RouteConfig, view: TargetView, backends: RouteBackends)
     idleMs: r.timeouts.idleMs,
     exposeBackendHeader: r.exposeBackendHeader,
     hasGoals: r.goals.length > 0,
+    shadow,
   })
 }
 

@@ -8,13 +8,14 @@ import type { TargetView } from '../../core/types.js'
 import { SluiceError } from '../../errors.js'
 import type { OutcomeBus } from '../../observe/events.js'
 import type { GoalCounter } from '../../observe/goals.js'
+import { ShadowLedger } from '../../observe/shadow.js'
 import { IdleWaiters } from '../../util/idle-waiters.js'
 import { systemRandom, type Random } from '../../util/random.js'
 import type { PlaneState } from './context.js'
 import { onResponseClose, watchQueuedResponse } from './outcome.js'
 import { HTTP_PASSES } from './passes/index.js'
 import { runPasses } from './pipeline.js'
-import { compileRoutes, EMPTY_TABLE, type RouteTable } from './route-table.js'
+import { compileRoutes, EMPTY_TABLE, type CompiledRoute, type RouteTable } from './route-table.js'
 import { HttpLeg } from './upstream-leg/leg.js'
 import { ProxyResponse } from './upstream-leg/state.js'
 import { UpstreamPools, type RouteBackends } from './upstream.js'
@@ -34,6 +35,8 @@ export interface HttpDataPlaneOptions {
   goals?: GoalCounter
   /** Speak HTTPS with this certificate; absent = plain HTTP. */
   tls?: ListenerTls | undefined
+  /** Where shadow calls are counted (README "Shadow traffic"); default: a ledger of its own, without metrics. */
+  shadow?: ShadowLedger
 }
 
 /**
@@ -62,11 +65,14 @@ export class HttpDataPlane {
   readonly #listen: ListenAddress
   readonly #logger: Logger
   #backendsFor: { readonly routes: readonly RouteConfig[]; readonly backends: Map<string, RouteBackends> } | undefined
+  /** Shadow traffic's figures per route. */
+  readonly shadow: ShadowLedger
   #closing: Promise<void> | undefined
 
   constructor(opts: HttpDataPlaneOptions) {
     this.#listen = opts.listen
     this.#logger = opts.logger
+    this.shadow = opts.shadow ?? new ShadowLedger()
     this.#plane = new Plane(opts, () => this.#server.closeIdleConnections())
     this.#pools = new UpstreamPools(opts.logger)
     const options: ServerOptions<typeof IncomingMessage, typeof ProxyResponse> = {
@@ -100,9 +106,18 @@ export class HttpDataPlane {
     for (const r of routes) {
       if (!views.has(r.name)) throw new Error(`route '${r.name}' has no view: setRoutes needs one for every route`)
     }
+    this.shadow.configure(routes)
     // The same route list (a live change, not a reload) keeps its dispatchers: no need to look again.
     if (routes !== this.#backendsFor?.routes) this.#backendsFor = { routes, backends: this.#pools.replace(routes) }
-    this.#plane.table = compileRoutes(routes, views, this.#backendsFor.backends, this.#plane.table)
+    this.#plane.table = compileRoutes(routes, views, this.#backendsFor.backends, (name) => this.shadow.stats(name), this.#plane.table)
+  }
+
+  /**
+   * The routes with their live views, exactly as the next request sees them: the admin plane's
+   * OpenFeature evaluation decides on these, so a flag answers what the proxy would do.
+   */
+  get routes(): readonly CompiledRoute[] {
+    return this.#plane.table.routes
   }
 
   /**

@@ -40,7 +40,7 @@ class UpgradeRequest extends ProxyContext {
     const socket = this.socket
     if (!socket.writable) return void socket.destroy()
     const head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n`
+      `content-length: ${Buffer.byteLength(body)}\r\n${this.requestId === undefined ? '' : `x-request-id: ${this.requestId}\r\n`}connection: close\r\n\r\n`
     socket.end(head + body, () => socket.destroy())
   }
 

@@ -2,7 +2,7 @@ import { isIP } from 'node:net'
 import type { ConnectionOptions } from 'node:tls'
 import { buildConnector } from 'undici'
 import type { SideTransport, UpstreamTls } from '../../config/types.js'
-import { markConnectPhase } from './upstream-leg/error-map.js'
+import { isTlsCode, keepTlsCause, markConnectPhase } from './upstream-leg/error-map.js'
 
 /**
  * How sluice connects to one origin. undici derives the TLS server name (SNI, and so the name the
@@ -21,8 +21,23 @@ export function originConnector(origin: string, tls: UpstreamTls | undefined, co
     connect({ ...opts, servername }, (...args) => {
       // Errors reported here came before the connection (and its handshake) completed: nothing was sent.
       if (args[0] !== null) markConnectPhase(args[0])
+      else args[1].prependListener('error', keepTlsErrors())
       callback(...args)
     })
+  }
+}
+
+/**
+ * One listener per connection, ahead of undici's: the first TLS error on the socket (an alert such
+ * as certificate_required, after our side finished a TLS 1.3 handshake) is kept on the errors that
+ * follow it, undici's "other side closed" among them, which would otherwise replace it.
+ */
+function keepTlsErrors(): (err: Error) => void {
+  let tlsError: Error | undefined
+  return (err) => {
+    if (tlsError !== undefined) return keepTlsCause(err, tlsError)
+    const code = (err as NodeJS.ErrnoException).code
+    if (code !== undefined && isTlsCode(code)) tlsError = err
   }
 }
 

@@ -23,6 +23,8 @@ export interface Backend {
 export interface RouteBackends {
   readonly old: Backend
   readonly new: Backend
+  /** new's origins in a pool of their own, for shadow calls (routes with a shadow block only). */
+  readonly shadow?: Backend
 }
 
 /**
@@ -41,6 +43,8 @@ export const UPSTREAM_KEEP_ALIVE_MS = 4_000
  */
 export class UpstreamPools {
   #byKey = new Map<string, Dispatcher>()
+  /** Shadow calls' pools: never shared with real traffic, destroyed (not drained) at close. */
+  #shadowByKey = new Map<string, Dispatcher>()
   readonly #logger: Logger
 
   constructor(logger: Logger) {
@@ -49,31 +53,42 @@ export class UpstreamPools {
 
   replace(routes: readonly RouteConfig[]): Map<string, RouteBackends> {
     const next = new Map<string, Dispatcher>()
+    const nextShadow = new Map<string, Dispatcher>()
     const out = new Map<string, RouteBackends>()
     for (const route of routes) {
+      const connectMs = route.timeouts.connectMs
+      const newTransport = route.transport?.new ?? defaultTransport(route.new)
       out.set(route.name, {
-        old: this.#backend('old', route.old, route.transport?.old ?? defaultTransport(route.old), route.timeouts.connectMs, next),
-        new: this.#backend('new', route.new, route.transport?.new ?? defaultTransport(route.new), route.timeouts.connectMs, next),
+        old: this.#backend('old', route.old, route.transport?.old ?? defaultTransport(route.old), connectMs, next, this.#byKey),
+        new: this.#backend('new', route.new, newTransport, connectMs, next, this.#byKey),
+        ...(route.shadow ? { shadow: this.#backend('new', route.new, newTransport, connectMs, nextShadow, this.#shadowByKey) } : {}),
       })
     }
     for (const [key, dispatcher] of this.#byKey) {
       if (!next.has(key)) this.#closeQuietly(dispatcher)
     }
+    for (const [key, dispatcher] of this.#shadowByKey) {
+      if (!nextShadow.has(key)) this.#closeQuietly(dispatcher)
+    }
     this.#byKey = next
+    this.#shadowByKey = nextShadow
     return out
   }
 
   /** Graceful close waits for requests already sent; `destroy` aborts them. */
   async close(graceful: boolean): Promise<void> {
     const all = [...this.#byKey.values()]
+    const shadows = [...this.#shadowByKey.values()]
     this.#byKey = new Map()
-    await Promise.allSettled(all.map((d) => (graceful ? d.close() : d.destroy())))
+    this.#shadowByKey = new Map()
+    // A shadow call answers nobody: shutdown never waits for one.
+    await Promise.allSettled([...all.map((d) => (graceful ? d.close() : d.destroy())), ...shadows.map((d) => d.destroy())])
   }
 
-  #backend(side: Side, origins: readonly string[], transport: SideTransport, connectMs: number, next: Map<string, Dispatcher>): Backend {
+  #backend(side: Side, origins: readonly string[], transport: SideTransport, connectMs: number, next: Map<string, Dispatcher>, prev: Map<string, Dispatcher>): Backend {
     // TLS settings (PEM texts included) are part of the key: changed certificates get a new pool.
     const key = `${connectMs} ${origins.join(' ')} ${JSON.stringify(transport.tls)}`
-    let dispatcher = next.get(key) ?? this.#byKey.get(key)
+    let dispatcher = next.get(key) ?? prev.get(key)
     if (dispatcher === undefined) dispatcher = createDispatcher(origins, transport, connectMs)
     next.set(key, dispatcher)
     return Object.freeze({ side, origins, dispatcher, host: transport.host, servername: sessionServername(origins) })

@@ -40,6 +40,20 @@ describe('GET / (dashboard)', () => {
     expect((await call(admin.base, 'GET', '/api/routes', { headers: basic('ops', 's3cret') })).status).toBe(401)
   })
 
+  it('is sent with a strict Content-Security-Policy and holds no inline script or style', async () => {
+    admin = await startAdmin({ routes: [routeConfig('checkout', { percentBp: 250 })] })
+    const res = await call(admin.base, 'GET', '/')
+    const csp = String(res.headers['content-security-policy'])
+    for (const directive of ["default-src 'none'", "script-src 'self'", "style-src 'self'", "connect-src 'self'", "frame-ancestors 'none'"]) expect(csp).toContain(directive)
+    expect(csp).not.toContain('unsafe')
+    expect(res.text).not.toMatch(/<script(?![^>]*\ssrc=)/)
+    expect(res.text).not.toMatch(/<style|\sstyle=|\son[a-z]+=/)
+    // Without JavaScript the page re-reads itself; with it, the script polls instead.
+    expect(res.text).toMatch(/<noscript><meta http-equiv="refresh" content="5"><\/noscript>/)
+    // The share bar is drawn without a style attribute.
+    expect(res.text).toContain('<rect class="bar-new" width="2.5" height="1"/>')
+  })
+
   it('without a token (loopback only) the page is open', async () => {
     admin = await startAdmin({ routes: [routeConfig('checkout')] })
     expect((await call(admin.base, 'GET', '/')).status).toBe(200)

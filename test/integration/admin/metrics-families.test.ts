@@ -12,15 +12,21 @@ const FAMILIES = {
   sluice_job_route_duration_seconds: 'histogram',
   sluice_config_last_reload_successful: 'gauge',
   sluice_decisions_total: 'counter',
+  sluice_flag_evaluations_total: 'counter',
   sluice_queue_backlog: 'gauge',
   sluice_state_store_up: 'gauge',
   sluice_leader: 'gauge',
   sluice_internal_errors_total: 'counter',
+  sluice_metric_check_errors_total: 'counter',
+  sluice_webhook_deliveries_total: 'counter',
   sluice_build_info: 'gauge',
   sluice_config_last_reload_success_timestamp_seconds: 'gauge',
+  sluice_shadow_total: 'counter',
+  sluice_shadow_duration_seconds: 'histogram',
 }
 
-const analysis = { windowMs: 60_000, minRequests: 100, maxErrorRate: 0.01, maxP99Ms: 300, maxErrorRateVsOld: undefined, maxP99VsOld: undefined, failureLimit: 2, alpha: 0.05 }
+const analysis = { windowMs: 60_000, minRequests: 100, maxErrorRate: 0.01, maxP99Ms: 300, maxErrorRateVsOld: undefined, maxP99VsOld: undefined, failureLimit: 2, alpha: 0.05,
+  metrics: [{ name: 'app-errors', query: 'x', max: 1, min: undefined, maxVsOld: undefined, minVsOld: undefined, prometheus: { url: 'http://127.0.0.1:9090', timeoutMs: 5000 } }] }
 
 describe('/metrics at start-up', () => {
   let admin: AdminHarness | undefined
@@ -56,6 +62,7 @@ describe('/metrics at start-up', () => {
       for (const reason of ['opt-out', 'opt-in', 'group', 'bucket', 'random']) {
         expect(valueOf(s, 'sluice_decisions_total', { route: 'checkout', backend, reason })).toBe(0)
       }
+      expect(valueOf(s, 'sluice_flag_evaluations_total', { route: 'checkout', variant: backend })).toBe(0)
       for (const outcome of ['routed', 'failed']) expect(valueOf(s, 'sluice_jobs_total', { queue: 'emails', backend, outcome })).toBe(0)
       expect(valueOf(s, 'sluice_job_route_duration_seconds_count', { queue: 'emails', backend })).toBe(0)
     }
@@ -67,12 +74,14 @@ describe('/metrics at start-up', () => {
       for (const state of ['manual', 'progressing', 'waiting', 'paused', 'rolled_back', 'completed']) {
         expect(valueOf(s, 'sluice_rollout_state', { kind, name, state })).toBe(state === current ? 1 : 0)
       }
-      for (const reason of ['error_rate', 'error_rate_vs_old', 'p99', 'p99_vs_old', 'manual']) {
+      for (const reason of ['error_rate', 'error_rate_vs_old', 'p99', 'p99_vs_old', 'mismatch_rate', 'goal', 'metric', 'manual']) {
         expect(valueOf(s, 'sluice_rollbacks_total', { kind, name, reason })).toBe(0)
       }
     }
     expect(valueOf(s, 'sluice_queue_backlog', { queue: 'emails' })).toBe(0)
+    expect(valueOf(s, 'sluice_metric_check_errors_total', { route: 'checkout', check: 'app-errors' })).toBe(0)
     for (const name of ['sluice_config_last_reload_successful', 'sluice_state_store_up', 'sluice_leader']) expect(valueOf(s, name)).toBe(0)
     for (const source of ['uncaught_exception', 'unhandled_rejection']) expect(valueOf(s, 'sluice_internal_errors_total', { source })).toBe(0)
+    for (const result of ['delivered', 'retried', 'failed']) expect(valueOf(s, 'sluice_webhook_deliveries_total', { result })).toBe(0)
   })
 })

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { loadConfigText } from '../../../src/config/load.js'
 import { startBackend, type TestBackend } from '../../helpers/backends.js'
 import { startDataPlane, waitForOutcomes, type TestDataPlane } from '../../helpers/dataplane.js'
-import { createTestCa, opensslDate, startHttpsBackend, type HttpsBackend, type TestCa } from '../../helpers/tls-certs.js'
+import { createTestCa, opensslDate, startHttpsBackend, startOpensslServer, type HttpsBackend, type OpensslServer, type TestCa } from '../../helpers/tls-certs.js'
 
 /**
  * HTTPS backends with certificates from a private CA made for this run: the server name and the
@@ -20,6 +20,9 @@ let good: HttpsBackend
 let vendor: HttpsBackend
 let expired: HttpsBackend
 let mtls: HttpsBackend
+let mtls13: HttpsBackend
+let ossl: OpensslServer
+let otherCa: TestCa
 let oldB: TestBackend
 let dp: TestDataPlane
 const logLines: string[] = []
@@ -35,10 +38,14 @@ beforeAll(async () => {
   const past = { start: opensslDate(new Date('2020-01-01T00:00:00Z')), end: opensslDate(new Date('2020-02-01T00:00:00Z')) }
   const expiredLeaf = await ca.issue('expired', ['localhost'], past)
   await ca.issue('client', ['sluice-client'])
+  otherCa = await createTestCa('other-ca')
+  await otherCa.issue('stranger', ['stranger-client'])
   good = await startHttpsBackend('good', { cert: local.cert, key: local.key })
   vendor = await startHttpsBackend('vendor', { cert: vendorLeaf.cert, key: vendorLeaf.key })
   expired = await startHttpsBackend('expired', { cert: expiredLeaf.cert, key: expiredLeaf.key })
   mtls = await startHttpsBackend('mtls', { cert: local.cert, key: local.key, ca: ca.ca, requestCert: true, rejectUnauthorized: true, maxVersion: 'TLSv1.2' })
+  mtls13 = await startHttpsBackend('mtls13', { cert: local.cert, key: local.key, ca: ca.ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3' })
+  ossl = await startOpensslServer(local, ca.caFile)
   oldB = await startBackend('old')
   const https = (b: HttpsBackend, host = 'localhost'): string => `https://${host}:${b.port}`
   const trusted = { ca: 'ca.pem' }
@@ -50,7 +57,13 @@ beforeAll(async () => {
     route('expired', { url: https(expired), tls: trusted }, oldB.url, 0) +
     route('mtls', oldB.url, { url: https(mtls), tls: { ...trusted, cert: 'client.pem', key: 'client-key.pem' } }, 100) +
     route('mtls-no-cert', { url: https(mtls), tls: trusted }, oldB.url, 0) +
-    route('fallback', oldB.url, https(good), 100)
+    route('fallback', oldB.url, https(good), 100) +
+    route('mtls13', oldB.url, { url: https(mtls13), tls: { ...trusted, cert: 'client.pem', key: 'client-key.pem' } }, 100) +
+    route('mtls13-no-cert', { url: https(mtls13), tls: trusted }, oldB.url, 0) +
+    route('alert-mtls', oldB.url, { url: `https://localhost:${ossl.port}`, tls: { ...trusted, cert: 'client.pem', key: 'client-key.pem' } }, 100) +
+    route('alert-no-cert', { url: `https://localhost:${ossl.port}`, tls: trusted }, oldB.url, 0) +
+    route('alert-stranger', { url: `https://localhost:${ossl.port}`, tls: { ...trusted, cert: `${otherCa.dir}/stranger.pem`, key: `${otherCa.dir}/stranger-key.pem` } }, oldB.url, 0) +
+    route('alert-fallback', oldB.url, { url: `https://localhost:${ossl.port}`, tls: trusted }, 100)
   await writeFile(join(ca.dir, 'sluice.yaml'), yaml)
   const loaded = await loadConfigText(yaml, 'sluice.yaml', {}, ca.dir)
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems))
@@ -60,8 +73,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await dp?.close()
-  await Promise.all([good, vendor, expired, mtls, oldB].map((b) => b?.close()))
-  await ca?.remove()
+  await Promise.all([good, vendor, expired, mtls, mtls13, ossl, oldB].map((b) => b?.close()))
+  await Promise.all([ca, otherCa].map((c) => c?.remove()))
 })
 
 async function get(path: string, method = 'GET', body?: Buffer): Promise<{ status: number; text: string; headers: Record<string, unknown> }> {
@@ -149,5 +162,56 @@ describe('fallback', () => {
     expect(r.text).toBe('old')
     expect(oldB.requests.at(-1)?.body.equals(payload)).toBe(true)
     expect(oldB.requests.at(-1)?.headers.host).toBe(CLIENT_HOST)
+  })
+})
+
+describe('client certificates under TLS 1.3 (refused after our side finished its handshake)', () => {
+  test('mTLS over TLS 1.3: the client certificate is presented and accepted', async () => {
+    const r = await get('/mtls13/a', 'POST', Buffer.alloc(32 * 1024, 0x62))
+    expect(r.status).toBe(200)
+    expect(r.text).toBe('mtls13')
+    expect(mtls13.seen.at(-1)).toMatchObject({ clientCert: 'sluice-client', bodyBytes: 32 * 1024 })
+    const viaOpenssl = await get('/alert-mtls/a')
+    expect(viaOpenssl.status).toBe(200)
+  })
+
+  test('an OpenSSL server that refuses with an alert (certificate_required): 502 upstream_tls, the log names the alert', async () => {
+    const before = dp.outcomes.length
+    const r = await get('/alert-no-cert/a')
+    expect(r.status).toBe(502)
+    expect(JSON.parse(r.text)).toMatchObject({ error: { code: 'upstream_tls' } })
+    const [o] = (await waitForOutcomes(dp, before + 1)).slice(before)
+    expect(o).toMatchObject({ name: 'alert-no-cert', status: 502, error: 'tls' })
+    expect(logLines.some((l) => l.includes('alert-no-cert') && l.includes('tlsv13 alert certificate required (ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED)'))).toBe(true)
+  })
+
+  test('a client certificate from a CA the server does not trust: 502 upstream_tls (unknown CA alert)', async () => {
+    const r = await get('/alert-stranger/a')
+    expect(r.status).toBe(502)
+    expect(JSON.parse(r.text)).toMatchObject({ error: { code: 'upstream_tls' } })
+    expect(logLines.some((l) => l.includes('alert-stranger') && l.includes('ALERT_UNKNOWN_CA'))).toBe(true)
+  })
+
+  test('on new, the refusal falls back to old for a request without a body; a started body is not re-sent', async () => {
+    const before = dp.outcomes.length
+    const r = await get('/alert-fallback/a')
+    expect(r.status).toBe(200)
+    expect(r.text).toBe('old')
+    const [o] = (await waitForOutcomes(dp, before + 1)).slice(before)
+    expect(o).toMatchObject({ side: 'new', servedBy: 'old', status: 200, error: 'tls', fellBack: true })
+
+    const posted = await get('/alert-fallback/b', 'POST', Buffer.alloc(1024, 0x63))
+    expect(posted.status).toBe(502)
+    expect(JSON.parse(posted.text)).toMatchObject({ error: { code: 'upstream_tls' } })
+  })
+
+  test("Node's https.Server refusing a missing certificate under TLS 1.3 likewise: 502 upstream_tls, not upstream_reset", async () => {
+    const before = dp.outcomes.length
+    const r = await get('/mtls13-no-cert/a')
+    expect(r.status).toBe(502)
+    expect(JSON.parse(r.text)).toMatchObject({ error: { code: 'upstream_tls' } })
+    const [o] = (await waitForOutcomes(dp, before + 1)).slice(before)
+    expect(o).toMatchObject({ status: 502, error: 'tls', fellBack: false })
+    expect(logLines.some((l) => l.includes('mtls13-no-cert') && l.includes('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED'))).toBe(true)
   })
 })

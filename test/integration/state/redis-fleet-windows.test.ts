@@ -33,6 +33,19 @@ describe.skipIf(!REDIS_SERVER)(suiteTitle('redis store: fleet-wide analysis wind
   beforeAll(() => rig.start())
   afterAll(() => rig.close())
 
+  it('shadow counts (maxMismatchRate) are summed over the replicas that counted any', async () => {
+    const keyPrefix = uniquePrefix()
+    const a = await rig.store({ keyPrefix, name: 'a' })
+    const b = await rig.store({ keyPrefix, name: 'b' })
+    const c = await rig.store({ keyPrefix, name: 'c' })
+    const w = windowAt(Date.now(), WINDOW_MS)
+    const empty = side(0, 0, [])
+    await a.fleet.flushWindow(ref, w, 'a', { old: empty, new: empty, shadow: { judged: 40, differed: 3 } })
+    await b.fleet.flushWindow(ref, w, 'b', { old: empty, new: empty, shadow: { judged: 10, differed: 2 } })
+    await c.fleet.flushWindow(ref, w, 'c', { old: empty, new: empty })
+    expect(await c.fleet.readWindow(ref, w)).toEqual({ replicas: 3, old: empty, new: empty, shadow: { judged: 50, differed: 5 } })
+  })
+
   it('two replicas flush a window; the leader reads the sums', async () => {
     const keyPrefix = uniquePrefix()
     const a = await rig.store({ keyPrefix, name: 'a' })

@@ -19,7 +19,7 @@ describe('the process-level fault policy', () => {
     proc.emit('uncaughtException', boom)
     expect(await policy.fatal).toBe(boom)
     expect(counted).toEqual(['uncaught_exception'])
-    expect(lines[0]).toMatchObject({ level: 60, source: 'uncaught_exception', err: { message: 'boom at start', stack: expect.stringContaining('fault-policy.test.ts') } })
+    expect(lines[0]).toMatchObject({ level: 'fatal', source: 'uncaught_exception', err: { message: 'boom at start', stack: expect.stringContaining('fault-policy.test.ts') } })
   })
 
   it('once serving, faults are logged and counted by source, and never fatal', async () => {
@@ -30,9 +30,9 @@ describe('the process-level fault policy', () => {
     proc.emit('unhandledRejection', 'a string reason')
     expect(counted).toEqual(['unhandled_rejection', 'uncaught_exception', 'unhandled_rejection'])
     expect(lines.map((l) => [l.level, l.source, (l.err as { message: string }).message])).toEqual([
-      [50, 'unhandled_rejection', 'lost promise'],
-      [50, 'uncaught_exception', 'timer threw'],
-      [50, 'unhandled_rejection', 'non-error value: a string reason'],
+      ['error', 'unhandled_rejection', 'lost promise'],
+      ['error', 'uncaught_exception', 'timer threw'],
+      ['error', 'unhandled_rejection', 'non-error value: a string reason'],
     ])
     const fatal = await Promise.race([policy.fatal, Promise.resolve('not fatal')])
     expect(fatal).toBe('not fatal')

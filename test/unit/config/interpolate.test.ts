@@ -26,7 +26,7 @@ describe('${VAR} interpolation', () => {
 
   it('never interpolates keys', async () => {
     const lines = await loadProblems(`\${KEY}: 1\nroutes:${ROUTE}`, { KEY: 'listen' })
-    expect(lines).toEqual(['test.yaml:1:1: ${KEY}: unknown key (allowed: listen, admin, state, routes, queues, notify, log, shutdown)'])
+    expect(lines).toEqual(['test.yaml:1:1: ${KEY}: unknown key (allowed: listen, admin, state, routes, queues, notify, prometheus, log, shutdown)'])
   })
 
   it('reports malformed references at their value', async () => {

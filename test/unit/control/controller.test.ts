@@ -57,7 +57,7 @@ describe('rollout controller', () => {
     expect(h.store.get(h.ref)).toMatchObject({ percentBp: 5000, step: 1 })
     await h.run(40, () => { h.traffic('old', 50); h.traffic('new', 50) })
     expect(h.store.get(h.ref)).toMatchObject({ percentBp: 10_000, state: 'completed' })
-    expect(h.notices.map((n) => n.transition.notify)).toEqual(['completed'])
+    expect(h.notices.map((n) => n.transition.notify)).toEqual(['step', 'step', 'completed'])
     const info = h.controller.info(h.ref, routeConfig('checkout', { rollout }))
     expect(info.lastVerdict?.kind).toBe('pass')
     expect(info.nextStepAt).toBeNull()
@@ -85,7 +85,7 @@ describe('rollout controller', () => {
     expect(rb).toMatchObject({ actor: 'analysis', to: { percentBp: 0, state: 'rolled_back' } })
     expect(rb.figures).toMatchObject({ failed: expect.arrayContaining(['maxErrorRate']), new: { requests: 100, errors: 20 } })
     expect(h.notices.at(-1)?.transition.notify).toBe('rolled_back')
-    expect(h.logs.some((l) => l.msg === 'rolled back' && l.level === 40)).toBe(true)
+    expect(h.logs.some((l) => l.msg === 'rolled back' && l.level === 'warn')).toBe(true)
   })
 
   it('p99 above the limit on new rolls it back', async () => {
@@ -129,7 +129,7 @@ describe('webhook notifier', () => {
     })
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r))
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`
-    const notifier = new WebhookNotifier(() => [url], captureLogger().logger)
+    const notifier = new WebhookNotifier(() => [{ url, format: 'json', events: ['rolled_back'], headers: {} }], captureLogger().logger, new FakeRecorder())
     notifier.notify({
       ref: { kind: 'route', name: 'checkout' }, at: Date.UTC(2026, 4, 4), transition: { actor: 'admin', reason: 'bad', notify: 'rolled_back' },
       from: { percentBp: 500, state: 'progressing', step: 1, filePercentBp: 0 },

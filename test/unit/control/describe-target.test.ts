@@ -45,4 +45,21 @@ describe('describeTarget', () => {
     expect(json.analysis!.evidence.maxErrorRate!.m).toBeLessThan(1)
     expect(describeTarget('route', routeConfig('checkout', { rollout }), undefined).analysis).toBeUndefined()
   })
+
+  it('ROUTE.analysis and lastVerdict show the metric checks of the latest window (from live state, so on every replica)', () => {
+    const analysis: AnalysisPolicy = { windowMs: 60_000, minRequests: 10, failureLimit: 2, alpha: 0.05, maxErrorRate: 0.05, maxP99Ms: undefined, maxErrorRateVsOld: undefined, maxP99VsOld: undefined }
+    const side = (requests: number): SideWindow => ({ requests, errors: 0, timed: requests, p99Ms: 20, slowerThan: () => 0 })
+    const metric = { kind: 'metric' as const, name: 'app-errors', outcome: 'inconclusive' as const, summary: 'app-errors: no data for new', figures: { value: null, old: 0.01, max: 0.02 } }
+    const evidence = accumulate(analysis, freshEvidence(analysis, 1), { ...observe(analysis, side(900), side(100)), outside: [metric] })
+    const cfg = routeConfig('checkout', { rollout: { ...rollout, analysis } })
+    const verdict = { kind: 'inconclusive' as const, failed: [], outside: [metric], old: { requests: 900, errors: 0, errorRate: 0, p99Ms: 20, slow: 0 }, new: { requests: 100, errors: 0, errorRate: 0, p99Ms: 20, slow: 0 }, checks: [], step: evidence.tally, missing: metric.summary, at: 0 }
+    const json = describeTarget('route', cfg, { percentBp: 500, state: 'progressing', step: 1, filePercentBp: 0, updatedAt: 0, version: 3, evidence }, undefined, { nextStepAt: null, windowOpen: null, lastVerdict: verdict })
+
+    expect(json.analysis).toMatchObject({
+      evidence: { 'metric:app-errors': { outcome: 'inconclusive', summary: 'app-errors: no data for new', value: null, old: 0.01, max: 0.02 } },
+      verdict: 'inconclusive',
+      missing: 'app-errors: no data for new',
+    })
+    expect(json.lastVerdict).toMatchObject({ kind: 'inconclusive', outside: [metric] })
+  })
 })

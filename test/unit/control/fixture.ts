@@ -21,9 +21,16 @@ export class FakeRecorder implements Recorder {
   configReload(): void {}
   stateStoreUp(): void {}
   leader(): void {}
+  flagEvaluation(): void {}
   queueBacklog(): void {}
   internalError(): void {}
+  metricCheckError(): void {}
+  readonly deliveries: string[] = []
+  webhookDelivery(result: string): void { this.deliveries.push(result) }
   watchGoals(): void {}
+  watchAnalysis(): void {}
+  async totals(): Promise<[]> { return [] }
+  shadowSeries(): undefined { return undefined }
   async render(): Promise<string> { return '' }
 }
 

@@ -19,7 +19,7 @@ describe('Commands.setPercent', () => {
     expect(f.recorder.percents.get('route/checkout')).toBe(733)
     expect(f.recorder.states.get('route/checkout')).toBe('manual')
     const line = f.logs.find((l) => l['msg'] === 'percent changed')
-    expect(line).toMatchObject({ level: 30, kind: 'route', name: 'checkout', from: 1, to: 7.33, actor: 'admin', reason: 'ramp' })
+    expect(line).toMatchObject({ level: 'info', kind: 'route', name: 'checkout', from: 1, to: 7.33, actor: 'admin', reason: 'ramp' })
   })
 
   it('takes a target out of an automatic rollout state', async () => {

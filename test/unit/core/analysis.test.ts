@@ -193,3 +193,35 @@ describe('assess (accumulated evidence)', () => {
     expect(assess(after, e, 1).failed).toContain('maxErrorRateVsOld')
   })
 })
+
+describe('outside checks (goals, metric checks)', () => {
+  const p = only({ maxErrorRate: 0.05 })
+  const healthy = (outside: Parameters<typeof accumulate>[2]['outside']) => {
+    const e = accumulate(p, freshEvidence(p, 0), { ...observe(p, side(500, 0), side(500, 0)), ...(outside ? { outside } : {}) })
+    return { e, v: assess(p, e, 1) }
+  }
+
+  it('a failing outside check fails an otherwise passing verdict', () => {
+    const { v } = healthy([{ kind: 'goal', name: 'purchase', outcome: 'fail', summary: 'purchase fell 25 %' }])
+    expect(v.kind).toBe('fail')
+    expect(v.failed).toEqual([])
+    expect(v.outside).toEqual([{ kind: 'goal', name: 'purchase', outcome: 'fail', summary: 'purchase fell 25 %' }])
+  })
+
+  it('an inconclusive outside check holds with its summary as what is missing', () => {
+    const { v } = healthy([{ kind: 'metric', name: 'app-errors', outcome: 'inconclusive', summary: 'app-errors: no data' }])
+    expect(v.kind).toBe('inconclusive')
+    expect(v.missing).toBe('app-errors: no data')
+  })
+
+  it('passing outside checks leave the verdict as the request figures say', () => {
+    expect(healthy([{ kind: 'goal', name: 'purchase', outcome: 'pass', summary: 'purchase +3 %' }]).v.kind).toBe('pass')
+    expect(healthy(undefined).v).toMatchObject({ kind: 'pass', outside: [] })
+  })
+
+  it('a new step starts with no outside results (none judged there yet)', () => {
+    const { e } = healthy([{ kind: 'metric', name: 'app-errors', outcome: 'fail', summary: 'x' }])
+    expect(startStep(e, 1, 2).outside).toBeUndefined()
+    expect(assess(p, startStep(e, 1, 2), 2).outside).toEqual([])
+  })
+})

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { attribute, goalReport, goalVerdict, halfWidth, liftInterval, MIN_CONVERSIONS, type GoalCounts } from '../../../src/core/goals.js'
+import { attribute, goalCheck, goalReport, goalSummary, goalVerdict, halfWidth, liftInterval, lostMoreThan, MIN_CONVERSIONS, type GoalCounts } from '../../../src/core/goals.js'
 import { seededRandom, type Random } from '../../../src/util/random.js'
 
 const counts = (users: number, converted: number, value = 0): GoalCounts => ({ users, converted, value })
@@ -119,5 +119,97 @@ describe('always-valid coverage (seeded simulation, looked at after every batch)
       if (goalReport(counts(nOld, xOld), counts(nNew, xNew), 'higher', 0.05).verdict === 'worse') worse++
     }
     expect(worse).toBeGreaterThanOrEqual(90)
+  })
+})
+
+describe('goal check (the analysis\' view of a goal)', () => {
+  const worse = goalReport(counts(10_000, 1000), counts(10_000, 750), 'higher', 0.05)
+
+  it('fails when the interval\'s good-side bound is past maxLoss on the bad side, with a one-line summary', () => {
+    expect(worse.interval![1]).toBeLessThan(-0.1)
+    const c = goalCheck('purchase', worse, 0.1)
+    expect(c).toMatchObject({ kind: 'goal', name: 'purchase', outcome: 'fail' })
+    expect(c.summary).toMatch(/^purchase fell 25 % \(interval −\d+ % … −\d+ %\)$/)
+    expect(c.figures).toMatchObject({ lift: worse.lift, intervalLow: worse.interval![0], intervalHigh: worse.interval![1], maxLoss: 0.1, oldUsers: 10_000, newConverted: 750 })
+  })
+
+  it('passes a loss smaller than maxLoss or not yet proven beyond it', () => {
+    expect(goalCheck('purchase', worse, 0.3).outcome).toBe('pass') // the interval reaches above −30 %
+    expect(goalCheck('purchase', goalReport(counts(300, 30), counts(300, 20), 'higher', 0.05), 0.1).outcome).toBe('pass')
+  })
+
+  it('without maxLoss a goal is informational: pass even when clearly worse', () => {
+    expect(worse.verdict).toBe('worse')
+    expect(goalCheck('purchase', worse, undefined).outcome).toBe('pass')
+  })
+
+  it('too few conversions: pass (never holds the ramp), the summary says so', () => {
+    const c = goalCheck('purchase', goalReport(counts(40, 0), counts(3, 0), 'higher', 0.05), 0.1)
+    expect(c.outcome).toBe('pass')
+    expect(c.summary).toBe('purchase: too few conversions to judge (old 0 of 40 users, new 0 of 3)')
+    expect(goalCheck('purchase', goalReport(counts(1000, 12), counts(1000, 9), 'higher', 0.05), 0.1).summary).toBe('purchase fell 25 % (too few conversions for an interval yet)')
+  })
+
+  it('better: lower fails when new rises by more than maxLoss, with evidence', () => {
+    const more = goalReport(counts(10_000, 700), counts(10_000, 1000), 'lower', 0.05)
+    expect(lostMoreThan(more, 0.2)).toBe(true)
+    const c = goalCheck('support', more, 0.2)
+    expect(c.outcome).toBe('fail')
+    expect(c.summary).toMatch(/^support rose 43 % \(interval \+\d+ % … \+\d+ %\)$/)
+    // a drop is good news for `lower`: never a failure
+    expect(goalCheck('support', goalReport(counts(10_000, 1000), counts(10_000, 700), 'lower', 0.05), 0.01).outcome).toBe('pass')
+  })
+
+  it('the summary rounds to whole percents and signs each bound', () => {
+    expect(goalSummary('purchase', { ...worse, lift: 0.001, interval: [-0.05, 0.061] })).toBe('purchase unchanged (interval −5 % … +6 %)')
+  })
+})
+
+describe('goal values', () => {
+  it('sums are shown to a millionth, the same whatever order they were added in', () => {
+    const a = 0.1 + 0.2 + 59.9
+    const b = 59.9 + 0.2 + 0.1
+    expect(a).not.toBe(b)
+    expect(goalReport(counts(10, 3, a), counts(0, 0), 'higher', 0.05).old.value).toBe(goalReport(counts(10, 3, b), counts(0, 0), 'higher', 0.05).old.value)
+  })
+})
+
+/**
+ * The maxLoss rule judged as the rollout does, after every window: a new side exactly AT its limit
+ * (true loss = maxLoss) must rarely fail (≤ alpha of steps), and one well past it must be caught.
+ */
+describe('maxLoss judged every window (seeded simulation)', () => {
+  function failsSomeWindow(rand: Random, pOld: number, lift: number, better: 'higher' | 'lower', maxLoss: number, windows: number, perWindow: number): boolean {
+    const pNew = pOld * (1 + lift)
+    let nOld = 0, xOld = 0, nNew = 0, xNew = 0
+    for (let w = 0; w < windows; w++) {
+      for (let i = 0; i < perWindow; i++) {
+        if (rand() < 0.5) { nNew++; if (rand() < pNew) xNew++ } else { nOld++; if (rand() < pOld) xOld++ }
+      }
+      if (goalCheck('g', goalReport(counts(nOld, xOld), counts(nNew, xNew), better, 0.05), maxLoss).outcome === 'fail') return true
+    }
+    return false
+  }
+  const RUNS = 200
+
+  it('a new side exactly at maxLoss (−10 %, better: higher) fails in ≤ alpha of steps, looked at every window', () => {
+    const rand = seededRandom(41)
+    let fails = 0
+    for (let r = 0; r < RUNS; r++) if (failsSomeWindow(rand, 0.2, -0.1, 'higher', 0.1, 60, 200)) fails++
+    expect(fails / RUNS).toBeLessThanOrEqual(0.05)
+  })
+
+  it('better: lower, a new side exactly at maxLoss (+10 %) fails in ≤ alpha of steps', () => {
+    const rand = seededRandom(42)
+    let fails = 0
+    for (let r = 0; r < RUNS; r++) if (failsSomeWindow(rand, 0.2, 0.1, 'lower', 0.1, 60, 200)) fails++
+    expect(fails / RUNS).toBeLessThanOrEqual(0.05)
+  })
+
+  it('a new side 30 % worse (limit 10 %) is caught within 12,000 users in ≥ 90 % of steps', () => {
+    const rand = seededRandom(43)
+    let caught = 0
+    for (let r = 0; r < 100; r++) if (failsSomeWindow(rand, 0.2, -0.3, 'higher', 0.1, 60, 200)) caught++
+    expect(caught).toBeGreaterThanOrEqual(90)
   })
 })

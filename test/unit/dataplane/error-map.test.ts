@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { CONNECT, mapUpstreamError, markConnectPhase, PROTOCOL, RESET, TIMEOUT, TLS_ESTABLISHED, TLS_HANDSHAKE, tlsProblem } from '../../../src/dataplane/http/upstream-leg/error-map.js'
+import { CONNECT, keepTlsCause, mapUpstreamError, markConnectPhase, PROTOCOL, RESET, TIMEOUT, TLS_ESTABLISHED, TLS_HANDSHAKE, tlsProblem } from '../../../src/dataplane/http/upstream-leg/error-map.js'
 import { isConnectFailureOnNew } from '../../../src/dataplane/http/upstream-leg/fallback.js'
 
 /** An error as Node's net module builds it: code, syscall. */
@@ -64,5 +64,23 @@ describe('TLS failures', () => {
 
   it('the log names the problem and its code', () => {
     expect(tlsProblem(coded('CERT_HAS_EXPIRED', 'certificate has expired'))).toBe('certificate has expired (CERT_HAS_EXPIRED)')
+  })
+
+  const ALERT_116 = '80FC01A4B87F0000:error:0A00045C:SSL routines:ssl3_read_bytes:tlsv13 alert certificate required:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1601:SSL alert number 116\n'
+
+  it('a certificate refusal alert after our TLS 1.3 handshake is a refused handshake: tls, may fall back', () => {
+    for (const code of ['ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE']) {
+      const failure = mapUpstreamError(coded(code))
+      expect(failure, code).toBe(TLS_HANDSHAKE)
+      expect(isConnectFailureOnNew({ servedBy: 'new', fellBack: false }, failure)).toBe(true)
+    }
+  })
+
+  it("undici's \"other side closed\" after an alert is reported as the alert, and the log names it without OpenSSL's noise", () => {
+    const closed = coded('UND_ERR_SOCKET', 'other side closed')
+    expect(mapUpstreamError(closed)).toBe(RESET)
+    keepTlsCause(closed, coded('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', ALERT_116))
+    expect(mapUpstreamError(closed)).toBe(TLS_HANDSHAKE)
+    expect(tlsProblem(closed)).toBe('tlsv13 alert certificate required (ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED)')
   })
 })

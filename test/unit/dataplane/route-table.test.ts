@@ -17,7 +17,7 @@ function route(name: string, host: string | undefined, pathPrefix: string): Rout
 function table(routes: readonly RouteConfig[], previous?: RouteTable): RouteTable {
   const views = new Map(routes.map((r) => [r.name, {} as TargetView]))
   const backends = new Map(routes.map((r) => [r.name, {} as RouteBackends]))
-  return compileRoutes(routes, views, backends, previous)
+  return compileRoutes(routes, views, backends, undefined, previous)
 }
 
 /** The rule as the README states it, and as route-table.ts implemented it before the index: try every route in file order. */

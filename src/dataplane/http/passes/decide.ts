@@ -1,11 +1,9 @@
-import { decide } from '../../../core/decide.js'
 import type { ProxyContext } from '../context.js'
-import { optChoice } from '../opt-cookie.js'
+import { decideFor } from '../decision.js'
 import type { PassResult } from '../pipeline.js'
 
-/** old or new, by the route's current view and the caller's opt-in/out cookie (core/decide.ts holds the whole rule). */
+/** old or new, by the route's current view and the caller's opt-in/out cookie: the shared decision (decision.ts). */
 export function decideSide(ctx: ProxyContext): PassResult {
-  const route = ctx.route!
-  ctx.decision = decide(route.view, ctx.key, optChoice(route, ctx.req.headers.cookie), ctx.plane.random, ctx)
+  ctx.decision = decideFor(ctx.route!, ctx.key, ctx, ctx.plane.random)
   return 'next'
 }

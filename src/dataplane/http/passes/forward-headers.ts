@@ -2,11 +2,12 @@ import type { HostRule } from '../../../config/types.js'
 import type { ProxyContext } from '../context.js'
 import { connectionTokens, isConnectionScoped } from '../hop-by-hop.js'
 import type { PassResult } from '../pipeline.js'
+import { isUsableRequestId, nextRequestId } from '../request-id.js'
 import { VIA_VALUE } from '../via.js'
 
 /** The upstream request's headers, from the client's raw list (duplicates and case preserved). */
 export function forwardHeaders(ctx: ProxyContext): PassResult {
-  ctx.upstreamHeaders = buildUpstreamHeaders(ctx.req.rawHeaders, ctx.ip, (ctx.socket as { encrypted?: boolean }).encrypted === true)
+  ctx.upstreamHeaders = buildUpstreamHeaders(ctx.req.rawHeaders, ctx.ip, (ctx.socket as { encrypted?: boolean }).encrypted === true, ctx)
   return 'next'
 }
 
@@ -19,13 +20,15 @@ const DROPPED: ReadonlySet<string> = new Set(['expect', 'x-forwarded-proto', 'x-
  * `x-sluice-*` (clients must not steer sluice), `expect`; keeps Host and Content-Length (undici frames
  * the body from it, or chunks when absent). Appends the client address to `x-forwarded-for`, sets
  * `x-forwarded-proto` (https when the client came over TLS) and `x-forwarded-host`, and adds `via` (RFC 9110 §7.6.3).
+ * Keeps the client's first usable `x-request-id` (request-id.ts) or adds one, and tells `ids` which.
  * Shared with the WebSocket path, whose upgrade headers undici writes itself.
  */
-export function buildUpstreamHeaders(raw: readonly string[], clientIp: string | undefined, overTls = false): string[] {
+export function buildUpstreamHeaders(raw: readonly string[], clientIp: string | undefined, overTls = false, ids?: { requestId: string | undefined }): string[] {
   const named = namedByConnection(raw)
   const out: string[] = []
   let xff: string | undefined
   let host: string | undefined
+  let requestId: string | undefined
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!
     const value = raw[i + 1]!
@@ -35,9 +38,17 @@ export function buildUpstreamHeaders(raw: readonly string[], clientIp: string | 
       xff = xff === undefined ? value : `${xff}, ${value}`
       continue
     }
+    if (lower === 'x-request-id') {
+      // One id per request: a second copy, or an unusable value, is dropped (a made one replaces it).
+      if (requestId === undefined && isUsableRequestId(value)) requestId = value
+      continue
+    }
     if (lower === 'host') host = value
     out.push(name, value)
   }
+  requestId ??= nextRequestId()
+  out.push('x-request-id', requestId)
+  if (ids) ids.requestId = requestId
   const forwardedFor = clientIp === undefined ? xff : xff === undefined ? clientIp : `${xff}, ${clientIp}`
   if (forwardedFor !== undefined) out.push('x-forwarded-for', forwardedFor)
   out.push('x-forwarded-proto', overTls ? 'https' : 'http')

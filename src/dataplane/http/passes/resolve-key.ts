@@ -1,6 +1,6 @@
-import { readKey } from '../../../core/sticky.js'
 import { randomId } from '../../../util/random.js'
 import type { ProxyContext } from '../context.js'
+import { keyOf } from '../decision.js'
 import type { PassResult } from '../pipeline.js'
 
 /** One year: the id outlives any rollout, so an anonymous visitor stays on one side throughout. */
@@ -13,7 +13,7 @@ const COOKIE_ATTRIBUTES = '; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax'
  */
 export function resolveKey(ctx: ProxyContext): PassResult {
   const route = ctx.route!
-  ctx.key = readKey(route.keySources, ctx)
+  ctx.key = keyOf(route, ctx)
   if (ctx.key === undefined && route.cookiePrefix !== undefined) {
     const id = randomId()
     ctx.key = id

@@ -1,10 +1,9 @@
 import { hashKey } from '../../../core/bucket.js'
-import { decide } from '../../../core/decide.js'
-import { queryValue, readKey } from '../../../core/sticky.js'
+import { queryValue } from '../../../core/sticky.js'
 import type { Decision } from '../../../core/types.js'
-import { OPT_COOKIE_MAX_AGE_S, optChoice } from '../opt-cookie.js'
+import { decideFor, keyOf, reasonLabel } from '../decision.js'
+import { OPT_COOKIE_MAX_AGE_S } from '../opt-cookie.js'
 import type { PassResult } from '../pipeline.js'
-import type { CompiledRoute } from '../route-table.js'
 import { respondError } from '../upstream-leg/answer.js'
 import type { HttpLegState } from '../upstream-leg/state.js'
 
@@ -68,9 +67,9 @@ function goal(ctx: HttpLegState): void {
   if (route === undefined || goals === undefined || !goals.hasGoal(name, goalName)) {
     return respondError(ctx, 'SLUICE_ERR_NOT_FOUND', `route '${name}' does not exist or has no goal '${goalName}'`, false)
   }
-  const key = readKey(route.keySources, ctx)
+  const key = keyOf(route, ctx)
   if (key === undefined) return respondError(ctx, 'SLUICE_ERR_BAD_REQUEST', `the request carries no sticky key of route '${name}'`, false)
-  goals.convert(name, goalName, hashKey(route.view.hashPrefix, key), decideFor(ctx, route).side, 0)
+  goals.convert(name, goalName, hashKey(route.view.hashPrefix, key), decideFor(route, key, ctx, ctx.plane.random).side, 0)
   ctx.res.writeHead(204, { 'cache-control': 'no-store' }).end()
 }
 
@@ -93,18 +92,14 @@ export function asciiLocation(path: string): string | undefined {
 /** Which side each route gives this caller now, and why (the same decision the proxy makes). */
 function whoami(ctx: HttpLegState): void {
   const routes: Record<string, { backend: string; reason: string }> = {}
-  for (const route of ctx.plane.table.routes) routes[route.name] = explain(decideFor(ctx, route))
+  for (const route of ctx.plane.table.routes) routes[route.name] = explain(decideFor(route, keyOf(route, ctx), ctx, ctx.plane.random))
   const body = JSON.stringify({ routes })
   ctx.res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'cache-control': 'no-store' })
   ctx.res.end(body)
 }
 
-function decideFor(ctx: HttpLegState, route: CompiledRoute): Decision {
-  return decide(route.view, readKey(route.keySources, ctx), optChoice(route, ctx.req.headers.cookie), ctx.plane.random, ctx)
-}
-
 function explain(d: Decision): { backend: string; reason: string } {
-  return { backend: d.side, reason: d.reason === 'group' ? `group:${d.group ?? ''}` : d.reason }
+  return { backend: d.side, reason: reasonLabel(d) }
 }
 
 /** The decoded query parameter; undefined when absent or when its %-encoding is not UTF-8. */

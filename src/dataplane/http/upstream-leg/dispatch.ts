@@ -16,7 +16,7 @@ export function dispatchTo(ctx: HttpLegState, side: Side, handler: Dispatcher.Di
   ctx.servedBy = side
   let body: UndiciBody = null
   if (ctx.hasBody) {
-    body = asBody(ctx.lazyBody = new LazyBody(req))
+    body = asBody(ctx.lazyBody = new LazyBody(req, ctx.shadowLeg))
     watchUploadIdle(req, route.idleMs)
   }
   const backend = route.backends[side]

@@ -52,6 +52,31 @@ export function isTlsCode(code: string): boolean {
 }
 
 /**
+ * Alerts a server sends when it refuses the handshake, our client certificate above all. Under
+ * TLS 1.3 our side finishes its handshake first and may already have written the request when the
+ * server checks the certificate and answers with one of these (certificate_required, 116, when
+ * none was sent): the server's handshake failed, so it never read the request as HTTP. Such an
+ * alert counts as a refused handshake (TLS_HANDSHAKE) wherever it arrives.
+ */
+const HANDSHAKE_REFUSAL = /^ERR_SSL_(?:SSLV3|TLSV1|TLSV13)_ALERT_(?:CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNSUPPORTED_CERTIFICATE|CERTIFICATE_REVOKED|CERTIFICATE_EXPIRED|CERTIFICATE_UNKNOWN|UNKNOWN_CA|ACCESS_DENIED|HANDSHAKE_FAILURE|DECRYPT_ERROR)$/
+
+export function isHandshakeRefusal(code: string): boolean {
+  return HANDSHAKE_REFUSAL.test(code)
+}
+
+/** A TLS error seen on the connection, kept on the error undici reports for the request instead. */
+const TLS_CAUSE = Symbol('sluice.tlsCause')
+
+/**
+ * undici answers a TLS alert on an established connection with its own "other side closed" (the
+ * socket's 'end' follows the alert, and its error replaces the alert's): the upstream connector
+ * puts the alert back with this, so the failure is reported as TLS and the log names it.
+ */
+export function keepTlsCause(reported: Error, tlsError: Error): void {
+  (reported as Error & { [TLS_CAUSE]?: Error })[TLS_CAUSE] ??= tlsError
+}
+
+/**
  * undici and socket error codes. "connect" means the connection was never
  * established, so nothing was sent: the one class that may be retried on old. A connect timeout is
  * such a failure too (502, connect), unlike a header or body timeout (504, timeout).
@@ -75,10 +100,13 @@ const BY_CODE: ReadonlyMap<string, UpstreamFailure> = new Map([
  * possibly sent) it is a timeout, never retried on old.
  */
 export function mapUpstreamError(err: unknown): UpstreamFailure {
-  const cause = codedError(err)
+  const cause = codedError(tlsCauseOf(err) ?? err)
   if (cause === undefined) return PROTOCOL
   if (cause.code === 'ETIMEDOUT') return cause.syscall === 'connect' ? CONNECT : TIMEOUT
-  if (isTlsCode(cause.code)) return (cause as { [CONNECT_PHASE]?: true })[CONNECT_PHASE] === true ? TLS_HANDSHAKE : TLS_ESTABLISHED
+  if (isTlsCode(cause.code)) {
+    const refused = (cause as { [CONNECT_PHASE]?: true })[CONNECT_PHASE] === true || isHandshakeRefusal(cause.code)
+    return refused ? TLS_HANDSHAKE : TLS_ESTABLISHED
+  }
   return BY_CODE.get(cause.code) ?? PROTOCOL
 }
 
@@ -97,9 +125,19 @@ function codedError(err: unknown): CodedError | undefined {
   return codedError((err as { cause?: unknown }).cause)
 }
 
-/** "certificate has expired (CERT_HAS_EXPIRED)": what the log names for a TLS failure. */
+function tlsCauseOf(err: unknown): Error | undefined {
+  return typeof err === 'object' && err !== null ? (err as { [TLS_CAUSE]?: Error })[TLS_CAUSE] : undefined
+}
+
+/**
+ * "certificate has expired (CERT_HAS_EXPIRED)": what the log names for a TLS failure. OpenSSL's
+ * own messages ("80FC…:error:0A00045C:SSL routines:ssl3_read_bytes:tlsv13 alert certificate
+ * required:…:SSL alert number 116") are cut to their reason.
+ */
 export function tlsProblem(err: unknown): string {
-  const cause = codedError(err)
+  const cause = codedError(tlsCauseOf(err) ?? err)
   const message = (cause as { message?: unknown } | undefined)?.message
-  return cause === undefined ? String(err) : `${typeof message === 'string' ? message : 'TLS error'} (${cause.code})`
+  if (cause === undefined) return String(err)
+  const text = typeof message === 'string' ? /:SSL routines:[^:]*:([^:]+):/.exec(message)?.[1] ?? message : 'TLS error'
+  return `${text} (${cause.code})`
 }

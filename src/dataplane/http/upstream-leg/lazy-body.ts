@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http'
+import type { BodyTap } from '../shadow/taps.js'
 
 const DONE: IteratorResult<Buffer> = Object.freeze({ done: true, value: undefined })
 const CLIENT_ABORTED = new Error('the client aborted the request body')
@@ -13,6 +14,7 @@ const CLIENT_ABORTED = new Error('the client aborted the request body')
  * upstream attempt fails mid-upload, the rest of the body must be read and dropped (`release`), so
  * the client, still sending, gets sluice's 502/504 instead of a write error on a closed socket.
  * Flow control: `req` is paused whenever a chunk waits for undici.
+ * A shadow call's `tap` sees every chunk as it arrives (README "Shadow traffic"), never holding it up.
  */
 export class LazyBody implements AsyncIterable<Buffer>, AsyncIterator<Buffer> {
   started = false
@@ -23,7 +25,7 @@ export class LazyBody implements AsyncIterable<Buffer>, AsyncIterator<Buffer> {
   #resolve: ((r: IteratorResult<Buffer>) => void) | undefined
   #reject: ((err: Error) => void) | undefined
 
-  constructor(private readonly req: IncomingMessage) {}
+  constructor(private readonly req: IncomingMessage, private readonly tap?: BodyTap) {}
 
   [Symbol.asyncIterator](): AsyncIterator<Buffer> {
     if (this.started) return this
@@ -66,6 +68,7 @@ export class LazyBody implements AsyncIterable<Buffer>, AsyncIterator<Buffer> {
   }
 
   readonly #onData = (chunk: Buffer): void => {
+    this.tap?.bodyData(chunk)
     if (this.#released) return
     if (this.#resolve !== undefined) return this.#settle({ done: false, value: chunk })
     this.#queue.push(chunk)
@@ -73,13 +76,16 @@ export class LazyBody implements AsyncIterable<Buffer>, AsyncIterator<Buffer> {
   }
 
   readonly #onEnd = (): void => {
+    this.tap?.bodyEnd()
     this.#ended = true
     this.#settle(DONE)
   }
 
   /** 'close' before 'end': the client went away mid-body. */
   readonly #onClose = (): void => {
-    if (this.#ended || this.#released) return
+    if (this.#ended) return
+    this.tap?.bodyAbort()
+    if (this.#released) return
     this.#failed = true
     const reject = this.#reject
     this.#resolve = this.#reject = undefined

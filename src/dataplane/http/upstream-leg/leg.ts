@@ -7,6 +7,8 @@ import { dispatchTo } from './dispatch.js'
 import { mapUpstreamError, tlsProblem } from './error-map.js'
 import { canFallBack } from './fallback.js'
 import type { LazyBody } from './lazy-body.js'
+import { pickShadow } from '../shadow/select.js'
+import type { ShadowLeg } from '../shadow/leg.js'
 import { relayData, relayEnd, relayHead, startUpstream } from './relay.js'
 import type { HttpLegState, ProxyResponse } from './state.js'
 
@@ -22,19 +24,25 @@ export class HttpLeg extends ProxyContext implements HttpLegState, Dispatcher.Di
   controller: Dispatcher.DispatchController | undefined = undefined
   drainHooked = false
   cutBySluice = false
+  shadowLeg: ShadowLeg | undefined = undefined
 
   constructor(plane: PlaneState, req: IncomingMessage, readonly res: ProxyResponse) {
     super(plane, req, req.socket)
   }
 
   forward(side: Side): void {
+    // Shadow traffic: one field read on every other request. Not after a fallback: new just failed.
+    const shadow = side === 'old' && !this.fellBack ? this.route!.shadow : undefined
+    if (shadow !== undefined) this.shadowLeg = pickShadow(this, shadow)
     dispatchTo(this, side, this)
+    this.shadowLeg?.started(this.hasBody)
   }
 
   answer(status: number, body: string, close: boolean): void {
     const res = this.res
     if (res.headersSent || this.isClientGone()) return void res.destroy()
     const headers = ['content-type', 'application/json', 'content-length', String(Buffer.byteLength(body))]
+    if (this.requestId !== undefined) headers.push('x-request-id', this.requestId)
     if (close || this.plane.draining) headers.push('connection', 'close')
     else if (this.hasBody && !this.req.complete) this.#dropRestOfBody()
     res.writeHead(status, headers)

@@ -33,6 +33,7 @@ export function relayHead(
   if (ctx.setCookie !== undefined) out.push('set-cookie', ctx.setCookie)
   // Drain, or a request body the backend did not wait for: end the connection.
   if (ctx.plane.draining || (ctx.hasBody && !ctx.req.complete)) out.push('connection', 'close')
+  if (ctx.shadowLeg !== undefined) ctx.shadowLeg.oldHead(status, headers)
   try {
     ctx.res.writeHead(status, out)
   } catch (err) {
@@ -43,6 +44,7 @@ export function relayHead(
 
 export function relayData(ctx: HttpLegState, controller: Dispatcher.DispatchController, chunk: Buffer): void {
   if (ctx.clientGone) return
+  if (ctx.shadowLeg !== undefined) ctx.shadowLeg.oldData(chunk)
   if (ctx.res.write(chunk)) return
   controller.pause()
   if (!ctx.drainHooked) {
@@ -52,6 +54,7 @@ export function relayData(ctx: HttpLegState, controller: Dispatcher.DispatchCont
 }
 
 export function relayEnd(ctx: HttpLegState): void {
+  if (ctx.shadowLeg !== undefined) ctx.shadowLeg.oldEnd()
   ctx.res.end()
 }
 

@@ -1,6 +1,7 @@
 import { ServerResponse } from 'node:http'
 import type { Dispatcher } from 'undici'
 import type { ProxyContext } from '../context.js'
+import type { OldAnswerTap } from '../shadow/taps.js'
 import type { LazyBody } from './lazy-body.js'
 
 /**
@@ -16,6 +17,8 @@ export interface HttpLegState extends ProxyContext {
   drainHooked: boolean
   /** sluice cut the response off itself (the backend failed after the head went out): not a client abort. */
   cutBySluice: boolean
+  /** This request's shadow call (README "Shadow traffic"), teeing old's answer; undefined for almost every request. */
+  shadowLeg: OldAnswerTap | undefined
 }
 
 /** The server's response class: it carries its request's context, so shared listeners need no closure. */

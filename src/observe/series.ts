@@ -1,0 +1,442 @@
+import { SIDES, type AnalysisPolicy, type Side } from '../config/types.js'
+import { ROLLOUT_STATES, type Kind, type RolloutState, type TargetRef } from '../core/types.js'
+import { toSparse, type FleetWindows, type SerializedSide, type WindowSides } from '../state/fleet.js'
+import { refKey, type LiveSnapshot } from '../state/store.js'
+import type { Clock, Timer } from '../util/clock.js'
+import type { GoalCounter } from './goals.js'
+import type { GaugeTargets } from './live-gauges.js'
+import type { Recorder, SideTotals, TargetTotals } from './recorder.js'
+
+/**
+ * The dashboard's time series (README "Dashboard and time series"): per route and queue, one point
+ * every RESOLUTION_MS with the share, the state, and per side requests/s, error rate and p99, goal
+ * conversion per side, and a slot for the shadow mismatch rate.
+ *
+ * Nothing is done per request: every RESOLUTION_MS the sampler reads the recorder's cumulative
+ * counters and histograms (the same figures /metrics exports) and keeps the difference to the last
+ * reading. Memory is bounded: each target has a fixed ring of typed-array columns, enough for
+ * KEEP_MS, whatever the traffic.
+ *
+ * Scope: with `state.store: redis` the traffic figures are the fleet's (each replica adds its
+ * counts per interval to the store and reads back the sum; the JSON says `"scope": "fleet"`),
+ * otherwise this process's. Percent and state come from the live state, which every replica
+ * shares; goal conversion is what GET /api/routes/NAME reports: the fleet's, through the goal log.
+ */
+
+export const SERIES_RESOLUTION_MS = 10_000
+/** An hour, plus one point so that a full hour of intervals is always there. */
+export const SERIES_KEEP_MS = 60 * 60_000
+
+/** One side's figures over one interval; null when there was no request (no rate, no p99). */
+export interface SidePoint {
+  readonly rps: number
+  readonly errorRate: number | null
+  readonly p99Ms: number | null
+}
+
+export interface SeriesPoint {
+  /** Epoch ms at the end of the interval. */
+  readonly t: number
+  readonly percentBp: number
+  readonly state: RolloutState
+  readonly old: SidePoint
+  readonly new: SidePoint
+  /** Goal name → conversion rate (0-1) per side since the percent last changed; routes with goals only. */
+  readonly goals: Readonly<Record<string, Readonly<Record<Side, number | null>>>>
+  /** Share of shadowed requests whose answers differed; null until shadow traffic exists. */
+  readonly shadowMismatchRate: number | null
+}
+
+/** GET /api/routes/NAME/series (README "Dashboard and time series"). */
+export interface SeriesJson {
+  readonly resolution: string
+  /**
+   * "fleet": every replica's traffic, summed through the shared Redis store; "replica": this
+   * process's own (the memory store: one process, nothing to sum).
+   */
+  readonly scope: 'fleet' | 'replica'
+  readonly replica: string
+  /** "redis": other replicas serve traffic too, and their figures are not in these points. */
+  readonly store: 'memory' | 'redis'
+  /** The analysis limits to draw (absent ones are not configured). */
+  readonly limits: { readonly errorRate?: number; readonly p99Ms?: number; readonly errorRateVsOld?: number; readonly p99VsOld?: number }
+  readonly points: ReadonlyArray<{
+    readonly t: string
+    readonly percent: number
+    readonly state: RolloutState
+    readonly old: SidePoint
+    readonly new: SidePoint
+    readonly goals: SeriesPoint['goals']
+    readonly shadowMismatchRate: number | null
+  }>
+}
+
+type SideColumns = Record<keyof SidePoint, Float64Array>
+
+/**
+ * A fixed-size ring of columns (typed arrays): pushing the (capacity+1)-th point overwrites the
+ * oldest. Missing values are NaN inside and null outside.
+ */
+export class SeriesRing {
+  readonly capacity: number
+  readonly #t: Float64Array
+  readonly #percentBp: Float64Array
+  readonly #state: Uint8Array
+  readonly #sides: Record<Side, SideColumns>
+  readonly #shadow: Float64Array
+  #goals = new Map<string, Record<Side, Float64Array>>()
+  /** Index the next point goes to. */
+  #next = 0
+  #size = 0
+
+  constructor(capacity: number) {
+    this.capacity = capacity
+    this.#t = new Float64Array(capacity)
+    this.#percentBp = new Float64Array(capacity)
+    this.#state = new Uint8Array(capacity)
+    this.#shadow = new Float64Array(capacity)
+    const side = (): SideColumns => ({ rps: new Float64Array(capacity), errorRate: new Float64Array(capacity), p99Ms: new Float64Array(capacity) })
+    this.#sides = { old: side(), new: side() }
+  }
+
+  get size(): number {
+    return this.#size
+  }
+
+  push(p: SeriesPoint): void {
+    const i = this.#next
+    this.#t[i] = p.t
+    this.#percentBp[i] = p.percentBp
+    this.#state[i] = ROLLOUT_STATES.indexOf(p.state)
+    this.#shadow[i] = nanOf(p.shadowMismatchRate)
+    for (const s of SIDES) {
+      const c = this.#sides[s]
+      c.rps[i] = p[s].rps
+      c.errorRate[i] = nanOf(p[s].errorRate)
+      c.p99Ms[i] = nanOf(p[s].p99Ms)
+    }
+    // Goals follow the config: a goal removed by a reload loses its column, a new one starts empty.
+    const goals = new Map<string, Record<Side, Float64Array>>()
+    for (const [name, rates] of Object.entries(p.goals)) {
+      const cols = this.#goals.get(name) ?? { old: new Float64Array(this.capacity).fill(Number.NaN), new: new Float64Array(this.capacity).fill(Number.NaN) }
+      for (const s of SIDES) cols[s][i] = nanOf(rates[s])
+      goals.set(name, cols)
+    }
+    this.#goals = goals
+    this.#next = (i + 1) % this.capacity
+    if (this.#size < this.capacity) this.#size++
+  }
+
+  /** The points with t > since, oldest first. */
+  points(since: number): SeriesPoint[] {
+    const out: SeriesPoint[] = []
+    const first = (this.#next - this.#size + this.capacity) % this.capacity
+    for (let k = 0; k < this.#size; k++) {
+      const i = (first + k) % this.capacity
+      if (this.#t[i]! <= since) continue
+      const side = (s: Side): SidePoint => {
+        const c = this.#sides[s]
+        return { rps: c.rps[i]!, errorRate: nullOf(c.errorRate[i]!), p99Ms: nullOf(c.p99Ms[i]!) }
+      }
+      const goals: Record<string, Record<Side, number | null>> = {}
+      for (const [name, cols] of this.#goals) goals[name] = { old: nullOf(cols.old[i]!), new: nullOf(cols.new[i]!) }
+      out.push({
+        t: this.#t[i]!, percentBp: this.#percentBp[i]!, state: ROLLOUT_STATES[this.#state[i]!] ?? 'manual',
+        old: side('old'), new: side('new'), goals, shadowMismatchRate: nullOf(this.#shadow[i]!),
+      })
+    }
+    return out
+  }
+}
+
+export interface SeriesDeps {
+  readonly recorder: Pick<Recorder, 'totals'>
+  readonly targets: () => GaugeTargets
+  readonly snapshot: () => LiveSnapshot
+  readonly goals?: Pick<GoalCounter, 'report'> | undefined
+  /**
+   * The slot for shadow traffic: called once per route at the end of each interval, the share of
+   * mirrored requests whose answers differed since the previous call, or null (none mirrored).
+   * Absent until shadow traffic exists: the points then say null.
+   */
+  readonly shadowMismatchRate?: ((route: string) => number | null) | undefined
+  readonly clock: Clock
+  /** This replica's id and its state store's kind, named in the JSON. */
+  readonly replica: string
+  readonly store: 'memory' | 'redis'
+  /**
+   * Several replicas (`state.store: redis`): each adds its counts of every interval to the shared
+   * store and reads back the fleet's sum, so every replica's series is the whole fleet's.
+   */
+  readonly fleet?: FleetWindows | undefined
+  /** Default SERIES_RESOLUTION_MS; tests use less. */
+  readonly resolutionMs?: number | undefined
+  readonly keepMs?: number | undefined
+}
+
+/** The live facts of one interval, taken when it ended (the fleet's figures arrive an interval later). */
+interface IntervalFacts {
+  readonly percentBp: number
+  readonly state: RolloutState
+  readonly goals: SeriesPoint['goals']
+  readonly shadowMismatchRate: number | null
+  /** The latency bucket bounds the interval's histogram indexes refer to. */
+  readonly bounds: { readonly old: readonly number[]; readonly new: readonly number[] }
+}
+
+/** How often the sampler looks whether an interval of the common grid has ended. */
+const TICK_MS = 1000
+
+/**
+ * Every target's ring. Intervals follow a grid common to all replicas (interval n covers
+ * [n × resolution, (n + 1) × resolution)); when one ends, the sampler reads the recorder's
+ * cumulative figures and keeps the difference to the previous reading:
+ * - one process: that difference is the interval's point;
+ * - several replicas: it is flushed to the shared store as this replica's share of the interval,
+ *   and the point is the fleet's sum of the interval before, read once every replica had a tick to
+ *   flush it (the points lag one interval).
+ * A target that left the config loses its ring; one that arrives starts empty.
+ */
+export class SeriesBook {
+  readonly resolutionMs: number
+  readonly #deps: SeriesDeps
+  readonly #capacity: number
+  readonly #rings = new Map<string, SeriesRing>()
+  /** The last cumulative reading per target: each interval is the difference to it. */
+  readonly #last = new Map<string, TargetTotals>()
+  /** Several replicas: per target, the facts of the interval whose fleet figures are read next. */
+  readonly #pending = new Map<string, { readonly interval: number; readonly facts: IntervalFacts }>()
+  /** The grid interval of the last reading and when it was taken. */
+  #lastReading: { readonly interval: number; readonly at: number } | undefined
+  #timer: Timer | undefined
+  #busy = false
+
+  constructor(deps: SeriesDeps) {
+    this.#deps = deps
+    this.resolutionMs = deps.resolutionMs ?? SERIES_RESOLUTION_MS
+    this.#capacity = Math.ceil((deps.keepMs ?? SERIES_KEEP_MS) / this.resolutionMs) + 1
+  }
+
+  /** "fleet" when the points sum every replica's figures. */
+  get scope(): 'fleet' | 'replica' {
+    return this.#deps.fleet === undefined ? 'replica' : 'fleet'
+  }
+
+  start(): void {
+    this.#timer ??= this.#deps.clock.every(Math.min(TICK_MS, this.resolutionMs), () => { void this.sample().catch(() => undefined) })
+  }
+
+  stop(): void {
+    this.#timer?.stop()
+    this.#timer = undefined
+  }
+
+  /** Take the points of an interval that has just ended, if one has (the timer calls this; overlapping calls are skipped). */
+  async sample(): Promise<void> {
+    if (this.#busy) return
+    const now = this.#deps.clock.now()
+    const interval = Math.floor(now / this.resolutionMs)
+    const previous = this.#lastReading
+    if (previous !== undefined && interval <= previous.interval) return
+    this.#busy = true
+    try {
+      const totals = await this.#deps.recorder.totals()
+      this.#lastReading = { interval, at: now }
+      // The first reading is the baseline: what came before belongs to no interval.
+      const seconds = previous === undefined ? undefined : (now - previous.at) / 1000
+      await this.#add(totals, interval, seconds)
+    } finally {
+      this.#busy = false
+    }
+  }
+
+  /** The points of the last `minutes` (oldest first); none yet for a target that was just added. */
+  json(ref: TargetRef, minutes: number, analysis: AnalysisPolicy | undefined): SeriesJson {
+    const ring = this.#rings.get(refKey(ref))
+    const since = this.#deps.clock.now() - minutes * 60_000
+    const points = (ring?.points(since) ?? []).map((p) => ({
+      t: new Date(p.t).toISOString(), percent: p.percentBp / 100, state: p.state,
+      old: p.old, new: p.new, goals: p.goals, shadowMismatchRate: p.shadowMismatchRate,
+    }))
+    return {
+      resolution: `${this.resolutionMs / 1000}s`, scope: this.scope, replica: this.#deps.replica, store: this.#deps.store,
+      limits: limitsOf(analysis), points,
+    }
+  }
+
+  /** The longest history a request may ask for, in minutes. */
+  get keepMinutes(): number {
+    return Math.floor(((this.#capacity - 1) * this.resolutionMs) / 60_000)
+  }
+
+  /** `interval` has begun: the one before it has ended. `seconds` since the previous reading (none for the first). */
+  async #add(totals: readonly TargetTotals[], interval: number, seconds: number | undefined): Promise<void> {
+    const { routes, queues } = this.#deps.targets()
+    const byKey = new Map(totals.map((t) => [refKey(t), t]))
+    const snapshot = this.#deps.snapshot()
+    const keep = new Set<string>()
+    const work: Array<Promise<void>> = []
+    const take = (kind: Kind, name: string, filePercentBp: number) => {
+      const ref: TargetRef = { kind, name }
+      const key = refKey(ref)
+      keep.add(key)
+      const current = byKey.get(key)
+      if (current === undefined) return
+      const last = this.#last.get(key)
+      this.#last.set(key, current)
+      if (last === undefined || seconds === undefined || !(seconds > 0)) return
+      const live = snapshot.targets.get(key)
+      const facts: IntervalFacts = {
+        percentBp: live?.percentBp ?? filePercentBp, state: live?.state ?? 'manual',
+        goals: kind === 'route' ? this.#conversion(name) : {},
+        shadowMismatchRate: kind === 'route' ? this.#deps.shadowMismatchRate?.(name) ?? null : null,
+        bounds: { old: current.old.bounds, new: current.new.bounds },
+      }
+      const delta: WindowSides = { old: sideDelta(last.old, current.old), new: sideDelta(last.new, current.new) }
+      const fleet = this.#deps.fleet
+      if (fleet === undefined) {
+        this.#push(key, interval * this.resolutionMs, facts, delta, seconds)
+        return
+      }
+      work.push(this.#viaFleet(fleet, ref, key, interval - 1, facts, delta))
+    }
+    for (const r of routes) take('route', r.name, r.percentBp)
+    for (const q of queues) take('queue', q.name, q.percentBp)
+    await Promise.all(work)
+    for (const key of [...this.#rings.keys(), ...this.#last.keys(), ...this.#pending.keys()]) {
+      if (!keep.has(key)) { this.#rings.delete(key); this.#last.delete(key); this.#pending.delete(key) }
+    }
+  }
+
+  /**
+   * Flush this replica's share of `ended`, then read the fleet's sum of the interval before it
+   * (every replica flushed that one at its own first tick of `ended`, a whole interval ago). A store
+   * that does not answer costs the point, nothing else.
+   */
+  async #viaFleet(fleet: FleetWindows, ref: TargetRef, key: string, ended: number, facts: IntervalFacts, delta: WindowSides): Promise<void> {
+    const window = (id: number) => ({ id, ms: this.resolutionMs, counts: 'series' as const })
+    const before = this.#pending.get(key)
+    this.#pending.set(key, { interval: ended, facts })
+    try {
+      await fleet.flushWindow(ref, window(ended), this.#deps.replica, delta)
+      if (before === undefined || before.interval !== ended - 1) return
+      const merged = await fleet.readWindow(ref, window(ended - 1))
+      if (merged.replicas === 0) return
+      this.#push(key, ended * this.resolutionMs, before.facts, merged, this.resolutionMs / 1000)
+    } catch {
+      // The state store is unreachable: no point for this interval (the gauges say the store is down).
+    }
+  }
+
+  #push(key: string, t: number, facts: IntervalFacts, sides: WindowSides, seconds: number): void {
+    let ring = this.#rings.get(key)
+    if (ring === undefined) {
+      ring = new SeriesRing(this.#capacity)
+      this.#rings.set(key, ring)
+    }
+    ring.push({
+      t, percentBp: facts.percentBp, state: facts.state,
+      old: pointOf(sides.old, facts.bounds.old, seconds), new: pointOf(sides.new, facts.bounds.new, seconds),
+      goals: facts.goals, shadowMismatchRate: facts.shadowMismatchRate,
+    })
+  }
+
+  #conversion(route: string): Record<string, Record<Side, number | null>> {
+    // alpha only shapes the interval, which is not kept here.
+    const report = this.#deps.goals?.report(route, 0.05)
+    if (report === undefined) return {}
+    const out: Record<string, Record<Side, number | null>> = {}
+    for (const [name, g] of Object.entries(report)) {
+      out[name] = { old: g.old.users > 0 ? g.old.rate : null, new: g.new.users > 0 ? g.new.rate : null }
+    }
+    return out
+  }
+}
+
+function limitsOf(a: AnalysisPolicy | undefined): SeriesJson['limits'] {
+  if (a === undefined) return {}
+  const out: { errorRate?: number; p99Ms?: number; errorRateVsOld?: number; p99VsOld?: number } = {}
+  if (a.maxErrorRate !== undefined) out.errorRate = a.maxErrorRate
+  if (a.maxP99Ms !== undefined) out.p99Ms = a.maxP99Ms
+  if (a.maxErrorRateVsOld !== undefined) out.errorRateVsOld = a.maxErrorRateVsOld
+  if (a.maxP99VsOld !== undefined) out.p99VsOld = a.maxP99VsOld
+  return out
+}
+
+/**
+ * One side's counts between two cumulative readings, as the fleet stores them: requests, errors
+ * and the latency histogram per bucket (sparse pairs of bucket index and count). A counter that
+ * went down or bounds that changed (a histogram recreated by a reload that added a bucket bound)
+ * give no histogram for that interval (so no p99) rather than a wrong one.
+ */
+export function sideDelta(before: SideTotals, after: SideTotals): SerializedSide {
+  const requests = Math.max(0, after.requests - before.requests)
+  const errors = Math.max(0, after.errors - before.errors)
+  const comparable = before.bounds === after.bounds || sameBounds(before.bounds, after.bounds)
+  if (!comparable) return { requests, errors, histogram: [] }
+  const perBucket: number[] = []
+  let below = 0
+  for (let i = 0; i < after.buckets.length; i++) {
+    const cumulative = after.buckets[i]! - (before.buckets[i] ?? 0)
+    if (cumulative < below) return { requests, errors, histogram: [] }
+    perBucket.push(cumulative - below)
+    below = cumulative
+  }
+  return { requests, errors, histogram: toSparse(perBucket) }
+}
+
+/** An interval's figures for the chart: per second, the error share, p99 over `bounds` (seconds, +Inf after). */
+export function pointOf(side: SerializedSide, bounds: readonly number[], seconds: number): SidePoint {
+  const cumulative = new Array<number>(bounds.length + 1).fill(0)
+  for (const [i, n] of side.histogram) cumulative[Math.min(Math.max(0, i), bounds.length)]! += n
+  for (let i = 1; i < cumulative.length; i++) cumulative[i]! += cumulative[i - 1]!
+  return {
+    rps: round(side.requests / seconds),
+    errorRate: side.requests > 0 ? round(side.errors / side.requests) : null,
+    p99Ms: quantileMs(0.99, bounds, cumulative),
+  }
+}
+
+/** The point of the interval between two cumulative readings `seconds` apart. */
+export function sidePoint(before: SideTotals, after: SideTotals, seconds: number): SidePoint {
+  return pointOf(sideDelta(before, after), after.bounds, seconds)
+}
+
+/**
+ * Prometheus' histogram_quantile on one interval's cumulative bucket counts (bounds in seconds,
+ * +Inf last): linear inside the bucket that holds the rank; in +Inf, the highest finite bound.
+ * The analysis limits (maxP99Ms) are bucket bounds, so "above the limit or not" is exact.
+ */
+export function quantileMs(q: number, bounds: readonly number[], cumulative: readonly number[]): number | null {
+  const total = cumulative[cumulative.length - 1] ?? 0
+  if (!(total > 0)) return null
+  const rank = q * total
+  for (let i = 0; i < cumulative.length; i++) {
+    if (cumulative[i]! >= rank) {
+      if (i >= bounds.length) return round(bounds[bounds.length - 1]! * 1000)
+      const lower = i === 0 ? 0 : bounds[i - 1]!
+      const below = i === 0 ? 0 : cumulative[i - 1]!
+      const inBucket = cumulative[i]! - below
+      const fraction = inBucket > 0 ? (rank - below) / inBucket : 1
+      return round((lower + (bounds[i]! - lower) * fraction) * 1000)
+    }
+  }
+  return null
+}
+
+function sameBounds(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i])
+}
+
+/** Four significant digits: a chart needs no more, and the JSON stays short. */
+function round(x: number): number {
+  return Number.isFinite(x) ? Number(x.toPrecision(4)) : x
+}
+
+function nanOf(x: number | null): number {
+  return x === null ? Number.NaN : x
+}
+
+function nullOf(x: number): number | null {
+  return Number.isNaN(x) ? null : x
+}

@@ -1,0 +1,85 @@
+import { Pool } from 'undici'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SluiceApp } from '../../src/app.js'
+import { loadConfigText } from '../../src/config/index.js'
+import { createLogger } from '../../src/observe/log.js'
+import { call } from '../helpers/admin.js'
+import { RedisServer } from '../helpers/redis-server.js'
+import { startSideBackend, type SideBackend } from '../helpers/side-backend.js'
+import { waitFor } from '../helpers/wait-for.js'
+
+interface SeriesJson { scope: string; replica: string; points: Array<{ t: string; percent: number; old: { rps: number }; new: { rps: number } }> }
+
+/**
+ * Two replicas on one Redis: traffic reaches replica B only, yet replica A's time series (and so
+ * its dashboard) shows it, because each replica adds its counts per interval to the store and
+ * charts the fleet's sum (README "Dashboard and time series").
+ */
+describe('time series across replicas (state.store: redis)', () => {
+  let redis: RedisServer
+  let oldSide: SideBackend
+  let newSide: SideBackend
+  const apps: SluiceApp[] = []
+  let running = true
+  let load: Promise<void> | undefined
+
+  beforeAll(async () => {
+    redis = await new RedisServer().start()
+    oldSide = await startSideBackend('old')
+    newSide = await startSideBackend('new')
+    const loaded = await loadConfigText(`listen: 127.0.0.1:0
+admin: { listen: 127.0.0.1:0 }
+shutdown: { drainDelay: 0s, timeout: 1s }
+state: { store: redis, redis: ${redis.url}, keyPrefix: series-fleet }
+routes:
+  - name: checkout
+    old: ${oldSide.url}
+    new: ${newSide.url}
+    percent: 25
+    sticky: [header:x-user-id]
+`, 'fleet.yaml', {})
+    if (!loaded.ok) throw new Error(`invalid test config: ${JSON.stringify(loaded.problems)}`)
+    for (let i = 0; i < 2; i++) {
+      const app = new SluiceApp({ config: loaded.config, configHash: loaded.hash, logger: createLogger({ level: 'silent' }), seriesResolutionMs: 500 })
+      await app.start()
+      apps.push(app)
+    }
+    const pool = new Pool(`http://127.0.0.1:${apps[1]!.addresses.data.port}`, { connections: 2 })
+    let n = 0
+    load = (async () => {
+      while (running) {
+        const res = await pool.request({ path: '/', method: 'GET', headers: { 'x-user-id': `u${n++ % 200}` } }).catch(() => undefined)
+        await res?.body.dump().catch(() => undefined)
+        await new Promise((r) => setTimeout(r, 5))
+      }
+      await pool.destroy()
+    })()
+  }, 30_000)
+
+  afterAll(async () => {
+    running = false
+    await load
+    for (const app of apps) await app.shutdown('test')
+    await redis?.close()
+    await oldSide?.close()
+    await newSide?.close()
+  })
+
+  it('a replica that served nothing charts the traffic another replica served', async () => {
+    const admin = (i: number) => `http://127.0.0.1:${apps[i]!.addresses.admin.port}`
+    const series = (i: number) => call(admin(i), 'GET', '/api/routes/checkout/series?minutes=5').then((r) => r.json as SeriesJson)
+    const seen = await waitFor(async () => {
+      const s = await series(0)
+      return s.points.some((p) => p.old.rps > 0 && p.new.rps > 0) && s
+    }, { message: "replica A's series to show replica B's traffic" })
+    expect(seen).toMatchObject({ scope: 'fleet', replica: apps[0]!.replica })
+    expect(seen.points.every((p) => p.percent === 25)).toBe(true)
+    // A itself served nothing: its own metrics say so.
+    const own = (await call(admin(0), 'GET', '/metrics')).text
+    expect(own).toMatch(/sluice_requests_total\{route="checkout",backend="old",code="200"\} 0/)
+    // Both replicas chart the same fleet figures for the same interval.
+    const busy = seen.points.find((p) => p.old.rps > 0)!
+    const same = await waitFor(async () => (await series(1)).points.find((p) => p.t === busy.t), { message: 'replica B to chart the same interval' })
+    expect(same.old.rps).toBe(busy.old.rps)
+  })
+})
