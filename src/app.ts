@@ -102,6 +102,9 @@ export class SluiceApp {
   #storeUp = true
   /** Live state was loaded and the file's intent applied; until then /readyz says not ready. */
   #stateReady = false
+  /** The file's intent is being applied: live-state changes refresh the views once, at the end. */
+  #applyingIntent = false
+  #changedWhileApplying = false
 
   constructor(private readonly opts: AppOptions) {
     this.#config = opts.config
@@ -222,7 +225,7 @@ export class SluiceApp {
     if (this.store.kind === 'memory') this.recorder.stateStoreUp(true)
     await this.#loadState()
     this.#refreshViews()
-    this.store.onChange(() => this.#refreshViews())
+    this.store.onChange(() => this.#onLiveChange())
     const data = await this.#dataPlane.listen()
     const admin = await this.#admin.listen()
     this.#addresses = { data, admin }
@@ -332,7 +335,7 @@ export class SluiceApp {
     const prev = this.#config
     // Groups of a million ids: their member maps are built in slices now, not in one block below.
     await prepareViews(next.routes, next.queues, this.store.snapshot())
-    await this.commands.applyFileIntent(next, prev)
+    await this.#applyFileIntent(next, prev)
     warnRestartOnly(this.logger, prev, next)
     // An unverified backend is said at every start and at every reload that keeps or adds one.
     warnUnverifiedTls(this.logger, next)
@@ -372,6 +375,25 @@ export class SluiceApp {
   #markReload(ok: boolean): void {
     this.#reloadRefused = !ok
     this.recorder.configReload(ok, this.#clock.now())
+  }
+
+  #onLiveChange(): void {
+    if (this.#applyingIntent) this.#changedWhileApplying = true
+    else this.#refreshViews()
+  }
+
+  /** A reload may change thousands of percents: one refresh of every view for all, not one per target. */
+  async #applyFileIntent(next: Config, prev: Config | undefined): Promise<void> {
+    this.#applyingIntent = true
+    try {
+      await this.commands.applyFileIntent(next, prev)
+    } finally {
+      this.#applyingIntent = false
+      if (this.#changedWhileApplying) {
+        this.#changedWhileApplying = false
+        this.#refreshViews()
+      }
+    }
   }
 
   #refreshViews(): void {
@@ -419,7 +441,7 @@ export class SluiceApp {
   async #loadState(): Promise<void> {
     try {
       await this.store.load()
-      await this.commands.applyFileIntent(this.#config, undefined)
+      await this.#applyFileIntent(this.#config, undefined)
       this.#stateReady = true
     } catch (err) {
       if (!(err instanceof SluiceError && err.code === 'SLUICE_ERR_STATE_STORE')) throw err

@@ -120,9 +120,10 @@ export function freePort() {
   })
 }
 
-export function request(method, url, timeoutMs = 2000) {
+export function request(method, url, timeoutMs = 2000, host = undefined) {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, agent: false, timeout: timeoutMs, headers: { 'x-user-id': 'probe' } }, (res) => {
+    const headers = { 'x-user-id': 'probe', ...(host ? { host } : {}) }
+    const req = http.request(url, { method, agent: false, timeout: timeoutMs, headers }, (res) => {
       let body = ''
       res.setEncoding('utf8')
       res.on('data', (d) => { body += d })
@@ -135,13 +136,13 @@ export function request(method, url, timeoutMs = 2000) {
 }
 
 /** Poll until `url` answers 200 (the wait-until-ready step). */
-export async function waitReady(url, child, timeoutMs = 20_000) {
+export async function waitReady(url, child, timeoutMs = 20_000, host = undefined) {
   const until = Date.now() + timeoutMs
   let last
   while (Date.now() < until) {
     if (child && child.exitCode !== null) throw new Error(`${child.name} exited (${child.exitCode}):\n${child.log}`)
     try {
-      const r = await request('GET', url, 1000)
+      const r = await request('GET', url, 1000, host)
       if (r.status === 200) return r
       last = `HTTP ${r.status} ${r.body.slice(0, 200)}`
     } catch (e) { last = e.message }
@@ -197,29 +198,46 @@ const SHADOW_BLOCK = [
  * warn; with `rollout`, a held rollout with every analysis check on) and waits until its admin plane
  * and data plane both answer.
  */
-export async function startSluice(procs, { origins, file, percent, nodeFlags = [], rollout = false, shadow = false, tls }) {
+/**
+ * The route of the `routes` knob (ROUTES): `count` host routes `svcI.example.com` + `/apiI`, and the
+ * request that matches the last of them (the slow case of first-match-wins).
+ */
+export function hostRoutes(count) {
+  const last = count - 1
+  return { count, host: `svc${last}.example.com`, path: `/api${last}/x`, hostOf: (i) => `svc${i}.example.com`, prefixOf: (i) => `/api${i}` }
+}
+
+export async function startSluice(procs, { origins, file, percent, nodeFlags = [], rollout = false, shadow = false, tls, routes = undefined }) {
   const [port, admin] = [await freePort(), await freePort()]
   // https origins (the sluice-https contender): checked against the bench CA under the name localhost.
   const side = (url) => (tls ? `{ url: "${url}", tls: { ca: "${tls.caFile}", servername: ${tls.servername} } }` : url)
-  writeFileSync(file, [
-    `listen: ${HOST}:${port}`,
-    `admin: { listen: ${HOST}:${admin} }`,
-    'shutdown: { drainDelay: 0s, timeout: 2s }',
-    'log: { level: warn }',
-    'routes:',
-    '  - name: bench',
+  const route = (name, match) => [
+    `  - name: ${name}`,
+    ...(match ? [`    match: { host: ${match.host}, pathPrefix: ${match.pathPrefix} }`] : []),
     `    old: ${side(origins.old)}`,
     `    new: ${side(origins.new)}`,
     `    percent: ${percent}`,
     '    sticky: [header:x-user-id]',
     ...(rollout ? ROLLOUT_BLOCK(percent) : []),
     ...(shadow ? SHADOW_BLOCK : []),
+  ]
+  const list = routes === undefined
+    ? route('bench')
+    : Array.from({ length: routes.count }, (_, i) => route(i === routes.count - 1 ? 'bench' : `svc${i}`, { host: routes.hostOf(i), pathPrefix: routes.prefixOf(i) })).flat()
+  writeFileSync(file, [
+    `listen: ${HOST}:${port}`,
+    `admin: { listen: ${HOST}:${admin} }`,
+    'shutdown: { drainDelay: 0s, timeout: 2s }',
+    'log: { level: warn }',
+    'routes:',
+    ...list,
     '',
   ].join('\n'))
   const child = procs.start('sluice', process.execPath, [...nodeFlags, join(ROOT, 'dist/main.js'), 'start', '--config', file], { cpu: 0, cwd: ROOT })
-  await waitReady(`http://${HOST}:${admin}/readyz`, child)
-  await waitReady(`http://${HOST}:${port}/`, child)
-  return { child, url: `http://${HOST}:${port}/`, admin: `http://${HOST}:${admin}` }
+  await waitReady(`http://${HOST}:${admin}/readyz`, child, 60_000)
+  const url = `http://${HOST}:${port}${routes?.path ?? '/'}`
+  await waitReady(url, child, 20_000, routes?.host)
+  return { child, url, admin: `http://${HOST}:${admin}` }
 }
 
 /**

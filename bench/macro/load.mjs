@@ -1,6 +1,7 @@
 // The load generator, in its own process so run.mjs can pin it (taskset) next to the backends.
-// Input: one JSON argument {url, conns, duration, warmup, keys, tool, rate}. Every request carries
-// `x-user-id: u<N>` with N cycling over `keys` distinct values (the sticky key).
+// Input: one JSON argument {url, conns, duration, warmup, keys, tool, rate, host}. Every request carries
+// `x-user-id: u<N>` with N cycling over `keys` distinct values (the sticky key), and `host` when given
+// (the routes knob); the path is the url's.
 // Output on stdout, one JSON line each: {"phase":"measure"} when the measured run starts, then
 // {"phase":"done", requests, rps, p50, p99, errors, non2xx, durationS}. Latencies in ms.
 import { spawn } from 'node:child_process'
@@ -16,7 +17,9 @@ async function viaAutocannon() {
   // A static request list: autocannon pre-builds each buffer once, so the varying header costs the
   // load generator nothing per request (a setupRequest function would rebuild every request).
   const requests = []
-  for (let i = 0; i < opts.keys; i++) requests.push({ method: 'GET', path: '/', headers: { 'x-user-id': `u${i}` } })
+  const path = new URL(opts.url).pathname
+  const host = opts.host ? { host: opts.host } : {}
+  for (let i = 0; i < opts.keys; i++) requests.push({ method: 'GET', path, headers: { 'x-user-id': `u${i}`, ...host } })
   // autocannon's own histogram has 1 ms resolution; keep a 10 µs one from its 'response' events.
   const BIN_US = 10
   const bins = new Uint32Array(200_000) // 0..2 s, the last bin holds everything slower
@@ -58,9 +61,14 @@ async function viaAutocannon() {
 const WRK_SCRIPT = `
 local n = 0
 local keys = tonumber(os.getenv("BENCH_KEYS") or "5000")
+local host = os.getenv("BENCH_HOST") or ""
+local path = os.getenv("BENCH_PATH") or "/"
 request = function()
   n = n + 1
-  return wrk.format("GET", "/", { ["x-user-id"] = "u" .. (n % keys) })
+  if host ~= "" then
+    return wrk.format("GET", path, { ["x-user-id"] = "u" .. (n % keys), ["Host"] = host })
+  end
+  return wrk.format("GET", path, { ["x-user-id"] = "u" .. (n % keys) })
 end
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -76,7 +84,7 @@ async function viaWrk() {
   writeFileSync(script, WRK_SCRIPT)
   const once = (duration) => new Promise((resolve, reject) => {
     const p = spawn('wrk', ['-t1', `-c${opts.conns}`, `-d${duration}s`, '-s', script, opts.url],
-      { env: { ...process.env, BENCH_KEYS: String(opts.keys) }, stdio: ['ignore', 'pipe', 'inherit'] })
+      { env: { ...process.env, BENCH_KEYS: String(opts.keys), BENCH_HOST: opts.host ?? '', BENCH_PATH: new URL(opts.url).pathname }, stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
     p.stdout.on('data', (d) => { out += d })
     p.on('error', reject)

@@ -11,6 +11,9 @@
 //     *-https: the same proxy to the same origins over HTTPS (keep-alive, certificate verified): the cost of upstream TLS
 //   SLUICE_NODE_FLAGS [""] extra node flags for sluice only (e.g. --max-semi-space-size=32)
 //   RATE [0 = as fast as possible] a fixed offered load in req/s (autocannon only): latency below saturation
+//   ROUTES [unset] e.g. 1,100,10000: sluice and nginx run once per count of host routes
+//     (`svcI.example.com` + `/apiI`, nginx: one `server` block each), the request matching the last;
+//     the contenders become sluice@1, nginx@1, sluice@100, … (default CONTENDERS then: nginx,sluice)
 // Rounds are interleaved (direct, sluice, http-proxy, direct, …); the table shows medians per contender.
 // Results also go to bench/results/macro-<timestamp>.json.
 import { spawnSync } from 'node:child_process'
@@ -19,7 +22,7 @@ import os from 'node:os'
 import { join } from 'node:path'
 import {
   BENCH, HERE, HOST, NPROC, ROOT, cpuUs, createProcesses, envNumber as num, freePort, loadavg, makeTlsFiles, median, pinFromEnv,
-  request, rssMb, startBackend, startSluice as startSluiceProcess, waitReady,
+  hostRoutes, request, rssMb, startBackend, startSluice as startSluiceProcess, waitReady,
 } from './lib.mjs'
 
 const PIN = pinFromEnv()
@@ -33,10 +36,19 @@ const S = {
   rate: num('RATE', 0),
   pin: PIN,
   loadgen: process.env.LOADGEN || 'autocannon',
-  contenders: (process.env.CONTENDERS || `direct,${findNginx() ? 'nginx,nginx-https,' : ''}node-floor,undici-minimal,sluice,sluice-https,sluice-rollout,sluice-shadow,http-proxy`).split(',').map((s) => s.trim()).filter(Boolean),
+  routes: (process.env.ROUTES || '').split(',').map((s) => s.trim()).filter(Boolean).map(Number),
   sluiceNodeFlags: (process.env.SLUICE_NODE_FLAGS || '').split(/\s+/).filter(Boolean),
 }
-for (const c of S.contenders) if (!['direct', 'sluice', 'sluice-https', 'sluice-rollout', 'sluice-shadow', 'undici-minimal', 'node-floor', 'nginx', 'nginx-https', 'http-proxy'].includes(c)) throw new Error(`unknown contender '${c}'`)
+const defaultContenders = S.routes.length > 0
+  ? `${findNginx() ? 'nginx,' : ''}sluice`
+  : `direct,${findNginx() ? 'nginx,nginx-https,' : ''}node-floor,undici-minimal,sluice,sluice-https,sluice-rollout,sluice-shadow,http-proxy`
+const baseContenders = (process.env.CONTENDERS || defaultContenders).split(',').map((s) => s.trim()).filter(Boolean)
+for (const c of baseContenders) if (!['direct', 'sluice', 'sluice-https', 'sluice-rollout', 'sluice-shadow', 'undici-minimal', 'node-floor', 'nginx', 'nginx-https', 'http-proxy'].includes(c)) throw new Error(`unknown contender '${c}'`)
+for (const n of S.routes) if (!Number.isInteger(n) || n < 1) throw new Error(`ROUTES must be positive integers, got '${process.env.ROUTES}'`)
+// With ROUTES, the contenders that route on host and path (sluice, sluice-rollout, nginx) run once per route count.
+const ROUTED = ['sluice', 'sluice-rollout', 'nginx']
+S.contenders = S.routes.length === 0 ? baseContenders : S.routes.flatMap((n) => baseContenders.map((c) => (ROUTED.includes(c) ? `${c}@${n}` : c)))
+  .filter((c, i, all) => all.indexOf(c) === i)
 const HTTPS_ORIGINS = S.contenders.some((c) => c.endsWith('-https'))
 if (!['autocannon', 'wrk'].includes(S.loadgen)) throw new Error(`LOADGEN must be autocannon or wrk, got '${S.loadgen}'`)
 if (S.rate > 0 && S.loadgen !== 'autocannon') throw new Error('RATE needs LOADGEN=autocannon (wrk cannot hold a fixed rate)')
@@ -46,9 +58,10 @@ const { start, jsonLine, stop } = procs
 
 // ---------------------------------------------------------------- contenders
 
-function startSluice(origins, tmp, round, rollout = false, tls = undefined, shadow = false) {
-  const name = `sluice-${round}${rollout ? '-rollout' : ''}${shadow ? '-shadow' : ''}${tls ? '-https' : ''}.yaml`
-  return startSluiceProcess(procs, { origins, file: join(tmp, name), percent: S.percent, nodeFlags: S.sluiceNodeFlags, rollout, shadow, tls })
+async function startSluice(origins, tmp, round, rollout = false, tls = undefined, shadow = false, routes = undefined) {
+  const name = `sluice-${round}${rollout ? '-rollout' : ''}${shadow ? '-shadow' : ''}${tls ? '-https' : ''}${routes ? `-${routes.count}` : ''}.yaml`
+  const proxy = await startSluiceProcess(procs, { origins, file: join(tmp, name), percent: S.percent, nodeFlags: S.sluiceNodeFlags, rollout, shadow, tls, routes })
+  return { ...proxy, host: routes?.host }
 }
 
 async function startHttpProxy(origins, name = 'http-proxy', script = 'http-proxy-baseline.mjs') {
@@ -75,17 +88,27 @@ function findNginx() {
  * origins are the HTTPS ones, verified against the bench CA under the name sent as SNI, as
  * sluice-https does.
  */
-async function startNginx(origins, tmp, round, tls = undefined) {
+async function startNginx(origins, tmp, round, tls = undefined, routes = undefined) {
   const bin = findNginx()
   if (!bin) throw new Error('nginx contender: nginx is not installed (apt-get install nginx-light, or set NGINX_BIN)')
   const port = await freePort()
-  const dir = join(tmp, `nginx-${round}${tls ? '-https' : ''}`)
+  const dir = join(tmp, `nginx-${round}${tls ? '-https' : ''}${routes ? `-${routes.count}` : ''}`)
   const upstreamTls = tls ? `
       proxy_ssl_trusted_certificate ${tls.caFile};
       proxy_ssl_verify on;
       proxy_ssl_name ${tls.servername};
       proxy_ssl_server_name on;
       proxy_ssl_session_reuse on;` : ''
+  const proxyBlock = `
+      proxy_pass ${tls ? 'https' : 'http'}://$side;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;${upstreamTls}`
+  // The routes knob: one server block per host route, as a team moving an estate would write it.
+  const servers = routes === undefined
+    ? `  server {\n    listen ${HOST}:${port};\n    location / {${proxyBlock}\n    }\n  }`
+    : Array.from({ length: routes.count }, (_, i) =>
+      `  server { listen ${HOST}:${port}; server_name ${routes.hostOf(i)}; location ${routes.prefixOf(i)} {${proxyBlock}\n    } }`).join('\n')
   mkdirSync(dir, { recursive: true })
   const conf = join(dir, 'nginx.conf')
   writeFileSync(conf, `daemon off;
@@ -103,29 +126,23 @@ http {
   upstream old { server ${origins.old.replace(/^https?:\/\//, '')}; keepalive 256; keepalive_requests 1000000; }
   upstream new { server ${origins.new.replace(/^https?:\/\//, '')}; keepalive 256; keepalive_requests 1000000; }
   split_clients "bench:\${http_x_user_id}" $side { ${S.percent}% new; * old; }
-  server {
-    listen ${HOST}:${port};
-    location / {
-      proxy_pass ${tls ? 'https' : 'http'}://$side;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;${upstreamTls}
-    }
-  }
+  server_names_hash_max_size 65536;
+  server_names_hash_bucket_size 128;
+${servers}
 }
 `)
   const child = start('nginx', bin, ['-p', `${dir}/`, '-c', conf, '-e', join(dir, 'error.log')], { cpu: 0 })
-  const url = `http://${HOST}:${port}/`
-  await waitReady(url, child)
-  return { child, url }
+  const url = `http://${HOST}:${port}${routes?.path ?? '/'}`
+  await waitReady(url, child, 60_000, routes?.host)
+  return { child, url, host: routes?.host }
 }
 
 // ---------------------------------------------------------------- one run
 
-async function runLoad(contender, url, proxyPid, backendPid, statsUrl) {
+async function runLoad(contender, url, proxyPid, backendPid, statsUrl, host) {
   await request('POST', `${statsUrl}/__reset`)
   const gen = start('load', process.execPath, [join(HERE, 'load.mjs'), JSON.stringify({
-    url, conns: S.conns, duration: S.duration, warmup: S.warmup, keys: S.keys, tool: S.loadgen, rate: S.rate,
+    url, conns: S.conns, duration: S.duration, warmup: S.warmup, keys: S.keys, tool: S.loadgen, rate: S.rate, host,
   })], { cpu: 1 })
   await jsonLine(gen, (o) => o.phase === 'measure', (S.warmup + 30) * 1000)
   const t0 = process.hrtime.bigint()
@@ -178,18 +195,20 @@ async function runLoad(contender, url, proxyPid, backendPid, statsUrl) {
 
 async function runOne(contender, round, ctx) {
   let proxy
+  const [name, count] = contender.split('@')
+  const routes = count === undefined ? undefined : hostRoutes(Number(count))
   try {
-    if (contender === 'direct') proxy = { url: `${ctx.origins.old}/`, child: undefined }
-    else if (contender === 'sluice') proxy = await startSluice(ctx.origins, ctx.tmp, round)
-    else if (contender === 'sluice-rollout') proxy = await startSluice(ctx.origins, ctx.tmp, round, true)
-    else if (contender === 'sluice-shadow') proxy = await startSluice(ctx.origins, ctx.tmp, round, false, undefined, true)
-    else if (contender === 'sluice-https') proxy = await startSluice(ctx.tlsOrigins, ctx.tmp, round, false, ctx.tls)
-    else if (contender === 'nginx-https') proxy = await startNginx(ctx.tlsOrigins, ctx.tmp, round, ctx.tls)
-    else if (contender === 'node-floor') proxy = await startHttpProxy(ctx.origins, 'node-floor', 'node-floor.mjs')
-    else if (contender === 'nginx') proxy = await startNginx(ctx.origins, ctx.tmp, round)
-    else if (contender === 'undici-minimal') proxy = await startHttpProxy(ctx.origins, 'undici-minimal', 'undici-minimal.mjs')
+    if (name === 'direct') proxy = { url: `${ctx.origins.old}/`, child: undefined }
+    else if (name === 'sluice') proxy = await startSluice(ctx.origins, ctx.tmp, round, false, undefined, false, routes)
+    else if (name === 'sluice-rollout') proxy = await startSluice(ctx.origins, ctx.tmp, round, true, undefined, false, routes)
+    else if (name === 'sluice-shadow') proxy = await startSluice(ctx.origins, ctx.tmp, round, false, undefined, true)
+    else if (name === 'sluice-https') proxy = await startSluice(ctx.tlsOrigins, ctx.tmp, round, false, ctx.tls)
+    else if (name === 'nginx-https') proxy = await startNginx(ctx.tlsOrigins, ctx.tmp, round, ctx.tls)
+    else if (name === 'node-floor') proxy = await startHttpProxy(ctx.origins, 'node-floor', 'node-floor.mjs')
+    else if (name === 'nginx') proxy = await startNginx(ctx.origins, ctx.tmp, round, undefined, routes)
+    else if (name === 'undici-minimal') proxy = await startHttpProxy(ctx.origins, 'undici-minimal', 'undici-minimal.mjs')
     else proxy = await startHttpProxy(ctx.origins)
-    return await runLoad(contender, proxy.url, proxy.child?.pid, ctx.backend.pid, ctx.stats)
+    return await runLoad(contender, proxy.url, proxy.child?.pid, ctx.backend.pid, ctx.stats, proxy.host)
   } finally {
     if (proxy?.child) await stop(proxy.child)
   }
@@ -351,6 +370,19 @@ async function main() {
   }
   if (ratios.sluiceVsUndiciMinimalRps !== null) {
     console.log(`sluice / minimal undici proxy  throughput ${fmt(ratios.sluiceVsUndiciMinimalRps, 2)}×, CPU per request ${fmt(ratios.sluiceVsUndiciMinimalCpuPerReq, 2)}× (the cost of sluice's features over the Node floor)`)
+  }
+  if (S.routes.length > 1) {
+    const [few, many] = [Math.min(...S.routes), Math.max(...S.routes)]
+    for (const c of baseContenders.filter((b) => ROUTED.includes(b))) {
+      const a = medians[`${c}@${few}`]
+      const b = medians[`${c}@${many}`]
+      if (!a || !b) continue
+      const rps = b.rps / a.rps
+      const cpu = b.cpuUsPerReq / a.cpuUsPerReq
+      const ok = rps >= 0.95 && cpu <= 1.05
+      console.log(`${c}: ${fmt(many)} routes / ${fmt(few)} route(s), the request matching the last: throughput ${fmt(rps, 3)}×, CPU per request ${fmt(cpu, 3)}×` +
+        (c === 'nginx' ? '' : ` (target within 5 %: ${ok ? 'met' : 'NOT met'})`))
+    }
   }
   if (medians.sluice) {
     const m = medians.sluice

@@ -3,6 +3,7 @@
 //   decide (core/decide.js with a view from state/views.js buildViews) and the hash alone.
 // Each case: warm-up, then N iterations timed with process.hrtime.bigint(); 5 repetitions, median
 // ns/op. Every result feeds a checksum, printed at the end, so V8 cannot drop the work.
+// Route match at 10, 1,000 and 10,000 host routes, next to the linear scan it replaced.
 // Env: N [2000000], REPS [5]. Target: the whole decision (match + key + groups + bucket) ≤ 1 µs.
 import { existsSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
@@ -71,6 +72,7 @@ function routeConfig(name, { host, pathPrefix = '/', groups = [] } = {}) {
     groups,
     optIn: false,
     rollout: undefined,
+    goals: [],
     timeouts,
     exposeBackendHeader: false,
   }
@@ -84,15 +86,36 @@ const groupedView = views.get('grouped')
 const sources = plainView.keySources
 const rand = Math.random
 
-// Ten routes with hosts and prefixes; the request matches the last one (the slow case of first-match).
-let table10, table1
+// N host routes (10, 1,000, 10,000); the request matches the last one (the slow case of first-match).
+const ROUTE_COUNTS = [10, 1_000, 10_000]
+const tables = new Map()
+let table1
 if (routeTable) {
-  const ten = []
-  for (let i = 0; i < 9; i++) ten.push(routeConfig(`r${i}`, { host: `svc${i}.example.com`, pathPrefix: `/p${i}` }))
-  ten.push(routeConfig('grouped', { host: 'shop.example.com', pathPrefix: '/api', groups: [group] }))
-  const v10 = buildViews(ten, [], emptyLive()).routes
-  table10 = routeTable.compileRoutes(ten, v10, new Map(ten.map((r) => [r.name, {}])))
+  for (const count of ROUTE_COUNTS) {
+    const list = []
+    for (let i = 0; i < count - 1; i++) list.push(routeConfig(`r${i}`, { host: `svc${i}.example.com`, pathPrefix: `/p${i}` }))
+    list.push(routeConfig('grouped', { host: 'shop.example.com', pathPrefix: '/api', groups: [group] }))
+    const v = buildViews(list, [], emptyLive()).routes
+    tables.set(count, { list, table: routeTable.compileRoutes(list, v, new Map(list.map((r) => [r.name, {}]))) })
+  }
   table1 = routeTable.compileRoutes([configs[0]], views, new Map([['plain', {}]]))
+}
+const table10 = tables.get(10)?.table
+
+/** The lookup before the index (routes tried one by one in file order), as a reference in the same run. */
+function linearFind(list, hostHeader, url) {
+  const end = hostHeader.charCodeAt(0) === 0x5b ? hostHeader.indexOf(']') + 1 : hostHeader.indexOf(':')
+  const host = (end > 0 ? hostHeader.slice(0, end) : hostHeader).toLowerCase()
+  for (let i = 0; i < list.length; i++) {
+    const r = list[i]
+    if (r.match.host !== undefined && r.match.host !== host) continue
+    const prefix = r.match.pathPrefix
+    if (!url.startsWith(prefix)) continue
+    if (url.length === prefix.length || prefix.charCodeAt(prefix.length - 1) === 0x2f) return r
+    const next = url.charCodeAt(prefix.length)
+    if (next === 0x2f || next === 0x3f) return r
+  }
+  return undefined
 }
 
 // ------------------------------------------------------------------ cases
@@ -147,11 +170,19 @@ if (routeTable) {
       for (let i = 0; i < n; i++) { const inp = inputs[i & M]; s += findRoute(table1, inp.headers.host, inp.url).name.length }
       return s
     }],
-    ['findRoute, 10 host routes (last)', (n) => {
+    ...ROUTE_COUNTS.map((count) => [`findRoute, ${count.toLocaleString('en-US')} host routes (last)`, (n) => {
+      const { table } = tables.get(count)
       let s = 0
-      for (let i = 0; i < n; i++) { const inp = inputs[i & M]; s += findRoute(table10, inp.headers.host, inp.url).name.length }
+      for (let i = 0; i < n; i++) { const inp = inputs[i & M]; s += findRoute(table, inp.headers.host, inp.url).name.length }
       return s
-    }],
+    }]),
+    // 10,000 routes tried one by one take ~1,000× longer: that case runs N/1,000 times.
+    ...[[10, 1], [10_000, 1_000]].map(([count, divisor]) => [`  before: linear scan, ${count.toLocaleString('en-US')} routes`, (n) => {
+      const { list } = tables.get(count)
+      let s = 0
+      for (let i = 0; i < n; i++) { const inp = inputs[i & M]; s += linearFind(list, inp.headers.host, inp.url).name.length }
+      return s
+    }, divisor]),
     ['full: match(10) + key + decide(1,000 group)', (n) => {
       let s = 0
       for (let i = 0; i < n; i++) {
@@ -170,15 +201,16 @@ if (routeTable) {
 let checksum = 0
 const results = []
 console.log(`sluice micro bench: N=${N.toLocaleString('en-US')} iterations × ${REPS}, median ns/op · node ${process.version}\n`)
-for (const [name, fn] of cases) {
-  checksum = (checksum + fn(Math.min(N, 200_000))) | 0 // warm-up: let the optimising compiler settle
+for (const [name, fn, divisor = 1] of cases) {
+  const n = Math.max(1, Math.round(N / divisor))
+  checksum = (checksum + fn(Math.min(n, 200_000))) | 0 // warm-up: let the optimising compiler settle
   const ns = []
   for (let r = 0; r < REPS; r++) {
     const t0 = process.hrtime.bigint()
-    const s = fn(N)
+    const s = fn(n)
     const t1 = process.hrtime.bigint()
     checksum = (checksum + s) | 0
-    ns.push(Number(t1 - t0) / N)
+    ns.push(Number(t1 - t0) / n)
   }
   ns.sort((a, b) => a - b)
   const med = ns[ns.length >> 1]

@@ -4,9 +4,15 @@ import { step, type RolloutEvent, type RolloutLive, type Transition } from '../c
 import type { TargetRef } from '../core/types.js'
 import { SluiceError } from '../errors.js'
 import type { Recorder } from '../observe/recorder.js'
-import type { Actor, HistoryEvent, StateStore, TargetLive } from '../state/store.js'
+import type { Actor, HistoryEvent, StateStore, StoreChange, TargetLive } from '../state/store.js'
 import type { Clock } from '../util/clock.js'
 import { findTarget, toPercent, type TargetConfig, type TargetSet } from './status.js'
+
+interface PlannedChange {
+  readonly from: Plan
+  readonly change: StoreChange | undefined
+  readonly transition: Transition | undefined
+}
 
 /** Compare-and-set attempts before giving up with SLUICE_ERR_CONFLICT: contention is a few writers at most. */
 const MAX_CAS_ATTEMPTS = 10
@@ -111,13 +117,38 @@ export class Commands {
    */
   async applyFileIntent(config: TargetSet, prev: TargetSet | undefined): Promise<void> {
     const opts: CommandOptions = { actor: 'config', reason: 'percent changed in the config file' }
-    for (const [kind, list] of [['route', config.routes], ['queue', config.queues]] as const) {
-      for (const cfg of list) {
-        const ref: TargetRef = { kind, name: cfg.name }
-        const before = this.#deps.store.get(ref)
-        const after = await this.#transition(ref, cfg, opts, (cur) => fileChange(cfg, cur, this.#deps.store.get(ref) === undefined))
-        if (cfg.rollout && before && before.filePercentBp !== cfg.percentBp) this.#warnFileEdit(ref, cfg, before, after)
-      }
+    const targets: { ref: TargetRef; cfg: TargetConfig }[] = [
+      ...config.routes.map((cfg) => ({ ref: { kind: 'route', name: cfg.name } as TargetRef, cfg })),
+      ...config.queues.map((cfg) => ({ ref: { kind: 'queue', name: cfg.name } as TargetRef, cfg })),
+    ]
+    const planner = (ref: TargetRef, cfg: TargetConfig): Planner => (cur) => fileChange(cfg, cur, this.#deps.store.get(ref) === undefined)
+    const warn = (ref: TargetRef, cfg: TargetConfig, before: TargetLive | undefined, after: TargetLive): void => {
+      if (cfg.rollout && before && before.filePercentBp !== cfg.percentBp) this.#warnFileEdit(ref, cfg, before, after)
+    }
+    const { store } = this.#deps
+    let pending: readonly { ref: TargetRef; cfg: TargetConfig }[] = targets
+    if (store.updateMany !== undefined) {
+      // Thousands of targets: one store step (one state-file write) for all, then one by one only
+      // for the few that changed concurrently in between.
+      const steps = targets.map(({ ref, cfg }) => {
+        const before = store.get(ref)
+        return { ref, cfg, before, step: this.#plan(ref, cfg, opts, planner(ref, cfg), before) }
+      })
+      for (const s of steps) if (s.step.change === undefined && s.before !== undefined) warn(s.ref, s.cfg, s.before, s.before)
+      const writes = steps.filter((s) => s.step.change !== undefined)
+      const results = await store.updateMany(writes.map((w) => w.step.change!))
+      const retry: { ref: TargetRef; cfg: TargetConfig }[] = []
+      writes.forEach((w, i) => {
+        const result = results[i]!
+        if (!result.ok) return void retry.push(w)
+        this.#report(w.ref, w.step.from, result.live, w.step.transition, opts, w.step.change!.next.updatedAt)
+        warn(w.ref, w.cfg, w.before, result.live)
+      })
+      pending = retry
+    }
+    for (const { ref, cfg } of pending) {
+      const before = store.get(ref)
+      warn(ref, cfg, before, await this.#transition(ref, cfg, opts, planner(ref, cfg)))
     }
     if (prev !== undefined) this.#logRemoved(config, prev)
   }
@@ -136,25 +167,32 @@ export class Commands {
   }
 
   async #transition(ref: TargetRef, cfg: TargetConfig, opts: CommandOptions, plan: Planner): Promise<TargetLive> {
-    const { store, clock } = this.#deps
+    const { store } = this.#deps
     let current = store.get(ref)
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-      // A target without live state yet starts from its file values: a change from there is history too.
-      const from: Plan = current ?? initialPlan(cfg)
-      const planned = plan(from)
-      if (planned === undefined && current !== undefined) return current
-      const { next: planNext, transition } = planned ?? { next: from, transition: undefined }
-      const next = keepVerdict(from, planNext)
-      const now = clock.now()
-      const event = historyEvent(from, next, now, transition ?? { actor: opts.actor, reason: opts.reason ?? 'config' })
-      const result = await store.update(ref, current?.version ?? 0, { ...next, updatedAt: now }, event)
+      const { from, change, transition } = this.#plan(ref, cfg, opts, plan, current)
+      if (change === undefined) return current!
+      const result = await store.update(ref, change.expectVersion, change.next, change.event)
       if (result.ok) {
-        this.#report(ref, from, result.live, transition, opts, now)
+        this.#report(ref, from, result.live, transition, opts, change.next.updatedAt)
         return result.live
       }
       current = result.current
     }
     throw new SluiceError('SLUICE_ERR_CONFLICT', `${ref.kind} '${ref.name}' kept changing concurrently; retry`)
+  }
+
+  /** What `plan` makes of the current live state: the store change, or none when nothing changes. */
+  #plan(ref: TargetRef, cfg: TargetConfig, opts: CommandOptions, plan: Planner, current: TargetLive | undefined): PlannedChange {
+    // A target without live state yet starts from its file values: a change from there is history too.
+    const from: Plan = current ?? initialPlan(cfg)
+    const planned = plan(from)
+    if (planned === undefined && current !== undefined) return { from, change: undefined, transition: undefined }
+    const { next: planNext, transition } = planned ?? { next: from, transition: undefined }
+    const next = keepVerdict(from, planNext)
+    const now = this.#deps.clock.now()
+    const event = historyEvent(from, next, now, transition ?? { actor: opts.actor, reason: opts.reason ?? 'config' })
+    return { from, transition, change: { ref, expectVersion: current?.version ?? 0, next: { ...next, updatedAt: now }, event } }
   }
 
   #report(ref: TargetRef, from: Plan, to: TargetLive, transition: Transition | undefined, opts: CommandOptions, at: number): void {

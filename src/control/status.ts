@@ -16,9 +16,25 @@ export type TargetConfig = RouteConfig | QueueConfig
 /** The configured route or queue; SLUICE_ERR_NOT_FOUND with "no route named 'x'" otherwise. */
 export function findTarget(set: TargetSet, ref: TargetRef): TargetConfig {
   const list: readonly TargetConfig[] = ref.kind === 'route' ? set.routes : set.queues
-  const cfg = list.find((t) => t.name === ref.name)
+  const cfg = byName(list).get(ref.name)
   if (cfg === undefined) throw new SluiceError('SLUICE_ERR_NOT_FOUND', `no ${ref.kind} named '${ref.name}'`)
   return cfg
+}
+
+const indexes = new WeakMap<readonly TargetConfig[], ReadonlyMap<string, TargetConfig>>()
+
+/**
+ * Names → targets of one (frozen) list, built once: the controller looks up every target with a
+ * rollout on every tick, and a walk of 10,000 routes for each would be quadratic. A list that grew
+ * since (a hand-built config) is indexed again.
+ */
+function byName(list: readonly TargetConfig[]): ReadonlyMap<string, TargetConfig> {
+  let index = indexes.get(list)
+  if (index === undefined || (index.size !== list.length && Object.isFrozen(list) === false)) {
+    index = new Map(list.map((t) => [t.name, t]))
+    indexes.set(list, index)
+  }
+  return index
 }
 
 /**

@@ -77,6 +77,14 @@ export interface LiveSnapshot {
   readonly members: ReadonlyMap<string, ReadonlyMap<string, GroupEdits>>
 }
 
+/** One compare-and-set of {@link StateStore.updateMany}: the arguments of `update`. */
+export interface StoreChange {
+  readonly ref: TargetRef
+  readonly expectVersion: number
+  readonly next: Omit<TargetLive, 'version'>
+  readonly event: HistoryEvent | undefined
+}
+
 export type UpdateResult = { readonly ok: true; readonly live: TargetLive } | { readonly ok: false; readonly current: TargetLive | undefined }
 
 /**
@@ -95,6 +103,12 @@ export interface StateStore {
   get(ref: TargetRef): TargetLive | undefined
   /** Create or replace a target's state. `expectVersion` 0 means "must not exist yet". */
   update(ref: TargetRef, expectVersion: number, next: Omit<TargetLive, 'version'>, event: HistoryEvent | undefined): Promise<UpdateResult>
+  /**
+   * Many `update`s in one step, each applied or refused on its own version (results in order):
+   * for a start or reload that touches thousands of targets, one write instead of one per target.
+   * Optional: without it, callers make one `update` per change.
+   */
+  updateMany?(changes: readonly StoreChange[]): Promise<UpdateResult[]>
   /** Add (`present`) or remove an id from a group, live; effective for the next decision. */
   setMember(ref: TargetRef, group: string, id: string, present: boolean): Promise<void>
   /** Oldest first; at most `limit` of the newest. */

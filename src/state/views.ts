@@ -20,10 +20,25 @@ export function buildViews(routes: readonly RouteConfig[], queues: readonly Queu
   return { routes: r, queues: q }
 }
 
+/**
+ * Views by target config, reused while the config, its live state and its member edits are the
+ * same objects (the store replaces them, never changes them): a percent change of one of 10,000
+ * routes builds one view, and the data plane recompiles only that route.
+ */
+const viewCache = new WeakMap<RouteConfig | QueueConfig, { readonly live: TargetLive | undefined; readonly edits: unknown; readonly view: TargetView }>()
+
 function buildView(kind: Kind, cfg: RouteConfig | QueueConfig, snapshot: LiveSnapshot): TargetView {
   const key = refKey({ kind, name: cfg.name })
   const live: TargetLive | undefined = snapshot.targets.get(key)
   const edits = snapshot.members.get(key)
+  const hit = viewCache.get(cfg)
+  if (hit !== undefined && hit.live === live && hit.edits === edits) return hit.view
+  const view = newView(kind, cfg, live, edits)
+  viewCache.set(cfg, { live, edits, view })
+  return view
+}
+
+function newView(kind: Kind, cfg: RouteConfig | QueueConfig, live: TargetLive | undefined, edits: ReadonlyMap<string, GroupEdits> | undefined): TargetView {
   const percentBp = live?.percentBp ?? cfg.percentBp
   return Object.freeze({
     kind,

@@ -4,6 +4,8 @@ import type { RouteShadowStats } from '../../observe/shadow.js'
 import { compileShadow, type CompiledShadow } from './shadow/compile.js'
 import { optCookieName } from './opt-cookie.js'
 import type { RouteBackends } from './upstream.js'
+import { HostTable } from './host-table.js'
+import { NO_ROUTE, PrefixTree } from './prefix-tree.js'
 
 /** One route, precompiled for the hot path: everything a request needs, found with one lookup. */
 export interface CompiledRoute {
@@ -29,22 +31,78 @@ export interface CompiledRoute {
   readonly shadow: CompiledShadow | undefined
 }
 
-/** Routes in config order (first match wins); `anyHost` spares the host parsing when no route needs it. */
+/**
+ * Routes in config order (first match wins), with an index that finds that first match without
+ * trying them one by one: the exact host in a hash table, then the path in a prefix tree of that
+ * host's routes and one of the routes for any host (README "How a request is routed").
+ */
 export interface RouteTable {
   readonly routes: readonly CompiledRoute[]
-  readonly anyHost: boolean
+  readonly index: RouteIndex
 }
 
-export const EMPTY_TABLE: RouteTable = Object.freeze({ routes: Object.freeze([]), anyHost: false })
+/** Built from the routes' hosts and prefixes alone, so a live change (a percent) reuses it. */
+export interface RouteIndex {
+  /** What the index was built from: the same array again (a frozen config) reuses it. */
+  readonly source: readonly RouteConfig[]
+  /** Prefix trees of the routes with a `match.host`, by host; undefined when no route has one. */
+  readonly byHost: HostTable<PrefixTree> | undefined
+  /** Prefix tree of the routes without a host. */
+  readonly anyHost: PrefixTree
+}
+
+const EMPTY_INDEX: RouteIndex = Object.freeze({ source: Object.freeze([]), byHost: undefined, anyHost: new PrefixTree().seal() })
+
+export const EMPTY_TABLE: RouteTable = Object.freeze({ routes: Object.freeze([]), index: EMPTY_INDEX })
 
 export function compileRoutes(
   routes: readonly RouteConfig[],
   views: ReadonlyMap<string, TargetView>,
   backends: ReadonlyMap<string, RouteBackends>,
   shadowStats: (route: string) => RouteShadowStats | undefined = () => undefined,
+  previous: RouteTable = EMPTY_TABLE,
 ): RouteTable {
-  const compiled = routes.map((r) => compileRoute(r, need(views, r.name, 'view'), need(backends, r.name, 'backends'), shadowStats(r.name)))
-  return Object.freeze({ routes: Object.freeze(compiled), anyHost: compiled.some((r) => r.host !== undefined) })
+  const compiled = routes.map((r) => compiledRoute(r, need(views, r.name, 'view'), need(backends, r.name, 'backends'), shadowStats(r.name)))
+  const index = previous.index.source === routes ? previous.index : indexRoutes(routes)
+  return Object.freeze({ routes: Object.freeze(compiled), index })
+}
+
+/** One pass in file order: each prefix tree keeps, per prefix, the first route that has it. */
+export function indexRoutes(routes: readonly RouteConfig[]): RouteIndex {
+  const anyHost = new PrefixTree()
+  const trees = new Map<string, PrefixTree>()
+  routes.forEach((r, i) => {
+    const host = r.match.host
+    let tree = anyHost
+    if (host !== undefined) {
+      tree = trees.get(host) ?? new PrefixTree()
+      trees.set(host, tree)
+    }
+    tree.add(r.match.pathPrefix, i)
+  })
+  for (const tree of trees.values()) tree.seal()
+  return Object.freeze({ source: routes, byHost: trees.size === 0 ? undefined : new HostTable(trees), anyHost: anyHost.seal() })
+}
+
+interface CompiledEntry {
+  readonly route: RouteConfig
+  readonly backends: RouteBackends
+  readonly stats: RouteShadowStats | undefined
+  readonly compiled: CompiledRoute
+}
+
+/**
+ * Compiled routes by view, reused while the route's config, view, backends and shadow figures are
+ * the same objects: a live change of one route's percent recompiles that route, not all of them.
+ */
+const compiledCache = new WeakMap<TargetView, CompiledEntry>()
+
+function compiledRoute(r: RouteConfig, view: TargetView, backends: RouteBackends, stats: RouteShadowStats | undefined): CompiledRoute {
+  const hit = compiledCache.get(view)
+  if (hit !== undefined && hit.route === r && hit.backends === backends && hit.stats === stats) return hit.compiled
+  const compiled = compileRoute(r, view, backends, stats)
+  compiledCache.set(view, { route: r, backends, stats, compiled })
+  return compiled
 }
 
 function compileRoute(r: RouteConfig, view: TargetView, backends: RouteBackends, stats: RouteShadowStats | undefined): CompiledRoute {
@@ -82,30 +140,19 @@ function need<T>(map: ReadonlyMap<string, T>, name: string, what: string): T {
 }
 
 /**
- * First route whose host (if any) and path prefix match. The prefix is segment-aware: `/checkout`
- * matches `/checkout`, `/checkout/x` and `/checkout?q`, never `/checkoutx`.
+ * The first route in file order whose host (if any) and path prefix match, without trying the
+ * routes one by one and without allocating. The prefix is segment-aware: `/checkout` matches
+ * `/checkout`, `/checkout/x` and `/checkout?q`, never `/checkoutx`.
  */
 export function findRoute(table: RouteTable, hostHeader: string | undefined, url: string): CompiledRoute | undefined {
-  const host = table.anyHost ? hostOnly(hostHeader) : undefined
-  const routes = table.routes
-  for (let i = 0; i < routes.length; i++) {
-    const r = routes[i]!
-    if (r.host !== undefined && r.host !== host) continue
-    if (prefixMatches(r.prefix, url)) return r
+  const { byHost, anyHost } = table.index
+  let i = anyHost.find(url)
+  if (byHost !== undefined && hostHeader !== undefined) {
+    const tree = byHost.find(hostHeader)
+    if (tree !== undefined) {
+      const j = tree.find(url)
+      if (j < i) i = j
+    }
   }
-  return undefined
-}
-
-export function prefixMatches(prefix: string, url: string): boolean {
-  if (!url.startsWith(prefix)) return false
-  if (url.length === prefix.length || prefix.charCodeAt(prefix.length - 1) === 0x2f) return true // '/'
-  const next = url.charCodeAt(prefix.length)
-  return next === 0x2f || next === 0x3f // '/' or '?'
-}
-
-/** 'Shop.Example.com:8080' → 'shop.example.com'; '[::1]:80' → '[::1]'. */
-export function hostOnly(host: string | undefined): string | undefined {
-  if (host === undefined) return undefined
-  const end = host.charCodeAt(0) === 0x5b ? host.indexOf(']') + 1 : host.indexOf(':')
-  return (end > 0 ? host.slice(0, end) : host).toLowerCase()
+  return i === NO_ROUTE ? undefined : table.routes[i]
 }

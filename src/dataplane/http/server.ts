@@ -18,7 +18,7 @@ import { runPasses } from './pipeline.js'
 import { compileRoutes, EMPTY_TABLE, type CompiledRoute, type RouteTable } from './route-table.js'
 import { HttpLeg } from './upstream-leg/leg.js'
 import { ProxyResponse } from './upstream-leg/state.js'
-import { UpstreamPools } from './upstream.js'
+import { UpstreamPools, type RouteBackends } from './upstream.js'
 import { handleUpgrade } from './upgrade.js'
 import type { Tunnel } from './websocket.js'
 
@@ -64,6 +64,7 @@ export class HttpDataPlane {
   readonly #tunnels = new Set<Tunnel>()
   readonly #listen: ListenAddress
   readonly #logger: Logger
+  #backendsFor: { readonly routes: readonly RouteConfig[]; readonly backends: Map<string, RouteBackends> } | undefined
   /** Shadow traffic's figures per route. */
   readonly shadow: ShadowLedger
   #closing: Promise<void> | undefined
@@ -106,7 +107,9 @@ export class HttpDataPlane {
       if (!views.has(r.name)) throw new Error(`route '${r.name}' has no view: setRoutes needs one for every route`)
     }
     this.shadow.configure(routes)
-    this.#plane.table = compileRoutes(routes, views, this.#pools.replace(routes), (name) => this.shadow.stats(name))
+    // The same route list (a live change, not a reload) keeps its dispatchers: no need to look again.
+    if (routes !== this.#backendsFor?.routes) this.#backendsFor = { routes, backends: this.#pools.replace(routes) }
+    this.#plane.table = compileRoutes(routes, views, this.#backendsFor.backends, (name) => this.shadow.stats(name), this.#plane.table)
   }
 
   /**

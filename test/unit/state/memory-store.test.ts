@@ -94,3 +94,48 @@ describe('memory store with state.file', () => {
     expect(await store.history(ref, 10)).toEqual([])
   })
 })
+
+describe('memory store: many targets', () => {
+  const live = (percentBp: number) => ({ percentBp, state: 'manual', step: -1, filePercentBp: percentBp, updatedAt: 5 }) as const
+  const ref = (i: number) => ({ kind: 'route', name: `svc${i}` }) as const
+
+  it('updateMany applies each change on its own version, tells listeners of the applied ones and persists them', async () => {
+    const file = tempFile()
+    const store = new MemoryStateStore({ file })
+    await store.load()
+    await store.update(ref(1), 0, live(100), undefined)
+    const heard: string[] = []
+    store.onChange((r) => heard.push(r.name))
+    const results = await store.updateMany([
+      { ref: ref(0), expectVersion: 0, next: live(200), event: undefined },
+      { ref: ref(1), expectVersion: 0, next: live(300), event: undefined }, // stale: svc1 is at version 1
+      { ref: ref(2), expectVersion: 0, next: live(400), event: undefined },
+    ])
+    expect(results.map((r) => r.ok)).toEqual([true, false, true])
+    expect(results[1]).toEqual({ ok: false, current: { ...live(100), version: 1 } })
+    expect(heard).toEqual(['svc0', 'svc2'])
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { targets: Record<string, { percentBp: number }> }
+    expect(Object.fromEntries(Object.entries(saved.targets).map(([k, v]) => [k, v.percentBp]))).toEqual({ 'route/svc0': 200, 'route/svc1': 100, 'route/svc2': 400 })
+  })
+
+  it('a snapshot handed out never changes, however the store changes after it', async () => {
+    const store = new MemoryStateStore()
+    await store.update(ref(0), 0, live(100), undefined)
+    const before = store.snapshot()
+    await store.update(ref(0), 1, live(200), undefined)
+    await store.updateMany([{ ref: ref(1), expectVersion: 0, next: live(300), event: undefined }])
+    expect(before.targets.get('route/svc0')?.percentBp).toBe(100)
+    expect(before.targets.has('route/svc1')).toBe(false)
+    const after = store.snapshot()
+    expect(after.targets.get('route/svc0')?.percentBp).toBe(200)
+    expect(after.targets.get('route/svc1')?.percentBp).toBe(300)
+  })
+
+  it('a failed write of updateMany changes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-state-'))
+    dirs.push(dir)
+    const store = new MemoryStateStore({ file: join(dir, 'missing-dir', 'state.json') })
+    await expect(store.updateMany([{ ref: ref(0), expectVersion: 0, next: live(100), event: undefined }])).rejects.toMatchObject({ code: 'SLUICE_ERR_STATE_STORE' })
+    expect(store.get(ref(0))).toBeUndefined()
+  })
+})

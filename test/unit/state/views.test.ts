@@ -36,3 +36,19 @@ describe('buildViews', () => {
     expect(Object.isFrozen(view)).toBe(true)
   })
 })
+
+describe('buildViews at scale', () => {
+  it('reuses the view of every target whose config, live state and edits are the same objects', () => {
+    const other: RouteConfig = { ...route, name: 'other' }
+    const first = buildViews([route, other], [], empty).routes
+    const same = buildViews([route, other], [], empty).routes
+    expect(same.get('checkout')).toBe(first.get('checkout'))
+    const changed: LiveSnapshot = { targets: new Map([['route/other', { percentBp: 42, state: 'manual', step: -1, filePercentBp: 500, updatedAt: 0, version: 1 }]]), members: new Map() }
+    const next = buildViews([route, other], [], changed).routes
+    expect(next.get('checkout')).toBe(first.get('checkout'))
+    expect(next.get('other')).not.toBe(first.get('other'))
+    expect(next.get('other')?.percentBp).toBe(42)
+    // A reloaded config is new objects: new views, even with equal values.
+    expect(buildViews([{ ...route }], [], empty).routes.get('checkout')).not.toBe(first.get('checkout'))
+  })
+})
