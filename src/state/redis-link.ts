@@ -1,7 +1,5 @@
 import type { Redis, RedisOptions } from 'ioredis'
-import { lazyModule } from '../util/lazy-module.js'
-
-const ioredis = lazyModule<typeof import('ioredis')>('ioredis')
+import { closeRedis, doublingBackoff, openRedis } from '../util/redis-connection.js'
 
 /**
  * The Redis store's two connections: one for commands, one subscribed to the change channel
@@ -14,9 +12,6 @@ const ioredis = lazyModule<typeof import('ioredis')>('ioredis')
  * connections keep reconnecting in the background until close().
  */
 
-/** Reconnect backoff: 100 ms, 200 ms, … capped at 1 s, so a returning Redis is seen within a second. */
-const RECONNECT_BASE_MS = 50
-const RECONNECT_MAX_MS = 1000
 /** A command without an answer for this long fails (a hung or partitioned server). */
 const COMMAND_TIMEOUT_MS = 2000
 /** A connection attempt that takes this long is abandoned and retried. */
@@ -43,7 +38,8 @@ function clientOptions(connectionName: string) {
     autoResubscribe: false,
     commandTimeout: COMMAND_TIMEOUT_MS,
     connectTimeout: CONNECT_TIMEOUT_MS,
-    retryStrategy: (times: number) => Math.min(RECONNECT_BASE_MS * 2 ** Math.min(times, 10), RECONNECT_MAX_MS),
+    // 100 ms, 200 ms, … capped at 1 s, so a returning Redis is seen within a second.
+    retryStrategy: doublingBackoff,
   } satisfies RedisOptions
 }
 
@@ -61,9 +57,8 @@ export class RedisLink {
   constructor(url: string, name: string, channel: string, events: LinkEvents) {
     this.#channel = channel
     this.#events = events
-    const { Redis } = ioredis()
-    this.cmd = new Redis(url, clientOptions(`${name}:cmd`))
-    this.#sub = new Redis(url, clientOptions(`${name}:sub`))
+    this.cmd = openRedis(url, clientOptions(`${name}:cmd`))
+    this.#sub = openRedis(url, clientOptions(`${name}:sub`))
     this.#watch(this.cmd, (ready) => { this.#cmdReady = ready })
     this.#watch(this.#sub, (ready) => { this.#subReady = ready }, () => this.#subscribe())
     this.#sub.on('message', (ch: string, text: string) => { if (ch === this.#channel) events.message(text) })
@@ -81,7 +76,7 @@ export class RedisLink {
   /** Quit both connections; no reconnecting afterwards. */
   async close(): Promise<void> {
     this.#closing = true
-    await Promise.all([quit(this.cmd), quit(this.#sub)])
+    await Promise.all([closeRedis(this.cmd), closeRedis(this.#sub)])
   }
 
   #watch(client: Redis, setReady: (ready: boolean) => void, onReady?: () => Promise<void>): void {
@@ -117,16 +112,4 @@ export class RedisLink {
     const starting = (c: Redis) => c.status === 'wait' || c.status === 'connecting' || c.status === 'connect' || c.status === 'ready'
     return starting(this.cmd) && starting(this.#sub)
   }
-}
-
-async function quit(client: Redis): Promise<void> {
-  if (client.status === 'ready') {
-    try {
-      await client.quit()
-      return
-    } catch {
-      // fall through: drop the socket instead
-    }
-  }
-  client.disconnect()
 }

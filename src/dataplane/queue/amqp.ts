@@ -1,8 +1,8 @@
 import type { Channel, ChannelModel, ConfirmChannel } from 'amqplib'
 import type { Logger } from 'pino'
 import { lazyModule } from '../../util/lazy-module.js'
+import { redactUrl } from '../../util/redis-connection.js'
 import { BrokerLink } from './link.js'
-import { redactUrl } from './redis.js'
 
 const amqplib = lazyModule<typeof import('amqplib')>('amqplib')
 

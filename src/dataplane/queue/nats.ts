@@ -2,9 +2,10 @@ import type { JetStreamClient } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
 import type { Logger } from 'pino'
 import { lazyModule } from '../../util/lazy-module.js'
+import { redactUrl } from '../../util/redis-connection.js'
 import { PublishError, REFUSED_STATUS, toPublishError } from './failure.js'
 import { BrokerLink } from './link.js'
-import { redactUrl, SINK_COMMAND_TIMEOUT_MS } from './redis.js'
+import { SINK_COMMAND_TIMEOUT_MS } from './redis.js'
 
 const transport = lazyModule<typeof import('@nats-io/transport-node')>('@nats-io/transport-node')
 export const jetstreamModule = lazyModule<typeof import('@nats-io/jetstream')>('@nats-io/jetstream')

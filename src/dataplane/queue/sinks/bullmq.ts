@@ -1,8 +1,9 @@
 import type { Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { lazyModule } from '../../../util/lazy-module.js'
+import { closeRedis, whenReady } from '../../../util/redis-connection.js'
 import { toPublishError } from '../failure.js'
-import { closeRedis, connectRedis, SINK_COMMAND_TIMEOUT_MS, whenReady } from '../redis.js'
+import { connectRedis, SINK_COMMAND_TIMEOUT_MS } from '../redis.js'
 import type { Job, QueueSink, SinkOptions } from '../types.js'
 
 const bullmq = lazyModule<typeof import('bullmq')>('bullmq')

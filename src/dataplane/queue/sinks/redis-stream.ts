@@ -1,8 +1,9 @@
 import type { Redis } from 'ioredis'
+import { closeRedis } from '../../../util/redis-connection.js'
 import { Batcher } from '../batcher.js'
 import { toPublishError } from '../failure.js'
 import { XADD_ONCE_1 } from '../lua.js'
-import { closeRedis, connectRedis } from '../redis.js'
+import { connectRedis } from '../redis.js'
 import type { Job, QueueSink, SinkOptions } from '../types.js'
 
 /**

@@ -1,8 +1,9 @@
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
+import { closeRedis } from '../../../util/redis-connection.js'
 import { backoffMs, sleep } from '../backoff.js'
 import { Batcher } from '../batcher.js'
-import { closeRedis, connectRedis } from '../redis.js'
+import { connectRedis } from '../redis.js'
 import { Slots } from '../slots.js'
 import type { Job, QueueSource, SourceOptions } from '../types.js'
 
