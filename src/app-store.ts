@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import type { Config } from './config/types.js'
 import { MemoryStateStore } from './state/memory.js'
-import { RedisStateStore } from './state/redis.js'
+import { RedisStateStore } from './state/redis/store.js'
 import type { StateStore } from './state/store.js'
 import type { Clock } from './util/clock.js'
 

@@ -2,7 +2,7 @@ import type { Redis, RedisOptions } from 'ioredis'
 import { lazyModule } from './lazy-module.js'
 
 /**
- * What every Redis connection of sluice shares, the state store's (state/redis-link.ts) and the
+ * What every Redis connection of sluice shares, the state store's (state/redis/link.ts) and the
  * queue adapters' (dataplane/queue/redis.ts): ioredis loaded on first use, the reconnect delays,
  * closing without waiting for a server that may be gone, and a URL fit for logs. Each user keeps
  * its own policy (which commands may queue or time out) in the options it passes to openRedis.

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
-import { RedisStateStore, type RedisStoreOptions } from '../../../src/state/redis.js'
+import { RedisStateStore, type RedisStoreOptions } from '../../../src/state/redis/store.js'
 import type { HistoryEvent, TargetLive } from '../../../src/state/store.js'
 import { NO_REDIS_REASON, REDIS_SERVER, RedisServer } from '../../helpers/redis-server.js'
 

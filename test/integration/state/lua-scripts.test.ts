@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { keysOf, LUA_DIR, scriptFiles } from '../../../src/state/redis-scripts.js'
+import { keysOf, LUA_DIR, scriptFiles } from '../../../src/state/redis/scripts.js'
 
 // ARCHITECTURE rule 11: each Lua script is named verb-<nkeys>.lua and opens with its KEYS/ARGV.
 describe('redis store Lua scripts', () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { RedisStateStore } from '../../../src/state/redis.js'
+import type { RedisStateStore } from '../../../src/state/redis/store.js'
 import type { TargetLive } from '../../../src/state/store.js'
 import { event, live, ref, REDIS_SERVER, StoreRig, suiteTitle, uniquePrefix, waitFor } from './fixture.js'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decodeLive, encodeLive } from '../../../src/state/redis-codec.js'
+import { decodeLive, encodeLive } from '../../../src/state/redis/codec.js'
 import { asLastVerdict, type TargetLive } from '../../../src/state/store.js'
 import { storedVerdict } from '../../contract/state-store.contract.js'
 

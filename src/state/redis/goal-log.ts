@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import { decodeChunk, encodeChunk, GOAL_LOG_TTL_MS, type GoalChunk } from './goal-log.js'
+import { decodeChunk, encodeChunk, GOAL_LOG_TTL_MS, type GoalChunk } from '../goal-log.js'
 
 /**
  * The goal log in Redis: one list per route and rollout, one binary chunk per element (RPUSH keeps

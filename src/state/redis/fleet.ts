@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import { EMPTY_SIDE, FLEET_WINDOW_TTL_WINDOWS, mergeShadow, mergeSides, parseSides, type SerializedShadow, type MergedWindow, type WindowRef, type WindowSides } from './fleet.js'
+import { EMPTY_SIDE, FLEET_WINDOW_TTL_WINDOWS, mergeShadow, mergeSides, parseSides, type SerializedShadow, type MergedWindow, type WindowRef, type WindowSides } from '../fleet.js'
 
 /**
  * Fleet windows in Redis: one hash per target and window, one field per replica, so a retried

@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url'
 import type { Redis } from 'ioredis'
 
 /**
- * The store's Lua scripts, read from `lua/` next to this module at run time: `src/state/lua` under
- * vitest, `dist/state/lua` when built (tsc does not copy .lua files, so the build copies the
+ * The store's Lua scripts, read from `lua/` next to this module at run time: `src/state/redis/lua` under
+ * vitest, `dist/state/redis/lua` when built (tsc does not copy .lua files, so the build copies the
  * folder). Each file is `verb-<nkeys>.lua` (bullmq's convention) and opens with its KEYS/ARGV;
  * the number of keys is taken from the file name, so it is written in one place only.
  */
@@ -55,7 +55,7 @@ export function loadScripts(): ScriptSet {
     try {
       lua = readFileSync(new URL(`./lua/${file}`, import.meta.url), 'utf8')
     } catch (err) {
-      throw new Error(`the Redis state store's Lua script ${file} is missing from ${LUA_DIR} (the build must copy src/state/lua to dist/state/lua): ${(err as Error).message}`, { cause: err })
+      throw new Error(`the Redis state store's Lua script ${file} is missing from ${LUA_DIR} (the build must copy src/state/redis/lua to dist/state/redis/lua): ${(err as Error).message}`, { cause: err })
     }
     read.set(name, { lua, numberOfKeys: keysOf(file) })
   }

@@ -1,13 +1,13 @@
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
-import type { LiveCache, TargetEntry } from './redis-cache.js'
-import { decodeLiveHash, decodeMembersHash, encodeLive, membersPairs, parseRef } from './redis-codec.js'
-import type { RedisKeys } from './redis-keys.js'
-import type { RunScript } from './redis-scripts.js'
+import type { LiveCache, TargetEntry } from './cache.js'
+import { decodeLiveHash, decodeMembersHash, encodeLive, membersPairs, parseRef } from './codec.js'
+import type { RedisKeys } from './keys.js'
+import type { RunScript } from './scripts.js'
 
 /**
  * The reads and writes behind a resync, without state of their own: the store decides when to
- * run them and what to do with the result (redis.ts).
+ * run them and what to do with the result (store.ts).
  */
 export interface SyncDeps {
   readonly cmd: Redis

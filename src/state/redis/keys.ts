@@ -1,4 +1,4 @@
-import type { WindowRef } from './fleet.js'
+import type { WindowRef } from '../fleet.js'
 
 /**
  * Where the Redis store keeps what. Every key of one target carries the target's ref key as a

@@ -1,5 +1,5 @@
 import type { Redis, RedisOptions } from 'ioredis'
-import { closeRedis, doublingBackoff, openRedis } from '../util/redis-connection.js'
+import { closeRedis, doublingBackoff, openRedis } from '../../util/redis-connection.js'
 
 /**
  * The Redis store's two connections: one for commands, one subscribed to the change channel

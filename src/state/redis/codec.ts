@@ -1,8 +1,8 @@
-import { ROLLOUT_STATES, type Kind, type RolloutState, type TargetRef } from '../core/types.js'
-import { asLastVerdict, type GroupEdits, type HistoryEvent, type TargetLive } from './store.js'
+import { ROLLOUT_STATES, type Kind, type RolloutState, type TargetRef } from '../../core/types.js'
+import { asLastVerdict, type GroupEdits, type HistoryEvent, type TargetLive } from '../store.js'
 
 /**
- * The Redis store's value formats (see redis-keys.ts for the keys). Decoders never throw: a value
+ * The Redis store's value formats (see keys.ts for the keys). Decoders never throw: a value
  * that is not what sluice writes comes back as undefined and the caller logs it, so one bad key
  * cannot stop a replica from loading the others.
  */

@@ -1,5 +1,5 @@
-import type { GroupEdits, LiveSnapshot, TargetLive } from './store.js'
-import type { MembersState } from './redis-codec.js'
+import type { GroupEdits, LiveSnapshot, TargetLive } from '../store.js'
+import type { MembersState } from './codec.js'
 
 /** What one read of a target from Redis found (undefined = that key is absent). */
 export interface TargetEntry {
