@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { SluiceApp } from '../../dist/app.js'
+import { SluiceApp } from '../../dist/app/index.js'
 import { loadConfigFile } from '../../dist/config/index.js'
 import { createLogger } from '../../dist/observe/log.js'
 

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { BlockList, isIP } from 'node:net'
 import type { ListenAddress } from '../config/types.js'
-import { SluiceError } from '../errors.js'
+import { SluiceError } from '../util/errors.js'
 
 const LOOPBACK = new BlockList()
 LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4')

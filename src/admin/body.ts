@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http'
-import { SluiceError } from '../errors.js'
+import { SluiceError } from '../util/errors.js'
 
 /** The API takes small JSON documents; anything bigger is a mistake or an attack. */
 export const MAX_BODY_BYTES = 64 * 1024

@@ -2,7 +2,7 @@ import { isIP } from 'node:net'
 import type { IncomingHttpHeaders } from 'node:http'
 import type { ListenAddress } from '../config/types.js'
 import { isLoopbackHost } from './auth.js'
-import { SluiceError, type ErrorCode } from '../errors.js'
+import { SluiceError, type ErrorCode } from '../util/errors.js'
 import { replyForError, type Reply } from './reply.js'
 
 /**

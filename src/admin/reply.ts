@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http'
-import { isSluiceError, type ErrorCode } from '../errors.js'
+import { isSluiceError, type ErrorCode } from '../util/errors.js'
 
 /** What a handler answers; the server writes it. Bodies are small, so they are whole strings. */
 export interface Reply {

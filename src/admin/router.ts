@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http'
-import { SluiceError } from '../errors.js'
+import { SluiceError } from '../util/errors.js'
 import type { Reply } from './reply.js'
 
 export interface AdminRequest {

@@ -6,7 +6,7 @@ import type { ListenAddress, ListenerTls } from '../config/types.js'
 import type { Commands } from '../control/commands.js'
 import { historyJson, type RolloutFacts, type TargetConfig, type TargetSet } from '../control/status.js'
 import type { TargetRef } from '../core/types.js'
-import { SluiceError } from '../errors.js'
+import { SluiceError } from '../util/errors.js'
 import { systemClock, type Clock } from '../util/clock.js'
 import type { Recorder } from '../observe/recorder.js'
 import type { StateStore } from '../state/store.js'
@@ -64,7 +64,7 @@ export interface AdminServer {
   listen(): Promise<{ host: string; port: number }>
   /**
    * A renewed certificate (a reload): new handshakes use it, open connections keep theirs. A plane
-   * started without TLS stays plain HTTP until a restart (app-log says so).
+   * started without TLS stays plain HTTP until a restart (app/log.ts says so).
    */
   setTls(tls: ListenerTls | undefined): void
   close(): Promise<void>

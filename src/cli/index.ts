@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
-import { VERSION } from '../version.js'
+import { VERSION } from '../util/version.js'
 import type { CliOptions, CommandSpec } from './command.js'
 import { EXIT } from './exit-codes.js'
 import { commandHelp, usage } from './help.js'

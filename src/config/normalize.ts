@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import { backendList, backendUrl, sideTransport, type PemFiles } from './backends.js'
 import { parseKeySource } from './key-source.js'
-import { SluiceError } from '../errors.js'
+import { SluiceError } from '../util/errors.js'
 import { parseDuration } from '../util/duration.js'
 import { parseSize } from '../util/size.js'
 import type { Env } from './interpolate.js'

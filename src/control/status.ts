@@ -2,7 +2,7 @@ import type { QueueConfig, QueueEndpointConfig, RolloutPolicy, RouteConfig } fro
 import type { Kind, RolloutState, TargetRef } from '../core/types.js'
 import { assess, type OutsideCheck, type SideTally, type Verdict, type VerdictKind } from '../core/analysis.js'
 import { judgedSteps } from '../core/rollout.js'
-import { SluiceError } from '../errors.js'
+import { SluiceError } from '../util/errors.js'
 import type { Actor, HistoryEvent, TargetLive } from '../state/store.js'
 
 /** The targets of the running config (a Config satisfies it). */

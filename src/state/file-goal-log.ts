@@ -1,6 +1,6 @@
 import { mkdir, open, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { SluiceError } from '../errors.js'
+import { SluiceError } from '../util/errors.js'
 import { decodeChunk, encodeChunk, type GoalChunk, type GoalLog } from './goal-log.js'
 
 /** Chunks returned per read: a long log is replayed in bounded bites. */

@@ -1,5 +1,5 @@
 import type { TargetRef } from '../core/types.js'
-import { SluiceError } from '../errors.js'
+import { SluiceError } from '../util/errors.js'
 import { readStateFile, writeStateFile, type PersistedState } from './state-file.js'
 import { FileGoalLog } from './file-goal-log.js'
 import type { GoalLog } from './goal-log.js'

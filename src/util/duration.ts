@@ -1,4 +1,4 @@
-import { SluiceError } from '../errors.js'
+import { SluiceError } from './errors.js'
 
 const NUMBER = '[0-9]+(?:\\.[0-9]+)?'
 /** Units from largest to smallest: a compound duration names each at most once, in this order. */

@@ -1,4 +1,4 @@
-import { SluiceError } from '../errors.js'
+import { SluiceError } from './errors.js'
 
 /** Byte units, binary (KiB = 1024) and decimal (KB = 1000), as the config accepts them. */
 const UNIT_BYTES: Readonly<Record<string, number>> = {

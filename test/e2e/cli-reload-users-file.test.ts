@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SluiceApp } from '../../src/app.js'
+import { SluiceApp } from '../../src/app/index.js'
 import { loadConfigFile } from '../../src/config/index.js'
 import { createLogger } from '../../src/observe/log.js'
 

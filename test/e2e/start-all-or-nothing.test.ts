@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:net'
 import { Redis } from 'ioredis'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { SluiceApp } from '../../src/app.js'
+import { SluiceApp } from '../../src/app/index.js'
 import { loadConfigText } from '../../src/config/index.js'
 import { createLogger } from '../../src/observe/log.js'
 import { NO_REDIS_REASON, REDIS_SERVER, RedisServer } from '../helpers/redis-server.js'

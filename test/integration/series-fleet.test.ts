@@ -1,6 +1,6 @@
 import { Pool } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SluiceApp } from '../../src/app.js'
+import { SluiceApp } from '../../src/app/index.js'
 import { loadConfigText } from '../../src/config/index.js'
 import { createLogger } from '../../src/observe/log.js'
 import { call } from '../helpers/admin.js'

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { ErrorCodes, SluiceError } from '../../src/errors.js'
+import { ErrorCodes, SluiceError } from '../../src/util/errors.js'
 
 describe('error catalogue', () => {
   const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8')

@@ -1,5 +1,5 @@
 import type { TargetView } from '../../core/types.js'
-import { SluiceError } from '../../errors.js'
+import { SluiceError } from '../../util/errors.js'
 import type { GoalCounter, GoalEvent } from '../../observe/goals.js'
 import { readJsonObject } from '../body.js'
 import { json, type Reply } from '../reply.js'

@@ -1,6 +1,6 @@
 import type { Kind, TargetRef } from '../../core/types.js'
 import { findTarget, type TargetSet } from '../../control/status.js'
-import { SluiceError } from '../../errors.js'
+import { SluiceError } from '../../util/errors.js'
 import type { SeriesBook } from '../../observe/series.js'
 import { json } from '../reply.js'
 import type { AdminRequest, Router } from '../router.js'

@@ -1,5 +1,5 @@
 import { findTarget, type TargetSet } from '../../control/status.js'
-import { SluiceError } from '../../errors.js'
+import { SluiceError } from '../../util/errors.js'
 import type { ShadowReport } from '../../observe/shadow.js'
 import { json, type Reply } from '../reply.js'
 import type { AdminRequest, Router } from '../router.js'

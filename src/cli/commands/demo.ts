@@ -1,6 +1,6 @@
 import { Pool } from 'undici'
-import { hostPort } from '../../app-log.js'
-import { SluiceApp } from '../../app.js'
+import { hostPort } from '../../app/log.js'
+import { SluiceApp } from '../../app/index.js'
 import { formatProblem, loadConfigText } from '../../config/index.js'
 import { historyJson } from '../../control/status.js'
 import { parseDuration } from '../../util/duration.js'

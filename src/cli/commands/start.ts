@@ -1,6 +1,6 @@
-import { SluiceApp } from '../../app.js'
+import { SluiceApp } from '../../app/index.js'
 import { formatProblem, loadConfigFile } from '../../config/index.js'
-import { isSluiceError } from '../../errors.js'
+import { isSluiceError } from '../../util/errors.js'
 import { EXIT } from '../exit-codes.js'
 import { FaultPolicy } from '../fault-policy.js'
 import type { Command } from '../command.js'

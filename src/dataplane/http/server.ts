@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import type { ListenAddress, ListenerTls, RouteConfig } from '../../config/types.js'
 import type { TargetView } from '../../core/types.js'
-import { SluiceError } from '../../errors.js'
+import { SluiceError } from '../../util/errors.js'
 import type { OutcomeBus } from '../../observe/events.js'
 import type { GoalCounter } from '../../observe/goals.js'
 import { ShadowLedger } from '../../observe/shadow.js'
@@ -122,7 +122,7 @@ export class HttpDataPlane {
 
   /**
    * A renewed certificate (a reload): new handshakes use it, connections already open keep theirs.
-   * A listener started without TLS stays plain HTTP until a restart (app-log says so).
+   * A listener started without TLS stays plain HTTP until a restart (app/log.ts says so).
    */
   setTls(tls: ListenerTls | undefined): void {
     if (tls === undefined || !('setSecureContext' in this.#server)) return

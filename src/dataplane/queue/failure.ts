@@ -1,4 +1,4 @@
-import { SluiceError, type ErrorCode } from '../../errors.js'
+import { SluiceError, type ErrorCode } from '../../util/errors.js'
 import type { UpstreamErrorReason } from '../../observe/events.js'
 
 /** HTTP-style status of a refusal that has no HTTP status of its own (a Redis error reply, a timeout). */

@@ -1,7 +1,7 @@
 import { pino, type Logger } from 'pino'
 import type { QueueConfig, Side } from '../../config/types.js'
 import type { TargetView } from '../../core/types.js'
-import { SluiceError } from '../../errors.js'
+import { SluiceError } from '../../util/errors.js'
 import type { OutcomeBus } from '../../observe/events.js'
 import { randomId, systemRandom, type Random } from '../../util/random.js'
 import { bodyId, makeJob, parseBody } from './job.js'

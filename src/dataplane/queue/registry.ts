@@ -1,5 +1,5 @@
 import type { QueueEndpointConfig } from '../../config/types.js'
-import { SluiceError } from '../../errors.js'
+import { SluiceError } from '../../util/errors.js'
 import { AmqpSink } from './sinks/amqp.js'
 import { BullmqSink } from './sinks/bullmq.js'
 import { HttpSink } from './sinks/http.js'

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { TargetRef } from '../../core/types.js'
-import { SluiceError } from '../../errors.js'
+import { SluiceError } from '../../util/errors.js'
 import { randomId } from '../../util/random.js'
 import type { FleetWindows } from '../fleet.js'
 import type { GoalLog } from '../goal-log.js'

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SluiceApp } from '../../../src/app.js'
+import { SluiceApp } from '../../../src/app/index.js'
 import type { GoalReport } from '../../../src/core/goals.js'
 import { loadConfigText } from '../../../src/config/index.js'
 import { createLogger } from '../../../src/observe/log.js'

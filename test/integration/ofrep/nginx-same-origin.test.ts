@@ -2,7 +2,7 @@ import { OFREPWebProvider, type OFREPWebProviderOptions } from '@openfeature/ofr
 import { OpenFeature, type Provider } from '@openfeature/web-sdk'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SluiceApp } from '../../../src/app.js'
+import { SluiceApp } from '../../../src/app/index.js'
 import { loadConfigText } from '../../../src/config/index.js'
 import { createLogger } from '../../../src/observe/log.js'
 import { findNginx, NO_NGINX_REASON, startNginx, type NginxInstance } from '../../helpers/nginx.js'

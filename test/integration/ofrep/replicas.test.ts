@@ -1,7 +1,7 @@
 import { OFREPProvider } from '@openfeature/ofrep-provider'
 import { OpenFeature, type Client } from '@openfeature/server-sdk'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SluiceApp } from '../../../src/app.js'
+import { SluiceApp } from '../../../src/app/index.js'
 import { loadConfigText } from '../../../src/config/index.js'
 import { createLogger } from '../../../src/observe/log.js'
 import { randomId } from '../../../src/util/random.js'

@@ -1,7 +1,7 @@
 import { OFREPWebProvider, type OFREPWebProviderOptions } from '@openfeature/ofrep-web-provider'
 import { OpenFeature, type Provider } from '@openfeature/web-sdk'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SluiceApp } from '../../../src/app.js'
+import { SluiceApp } from '../../../src/app/index.js'
 import { loadConfigText } from '../../../src/config/index.js'
 import { createLogger } from '../../../src/observe/log.js'
 import { call } from '../../helpers/admin.js'

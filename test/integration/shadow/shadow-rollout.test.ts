@@ -1,6 +1,6 @@
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SluiceApp } from '../../../src/app.js'
+import { SluiceApp } from '../../../src/app/index.js'
 import { run } from '../../../src/cli/index.js'
 import { loadConfigText } from '../../../src/config/index.js'
 import { createLogger } from '../../../src/observe/log.js'

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { isSluiceError } from '../../../src/errors.js'
+import { isSluiceError } from '../../../src/util/errors.js'
 import type { RedisStateStore } from '../../../src/state/redis/store.js'
 import { live, ref, REDIS_SERVER, StoreRig, suiteTitle, uniquePrefix, waitFor } from './fixture.js'
 import { sleep } from '../../helpers/wait-for.js'

@@ -14,7 +14,7 @@ vi.mock('../../../src/config/users-file.js', async (importOriginal) => {
   return { ...real, readGroupMembers: (...args: Parameters<typeof real.readGroupMembers>) => { calls.usersFile++; return real.readGroupMembers(...args) } }
 })
 
-const { SluiceApp } = await import('../../../src/app.js')
+const { SluiceApp } = await import('../../../src/app/index.js')
 const { loadConfigFile } = await import('../../../src/config/index.js')
 const { createLogger } = await import('../../../src/observe/log.js')
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { PublishError, REFUSED_STATUS, toPublishError } from '../../../src/dataplane/queue/failure.js'
-import { isSluiceError } from '../../../src/errors.js'
+import { isSluiceError } from '../../../src/util/errors.js'
 
 describe('toPublishError', () => {
   it.each([

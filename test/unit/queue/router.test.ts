@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { isSluiceError } from '../../../src/errors.js'
+import { isSluiceError } from '../../../src/util/errors.js'
 import { QueueDataPlane } from '../../../src/dataplane/queue/router.js'
 import { registry } from '../../../src/dataplane/queue/registry.js'
 import { seededRandom } from '../../../src/util/random.js'

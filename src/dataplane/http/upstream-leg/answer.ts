@@ -1,4 +1,4 @@
-import { ErrorCodes, type ErrorCode } from '../../../errors.js'
+import { ErrorCodes, type ErrorCode } from '../../../util/errors.js'
 import type { ProxyContext } from '../context.js'
 import type { UpstreamFailure } from './error-map.js'
 

@@ -1,4 +1,4 @@
-import { SluiceError, type ErrorCode } from '../../../errors.js'
+import { SluiceError, type ErrorCode } from '../../../util/errors.js'
 import type { UpstreamErrorReason } from '../../../observe/events.js'
 
 /** How one upstream failure is reported: to the client (status, code) and to metrics (reason). */

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici'
-import { SluiceError } from '../../../errors.js'
+import { SluiceError } from '../../../util/errors.js'
 import { connectionTokens, isConnectionScoped } from '../hop-by-hop.js'
 import type { HttpLegState, ProxyResponse } from './state.js'
 

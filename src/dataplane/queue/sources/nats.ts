@@ -1,6 +1,6 @@
 import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream'
 import type { Logger } from 'pino'
-import { SluiceError } from '../../../errors.js'
+import { SluiceError } from '../../../util/errors.js'
 import { backoffMs, sleep } from '../backoff.js'
 import { bodyId, makeJob, parseBody } from '../job.js'
 import type { BrokerLink } from '../link.js'

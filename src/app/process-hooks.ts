@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs'
 import { basename, dirname } from 'node:path'
 import type { Logger } from 'pino'
-import type { Clock, Timer } from './util/clock.js'
+import type { Clock, Timer } from '../util/clock.js'
 
 /** How long file-change events are coalesced before a reload (editors write in several steps). */
 const WATCH_DEBOUNCE_MS = 250

@@ -5,7 +5,7 @@ export const VERSION: string = readVersion()
 
 function readVersion(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string }
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }
     return pkg.version ?? '0.0.0'
   } catch {
     return '0.0.0'

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
-import type { Config } from './config/types.js'
-import type { StateStore } from './state/store.js'
-import { VERSION } from './version.js'
+import type { Config } from '../config/types.js'
+import type { StateStore } from '../state/store.js'
+import { VERSION } from '../util/version.js'
 
 export function hostPort(a: { host: string; port: number }): string {
   return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`

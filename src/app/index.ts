@@ -1,36 +1,39 @@
 import type { Logger } from 'pino'
-import { formatProblem, loadConfigFile, sourcesUnchanged, type ConfigSources } from './config/index.js'
-import type { Config } from './config/types.js'
-import { SluiceError } from './errors.js'
-import { systemClock, type Clock } from './util/clock.js'
-import { randomId, systemRandom, type Random } from './util/random.js'
+import type { ConfigSources } from '../config/index.js'
+import type { Config } from '../config/types.js'
+import { SluiceError } from '../util/errors.js'
+import { systemClock, type Clock } from '../util/clock.js'
+import { randomId, systemRandom, type Random } from '../util/random.js'
 import { hostname } from 'node:os'
-import type { StateStore } from './state/store.js'
-import { createOutcomeBus } from './observe/events.js'
-import { createLogger } from './observe/log.js'
-import { GoalCounter } from './observe/goals.js'
-import { mismatchRateSince, ShadowLedger } from './observe/shadow.js'
-import { createRecorder, type Recorder } from './observe/recorder.js'
-import { recordLiveState } from './observe/live-gauges.js'
-import { analysisSeries } from './observe/analysis-gauges.js'
-import { SeriesBook } from './observe/series.js'
-import { HttpDataPlane } from './dataplane/http/server.js'
-import { JobRouter, QueueDataPlane } from './dataplane/queue/index.js'
-import { buildViews, prepareViews, type ViewTable } from './state/views.js'
-import { Commands } from './control/commands.js'
-import { RolloutController } from './control/controller.js'
-import { MetricCheckRunner } from './control/metric-checks.js'
-import { WebhookNotifier } from './control/notify.js'
-import { AnalysisWindows } from './observe/window.js'
-import { createAdminServer } from './admin/server.js'
-import { groupSizesOf } from './admin/group-sizes.js'
-import { createStore } from './app-store.js'
-import { LeaderLease } from './control/leader.js'
-import { FleetFlusher, FleetWindowSource } from './control/windows.js'
-import { GoalSync } from './control/goal-sync.js'
-import { logStartSummary, warnRestartOnly, warnUnverifiedTls } from './app-log.js'
+import type { StateStore } from '../state/store.js'
+import { createOutcomeBus } from '../observe/events.js'
+import { createLogger } from '../observe/log.js'
+import { GoalCounter } from '../observe/goals.js'
+import { mismatchRateSince, ShadowLedger } from '../observe/shadow.js'
+import { createRecorder, type Recorder } from '../observe/recorder.js'
+import { recordLiveState } from '../observe/live-gauges.js'
+import { analysisSeries } from '../observe/analysis-gauges.js'
+import { SeriesBook } from '../observe/series.js'
+import { HttpDataPlane } from '../dataplane/http/server.js'
+import { JobRouter, QueueDataPlane } from '../dataplane/queue/index.js'
+import { buildViews, prepareViews, type ViewTable } from '../state/views.js'
+import { Commands } from '../control/commands.js'
+import { RolloutController } from '../control/controller.js'
+import { MetricCheckRunner } from '../control/metric-checks.js'
+import { WebhookNotifier } from '../control/notify.js'
+import { AnalysisWindows } from '../observe/window.js'
+import { createAdminServer } from '../admin/server.js'
+import { groupSizesOf } from '../admin/group-sizes.js'
+import { createStore } from './store.js'
+import { LeaderLease } from '../control/leader.js'
+import { FleetFlusher, FleetWindowSource } from '../control/windows.js'
+import { GoalSync } from '../control/goal-sync.js'
+import { logStartSummary, warnRestartOnly, warnUnverifiedTls } from './log.js'
 import { ProcessHooks } from './process-hooks.js'
-import { VERSION } from './version.js'
+import { readinessOf, type Readiness } from './readiness.js'
+import { ConfigReloader } from './reload.js'
+import { StoreHealth } from './store-health.js'
+import { VERSION } from '../util/version.js'
 
 export interface AppOptions {
   config: Config
@@ -72,7 +75,6 @@ export class SluiceApp {
   readonly replica: string
   readonly closed: Promise<number>
   #config: Config
-  #hash: string
   #notifier: WebhookNotifier
   #dataPlane: HttpDataPlane
   #queuePlane: QueueDataPlane
@@ -88,34 +90,27 @@ export class SluiceApp {
   #resolveClosed!: (code: number) => void
   #hooks: ProcessHooks | undefined
   #addresses: Addresses | undefined
-  #reloading: Promise<boolean> = Promise.resolve(true)
-  /** What the running config was read from; undefined until known (the next reload then parses). */
-  #sources: ConfigSources | undefined
-  /** What the last refused, invalid file was read from: re-reading it unchanged would only repeat the problems. */
-  #invalidSources: ConfigSources | undefined
-  /** The last reload was refused (sluice_config_last_reload_successful 0). */
-  #reloadRefused = false
+  readonly #reloader: ConfigReloader
   #lease: LeaderLease
   /** Shares goal counts with the fleet (Redis) or keeps them beside the state file; undefined without either. */
   #goalSync: GoalSync | undefined
-  /** The store answers (always, for memory). */
-  #storeUp = true
-  /** Live state was loaded and the file's intent applied; until then /readyz says not ready. */
-  #stateReady = false
+  readonly #storeHealth: StoreHealth
   /** The file's intent is being applied: live-state changes refresh the views once, at the end. */
   #applyingIntent = false
   #changedWhileApplying = false
 
   constructor(private readonly opts: AppOptions) {
     this.#config = opts.config
-    this.#hash = opts.configHash
-    this.#sources = opts.configSources
     this.#clock = opts.clock ?? systemClock
     this.logger = opts.logger ?? createLogger({ level: opts.config.log.level })
     this.closed = new Promise((resolve) => { this.#resolveClosed = resolve })
     this.recorder = createRecorder({ version: VERSION })
     this.replica = `${hostname()}-${process.pid}-${randomId().slice(0, 6)}`
-    this.store = createStore(opts.config, this.logger, this.#clock, this.replica, (up) => this.#onStoreUp(up))
+    this.#storeHealth = new StoreHealth({
+      logger: this.logger, recorder: this.recorder, isListening: () => this.#addresses !== undefined,
+      loadState: () => this.#loadState(), refreshViews: () => this.#refreshViews(),
+    })
+    this.store = createStore(opts.config, this.logger, this.#clock, this.replica, (up) => this.#storeHealth.onStoreUp(up))
     this.#lease = new LeaderLease({
       store: this.store, clock: this.#clock, logger: this.logger, holder: this.replica,
       ttlMs: opts.config.state.leaseTtlMs, onChange: (leader) => this.recorder.leader(leader),
@@ -150,7 +145,7 @@ export class SluiceApp {
       targets: () => this.#config, ...(opts.tickMs === undefined ? {} : { tickMs: opts.tickMs }),
       // Several replicas: every one hands its counts to the fleet; the lease holder judges the sum.
       ...(fleet ? { source: new FleetWindowSource(fleet), flusher: new FleetFlusher(windows, fleet, this.replica) } : {}),
-      isActive: () => this.#lease.isLeader && this.#storeUp, goals: this.#goals,
+      isActive: () => this.#lease.isLeader && this.#storeHealth.up, goals: this.#goals,
       metricChecks: new MetricCheckRunner({ logger: this.logger, recorder: this.recorder }),
     })
     this.#queuePlane = new QueueDataPlane({
@@ -169,6 +164,10 @@ export class SluiceApp {
     })
     // Built before anything listens, so an insecure admin address fails start-up cleanly.
     this.#admin = this.#createAdmin()
+    this.#reloader = new ConfigReloader({
+      logger: this.logger, recorder: this.recorder, clock: this.#clock, configPath: opts.configPath,
+      isStopping: () => this.#stopping, switchTo: (next) => this.#switchTo(next),
+    }, { hash: opts.configHash, sources: opts.configSources })
   }
 
   #createAdmin(): ReturnType<typeof createAdminServer> {
@@ -223,7 +222,7 @@ export class SluiceApp {
     this.recorder.setTargets(this.#config.routes, this.#config.queues)
     this.recorder.configReload(true, this.#clock.now())
     if (this.store.kind === 'memory') this.recorder.stateStoreUp(true)
-    await this.#loadState()
+    await this.#storeHealth.loadState()
     this.#refreshViews()
     this.store.onChange(() => this.#onLiveChange())
     const data = await this.#dataPlane.listen()
@@ -267,10 +266,7 @@ export class SluiceApp {
    * be written. Resolves true when applied or unchanged, false when refused; never rejects.
    */
   reload(reason: string): Promise<boolean> {
-    // Serialise reloads: a SIGHUP during a file-change reload waits for it. #reloadNow catches
-    // everything itself; this catch only keeps one bug from breaking the chain for every later reload.
-    this.#reloading = this.#reloading.then(() => this.#reloadNow(reason)).catch((err: unknown) => this.#refuseReload(reason, err))
-    return this.#reloading
+    return this.#reloader.reload(reason)
   }
 
   /** Graceful stop: readiness off, drain, close listeners (bounded), close the store. */
@@ -296,42 +292,12 @@ export class SluiceApp {
     this.#resolveClosed(0)
   }
 
-  async #reloadNow(reason: string): Promise<boolean> {
-    const path = this.opts.configPath
-    if (!path || this.#stopping) return false
-    try {
-      return await this.#reloadFrom(path, reason)
-    } catch (err) {
-      return this.#refuseReload(reason, err)
-    }
-  }
-
-  /** Compare the sources first (a hash and a few stats): the whole file is parsed only when something differs. */
-  async #reloadFrom(path: string, reason: string): Promise<boolean> {
-    if (this.#sources && await sourcesUnchanged(path, this.#sources)) return this.#unchanged(reason)
-    if (this.#invalidSources && await sourcesUnchanged(path, this.#invalidSources)) {
-      this.logger[reason === 'poll' ? 'debug' : 'warn']({ reason }, 'config reload refused: the file is unchanged since it was refused')
-      return false
-    }
-    const result = await loadConfigFile(path)
-    if (!result.ok) {
-      for (const p of result.problems) this.logger.error({ reason, problem: formatProblem(p) }, 'config reload refused: the running config stays')
-      this.#invalidSources = result.sources
-      this.#markReload(false)
-      return false
-    }
-    this.#invalidSources = undefined
-    await this.#switchTo(result.config, result.sources, reason)
-    return true
-  }
-
   /**
-   * All or nothing: the file's live-state intent is written first, and the running config, hash and
+   * All or nothing: the file's live-state intent is written first, and the running config and
    * metrics switch only once that succeeded. A write that fails (Redis down, state file not
-   * writable) throws out of here: the old config keeps serving and the next reload (the 30 s poll,
-   * a file change, SIGHUP) tries again, because the running sources still differ from the file.
+   * writable) throws out of here and the old config keeps serving (see ConfigReloader).
    */
-  async #switchTo(next: Config, sources: ConfigSources, reason: string): Promise<void> {
+  async #switchTo(next: Config): Promise<void> {
     const prev = this.#config
     // Groups of a million ids: their member maps are built in slices now, not in one block below.
     await prepareViews(next.routes, next.queues, this.store.snapshot())
@@ -342,39 +308,8 @@ export class SluiceApp {
     this.#dataPlane.setTls(next.listenTls)
     this.#admin.setTls(next.admin.tls)
     this.recorder.setTargets(next.routes, next.queues)
-    const from = this.#hash.slice(0, 12)
     this.#config = next
-    this.#hash = sources.hash
-    this.#sources = sources
     this.#refreshViews()
-    this.#markReload(true)
-    this.logger.info({ reason, routes: next.routes.map((r) => r.name), from, hash: sources.hash.slice(0, 12) }, 'config reloaded')
-  }
-
-  #unchanged(reason: string): boolean {
-    // An operator who sent SIGHUP or called reload wants to hear that nothing changed; the 30 s
-    // safety-net re-read would only fill the log.
-    this.logger[reason === 'poll' ? 'debug' : 'info']({ reason, hash: this.#sources?.hash.slice(0, 12) }, 'config unchanged: nothing to reload')
-    // The file was put back to what is running after a refused reload: nothing is pending any more.
-    if (this.#reloadRefused) {
-      this.logger.info({ reason }, 'the config file matches the running config again')
-      this.#markReload(true)
-    }
-    return true
-  }
-
-  #refuseReload(reason: string, err: unknown): false {
-    const store = err instanceof SluiceError && err.code === 'SLUICE_ERR_STATE_STORE'
-    this.logger.error({ reason, err }, store
-      ? 'config reload refused: live state could not be written; the running config stays and the next reload retries'
-      : 'config reload refused: the running config stays')
-    this.#markReload(false)
-    return false
-  }
-
-  #markReload(ok: boolean): void {
-    this.#reloadRefused = !ok
-    this.recorder.configReload(ok, this.#clock.now())
   }
 
   #onLiveChange(): void {
@@ -424,42 +359,17 @@ export class SluiceApp {
     })
   }
 
-  /**
-   * Ready once listening with live state loaded. A store outage after that shows in the checks but
-   * keeps the replica ready: it serves from its last snapshot, and taking every replica out of the
-   * load balancer at once for a Redis blip would turn it into an outage.
-   */
-  #readiness(): { ready: boolean; checks: Record<string, boolean> } {
-    const checks = {
-      config: true, listeners: this.#addresses !== undefined, stateLoaded: this.#stateReady,
-      stateStore: this.#storeUp, notShuttingDown: !this.#stopping,
-    }
-    return { ready: this.#ready && this.#stateReady && !this.#stopping, checks }
+  #readiness(): Readiness {
+    return readinessOf({
+      started: this.#ready, listening: this.#addresses !== undefined, stateLoaded: this.#storeHealth.stateLoaded,
+      storeUp: this.#storeHealth.up, stopping: this.#stopping,
+    })
   }
 
-  /** Load live state and apply the file's intent; with the store down, serve the file until it answers. */
+  /** Live state, then the file's intent over it (StoreHealth decides what a store outage means). */
   async #loadState(): Promise<void> {
-    try {
-      await this.store.load()
-      await this.#applyFileIntent(this.#config, undefined)
-      this.#stateReady = true
-    } catch (err) {
-      if (!(err instanceof SluiceError && err.code === 'SLUICE_ERR_STATE_STORE')) throw err
-      this.logger.warn({ err: err.message }, 'the state store is unreachable at start: serving the config file\'s percents until it answers')
-    }
-  }
-
-  #onStoreUp(up: boolean): void {
-    if (up === this.#storeUp && this.#stateReady) return
-    const wasDown = !this.#storeUp
-    this.#storeUp = up
-    this.recorder.stateStoreUp(up)
-    if (!up) {
-      this.logger.warn('the state store is unreachable: serving from the last snapshot; the rollout controller decides nothing and admin changes answer 503 until it is back')
-      return
-    }
-    if (wasDown) this.logger.info('the state store answers again: live state resynchronised')
-    if (!this.#stateReady && this.#addresses) void this.#loadState().then(() => this.#refreshViews(), (err: unknown) => this.logger.error({ err }, 'loading live state failed'))
+    await this.store.load()
+    await this.#applyFileIntent(this.#config, undefined)
   }
 }
 

@@ -1,7 +1,7 @@
-import { SluiceApp } from './app.js'
-import { formatProblem, loadConfigFile } from './config/index.js'
-import type { JobRouter, WorkerOutcome } from './dataplane/queue/index.js'
-import { SluiceError } from './errors.js'
+import { SluiceApp } from './index.js'
+import { formatProblem, loadConfigFile } from '../config/index.js'
+import type { JobRouter, WorkerOutcome } from '../dataplane/queue/index.js'
+import { SluiceError } from '../util/errors.js'
 
 export interface CreateJobRouterOptions {
   /** The sluice config file; the queue's `old`/`new` sinks, percent, sticky key, groups and rollout come from it. */
@@ -25,7 +25,7 @@ export interface ProducerJobRouter {
 /**
  * Run sluice inside a producer process and get a job router for one queue:
  *
- *   const router = await createJobRouter({ config: './sluice.yaml', queue: 'emails' })
+ *   const router = await createJobRouter({ config: '../sluice.yaml', queue: 'emails' })
  *   await router.add({ id: 'job-1', tenantId: 'acme', to: 'a@example.com' })
  *
  * The embedded sluice starts its admin plane as configured (so `sluice status`, `set-percent`,
