@@ -4,13 +4,13 @@ import { observe, type OutsideCheck, type Verdict, type WindowObservation } from
 import { foldWindow } from '../core/rollout.js'
 import { nextChange, windowOpen } from '../core/schedule.js'
 import type { RolloutState, TargetRef } from '../core/types.js'
-import type { AnalysisWindows } from '../observe/window.js'
+import type { AnalysisWindows } from '../observe/analysis-windows.js'
 import { refKey, type LastVerdict, type StateStore, type TargetLive } from '../state/store.js'
 import type { Clock, Timer } from '../util/clock.js'
 import type { Commands } from './commands.js'
 import { goalChecks, type GoalSource } from './goal-checks.js'
 import type { TargetConfig, TargetSet } from './status.js'
-import { LocalWindowSource, type FleetFlusher, type WindowSource } from './windows.js'
+import { LocalWindowSource, type FleetFlusher, type WindowSource } from './window-sources.js'
 
 /** How often the controller looks at every rollout: schedule edges and due steps are seen within this. */
 export const DEFAULT_TICK_MS = 1000

@@ -4,7 +4,7 @@ import type { TargetRef } from '../core/types.js'
  * Fleet-wide analysis windows: each replica flushes what it counted in one analysis window, the
  * lease holder reads the merged figures and judges the rollout on them.
  * This module holds the wire shape and pure helpers; state/ stays below observe/, so the caller
- * (control/) converts to and from observe/window.ts's SideCounts with `toSparse` and `addInto`.
+ * (control/) converts to and from observe/analysis-windows.ts's SideCounts with `toSparse` and `addInto`.
  */
 
 /** A [bucketIndex, count] pair of a latency histogram. */
@@ -13,7 +13,7 @@ export type HistogramPair = readonly [bucketIndex: number, count: number]
 /**
  * One side's counts for one window, compact: a sparse histogram (only non-empty buckets, in
  * ascending bucket order) instead of the ~700 buckets of the in-process histogram. Bucket indexes
- * are the caller's (observe/window.ts); every replica must run the same bucket layout.
+ * are the caller's (observe/analysis-windows.ts); every replica must run the same bucket layout.
  */
 export interface SerializedSide {
   readonly requests: number
@@ -100,7 +100,7 @@ export function mergeSides(a: SerializedSide, b: SerializedSide): SerializedSide
   return { requests: a.requests + b.requests, errors: a.errors + b.errors, histogram }
 }
 
-/** What `addInto` writes to: structurally observe/window.ts's SideCounts. */
+/** What `addInto` writes to: structurally observe/analysis-windows.ts's SideCounts. */
 export interface MutableSide {
   requests: number
   errors: number

@@ -1,5 +1,5 @@
 /** The queue data plane's public surface (app.ts and the package entry import from here). */
-export { QueueDataPlane, DEFAULT_CONCURRENCY, type QueueDataPlaneOptions } from './router.js'
+export { QueueDataPlane, DEFAULT_CONCURRENCY, type QueueDataPlaneOptions } from './plane.js'
 export { JobRouter, type JobRouterOptions, type WorkerOutcome } from './job-router.js'
 export { registry } from './registry.js'
 export { PublishError } from './failure.js'

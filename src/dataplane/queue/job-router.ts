@@ -78,7 +78,7 @@ export class JobRouter {
       status: o.ok ? ACCEPTED_STATUS : REFUSED_STATUS,
       error: undefined,
       fellBack: false,
-      // No duration: counted, but not as a latency sample (observe/window.ts skips NaN).
+      // No duration: counted, but not as a latency sample (observe/analysis-windows.ts skips NaN).
       durationMs: o.durationMs ?? Number.NaN,
       origin: 'worker',
     })

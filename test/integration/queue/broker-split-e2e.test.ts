@@ -1,7 +1,7 @@
 import { connect as amqpConnect, type ChannelModel } from 'amqplib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { splitHash, thresholdFor } from '../../../src/core/bucket.js'
-import { QueueDataPlane } from '../../../src/dataplane/queue/router.js'
+import { QueueDataPlane } from '../../../src/dataplane/queue/plane.js'
 import type { QueueConfig } from '../../../src/config/types.js'
 import { amqpConsume, amqpProduce, NatsAdmin, RabbitVhost, uniqueName } from '../../helpers/brokers.js'
 import { RedisServer, useRedis } from '../../helpers/redis-server.js'

@@ -1,6 +1,6 @@
 import { Worker, type Job as BullJob } from 'bullmq'
 import { describe, expect, it } from 'vitest'
-import { QueueDataPlane } from '../../../src/dataplane/queue/router.js'
+import { QueueDataPlane } from '../../../src/dataplane/queue/plane.js'
 import { bullmqJobId } from '../../../src/dataplane/queue/sinks/bullmq.js'
 import { NO_REDIS_REASON, REDIS_SERVER, RedisServer, useRedis } from '../../helpers/redis-server.js'
 import { collectOutcomes, preload, queueConfig, queueViews, silent, until } from './fixtures.js'

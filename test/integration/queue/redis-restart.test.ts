@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { QueueDataPlane } from '../../../src/dataplane/queue/router.js'
+import { QueueDataPlane } from '../../../src/dataplane/queue/plane.js'
 import { NO_REDIS_REASON, REDIS_SERVER, RedisServer } from '../../helpers/redis-server.js'
 import { sleep, waitFor } from '../../helpers/wait-for.js'
 import { collectOutcomes, jobBodies, listIds, preload, queueConfig, queueViews, silent, slowSinks, streamIds } from './fixtures.js'

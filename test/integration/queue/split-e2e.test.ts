@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { splitHash, thresholdFor } from '../../../src/core/bucket.js'
-import { QueueDataPlane } from '../../../src/dataplane/queue/router.js'
+import { QueueDataPlane } from '../../../src/dataplane/queue/plane.js'
 import { NO_REDIS_REASON, REDIS_SERVER, RedisServer, useRedis } from '../../helpers/redis-server.js'
 import { collectOutcomes, jobBodies, listIds, preload, queueConfig, queueViews, silent, streamIds, until } from './fixtures.js'
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SideCounts } from '../../../src/observe/window.js'
+import { SideCounts } from '../../../src/observe/analysis-windows.js'
 import {
   addInto, FLEET_WINDOW_TTL_WINDOWS, mergeSides, previousWindow, toSparse, windowAt, type SerializedSide,
 } from '../../../src/state/fleet.js'
@@ -71,7 +71,7 @@ describe.skipIf(!REDIS_SERVER)(suiteTitle('redis store: fleet-wide analysis wind
     expect((await a.fleet.readWindow(ref, w)).replicas).toBe(2)
   })
 
-  it('round trip with observe/window.ts: merged figures equal SideCounts.merge, in a compact form', async () => {
+  it('round trip with observe/analysis-windows.ts: merged figures equal SideCounts.merge, in a compact form', async () => {
     const keyPrefix = uniquePrefix()
     const a = await rig.store({ keyPrefix, name: 'a' })
     const b = await rig.store({ keyPrefix, name: 'b' })

@@ -3,7 +3,7 @@ import type { AnalysisPolicy, RolloutPolicy } from '../../../src/config/types.js
 import { Commands, type TransitionNotice } from '../../../src/control/commands.js'
 import { RolloutController } from '../../../src/control/controller.js'
 import type { OutsideCheck } from '../../../src/core/analysis.js'
-import { AnalysisWindows } from '../../../src/observe/window.js'
+import { AnalysisWindows } from '../../../src/observe/analysis-windows.js'
 import { MemoryStateStore } from '../../../src/state/memory.js'
 import { ManualClock } from '../../../src/util/clock.js'
 import { captureLogger, routeConfig } from '../../helpers/admin.js'

@@ -5,7 +5,7 @@ import { Commands, type TransitionNotice } from '../../../src/control/commands.j
 import { RolloutController } from '../../../src/control/controller.js'
 import { WebhookNotifier } from '../../../src/control/notify.js'
 import type { Side } from '../../../src/core/types.js'
-import { AnalysisWindows } from '../../../src/observe/window.js'
+import { AnalysisWindows } from '../../../src/observe/analysis-windows.js'
 import { MemoryStateStore } from '../../../src/state/memory.js'
 import { ManualClock } from '../../../src/util/clock.js'
 import { captureLogger, routeConfig } from '../../helpers/admin.js'

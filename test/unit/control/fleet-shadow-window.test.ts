@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import type { AnalysisPolicy } from '../../../src/config/types.js'
-import { FLUSH_GRACE_MS, FleetFlusher, FleetWindowSource } from '../../../src/control/windows.js'
+import { FLUSH_GRACE_MS, FleetFlusher, FleetWindowSource } from '../../../src/control/window-sources.js'
 import type { TargetRef } from '../../../src/core/types.js'
-import { AnalysisWindows } from '../../../src/observe/window.js'
+import { AnalysisWindows } from '../../../src/observe/analysis-windows.js'
 import { EMPTY_SIDE, mergeShadow, mergeSides, type FleetWindows, type MergedWindow, type WindowRef, type WindowSides } from '../../../src/state/fleet.js'
 
 /** FleetWindows in memory, with the Redis store's semantics (one contribution per replica and window). */

@@ -3,7 +3,7 @@ import type { AnalysisPolicy, RolloutPolicy } from '../../../src/config/types.js
 import { RolloutController } from '../../../src/control/controller.js'
 import { observe, type SideWindow, type Verdict, type WindowObservation } from '../../../src/core/analysis.js'
 import { foldWindow } from '../../../src/core/rollout.js'
-import { AnalysisWindows } from '../../../src/observe/window.js'
+import { AnalysisWindows } from '../../../src/observe/analysis-windows.js'
 import { captureLogger, routeConfig } from '../../helpers/admin.js'
 import { commandsFixture } from './fixture.js'
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { AnalysisPolicy, RolloutPolicy } from '../../../src/config/types.js'
 import { observe } from '../../../src/core/analysis.js'
 import { step, type RolloutLive } from '../../../src/core/rollout.js'
-import { SideCounts } from '../../../src/observe/window.js'
+import { SideCounts } from '../../../src/observe/analysis-windows.js'
 import { seededRandom } from '../../../src/util/random.js'
 import { rates } from '../../helpers/rollout-sim.js'
 

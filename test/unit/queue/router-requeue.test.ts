@@ -1,6 +1,6 @@
 import pino from 'pino'
 import { describe, expect, it } from 'vitest'
-import { QueueDataPlane } from '../../../src/dataplane/queue/router.js'
+import { QueueDataPlane } from '../../../src/dataplane/queue/plane.js'
 import type { AdapterFactory, Job, QueueSource, SourceOptions } from '../../../src/dataplane/queue/types.js'
 import { collectOutcomes, FakeSink, FakeSource, queueConfig, queueViews, silent, until } from './fakes.js'
 

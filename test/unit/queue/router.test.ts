@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { isSluiceError } from '../../../src/util/errors.js'
-import { QueueDataPlane } from '../../../src/dataplane/queue/router.js'
+import { QueueDataPlane } from '../../../src/dataplane/queue/plane.js'
 import { registry } from '../../../src/dataplane/queue/registry.js'
 import { seededRandom } from '../../../src/util/random.js'
 import { collectOutcomes, FakeAdapters, queueConfig, queueViews, silent, until } from './fakes.js'

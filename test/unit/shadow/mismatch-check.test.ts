@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { AnalysisPolicy } from '../../../src/config/types.js'
 import { accumulate, assess, freshEvidence, observe, type Evidence, type SideWindow } from '../../../src/core/analysis.js'
-import { ShadowCounts, AnalysisWindows } from '../../../src/observe/window.js'
+import { ShadowCounts, AnalysisWindows } from '../../../src/observe/analysis-windows.js'
 import { mergeShadow, parseSides } from '../../../src/state/fleet.js'
 
 /** A healthy side: requests, no errors, fast. */

@@ -1,6 +1,6 @@
 import type { AnalysisPolicy } from '../config/types.js'
 import type { TargetRef } from '../core/types.js'
-import { ShadowCounts, SideCounts, type AnalysisWindows, type WindowPair } from '../observe/window.js'
+import { ShadowCounts, SideCounts, type AnalysisWindows, type WindowPair } from '../observe/analysis-windows.js'
 import { addInto, toSparse, windowAt, type FleetWindows, type SerializedSide } from '../state/fleet.js'
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Outcome } from '../../src/observe/events.js'
-import { AnalysisWindows, SideCounts } from '../../src/observe/window.js'
+import { AnalysisWindows, SideCounts } from '../../src/observe/analysis-windows.js'
 
 const outcome = (over: Partial<Outcome>): Outcome => ({
   kind: 'route', name: 'checkout', side: 'new', reason: 'bucket', servedBy: 'new', status: 200,
