@@ -4,9 +4,8 @@ import { join } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { Pool } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SluiceApp } from '../../src/app/index.js'
-import { loadConfigText } from '../../src/config/index.js'
-import { createLogger } from '../../src/observe/log.js'
+import type { SluiceApp } from '../../src/app/index.js'
+import { startApp } from '../helpers/app.js'
 import { call } from '../helpers/admin.js'
 import { startSideBackend, type SideBackend } from '../helpers/side-backend.js'
 import { waitFor } from '../helpers/wait-for.js'
@@ -58,7 +57,7 @@ describe('dashboard in a real browser', () => {
   beforeAll(async () => {
     oldSide = await startSideBackend('old')
     newSide = await startSideBackend('new')
-    const loaded = await loadConfigText(`listen: 127.0.0.1:0
+    const started = await startApp(`listen: 127.0.0.1:0
 admin: { listen: 127.0.0.1:0, token: ${TOKEN} }
 shutdown: { drainDelay: 0s, timeout: 1s }
 routes:
@@ -79,12 +78,10 @@ routes:
     new: ${newSide.url}
     sticky: [header:x-user-id]
     rollout: { steps: [5, 100], interval: 1h }
-`, 'dashboard.yaml', {})
-    if (!loaded.ok) throw new Error(`invalid test config: ${JSON.stringify(loaded.problems)}`)
-    app = new SluiceApp({ config: loaded.config, configHash: loaded.hash, logger: createLogger({ level: 'silent' }), seriesResolutionMs: 250 })
-    const addr = await app.start()
-    admin = `http://127.0.0.1:${addr.admin.port}`
-    load = traffic(`http://127.0.0.1:${addr.data.port}`)
+`, { seriesResolutionMs: 250 })
+    app = started.app
+    admin = started.admin
+    load = traffic(started.data)
     // A ramp: wait for a step beyond the first, then make new fail so the analysis rolls it back.
     await waitFor(async () => (await api<TargetJson>('GET', '/api/routes/checkout')).step >= 1, { timeoutMs: 20_000, message: 'checkout to ramp past its first step' })
     newSide.failRate = 0.5

@@ -2,9 +2,8 @@ import { OFREPWebProvider, type OFREPWebProviderOptions } from '@openfeature/ofr
 import { OpenFeature, type Provider } from '@openfeature/web-sdk'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SluiceApp } from '../../../src/app/index.js'
-import { loadConfigText } from '../../../src/config/index.js'
-import { createLogger } from '../../../src/observe/log.js'
+import type { SluiceApp } from '../../../src/app/index.js'
+import { startApp } from '../../helpers/app.js'
 import { findNginx, NO_NGINX_REASON, startNginx, type NginxInstance } from '../../helpers/nginx.js'
 import { ofrepCall, proxiedSide } from '../../helpers/ofrep.js'
 import { startSideBackend, type SideBackend } from '../../helpers/side-backend.js'
@@ -32,7 +31,7 @@ describe('the browser\'s same-origin OFREP path through nginx (README "Feature f
     if (bin === undefined) throw new Error(NO_NGINX_REASON)
     oldSide = await startSideBackend('old')
     newSide = await startSideBackend('new')
-    const loaded = await loadConfigText(`listen: 127.0.0.1:0
+    const started = await startApp(`listen: 127.0.0.1:0
 admin: { listen: 127.0.0.1:0, token: ${TOKEN} }
 shutdown: { drainDelay: 0s, timeout: 1s }
 routes:
@@ -41,12 +40,10 @@ routes:
     new: ${newSide.url}
     percent: 50
     sticky: [header:x-user-id]
-`, 'ofrep-nginx.yaml', {})
-    if (!loaded.ok) throw new Error(`invalid test config: ${JSON.stringify(loaded.problems)}`)
-    app = new SluiceApp({ config: loaded.config, configHash: loaded.hash, logger: createLogger({ level: 'silent' }) })
-    const addr = await app.start()
-    data = `http://127.0.0.1:${addr.data.port}`
-    adminHostPort = `127.0.0.1:${addr.admin.port}`
+`)
+    app = started.app
+    data = started.data
+    adminHostPort = new URL(started.admin).host
     admin = `http://${adminHostPort}`
     // The README's location, with this test's admin address and token.
     nginx = await startNginx({

@@ -2,9 +2,8 @@ import { OFREPProvider } from '@openfeature/ofrep-provider'
 import { OpenFeature, type Client } from '@openfeature/server-sdk'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SluiceApp } from '../../../src/app/index.js'
-import { loadConfigText } from '../../../src/config/index.js'
-import { createLogger } from '../../../src/observe/log.js'
+import type { SluiceApp } from '../../../src/app/index.js'
+import { startApp } from '../../helpers/app.js'
 import { call, parseMetrics, valueOf } from '../../helpers/admin.js'
 import { mapLimit, ofrepCall, proxiedSide } from '../../helpers/ofrep.js'
 import { startSideBackend, type SideBackend } from '../../helpers/side-backend.js'
@@ -36,7 +35,7 @@ describe('OpenFeature server SDK (OFREP provider) agrees with the data plane', (
   beforeAll(async () => {
     oldSide = await startSideBackend('old')
     newSide = await startSideBackend('new')
-    const loaded = await loadConfigText(`listen: 127.0.0.1:0
+    const started = await startApp(`listen: 127.0.0.1:0
 admin: { listen: 127.0.0.1:0, token: ${TOKEN} }
 shutdown: { drainDelay: 0s, timeout: 1s }
 routes:
@@ -55,12 +54,10 @@ routes:
     groups:
       beta: { backend: new, key: header:x-user-email, users: [beta@example.com] }
       vip: { backend: new, users: [user-7] }
-`, 'ofrep.yaml', {})
-    if (!loaded.ok) throw new Error(`invalid test config: ${JSON.stringify(loaded.problems)}`)
-    app = new SluiceApp({ config: loaded.config, configHash: loaded.hash, logger: createLogger({ level: 'silent' }) })
-    const addr = await app.start()
-    data = `http://127.0.0.1:${addr.data.port}`
-    admin = `http://127.0.0.1:${addr.admin.port}`
+`)
+    app = started.app
+    data = started.data
+    admin = started.admin
     await OpenFeature.setProviderAndWait('sluice', new OFREPProvider({ baseUrl: admin, headers: [['Authorization', `Bearer ${TOKEN}`]] }))
     client = OpenFeature.getClient('sluice')
   })

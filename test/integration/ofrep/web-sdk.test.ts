@@ -1,9 +1,8 @@
 import { OFREPWebProvider, type OFREPWebProviderOptions } from '@openfeature/ofrep-web-provider'
 import { OpenFeature, type Provider } from '@openfeature/web-sdk'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SluiceApp } from '../../../src/app/index.js'
-import { loadConfigText } from '../../../src/config/index.js'
-import { createLogger } from '../../../src/observe/log.js'
+import type { SluiceApp } from '../../../src/app/index.js'
+import { startApp } from '../../helpers/app.js'
 import { call } from '../../helpers/admin.js'
 import { proxiedSide } from '../../helpers/ofrep.js'
 import { startSideBackend, type SideBackend } from '../../helpers/side-backend.js'
@@ -30,7 +29,7 @@ describe('OpenFeature web SDK (OFREP web provider) agrees with the data plane', 
   beforeAll(async () => {
     oldSide = await startSideBackend('old')
     newSide = await startSideBackend('new')
-    const loaded = await loadConfigText(`listen: 127.0.0.1:0
+    const started = await startApp(`listen: 127.0.0.1:0
 admin: { listen: 127.0.0.1:0, token: ${TOKEN} }
 shutdown: { drainDelay: 0s, timeout: 1s }
 routes:
@@ -42,12 +41,10 @@ routes:
     optIn: true
     groups:
       beta: { backend: new, key: header:x-user-email, users: [beta@example.com] }
-`, 'ofrep-web.yaml', {})
-    if (!loaded.ok) throw new Error(`invalid test config: ${JSON.stringify(loaded.problems)}`)
-    app = new SluiceApp({ config: loaded.config, configHash: loaded.hash, logger: createLogger({ level: 'silent' }) })
-    const addr = await app.start()
-    data = `http://127.0.0.1:${addr.data.port}`
-    admin = `http://127.0.0.1:${addr.admin.port}`
+`)
+    app = started.app
+    data = started.data
+    admin = started.admin
     // Records what sluice answered each bulk call (200 or 304), without changing the call.
     const recordingFetch = async (...args: Parameters<typeof fetch>): Promise<Response> => {
       const res = await fetch(...args)
