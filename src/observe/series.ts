@@ -1,16 +1,19 @@
-import { SIDES, type AnalysisPolicy, type Side } from '../config/types.js'
-import { ROLLOUT_STATES, type Kind, type RolloutState, type TargetRef } from '../core/types.js'
-import { toSparse, type FleetWindows, type SerializedSide, type WindowSides } from '../state/fleet.js'
+import type { AnalysisPolicy, Side } from '../config/types.js'
+import type { Kind, RolloutState, TargetRef } from '../core/types.js'
+import type { FleetWindows, WindowSides } from '../state/fleet.js'
 import { refKey, type LiveSnapshot } from '../state/store.js'
 import type { Clock, Timer } from '../util/clock.js'
 import type { GoalCounter } from './goals.js'
 import type { GaugeTargets } from './live-gauges.js'
 import type { Recorder, SideTotals, TargetTotals } from './recorder.js'
+import { SeriesRing, type SeriesPoint } from './series-ring.js'
+import { pointOf, sideDelta, type SidePoint } from './series-point.js'
 
 /**
  * The dashboard's time series (README "Dashboard and time series"): per route and queue, one point
  * every RESOLUTION_MS with the share, the state, and per side requests/s, error rate and p99, goal
- * conversion per side, and a slot for the shadow mismatch rate.
+ * conversion per side, and the shadow mismatch rate. The ring is series-ring.ts, the interval math
+ * (readings → point) series-point.ts; this file samples and serves them.
  *
  * Nothing is done per request: every RESOLUTION_MS the sampler reads the recorder's cumulative
  * counters and histograms (the same figures /metrics exports) and keeps the difference to the last
@@ -26,26 +29,6 @@ import type { Recorder, SideTotals, TargetTotals } from './recorder.js'
 export const SERIES_RESOLUTION_MS = 10_000
 /** An hour, plus one point so that a full hour of intervals is always there. */
 export const SERIES_KEEP_MS = 60 * 60_000
-
-/** One side's figures over one interval; null when there was no request (no rate, no p99). */
-export interface SidePoint {
-  readonly rps: number
-  readonly errorRate: number | null
-  readonly p99Ms: number | null
-}
-
-export interface SeriesPoint {
-  /** Epoch ms at the end of the interval. */
-  readonly t: number
-  readonly percentBp: number
-  readonly state: RolloutState
-  readonly old: SidePoint
-  readonly new: SidePoint
-  /** Goal name → conversion rate (0-1) per side since the percent last changed; routes with goals only. */
-  readonly goals: Readonly<Record<string, Readonly<Record<Side, number | null>>>>
-  /** Share of shadowed requests whose answers differed; null until shadow traffic exists. */
-  readonly shadowMismatchRate: number | null
-}
 
 /** GET /api/routes/NAME/series (README "Dashboard and time series"). */
 export interface SeriesJson {
@@ -69,84 +52,6 @@ export interface SeriesJson {
     readonly goals: SeriesPoint['goals']
     readonly shadowMismatchRate: number | null
   }>
-}
-
-type SideColumns = Record<keyof SidePoint, Float64Array>
-
-/**
- * A fixed-size ring of columns (typed arrays): pushing the (capacity+1)-th point overwrites the
- * oldest. Missing values are NaN inside and null outside.
- */
-export class SeriesRing {
-  readonly capacity: number
-  readonly #t: Float64Array
-  readonly #percentBp: Float64Array
-  readonly #state: Uint8Array
-  readonly #sides: Record<Side, SideColumns>
-  readonly #shadow: Float64Array
-  #goals = new Map<string, Record<Side, Float64Array>>()
-  /** Index the next point goes to. */
-  #next = 0
-  #size = 0
-
-  constructor(capacity: number) {
-    this.capacity = capacity
-    this.#t = new Float64Array(capacity)
-    this.#percentBp = new Float64Array(capacity)
-    this.#state = new Uint8Array(capacity)
-    this.#shadow = new Float64Array(capacity)
-    const side = (): SideColumns => ({ rps: new Float64Array(capacity), errorRate: new Float64Array(capacity), p99Ms: new Float64Array(capacity) })
-    this.#sides = { old: side(), new: side() }
-  }
-
-  get size(): number {
-    return this.#size
-  }
-
-  push(p: SeriesPoint): void {
-    const i = this.#next
-    this.#t[i] = p.t
-    this.#percentBp[i] = p.percentBp
-    this.#state[i] = ROLLOUT_STATES.indexOf(p.state)
-    this.#shadow[i] = nanOf(p.shadowMismatchRate)
-    for (const s of SIDES) {
-      const c = this.#sides[s]
-      c.rps[i] = p[s].rps
-      c.errorRate[i] = nanOf(p[s].errorRate)
-      c.p99Ms[i] = nanOf(p[s].p99Ms)
-    }
-    // Goals follow the config: a goal removed by a reload loses its column, a new one starts empty.
-    const goals = new Map<string, Record<Side, Float64Array>>()
-    for (const [name, rates] of Object.entries(p.goals)) {
-      const cols = this.#goals.get(name) ?? { old: new Float64Array(this.capacity).fill(Number.NaN), new: new Float64Array(this.capacity).fill(Number.NaN) }
-      for (const s of SIDES) cols[s][i] = nanOf(rates[s])
-      goals.set(name, cols)
-    }
-    this.#goals = goals
-    this.#next = (i + 1) % this.capacity
-    if (this.#size < this.capacity) this.#size++
-  }
-
-  /** The points with t > since, oldest first. */
-  points(since: number): SeriesPoint[] {
-    const out: SeriesPoint[] = []
-    const first = (this.#next - this.#size + this.capacity) % this.capacity
-    for (let k = 0; k < this.#size; k++) {
-      const i = (first + k) % this.capacity
-      if (this.#t[i]! <= since) continue
-      const side = (s: Side): SidePoint => {
-        const c = this.#sides[s]
-        return { rps: c.rps[i]!, errorRate: nullOf(c.errorRate[i]!), p99Ms: nullOf(c.p99Ms[i]!) }
-      }
-      const goals: Record<string, Record<Side, number | null>> = {}
-      for (const [name, cols] of this.#goals) goals[name] = { old: nullOf(cols.old[i]!), new: nullOf(cols.new[i]!) }
-      out.push({
-        t: this.#t[i]!, percentBp: this.#percentBp[i]!, state: ROLLOUT_STATES[this.#state[i]!] ?? 'manual',
-        old: side('old'), new: side('new'), goals, shadowMismatchRate: nullOf(this.#shadow[i]!),
-      })
-    }
-    return out
-  }
 }
 
 export interface SeriesDeps {
@@ -361,82 +266,4 @@ function limitsOf(a: AnalysisPolicy | undefined): SeriesJson['limits'] {
   if (a.maxErrorRateVsOld !== undefined) out.errorRateVsOld = a.maxErrorRateVsOld
   if (a.maxP99VsOld !== undefined) out.p99VsOld = a.maxP99VsOld
   return out
-}
-
-/**
- * One side's counts between two cumulative readings, as the fleet stores them: requests, errors
- * and the latency histogram per bucket (sparse pairs of bucket index and count). A counter that
- * went down or bounds that changed (a histogram recreated by a reload that added a bucket bound)
- * give no histogram for that interval (so no p99) rather than a wrong one.
- */
-export function sideDelta(before: SideTotals, after: SideTotals): SerializedSide {
-  const requests = Math.max(0, after.requests - before.requests)
-  const errors = Math.max(0, after.errors - before.errors)
-  const comparable = before.bounds === after.bounds || sameBounds(before.bounds, after.bounds)
-  if (!comparable) return { requests, errors, histogram: [] }
-  const perBucket: number[] = []
-  let below = 0
-  for (let i = 0; i < after.buckets.length; i++) {
-    const cumulative = after.buckets[i]! - (before.buckets[i] ?? 0)
-    if (cumulative < below) return { requests, errors, histogram: [] }
-    perBucket.push(cumulative - below)
-    below = cumulative
-  }
-  return { requests, errors, histogram: toSparse(perBucket) }
-}
-
-/** An interval's figures for the chart: per second, the error share, p99 over `bounds` (seconds, +Inf after). */
-export function pointOf(side: SerializedSide, bounds: readonly number[], seconds: number): SidePoint {
-  const cumulative = new Array<number>(bounds.length + 1).fill(0)
-  for (const [i, n] of side.histogram) cumulative[Math.min(Math.max(0, i), bounds.length)]! += n
-  for (let i = 1; i < cumulative.length; i++) cumulative[i]! += cumulative[i - 1]!
-  return {
-    rps: round(side.requests / seconds),
-    errorRate: side.requests > 0 ? round(side.errors / side.requests) : null,
-    p99Ms: quantileMs(0.99, bounds, cumulative),
-  }
-}
-
-/** The point of the interval between two cumulative readings `seconds` apart. */
-export function sidePoint(before: SideTotals, after: SideTotals, seconds: number): SidePoint {
-  return pointOf(sideDelta(before, after), after.bounds, seconds)
-}
-
-/**
- * Prometheus' histogram_quantile on one interval's cumulative bucket counts (bounds in seconds,
- * +Inf last): linear inside the bucket that holds the rank; in +Inf, the highest finite bound.
- * The analysis limits (maxP99Ms) are bucket bounds, so "above the limit or not" is exact.
- */
-export function quantileMs(q: number, bounds: readonly number[], cumulative: readonly number[]): number | null {
-  const total = cumulative[cumulative.length - 1] ?? 0
-  if (!(total > 0)) return null
-  const rank = q * total
-  for (let i = 0; i < cumulative.length; i++) {
-    if (cumulative[i]! >= rank) {
-      if (i >= bounds.length) return round(bounds[bounds.length - 1]! * 1000)
-      const lower = i === 0 ? 0 : bounds[i - 1]!
-      const below = i === 0 ? 0 : cumulative[i - 1]!
-      const inBucket = cumulative[i]! - below
-      const fraction = inBucket > 0 ? (rank - below) / inBucket : 1
-      return round((lower + (bounds[i]! - lower) * fraction) * 1000)
-    }
-  }
-  return null
-}
-
-function sameBounds(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i])
-}
-
-/** Four significant digits: a chart needs no more, and the JSON stays short. */
-function round(x: number): number {
-  return Number.isFinite(x) ? Number(x.toPrecision(4)) : x
-}
-
-function nanOf(x: number | null): number {
-  return x === null ? Number.NaN : x
-}
-
-function nullOf(x: number): number | null {
-  return Number.isNaN(x) ? null : x
 }
