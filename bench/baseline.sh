@@ -28,8 +28,10 @@ trap 'echo "baseline: failed; removing $wt" >&2; git -C "$root" worktree remove 
 
 git -C "$root" worktree add --detach --quiet "$wt" "$commit" >&2
 if [ -e "$root/node_modules" ] && cmp -s "$root/package-lock.json" "$wt/package-lock.json"; then
-  echo "baseline: package-lock.json identical: node_modules linked to $root/node_modules" >&2
-  ln -s "$(realpath "$root/node_modules")" "$wt/node_modules"
+  # The real directory, not a link to a link: this checkout may be a worktree whose node_modules is one.
+  modules=$(realpath "$root/node_modules")
+  echo "baseline: package-lock.json identical: node_modules linked to $modules" >&2
+  ln -s "$modules" "$wt/node_modules"
 else
   echo "baseline: package-lock.json differs (or no node_modules here): npm ci in $wt" >&2
   # With the install scripts (a native msgpackr-extract); `prepare` builds too.
