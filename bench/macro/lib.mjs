@@ -194,11 +194,6 @@ const SHADOW_BLOCK = [
 ]
 
 /**
- * Starts sluice from dist/ on one route (PERCENT to new, sticky on x-user-id, metrics on, log level
- * warn; with `rollout`, a held rollout with every analysis check on) and waits until its admin plane
- * and data plane both answer.
- */
-/**
  * The route of the `routes` knob (ROUTES): `count` host routes `svcI.example.com` + `/apiI`, and the
  * request that matches the last of them (the slow case of first-match-wins).
  */
@@ -207,7 +202,15 @@ export function hostRoutes(count) {
   return { count, host: `svc${last}.example.com`, path: `/api${last}/x`, hostOf: (i) => `svc${i}.example.com`, prefixOf: (i) => `/api${i}` }
 }
 
-export async function startSluice(procs, { origins, file, percent, nodeFlags = [], rollout = false, shadow = false, tls, routes = undefined }) {
+/**
+ * Starts sluice from `root`/dist (the repository's by default; the sluice-baseline contender passes
+ * the BASELINE checkout) on one route (PERCENT to new, sticky on x-user-id, metrics on, log level
+ * warn; with `rollout`, a held rollout with every analysis check on) and waits until its admin plane
+ * and data plane both answer.
+ */
+export async function startSluice(procs, {
+  origins, file, percent, nodeFlags = [], rollout = false, shadow = false, tls, routes = undefined, root = ROOT, name = 'sluice',
+}) {
   const [port, admin] = [await freePort(), await freePort()]
   // https origins (the sluice-https contender): checked against the bench CA under the name localhost.
   const side = (url) => (tls ? `{ url: "${url}", tls: { ca: "${tls.caFile}", servername: ${tls.servername} } }` : url)
@@ -233,7 +236,7 @@ export async function startSluice(procs, { origins, file, percent, nodeFlags = [
     ...list,
     '',
   ].join('\n'))
-  const child = procs.start('sluice', process.execPath, [...nodeFlags, join(ROOT, 'dist/main.js'), 'start', '--config', file], { cpu: 0, cwd: ROOT })
+  const child = procs.start(name, process.execPath, [...nodeFlags, join(root, 'dist/main.js'), 'start', '--config', file], { cpu: 0, cwd: root })
   await waitReady(`http://${HOST}:${admin}/readyz`, child, 60_000)
   const url = `http://${HOST}:${port}${routes?.path ?? '/'}`
   await waitReady(url, child, 20_000, routes?.host)

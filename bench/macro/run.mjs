@@ -10,6 +10,9 @@
 //   LOADGEN [autocannon] or wrk  CONTENDERS [direct,nginx,nginx-https (nginx ones when installed),node-floor,undici-minimal,sluice,sluice-https,sluice-rollout,sluice-shadow,http-proxy]
 //     *-https: the same proxy to the same origins over HTTPS (keep-alive, certificate verified): the cost of upstream TLS
 //   SLUICE_NODE_FLAGS [""] extra node flags for sluice only (e.g. --max-semi-space-size=32)
+//   BASELINE [unset] a checkout with a built dist/main.js (bench/baseline.sh REV makes one): adds the
+//     contender sluice-baseline, that build started exactly as sluice (same config, flags, pinning),
+//     so CONTENDERS=sluice,sluice-baseline compares two builds, interleaved, in one run
 //   RATE [0 = as fast as possible] a fixed offered load in req/s (autocannon only): latency below saturation
 //   ROUTES [unset] e.g. 1,100,10000: sluice and nginx run once per count of host routes
 //     (`svcI.example.com` + `/apiI`, nginx: one `server` block each), the request matching the last;
@@ -19,7 +22,7 @@
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import {
   BENCH, HERE, HOST, NPROC, ROOT, cpuUs, createProcesses, envNumber as num, freePort, loadavg, makeTlsFiles, median, pinFromEnv,
   hostRoutes, request, rssMb, startBackend, startSluice as startSluiceProcess, waitReady,
@@ -38,15 +41,23 @@ const S = {
   loadgen: process.env.LOADGEN || 'autocannon',
   routes: (process.env.ROUTES || '').split(',').map((s) => s.trim()).filter(Boolean).map(Number),
   sluiceNodeFlags: (process.env.SLUICE_NODE_FLAGS || '').split(/\s+/).filter(Boolean),
+  baseline: process.env.BASELINE ? resolve(process.env.BASELINE) : undefined,
 }
 const defaultContenders = S.routes.length > 0
   ? `${findNginx() ? 'nginx,' : ''}sluice`
   : `direct,${findNginx() ? 'nginx,nginx-https,' : ''}node-floor,undici-minimal,sluice,sluice-https,sluice-rollout,sluice-shadow,http-proxy`
-const baseContenders = (process.env.CONTENDERS || defaultContenders).split(',').map((s) => s.trim()).filter(Boolean)
-for (const c of baseContenders) if (!['direct', 'sluice', 'sluice-https', 'sluice-rollout', 'sluice-shadow', 'undici-minimal', 'node-floor', 'nginx', 'nginx-https', 'http-proxy'].includes(c)) throw new Error(`unknown contender '${c}'`)
+// BASELINE set: sluice-baseline runs right after sluice unless CONTENDERS says otherwise.
+const withBaseline = (list) => (S.baseline ? list.replace(/(^|,)sluice(,|$)/, '$1sluice,sluice-baseline$2') : list)
+const baseContenders = (process.env.CONTENDERS || withBaseline(defaultContenders)).split(',').map((s) => s.trim()).filter(Boolean)
+const KNOWN = ['direct', 'sluice', 'sluice-baseline', 'sluice-https', 'sluice-rollout', 'sluice-shadow', 'undici-minimal', 'node-floor',
+  'nginx', 'nginx-https', 'http-proxy']
+for (const c of baseContenders) if (!KNOWN.includes(c)) throw new Error(`unknown contender '${c}'`)
+if (baseContenders.includes('sluice-baseline') && !S.baseline) {
+  throw new Error('the sluice-baseline contender needs BASELINE=/path/to/a/checkout with a built dist/main.js (bench/baseline.sh REV)')
+}
 for (const n of S.routes) if (!Number.isInteger(n) || n < 1) throw new Error(`ROUTES must be positive integers, got '${process.env.ROUTES}'`)
 // With ROUTES, the contenders that route on host and path (sluice, sluice-rollout, nginx) run once per route count.
-const ROUTED = ['sluice', 'sluice-rollout', 'nginx']
+const ROUTED = ['sluice', 'sluice-baseline', 'sluice-rollout', 'nginx']
 S.contenders = S.routes.length === 0 ? baseContenders : S.routes.flatMap((n) => baseContenders.map((c) => (ROUTED.includes(c) ? `${c}@${n}` : c)))
   .filter((c, i, all) => all.indexOf(c) === i)
 const HTTPS_ORIGINS = S.contenders.some((c) => c.endsWith('-https'))
@@ -58,9 +69,13 @@ const { start, jsonLine, stop } = procs
 
 // ---------------------------------------------------------------- contenders
 
-async function startSluice(origins, tmp, round, rollout = false, tls = undefined, shadow = false, routes = undefined) {
-  const name = `sluice-${round}${rollout ? '-rollout' : ''}${shadow ? '-shadow' : ''}${tls ? '-https' : ''}${routes ? `-${routes.count}` : ''}.yaml`
-  const proxy = await startSluiceProcess(procs, { origins, file: join(tmp, name), percent: S.percent, nodeFlags: S.sluiceNodeFlags, rollout, shadow, tls, routes })
+async function startSluice(origins, tmp, round, rollout = false, tls = undefined, shadow = false, routes = undefined, baseline = false) {
+  const name = `sluice-${round}${baseline ? '-baseline' : ''}${rollout ? '-rollout' : ''}${shadow ? '-shadow' : ''}${tls ? '-https' : ''}` +
+    `${routes ? `-${routes.count}` : ''}.yaml`
+  const proxy = await startSluiceProcess(procs, {
+    origins, file: join(tmp, name), percent: S.percent, nodeFlags: S.sluiceNodeFlags, rollout, shadow, tls, routes,
+    ...(baseline ? { root: S.baseline, name: 'sluice-baseline' } : {}),
+  })
   return { ...proxy, host: routes?.host }
 }
 
@@ -200,6 +215,7 @@ async function runOne(contender, round, ctx) {
   try {
     if (name === 'direct') proxy = { url: `${ctx.origins.old}/`, child: undefined }
     else if (name === 'sluice') proxy = await startSluice(ctx.origins, ctx.tmp, round, false, undefined, false, routes)
+    else if (name === 'sluice-baseline') proxy = await startSluice(ctx.origins, ctx.tmp, round, false, undefined, false, routes, true)
     else if (name === 'sluice-rollout') proxy = await startSluice(ctx.origins, ctx.tmp, round, true, undefined, false, routes)
     else if (name === 'sluice-shadow') proxy = await startSluice(ctx.origins, ctx.tmp, round, false, undefined, true)
     else if (name === 'sluice-https') proxy = await startSluice(ctx.tlsOrigins, ctx.tmp, round, false, ctx.tls)
@@ -225,6 +241,24 @@ function table(rows, cols) {
 }
 
 
+/** The short commit of a checkout (and `+dirty` when it has uncommitted changes), or undefined. */
+function gitRev(dir) {
+  const rev = spawnSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' })
+  if (rev.status !== 0) return undefined
+  const dirty = spawnSync('git', ['-C', dir, 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).stdout?.trim()
+  return rev.stdout.trim() + (dirty ? '+dirty' : '')
+}
+
+/**
+ * a's CPU per request over b's, round by round: two builds measured back to back in one round see
+ * the same machine, so the spread of these ratios is the noise the median ratio must be read against.
+ */
+function perRoundRatios(runs, a, b) {
+  const byRound = (c) => new Map(runs.filter((r) => r.contender === c).map((r) => [r.round, r.cpuUsPerReq]))
+  const [ra, rb] = [byRound(a), byRound(b)]
+  return [...ra.keys()].filter((k) => rb.get(k)).map((k) => `${fmt(ra.get(k) / rb.get(k), 3)}×`).join(' ')
+}
+
 // ---------------------------------------------------------------- main
 
 async function main() {
@@ -237,10 +271,18 @@ async function main() {
     loadavgBefore: loadavg(),
     uptimeBefore: spawnSync('uptime', { encoding: 'utf8' }).stdout?.trim(),
   }
-  if (S.contenders.includes('sluice')) {
+  if (S.contenders.some((c) => c.startsWith('sluice') && !c.startsWith('sluice-baseline'))) {
     try { readFileSync(join(ROOT, 'dist/main.js')) } catch { throw new Error('dist/main.js is missing: build first (npm run build at the repo root)') }
   }
+  if (S.contenders.some((c) => c.startsWith('sluice-baseline'))) {
+    try { readFileSync(join(S.baseline, 'dist/main.js')) } catch {
+      throw new Error(`BASELINE: ${S.baseline}/dist/main.js is missing: build that checkout first (bench/baseline.sh REV does)`)
+    }
+    machine.baseline = { dir: S.baseline, rev: gitRev(S.baseline) }
+  }
+  machine.rev = gitRev(ROOT)
   console.log(`sluice macro bench: ${S.contenders.join(', ')} · ${S.conns} connections · ${S.duration}s (+${S.warmup}s warm-up) × ${S.rounds} rounds · ${S.loadgen}${S.rate > 0 ? ` at ${S.rate} req/s` : ''} · ${S.keys} keys · ${S.percent}% to new · pinned: ${S.pin ? 'proxy→CPU0, backend+load→CPU1' : 'no'}`)
+  if (machine.baseline) console.log(`sluice: ${ROOT} at ${machine.rev ?? '?'}; sluice-baseline: ${S.baseline} at ${machine.baseline.rev ?? '?'}`)
   console.log(`machine: ${machine.nproc} cores, ${machine.cpu}, node ${machine.node}; ${machine.uptimeBefore}`)
 
   const tls = HTTPS_ORIGINS ? makeTlsFiles(tmp) : undefined
@@ -250,6 +292,7 @@ async function main() {
   const ctx = { tmp, backend, origins, tlsOrigins: started.tlsOrigins, tls, stats: started.stats }
 
   const runs = []
+  const NAME_WIDTH = Math.max(10, ...S.contenders.map((c) => c.length))
   try {
     for (let round = 1; round <= S.rounds; round++) {
       for (const c of S.contenders) {
@@ -257,7 +300,7 @@ async function main() {
         r.round = round
         runs.push(r)
         const share = r.backend.old + r.backend.new > 0 ? (100 * r.backend.new) / (r.backend.old + r.backend.new) : 0
-        console.log(`  round ${round} ${c.padEnd(10)} ${fmt(r.rps).padStart(7)} req/s  p50 ${fmt(r.p50, 2)} ms  p99 ${fmt(r.p99, 2)} ms` +
+        console.log(`  round ${round} ${c.padEnd(NAME_WIDTH)} ${fmt(r.rps).padStart(7)} req/s  p50 ${fmt(r.p50, 2)} ms  p99 ${fmt(r.p99, 2)} ms` +
           `  err ${r.errors}/${r.non2xx}` + (r.rssPeakMb !== null ? `  rss ${fmt(r.rssPeakMb)} MB  cpu ${fmt(r.cpuUsPerReq, 1)} µs/req` : '') +
           `  load-side ${fmt(r.loadSideCpuPct)}%` + (c === 'direct' ? '' : `  new ${share.toFixed(2)}%`) +
           (c.endsWith('-https') ? `  TLS handshakes ${r.backend.handshakes}` : ''))
@@ -289,6 +332,9 @@ async function main() {
   const ratio = (a, b, k) => (medians[a] && medians[b] && medians[b][k] ? medians[a][k] / medians[b][k] : null)
   const ratios = {
     sluiceVsDirectRps: ratio('sluice', 'direct', 'rps'),
+    sluiceVsBaselineRps: ratio('sluice', 'sluice-baseline', 'rps'),
+    sluiceVsBaselineCpuPerReq: ratio('sluice', 'sluice-baseline', 'cpuUsPerReq'),
+    sluiceVsBaselineP99: ratio('sluice', 'sluice-baseline', 'p99'),
     sluiceVsHttpProxyRps: ratio('sluice', 'http-proxy', 'rps'),
     sluiceVsHttpProxyCpuPerReq: ratio('sluice', 'http-proxy', 'cpuUsPerReq'),
     sluiceVsHttpProxyP99: ratio('sluice', 'http-proxy', 'p99'),
@@ -332,9 +378,16 @@ async function main() {
     // At a fixed offered load every contender serves the same req/s: only latency and CPU compare.
     const p99 = (c) => (medians[c] ? `${c} ${fmt(medians[c].p99, 2)} ms` : null)
     console.log(`p99 at ${fmt(S.rate)} req/s offered: ${S.contenders.map(p99).filter(Boolean).join(', ')}`)
-    if (ratios.sluiceVsNginxP99 !== null) console.log(`sluice / nginx p99 ${fmt(ratios.sluiceVsNginxP99, 2)}× (NOTES target ≤ 1.5×)`)
+    if (ratios.sluiceVsNginxP99 !== null) console.log(`sluice / nginx p99 ${fmt(ratios.sluiceVsNginxP99, 2)}× (target ≤ 1.5×)`)
   }
   if (S.rate === 0 && ratios.sluiceVsDirectRps !== null) console.log(`sluice / direct      throughput ${fmt(ratios.sluiceVsDirectRps, 2)}×`)
+  if (ratios.sluiceVsBaselineCpuPerReq !== null) {
+    // The before/after line of a refactor: the same config, the same pinning, rounds interleaved.
+    console.log(`sluice / sluice-baseline (this build / ${machine.baseline.rev ?? S.baseline})` +
+      (S.rate === 0 ? `  throughput ${fmt(ratios.sluiceVsBaselineRps, 3)}×,` : '') +
+      ` CPU per request ${fmt(ratios.sluiceVsBaselineCpuPerReq, 3)}×, p99 ${fmt(ratios.sluiceVsBaselineP99, 3)}×` +
+      ` (per round: ${perRoundRatios(runs, 'sluice', 'sluice-baseline')})`)
+  }
   if (S.rate === 0 && ratios.sluiceVsHttpProxyRps !== null) {
     const ok = ratios.sluiceVsHttpProxyRps >= 2.5
     console.log(`sluice / http-proxy  throughput ${fmt(ratios.sluiceVsHttpProxyRps, 2)}× (target ≥ 2.5×: ${ok ? 'met' : 'NOT met'}),` +
@@ -346,7 +399,7 @@ async function main() {
       others.map(([n, r]) => `, ${n} ${fmt(r, 2)}×`).join(''))
   }
   if (S.rate === 0 && ratios.sluiceVsNginxRps !== null) {
-    console.log(`sluice / nginx       throughput ${fmt(ratios.sluiceVsNginxRps, 2)}× (NOTES target ≥ 0.75×), p99 ${fmt(ratios.sluiceVsNginxP99, 2)}× (NOTES target ≤ 1.5×)`)
+    console.log(`sluice / nginx       throughput ${fmt(ratios.sluiceVsNginxRps, 2)}× (target ≥ 0.75×), p99 ${fmt(ratios.sluiceVsNginxP99, 2)}× (target ≤ 1.5×)`)
   }
   if (S.rate === 0 && ratios.rolloutVsSluiceRps !== null) {
     const ok = ratios.rolloutVsSluiceRps >= 0.97

@@ -3,7 +3,8 @@ import { addConditional, addOneSample, freshLogs, mixture } from './sprt.js'
 
 /**
  * The canary judge. Windows do not stand alone: each closed window adds its counts to the
- * rollout's Evidence, and the verdict is read from the evidence (README "Automatic rollouts").
+ * rollout's Evidence, and the verdict is read from the evidence (README "Automatic rollouts"; the
+ * maths, §-numbered, in docs/ANALYSIS.md: windows §1, the tests §2–§3, alpha §4, the verdict §5).
  *
  * Harm tests, each a mixture SPRT (core/sprt.ts), so evidence accumulates and every look is valid:
  * - maxErrorRate L: errors among new's requests, null "rate ≤ L".
@@ -174,7 +175,7 @@ function slowCounts(policy: AnalysisPolicy, relative: TestCounts | undefined, o:
   return relative ? { old: relative.x0, new: relative.x1 } : { old: 0, new: 0 }
 }
 
-/** maxP99VsOld's counts at the pooled cut-off (see the header); undefined without enough samples. */
+/** maxP99VsOld's counts at the pooled cut-off (docs/ANALYSIS.md §3); undefined without enough samples. */
 function relativeTail(k: number, o: SideWindow, n: SideWindow): TestCounts | undefined {
   if (o.timed === 0 || n.timed === 0 || o.timed + n.timed < MIN_BASELINE_REQUESTS) return undefined
   const cut = pooledCutoff(k, o, n)
@@ -267,7 +268,8 @@ export function assess(policy: AnalysisPolicy, e: Evidence, slots: number): Verd
  * The mixture over start times. Half the weight goes to the SPRT started with the rollout (a new
  * version is most often bad from its first request: it keeps all the evidence), the other half is
  * shared by the SPRTs started at later steps (a regression that only appears under more load).
- * Rows not started yet count as 1. The weights sum to 1, so the mixture is a test supermartingale.
+ * Rows not started yet count as 1. The weights sum to 1, so the mixture is a test supermartingale
+ * (docs/ANALYSIS.md §4).
  */
 function statistic(rows: readonly (readonly number[])[], slots: number): number {
   const n = Math.max(slots, rows.length)

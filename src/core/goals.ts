@@ -2,7 +2,8 @@ import type { Side } from '../config/types.js'
 import type { OutsideCheck } from './analysis.js'
 
 /**
- * Goals: business outcomes per side (README "Judging business outcomes").
+ * Goals: business outcomes per side (README "Judging business outcomes"; the interval's maths and
+ * its measured error rates: docs/ANALYSIS.md §6 and §9).
  *
  * Each side has `users` (distinct sticky keys it served) and `converted` (distinct keys among them
  * that sent the goal's event). The verdict compares the rates p_new = converted/users on each side
@@ -78,7 +79,7 @@ export function liftInterval(o: GoalCounts, n: GoalCounts, alpha: number): [numb
 /**
  * Half-width on θ of the normal-mixture boundary at information I (two-sided, level alpha),
  * ρ chosen so the boundary is tightest near TIGHTEST_AT_INFORMATION (Howard et al. 2021, eq. 3.
- * of "Time-uniform, nonparametric, nonasymptotic confidence sequences"). ρ only moves where the
+ * of "Time-uniform, nonparametric, nonasymptotic confidence sequences"; docs/ANALYSIS.md §6). ρ only moves where the
  * interval is narrowest; any ρ > 0 keeps the guarantee.
  */
 export function halfWidth(information: number, alpha: number): number {

@@ -3,7 +3,8 @@ import type { OutsideCheck } from './analysis.js'
 
 /**
  * Metric checks: the application's own metrics, read from Prometheus once per analysis window
- * (README "Metric checks from Prometheus"). This module only judges the answers; control/ asks.
+ * (README "Metric checks from Prometheus", docs/ANALYSIS.md §7). This module only judges the answers;
+ * control/ asks.
  *
  * Each check's query is rendered per side (`{{side}}` → old / new) and must give one number.
  * - `max` / `min` bound new's value.

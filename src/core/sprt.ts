@@ -1,5 +1,6 @@
 /**
- * Mixture sequential probability ratio tests on binomial counts (README "Automatic rollouts").
+ * Mixture sequential probability ratio tests on binomial counts (README "Automatic rollouts"; the
+ * formulas and why every look is valid: docs/ANALYSIS.md §2).
  *
  * Each test keeps, for every candidate effect r in EFFECT_GRID, the log likelihood ratio of
  * "the new side is r times worse than its limit" against "it is exactly at its limit", summed over

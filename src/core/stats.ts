@@ -1,6 +1,6 @@
 /**
  * Exact binomial tails, computed in log space so they stay accurate for the counts a proxy sees
- * (n up to millions, p down to 1e-6). Pure and allocation-free.
+ * (n up to millions, p down to 1e-6). Pure and allocation-free. The method: docs/ANALYSIS.md §8.
  */
 
 const LANCZOS = [

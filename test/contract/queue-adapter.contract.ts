@@ -4,7 +4,7 @@ import { makeJob, parseBody } from '../../src/dataplane/queue/job.js'
 import type { Job, QueueSink, QueueSource } from '../../src/dataplane/queue/types.js'
 
 /**
- * One suite for every QueueSource kind and one for every QueueSink kind (ARCHITECTURE rule 8): each
+ * One suite for every QueueSource kind and one for every QueueSink kind (docs/DESIGN.md, "House style"): each
  * kind runs it through a harness that builds the adapter against a real broker and can put jobs in
  * (sources) or read them back the way that kind's workers would (sinks).
  */

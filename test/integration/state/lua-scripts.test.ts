@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { keysOf, LUA_DIR, scriptFiles } from '../../../src/state/redis/scripts.js'
 
-// ARCHITECTURE rule 11: each Lua script is named verb-<nkeys>.lua and opens with its KEYS/ARGV.
+// docs/DESIGN.md ("House style"): each Lua script is named verb-<nkeys>.lua and opens with its KEYS/ARGV.
 describe('redis store Lua scripts', () => {
   it('the folder holds exactly the scripts the store loads', () => {
     expect(readdirSync(LUA_DIR).filter((f) => f.endsWith('.lua')).sort()).toEqual([...scriptFiles()].sort())
