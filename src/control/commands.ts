@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { Verdict, WindowObservation } from '../core/analysis.js'
-import { step, type RolloutEvent, type RolloutLive, type Transition } from '../core/rollout.js'
+import { step, type RolloutEvent, type Transition } from '../core/rollout.js'
 import type { TargetRef } from '../core/types.js'
 import { SluiceError } from '../util/errors.js'
 import type { Recorder } from '../observe/recorder.js'

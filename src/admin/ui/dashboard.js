@@ -36,7 +36,7 @@
     return fetch(path, init).then(function (res) {
       return res.text().then(function (text) {
         var json = null
-        try { json = text ? JSON.parse(text) : null } catch (e) { json = null }
+        try { json = text ? JSON.parse(text) : null } catch (_e) { json = null }
         if (!res.ok) {
           var err = new Error((json && json.error && json.error.message) || ('HTTP ' + res.status))
           err.status = res.status

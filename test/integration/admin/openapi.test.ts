@@ -7,7 +7,7 @@ import { createRecorder } from '../../../src/observe/recorder.js'
 import { SluiceProcess } from '../../helpers/sluice-process.js'
 import { startSideBackend, type SideBackend } from '../../helpers/side-backend.js'
 import { waitFor } from '../../helpers/wait-for.js'
-import { OpenApiContract, openApiPath, type Answer, type DocumentedOperation } from '../../helpers/openapi-contract.js'
+import { OpenApiContract, openApiPath, type Answer } from '../../helpers/openapi-contract.js'
 
 /**
  * docs/openapi.yaml against the admin plane itself (issue 18): the document is OpenAPI 3.1 with

@@ -25,7 +25,7 @@ interface Replica { app: SluiceApp; data: string; admin: string }
 describe('OFREP on a follower replica (state.store: redis)', () => {
   const redis = new RedisServer()
   let backends: SideBackend[] = []
-  let replicas: Replica[] = []
+  const replicas: Replica[] = []
   let leader: Replica
   let follower: Replica
   let client: Client
