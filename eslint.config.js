@@ -7,7 +7,7 @@ import stylistic from '@stylistic/eslint-plugin'
 import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
-const LINE_LENGTH_HOLDS = ['src/**', 'scripts/**', '*.js', '*.cjs', '*.ts']
+const LINE_LENGTH_HOLDS = ['src/**', 'bench/**', 'scripts/**', '*.js', '*.cjs', '*.ts']
 
 export default defineConfig(
   {

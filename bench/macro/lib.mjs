@@ -207,7 +207,9 @@ export function hostRoutes(count) {
   return { count, host: `svc${last}.example.com`, path: `/api${last}/x`, hostOf: (i) => `svc${i}.example.com`, prefixOf: (i) => `/api${i}` }
 }
 
-export async function startSluice(procs, { origins, file, percent, nodeFlags = [], rollout = false, shadow = false, tls, routes = undefined }) {
+export async function startSluice(procs, {
+  origins, file, percent, nodeFlags = [], rollout = false, shadow = false, tls, routes = undefined,
+}) {
   const [port, admin] = [await freePort(), await freePort()]
   // https origins (the sluice-https contender): checked against the bench CA under the name localhost.
   const side = (url) => (tls ? `{ url: "${url}", tls: { ca: "${tls.caFile}", servername: ${tls.servername} } }` : url)

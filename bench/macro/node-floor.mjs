@@ -6,7 +6,10 @@ import net from 'node:net'
 import { Pool } from 'undici'
 const OLD = process.env.OLD, NEW = process.env.NEW
 const PERCENT = Number(process.env.PERCENT ?? 10)
-const pools = { old: new Pool(OLD, { connections: 256, pipelining: 1 }), new: new Pool(NEW, { connections: 256, pipelining: 1 }) }
+const pools = {
+  old: new Pool(OLD, { connections: 256, pipelining: 1 }),
+  new: new Pool(NEW, { connections: 256, pipelining: 1 }),
+}
 const SKIP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'expect', 'proxy-connection', 'te', 'trailer'])
 const CRLF2 = Buffer.from('\r\n\r\n')
 class Conn {
