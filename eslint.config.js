@@ -7,8 +7,6 @@ import stylistic from '@stylistic/eslint-plugin'
 import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
-const LINE_LENGTH_HOLDS = ['src/**', 'bench/**', 'scripts/**', '*.js', '*.cjs', '*.ts']
-
 export default defineConfig(
   {
     ignores: ['dist/', 'coverage/', '.tmp/', 'bench/node_modules/', 'bench/results/', '**/node_modules/'],
@@ -46,9 +44,6 @@ export default defineConfig(
     },
   },
   {
-    // The line length holds where the long lines have been rewrapped so far; see the report in
-    // the commit that adds a directory here.
-    files: LINE_LENGTH_HOLDS,
     rules: {
       // Strings, template literals, URLs and regular expressions may run long: breaking them hides
       // what a log line, an error message or a pattern says (and makes it hard to grep for).
