@@ -17,7 +17,9 @@ const analysis = (over) => ({
   windowMs: W, minRequests: 100, failureLimit: 2, alpha: 0.05,
   maxErrorRate: undefined, maxP99Ms: undefined, maxErrorRateVsOld: 1, maxP99VsOld: undefined, ...over,
 })
-const ramp = (stepsPct, a, intervalWindows = 10) => ({ stepsBp: stepsPct.map((p) => p * 100), intervalMs: intervalWindows * W, schedule: undefined, analysis: a })
+const ramp = (stepsPct, a, intervalWindows = 10) => ({
+  stepsBp: stepsPct.map((p) => p * 100), intervalMs: intervalWindows * W, schedule: undefined, analysis: a,
+})
 const held = (policy, pct) => ({ percentBp: pct * 100, state: 'paused', step: policy.stepsBp.indexOf(pct * 100), stepSince: 0 })
 
 /** Rows: [label, scenario]. perWindow: total requests a window (a number, or [min, max] drawn uniformly). */
@@ -54,7 +56,9 @@ function simulate(sc, random) {
   let live = sc.start ?? { percentBp: 0, state: 'progressing', step: -1 }
   live = next(sc.policy, live, 0, undefined)
   for (let w = 1; w <= sc.windows; w++) {
-    const total = Array.isArray(sc.perWindow) ? sc.perWindow[0] + Math.floor(random() * (sc.perWindow[1] - sc.perWindow[0] + 1)) : sc.perWindow
+    const total = Array.isArray(sc.perWindow)
+      ? sc.perWindow[0] + Math.floor(random() * (sc.perWindow[1] - sc.perWindow[0] + 1))
+      : sc.perWindow
     const n1 = binomial(random, total, live.percentBp / 10_000)
     const n0 = total - n1
     // p1From: [percentBp, rate]: the new side's error rate from that percent on (a load-dependent regression).

@@ -209,7 +209,8 @@ export function hostRoutes(count) {
  * and data plane both answer.
  */
 export async function startSluice(procs, {
-  origins, file, percent, nodeFlags = [], rollout = false, shadow = false, tls, routes = undefined, root = ROOT, name = 'sluice',
+  origins, file, percent, nodeFlags = [], rollout = false, shadow = false, tls, routes = undefined,
+  root = ROOT, name = 'sluice',
 }) {
   const [port, admin] = [await freePort(), await freePort()]
   // https origins (the sluice-https contender): checked against the bench CA under the name localhost.

@@ -6,7 +6,10 @@ import net from 'node:net'
 import { Pool } from 'undici'
 const OLD = process.env.OLD, NEW = process.env.NEW
 const PERCENT = Number(process.env.PERCENT ?? 10)
-const pools = { old: new Pool(OLD, { connections: 256, pipelining: 1 }), new: new Pool(NEW, { connections: 256, pipelining: 1 }) }
+const pools = {
+  old: new Pool(OLD, { connections: 256, pipelining: 1 }),
+  new: new Pool(NEW, { connections: 256, pipelining: 1 }),
+}
 const SKIP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'expect', 'proxy-connection', 'te', 'trailer'])
 const CRLF2 = Buffer.from('\r\n\r\n')
 class Conn {
@@ -38,7 +41,7 @@ const STATUS = { 200: 'OK' }
 class Handler {
   constructor(conn) { this.conn = conn; this.chunked = false }
   onConnect() {}
-  onHeaders(status, raw, resume) {
+  onHeaders(status, raw) {
     let h = 'HTTP/1.1 ' + status + ' ' + (STATUS[status] ?? '') + '\r\n'
     let hasLen = false
     for (let i = 0; i < raw.length; i += 2) {
@@ -66,7 +69,7 @@ class Handler {
     this.conn.busy = false
     this.conn.feed()
   }
-  onError(err) { this.conn.socket.destroy() }
+  onError() { this.conn.socket.destroy() }
 }
 const server = net.createServer({ noDelay: true }, (s) => new Conn(s))
 server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n'))

@@ -7,8 +7,11 @@
 // Env knobs (defaults in brackets):
 //   CONNS [50]  DURATION [10] s  ROUNDS [3]  WARMUP [3] s  KEYS [5000] distinct x-user-id values
 //   PERCENT [10] to new  PIN [1 when taskset exists and nproc ≥ 2]: proxy on CPU 0, backend + load on CPU 1
-//   LOADGEN [autocannon] or wrk  CONTENDERS [direct,nginx,nginx-https (nginx ones when installed),node-floor,undici-minimal,sluice,sluice-https,sluice-rollout,sluice-shadow,http-proxy]
-//     *-https: the same proxy to the same origins over HTTPS (keep-alive, certificate verified): the cost of upstream TLS
+//   LOADGEN [autocannon] or wrk
+//   CONTENDERS [direct,nginx,nginx-https (nginx ones when installed),node-floor,undici-minimal,sluice,
+//     sluice-https,sluice-rollout,sluice-shadow,http-proxy]
+//     *-https: the same proxy to the same origins over HTTPS (keep-alive, certificate verified): the
+//     cost of upstream TLS
 //   SLUICE_NODE_FLAGS [""] extra node flags for sluice only (e.g. --max-semi-space-size=32)
 //   BASELINE [unset] a checkout with a built dist/main.js (bench/baseline.sh REV makes one): adds the
 //     contender sluice-baseline, that build started exactly as sluice (same config, flags, pinning),
@@ -24,7 +27,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os'
 import { join, resolve } from 'node:path'
 import {
-  BENCH, HERE, HOST, NPROC, ROOT, cpuUs, createProcesses, envNumber as num, freePort, loadavg, makeTlsFiles, median, pinFromEnv,
+  BENCH, HERE, HOST, NPROC, ROOT, cpuUs, createProcesses, envNumber as num, freePort, loadavg, makeTlsFiles, median,
+  pinFromEnv,
   hostRoutes, request, rssMb, startBackend, startSluice as startSluiceProcess, waitReady,
 } from './lib.mjs'
 
@@ -69,7 +73,9 @@ const { start, jsonLine, stop } = procs
 
 // ---------------------------------------------------------------- contenders
 
-async function startSluice(origins, tmp, round, rollout = false, tls = undefined, shadow = false, routes = undefined, baseline = false) {
+async function startSluice(
+  origins, tmp, round, rollout = false, tls = undefined, shadow = false, routes = undefined, baseline = false,
+) {
   const name = `sluice-${round}${baseline ? '-baseline' : ''}${rollout ? '-rollout' : ''}${shadow ? '-shadow' : ''}${tls ? '-https' : ''}` +
     `${routes ? `-${routes.count}` : ''}.yaml`
   const proxy = await startSluiceProcess(procs, {
@@ -314,7 +320,10 @@ async function main() {
   const medians = {}
   for (const c of S.contenders) {
     const rs = runs.filter((r) => r.contender === c)
-    const newShare = rs.map((r) => (r.backend.old + r.backend.new > 0 ? (100 * r.backend.new) / (r.backend.old + r.backend.new) : null))
+    const newShare = rs.map((r) => {
+      const total = r.backend.old + r.backend.new
+      return total > 0 ? (100 * r.backend.new) / total : null
+    })
     medians[c] = {
       rps: median(rs.map((r) => r.rps)),
       p50: median(rs.map((r) => r.p50)),

@@ -87,7 +87,8 @@ async function main() {
   }
   const settled = samples.filter((s) => s.t >= 60 && s.t <= S.soakS)
   const rssSlope = slope(settled.filter((s) => s.rss !== undefined).map((s) => ({ x: s.t / 60, y: s.rss })))
-  const floorSlope = slope(minutes.slice(1).filter((r) => Number.isFinite(r.heapFloor)).map((r) => ({ x: r.minute, y: r.heapFloor })))
+  const floors = minutes.slice(1).filter((r) => Number.isFinite(r.heapFloor))
+  const floorSlope = slope(floors.map((r) => ({ x: r.minute, y: r.heapFloor })))
   minutes.length = Math.min(minutes.length, Math.floor(S.soakS / 60))
   console.log('\nminute  RSS max MB  heap floor MB')
   for (const r of minutes.filter(Boolean)) console.log(`${String(r.minute).padStart(6)}  ${fmt(r.rssMax).padStart(10)}  ${fmt(r.heapFloor).padStart(13)}`)
@@ -95,7 +96,18 @@ async function main() {
   console.log(`\n${done.requests.toLocaleString('en-US')} requests, ${Math.round(done.rps).toLocaleString('en-US')} req/s, p99 ${fmt(done.p99, 2)} ms, errors ${done.errors}/${done.non2xx}`)
   console.log(`RSS peak ${fmt(rssPeak)} MB; after the first minute RSS moves ${fmt(rssSlope, 2)} MB/min and the heap floor ${fmt(floorSlope, 2)} MB/min`)
 
-  const out = { date: new Date().toISOString(), settings: S, node: process.version, cpu: os.cpus()[0]?.model, load: done, samples, minutes, rssPeak, rssSlopeMbPerMin: rssSlope, heapFloorSlopeMbPerMin: floorSlope }
+  const out = {
+    date: new Date().toISOString(),
+    settings: S,
+    node: process.version,
+    cpu: os.cpus()[0]?.model,
+    load: done,
+    samples,
+    minutes,
+    rssPeak,
+    rssSlopeMbPerMin: rssSlope,
+    heapFloorSlopeMbPerMin: floorSlope,
+  }
   const dir = join(BENCH, 'results')
   mkdirSync(dir, { recursive: true })
   const file = join(dir, `soak-${out.date.replace(/[:.]/g, '-')}.json`)

@@ -11,7 +11,10 @@ const OLD = process.env.OLD
 const NEW = process.env.NEW
 const PERCENT = Number(process.env.PERCENT ?? 10)
 if (!OLD || !NEW) throw new Error('OLD and NEW must be set')
-const pools = { old: new Pool(OLD, { connections: 256, pipelining: 1 }), new: new Pool(NEW, { connections: 256, pipelining: 1 }) }
+const pools = {
+  old: new Pool(OLD, { connections: 256, pipelining: 1 }),
+  new: new Pool(NEW, { connections: 256, pipelining: 1 }),
+}
 const SKIP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'expect', 'proxy-connection', 'te', 'trailer'])
 
 function headersOf(raw) {

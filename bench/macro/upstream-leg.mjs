@@ -28,7 +28,8 @@ if (process.argv[2] === 'origin') {
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length })
     res.end(body)
   }
-  const secure = http2.createSecureServer({ allowHTTP1: true, cert: readFileSync(process.env.TLS_CERT), key: readFileSync(process.env.TLS_KEY) }, answer)
+  const tls = { allowHTTP1: true, cert: readFileSync(process.env.TLS_CERT), key: readFileSync(process.env.TLS_KEY) }
+  const secure = http2.createSecureServer(tls, answer)
   const plain = http.createServer(answer)
   plain.keepAliveTimeout = 65_000
   const listen = (s) => new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve(s.address().port)))

@@ -167,20 +167,29 @@ if (routeTable) {
   cases.push(
     ['findRoute, 1 route (/)', (n) => {
       let s = 0
-      for (let i = 0; i < n; i++) { const inp = inputs[i & M]; s += findRoute(table1, inp.headers.host, inp.url).name.length }
+      for (let i = 0; i < n; i++) {
+        const inp = inputs[i & M]
+        s += findRoute(table1, inp.headers.host, inp.url).name.length
+      }
       return s
     }],
     ...ROUTE_COUNTS.map((count) => [`findRoute, ${count.toLocaleString('en-US')} host routes (last)`, (n) => {
       const { table } = tables.get(count)
       let s = 0
-      for (let i = 0; i < n; i++) { const inp = inputs[i & M]; s += findRoute(table, inp.headers.host, inp.url).name.length }
+      for (let i = 0; i < n; i++) {
+        const inp = inputs[i & M]
+        s += findRoute(table, inp.headers.host, inp.url).name.length
+      }
       return s
     }]),
     // 10,000 routes tried one by one take ~1,000× longer: that case runs N/1,000 times.
     ...[[10, 1], [10_000, 1_000]].map(([count, divisor]) => [`  before: linear scan, ${count.toLocaleString('en-US')} routes`, (n) => {
       const { list } = tables.get(count)
       let s = 0
-      for (let i = 0; i < n; i++) { const inp = inputs[i & M]; s += linearFind(list, inp.headers.host, inp.url).name.length }
+      for (let i = 0; i < n; i++) {
+        const inp = inputs[i & M]
+        s += linearFind(list, inp.headers.host, inp.url).name.length
+      }
       return s
     }, divisor]),
     ['full: match(10) + key + decide(1,000 group)', (n) => {

@@ -156,7 +156,9 @@ const SCENARIO = {
         for (const s of [input, oldS, newS]) await jsm.streams.add({ name: s, subjects: [subject(s)] })
         await jsm.consumers.add(input, { durable_name: 'sluice', ack_policy: AckPolicy.Explicit, filter_subject: subject(input) })
         const js = jetstream(nc)
-        for (let i = 0; i < all.length; i += 1_000) await Promise.all(all.slice(i, i + 1_000).map((b) => js.publish(subject(input), b)))
+        for (let i = 0; i < all.length; i += 1_000) {
+          await Promise.all(all.slice(i, i + 1_000).map((b) => js.publish(subject(input), b)))
+        }
       },
       arrived: async () => (await count(oldS)) + (await count(newS)),
       drained: async () => {

@@ -82,7 +82,10 @@ async function main() {
     if (status !== 200) bad++
     lat[path.startsWith('/slow') ? 'slow' : 'plain'].push(ms)
   })
-  const stat = (xs) => { const s = [...xs].sort((a, b) => a - b); return { n: s.length, p50: quantile(s, 0.5), p99: quantile(s, 0.99) } }
+  const stat = (xs) => {
+    const s = [...xs].sort((a, b) => a - b)
+    return { n: s.length, p50: quantile(s, 0.5), p99: quantile(s, 0.99) }
+  }
   const latency = { plain: stat(lat.plain), slow: stat(lat.slow), non200: bad }
   const slowShadow = await (await fetch(`http://${HOST}:${admin}/api/routes/slow/shadow`)).json()
 
@@ -96,7 +99,10 @@ async function main() {
   const seconds = (performance.now() - t0) / 1000
   clearInterval(sampler)
   const bigShadow = await (await fetch(`http://${HOST}:${admin}/api/routes/big/shadow`)).json()
-  const memory = { requests: S.bigRequests, seconds, rssBeforeMb: rss0, rssPeakMb: peak, growthMb: peak - rss0, shadow: { ...bigShadow, samples: bigShadow.samples.length } }
+  const memory = {
+    requests: S.bigRequests, seconds, rssBeforeMb: rss0, rssPeakMb: peak, growthMb: peak - rss0,
+    shadow: { ...bigShadow, samples: bigShadow.samples.length },
+  }
 
   await pool.close()
   await procs.stop(sluice)

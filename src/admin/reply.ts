@@ -17,7 +17,9 @@ export function text(status: number, body: string, contentType: string): Reply {
 }
 
 /** The error shape of the README's Errors section: {"error": {"code": "not_found", "message": "…"}}. */
-export function errorReply(status: number, code: string, message: string, headers: Readonly<Record<string, string>> = {}): Reply {
+export function errorReply(
+  status: number, code: string, message: string, headers: Readonly<Record<string, string>> = {},
+): Reply {
   return json(status, { error: { code, message } }, headers)
 }
 

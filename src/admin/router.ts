@@ -40,7 +40,10 @@ export class Router {
     return this
   }
 
-  /** Every registered method and pattern (`/api/routes/:name`), in registration order: what docs/openapi.yaml must list. */
+  /**
+   * Every registered method and pattern (`/api/routes/:name`), in registration order: what
+   * docs/openapi.yaml must list.
+   */
   routes(): Array<{ readonly method: string; readonly pattern: string }> {
     return this.#entries.flatMap((e) => [...e.handlers.keys()].map((method) => ({ method, pattern: `/${e.segments.join('/')}` })))
   }

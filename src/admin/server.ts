@@ -94,10 +94,18 @@ export function createAdminServer(deps: AdminDeps): AdminServer {
   const token = deps.token === '' ? undefined : deps.token
   assertSecureListen(deps.listen, token)
   const router = buildRouter(deps)
-  const gate: Gate = { guard: browserGuard(deps.listen, deps.allowedHosts), api: bearerCheck(token), dashboard: dashboardCheck(token) }
-  const onRequest = (req: IncomingMessage, res: ServerResponse): void => { void handle(req, res, router, gate, deps.logger) }
+  const gate: Gate = {
+    guard: browserGuard(deps.listen, deps.allowedHosts),
+    api: bearerCheck(token),
+    dashboard: dashboardCheck(token),
+  }
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    void handle(req, res, router, gate, deps.logger)
+  }
   // An https.Server is an http.Server over TLS sockets: everything below works on both.
-  const https = deps.tls === undefined ? undefined : createHttpsServer({ cert: deps.tls.cert, key: deps.tls.key }, onRequest)
+  const https = deps.tls === undefined
+    ? undefined
+    : createHttpsServer({ cert: deps.tls.cert, key: deps.tls.key }, onRequest)
   const server: Server = https ?? createServer(onRequest)
   server.headersTimeout = HEADERS_TIMEOUT_MS
   server.requestTimeout = REQUEST_TIMEOUT_MS
@@ -113,7 +121,16 @@ export function buildRouter(deps: AdminDeps): Router {
   const router = new Router()
   healthRoutes(router, deps.readiness)
   metricsRoutes(router, deps.recorder)
-  const api = { commands: deps.commands, store: deps.store, targets: deps.targets, rolloutFacts: deps.rolloutFacts, reportOutcomes: deps.reportOutcomes, groupSizes: deps.groupSizes, goals: deps.goals?.goals, shadow: deps.shadowReport }
+  const api = {
+    commands: deps.commands,
+    store: deps.store,
+    targets: deps.targets,
+    rolloutFacts: deps.rolloutFacts,
+    reportOutcomes: deps.reportOutcomes,
+    groupSizes: deps.groupSizes,
+    goals: deps.goals?.goals,
+    shadow: deps.shadowReport,
+  }
   dashboardRoutes(router, {
     clock: deps.clock ?? systemClock,
     targets: () => {
@@ -130,7 +147,9 @@ export function buildRouter(deps: AdminDeps): Router {
   if (deps.series !== undefined) seriesRoutes(router, { series: deps.series, targets: deps.targets })
   if (deps.goals !== undefined) goalRoutes(router, deps.goals)
   shadowRoutes(router, { targets: deps.targets, report: deps.shadowReport ?? (() => undefined) })
-  if (deps.ofrep !== undefined) ofrepRoutes(router, { ...deps.ofrep, count: (route, variant) => deps.recorder.flagEvaluation(route, variant) })
+  if (deps.ofrep !== undefined) {
+    ofrepRoutes(router, { ...deps.ofrep, count: (route, variant) => deps.recorder.flagEvaluation(route, variant) })
+  }
   return router
 }
 
@@ -141,7 +160,9 @@ interface Gate {
   readonly dashboard: (authorization: string | undefined) => boolean
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, router: Router, gate: Gate, logger: Logger): Promise<void> {
+async function handle(
+  req: IncomingMessage, res: ServerResponse, router: Router, gate: Gate, logger: Logger,
+): Promise<void> {
   let reply: Reply
   try {
     reply = await route(req, router, gate)

@@ -9,7 +9,10 @@ export function hostPort(a: { host: string; port: number }): string {
 
 /** The start-up summary line: where sluice listens, how it is secured, where live state is, the routes. */
 export function logStartSummary(logger: Logger, c: Config, store: StateStore, o: {
-  data: { host: string; port: number }; admin: { host: string; port: number }; configPath: string | undefined; replica: string
+  data: { host: string; port: number }
+  admin: { host: string; port: number }
+  configPath: string | undefined
+  replica: string
 }): void {
   logger.info({
     version: VERSION,

@@ -36,7 +36,9 @@ export async function createJobRouter(opts: CreateJobRouterOptions): Promise<Pro
   if (!loaded.ok) {
     throw new SluiceError('SLUICE_ERR_CONFIG_INVALID', `invalid config:\n${loaded.problems.map(formatProblem).join('\n')}`)
   }
-  const app = new SluiceApp({ config: loaded.config, configHash: loaded.hash, configSources: loaded.sources, configPath: opts.config })
+  const app = new SluiceApp({
+    config: loaded.config, configHash: loaded.hash, configSources: loaded.sources, configPath: opts.config,
+  })
   await app.start()
   let router: JobRouter
   try {

@@ -14,7 +14,9 @@ export const USAGE = usage(COMMANDS)
  * `sluice <command> [args] [options]`: the command comes first; each command takes only the options
  * its spec lists (specs.ts), so `status --replicas 3` is an error rather than silently ignored.
  */
-export async function run(argv: readonly string[], io: Io = processIo, env: NodeJS.ProcessEnv = process.env, stopped?: Promise<void>): Promise<number> {
+export async function run(
+  argv: readonly string[], io: Io = processIo, env: NodeJS.ProcessEnv = process.env, stopped?: Promise<void>,
+): Promise<number> {
   const [name, ...rest] = argv
   if (name === undefined) { io.out(USAGE); return EXIT.refused }
   if (name === '--version' || name === '-v') { io.out(VERSION); return EXIT.ok }
@@ -40,7 +42,9 @@ export async function run(argv: readonly string[], io: Io = processIo, env: Node
  * The PEM text of --cacert (or SLUICE_ADMIN_CACERT), for the commands that take it: a CA file set
  * in the environment for the CLI must not stop `start`. false = it cannot be read (said on stderr).
  */
-async function readAdminCa(name: string, spec: CommandSpec, values: Values, env: NodeJS.ProcessEnv, io: Io): Promise<string | undefined | false> {
+async function readAdminCa(
+  name: string, spec: CommandSpec, values: Values, env: NodeJS.ProcessEnv, io: Io,
+): Promise<string | undefined | false> {
   if (!spec.options.includes('cacert')) return undefined
   const file = typeof values.cacert === 'string' ? values.cacert : env.SLUICE_ADMIN_CACERT || undefined
   if (file === undefined) return undefined
@@ -62,10 +66,13 @@ function help(name: string | undefined, io: Io): number {
 
 type Values = Record<string, string | boolean | undefined>
 
-function parse(name: string, spec: CommandSpec, args: readonly string[], io: Io): { values: Values; positionals: string[] } | undefined {
+function parse(
+  name: string, spec: CommandSpec, args: readonly string[], io: Io,
+): { values: Values; positionals: string[] } | undefined {
   const allowed: OptionName[] = [...spec.options, 'help']
   try {
-    const { values, positionals } = parseArgs({ args: [...args], allowPositionals: true, strict: true, options: Object.fromEntries(allowed.map((o) => [o, OPTIONS[o]])) })
+    const options = Object.fromEntries(allowed.map((o) => [o, OPTIONS[o]]))
+    const { values, positionals } = parseArgs({ args: [...args], allowPositionals: true, strict: true, options })
     return { values: values as Values, positionals }
   } catch (err) {
     io.err(`sluice ${name}: ${argumentProblem(err as Error & { code?: string })} (sluice ${name} --help lists its options)`)

@@ -55,7 +55,8 @@ export function sideTransport(value: RawBackends, baseDir: string, pem: PemFiles
 function upstreamTls(b: RawBackend, baseDir: string, pem: PemFiles): UpstreamTls | undefined {
   if (typeof b === 'string' || b.tls === undefined) return undefined
   const t = b.tls
-  const read = (f: string | undefined): string | undefined => (f === undefined ? undefined : pem.get(resolve(baseDir, f)))
+  const read = (f: string | undefined): string | undefined =>
+    (f === undefined ? undefined : pem.get(resolve(baseDir, f)))
   return {
     ca: read(t.ca),
     cert: read(t.cert),

@@ -51,7 +51,9 @@ function substitute(scalar: Scalar, env: Env): string | undefined {
   return undefined
 }
 
-function resolve(whole: string, escaped: string | undefined, inner: string | undefined, env: Env): string | { problem: string } {
+function resolve(
+  whole: string, escaped: string | undefined, inner: string | undefined, env: Env,
+): string | { problem: string } {
   if (inner === undefined) return { problem: `'\${' is not closed: ${HINT}` }
   if (escaped === '$') return whole.slice(1)
   const m = INNER.exec(inner)
@@ -62,7 +64,9 @@ function resolve(whole: string, escaped: string | undefined, inner: string | und
 }
 
 const NUMBER = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/
-const BOOLEAN: Readonly<Record<string, boolean>> = { true: true, True: true, TRUE: true, false: false, False: false, FALSE: false }
+const BOOLEAN: Readonly<Record<string, boolean>> = {
+  true: true, True: true, TRUE: true, false: false, False: false, FALSE: false,
+}
 
 /** Numbers and booleans as YAML 1.2's core schema reads them; anything else stays text. */
 function retype(text: string): string | number | boolean {

@@ -36,7 +36,9 @@ function normalizeWindow(raw: RawWindow): TimeWindow {
   return { days, fromMin: toMinutes(raw.from), toMin: toMinutes(raw.to) }
 }
 
-function normalizeAnalysis(raw: RawAnalysis | undefined, prometheus: RawPrometheus | undefined): AnalysisPolicy | undefined {
+function normalizeAnalysis(
+  raw: RawAnalysis | undefined, prometheus: RawPrometheus | undefined,
+): AnalysisPolicy | undefined {
   if (raw === undefined) return undefined
   return {
     windowMs: parseDuration(raw.window),
@@ -64,7 +66,10 @@ function normalizeMetricCheck(raw: RawMetricCheck, top: RawPrometheus | undefine
   }
 }
 
-/** The check's own server, else the top-level one; a timeout comes from the same place, else the top level, else the default. */
+/**
+ * The check's own server, else the top-level one; a timeout comes from the same place, else the top
+ * level, else the default.
+ */
 function server(own: RawPrometheus | undefined, top: RawPrometheus | undefined): PrometheusServer {
   const url = own?.url ?? top?.url ?? ''
   const timeout = own?.timeout ?? top?.timeout ?? DEFAULT_PROMETHEUS_TIMEOUT

@@ -37,7 +37,12 @@ export function normalize(data: unknown, ctx: NormalizeContext): Config {
     file: ctx.file,
     listen: listenAddress(raw.listen),
     listenTls: listenerTls(raw.listen, ctx),
-    admin: { listen: listenAddress(raw.admin.listen), tls: listenerTls(raw.admin.listen, ctx), token: raw.admin.token ?? nonEmpty(ctx.env.SLUICE_ADMIN_TOKEN), allowedHosts: raw.admin.allowedHosts.map((h) => h.toLowerCase()) },
+    admin: {
+      listen: listenAddress(raw.admin.listen),
+      tls: listenerTls(raw.admin.listen, ctx),
+      token: raw.admin.token ?? nonEmpty(ctx.env.SLUICE_ADMIN_TOKEN),
+      allowedHosts: raw.admin.allowedHosts.map((h) => h.toLowerCase()),
+    },
     state: {
       store: raw.state.store,
       file: raw.state.file === undefined ? undefined : resolve(ctx.baseDir, raw.state.file),
@@ -59,7 +64,10 @@ function normalizeRoute(raw: RawRoute, ctx: NormalizeContext, prometheus: RawPro
     match: { host: raw.match.host?.toLowerCase(), pathPrefix: raw.match.pathPrefix },
     old: origins(raw.old),
     new: origins(raw.new),
-    transport: { old: sideTransport(raw.old, ctx.baseDir, ctx.pemFiles ?? new Map()), new: sideTransport(raw.new, ctx.baseDir, ctx.pemFiles ?? new Map()) },
+    transport: {
+      old: sideTransport(raw.old, ctx.baseDir, ctx.pemFiles ?? new Map()),
+      new: sideTransport(raw.new, ctx.baseDir, ctx.pemFiles ?? new Map()),
+    },
     percentBp: toBasisPoints(raw.percent),
     sticky: withAssignedCookie(raw.sticky.map(keySource), raw.assignCookie),
     assignCookie: raw.assignCookie,

@@ -74,7 +74,9 @@ function walk(doc: Document, path: KeyPath): Located {
   return { node, pair, depth }
 }
 
-function child(doc: Document, parent: Node | undefined, seg: string | number): { node: Node | undefined; pair: Pair | undefined } | undefined {
+function child(
+  doc: Document, parent: Node | undefined, seg: string | number,
+): { node: Node | undefined; pair: Pair | undefined } | undefined {
   const resolved = isAlias(parent) ? parent.resolve(doc) : parent
   if (isMap(resolved)) {
     const pair = resolved.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg))

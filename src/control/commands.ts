@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { Verdict, WindowObservation } from '../core/analysis.js'
-import { step, type RolloutEvent, type RolloutLive, type Transition } from '../core/rollout.js'
+import { step, type RolloutEvent, type Transition } from '../core/rollout.js'
 import type { TargetRef } from '../core/types.js'
 import { SluiceError } from '../util/errors.js'
 import type { Recorder } from '../observe/recorder.js'
@@ -103,7 +103,9 @@ export class Commands {
    * `lastVerdict`) even when it changes nothing else, in the same compare-and-set as any transition
    * it causes: every replica's status then shows it.
    */
-  tick(ref: TargetRef, windowOpen: boolean, window: WindowObservation | undefined, verdict: Verdict | undefined): Promise<TargetLive> {
+  tick(
+    ref: TargetRef, windowOpen: boolean, window: WindowObservation | undefined, verdict: Verdict | undefined,
+  ): Promise<TargetLive> {
     return this.#rollout(ref, { actor: 'schedule' }, (now) => ({ type: 'tick', now, windowOpen, window }), undefined, verdict)
   }
 
@@ -121,7 +123,8 @@ export class Commands {
       ...config.routes.map((cfg) => ({ ref: { kind: 'route', name: cfg.name } as TargetRef, cfg })),
       ...config.queues.map((cfg) => ({ ref: { kind: 'queue', name: cfg.name } as TargetRef, cfg })),
     ]
-    const planner = (ref: TargetRef, cfg: TargetConfig): Planner => (cur) => fileChange(cfg, cur, this.#deps.store.get(ref) === undefined)
+    const planner = (ref: TargetRef, cfg: TargetConfig): Planner =>
+      (cur) => fileChange(cfg, cur, this.#deps.store.get(ref) === undefined)
     const warn = (ref: TargetRef, cfg: TargetConfig, before: TargetLive | undefined, after: TargetLive): void => {
       if (cfg.rollout && before && before.filePercentBp !== cfg.percentBp) this.#warnFileEdit(ref, cfg, before, after)
     }
@@ -134,7 +137,9 @@ export class Commands {
         const before = store.get(ref)
         return { ref, cfg, before, step: this.#plan(ref, cfg, opts, planner(ref, cfg), before) }
       })
-      for (const s of steps) if (s.step.change === undefined && s.before !== undefined) warn(s.ref, s.cfg, s.before, s.before)
+      for (const s of steps) {
+        if (s.step.change === undefined && s.before !== undefined) warn(s.ref, s.cfg, s.before, s.before)
+      }
       const writes = steps.filter((s) => s.step.change !== undefined)
       const results = await store.updateMany(writes.map((w) => w.step.change!))
       const retry: { ref: TargetRef; cfg: TargetConfig }[] = []
@@ -153,7 +158,13 @@ export class Commands {
     if (prev !== undefined) this.#logRemoved(config, prev)
   }
 
-  #rollout(ref: TargetRef, opts: CommandOptions, event: (now: number) => RolloutEvent, noop?: (cur: Plan) => boolean, verdict?: Verdict): Promise<TargetLive> {
+  #rollout(
+    ref: TargetRef,
+    opts: CommandOptions,
+    event: (now: number) => RolloutEvent,
+    noop?: (cur: Plan) => boolean,
+    verdict?: Verdict,
+  ): Promise<TargetLive> {
     const cfg = findTarget(this.#deps.targets(), ref)
     return this.#transition(ref, cfg, opts, (cur) => {
       if (noop?.(cur)) return undefined
@@ -162,7 +173,8 @@ export class Commands {
       if (!result.ok) throw new SluiceError('SLUICE_ERR_INVALID_STATE', result.message)
       if (result.next === cur && verdict === undefined) return undefined
       const next: Plan = { ...result.next, filePercentBp: cur.filePercentBp }
-      return { next: verdict === undefined ? next : { ...next, lastVerdict: { ...verdict, at: now } }, transition: result.transition }
+      const planned = verdict === undefined ? next : { ...next, lastVerdict: { ...verdict, at: now } }
+      return { next: planned, transition: result.transition }
     })
   }
 
@@ -183,7 +195,9 @@ export class Commands {
   }
 
   /** What `plan` makes of the current live state: the store change, or none when nothing changes. */
-  #plan(ref: TargetRef, cfg: TargetConfig, opts: CommandOptions, plan: Planner, current: TargetLive | undefined): PlannedChange {
+  #plan(
+    ref: TargetRef, cfg: TargetConfig, opts: CommandOptions, plan: Planner, current: TargetLive | undefined,
+  ): PlannedChange {
     // A target without live state yet starts from its file values: a change from there is history too.
     const from: Plan = current ?? initialPlan(cfg)
     const planned = plan(from)
@@ -192,12 +206,17 @@ export class Commands {
     const next = keepVerdict(from, planNext)
     const now = this.#deps.clock.now()
     const event = historyEvent(from, next, now, transition ?? { actor: opts.actor, reason: opts.reason ?? 'config' })
-    return { from, transition, change: { ref, expectVersion: current?.version ?? 0, next: { ...next, updatedAt: now }, event } }
+    const change = { ref, expectVersion: current?.version ?? 0, next: { ...next, updatedAt: now }, event }
+    return { from, transition, change }
   }
 
-  #report(ref: TargetRef, from: Plan, to: TargetLive, transition: Transition | undefined, opts: CommandOptions, at: number): void {
+  #report(
+    ref: TargetRef, from: Plan, to: TargetLive, transition: Transition | undefined, opts: CommandOptions, at: number,
+  ): void {
     const { recorder, logger } = this.#deps
-    const fields = { kind: ref.kind, name: ref.name, actor: transition?.actor ?? opts.actor, reason: transition?.reason ?? opts.reason }
+    const fields = {
+      kind: ref.kind, name: ref.name, actor: transition?.actor ?? opts.actor, reason: transition?.reason ?? opts.reason,
+    }
     if (transition?.notify === 'rolled_back') {
       recorder.rollback(ref, rollbackReason(transition))
       logger.warn({ ...fields, from: toPercent(from.percentBp), figures: transition.verdict && figuresOf(transition.verdict) }, 'rolled back')
@@ -212,7 +231,13 @@ export class Commands {
   /** What a file edit of `percent` did to a target with a rollout, in words (README "Config versus live state"). */
   #warnFileEdit(ref: TargetRef, cfg: TargetConfig, before: TargetLive, after: TargetLive): void {
     const edit = `percent in the config file changed ${toPercent(before.filePercentBp)} → ${toPercent(cfg.percentBp)} %`
-    const fields = { kind: ref.kind, name: ref.name, filePercent: toPercent(cfg.percentBp), percent: toPercent(after.percentBp), state: after.state }
+    const fields = {
+      kind: ref.kind,
+      name: ref.name,
+      filePercent: toPercent(cfg.percentBp),
+      percent: toPercent(after.percentBp),
+      state: after.state,
+    }
     const message = after.state === before.state && after.percentBp === before.percentBp
       ? `${edit} while the rollout is ${before.state} at ${toPercent(before.percentBp)} %: the rollout keeps its percent; the file's percent is only where a rollout starts`
       : `${edit}: applied; the rollout (${before.state} before) is now ${after.state} at ${toPercent(after.percentBp)} % (sluice resume ${ref.name} starts it again)`
@@ -239,13 +264,16 @@ const ROLLOUT_OWNS_PERCENT: ReadonlySet<Plan['state']> = new Set(['progressing',
 function fileChange(cfg: TargetConfig, cur: Plan, isNew: boolean): { next: Plan; transition: undefined } | undefined {
   if (isNew) return { next: cur, transition: undefined }
   if (cur.filePercentBp === cfg.percentBp) return undefined
-  if (cfg.rollout && ROLLOUT_OWNS_PERCENT.has(cur.state)) return { next: { ...cur, filePercentBp: cfg.percentBp }, transition: undefined }
+  if (cfg.rollout && ROLLOUT_OWNS_PERCENT.has(cur.state)) {
+    return { next: { ...cur, filePercentBp: cfg.percentBp }, transition: undefined }
+  }
   return { next: { percentBp: cfg.percentBp, filePercentBp: cfg.percentBp, state: 'manual', step: cur.step }, transition: undefined }
 }
 
 /** The last verdict stays until a newer one: a manual change or a reload does not erase what analysis said. */
 function keepVerdict(from: Plan, next: Plan): Plan {
-  return next.lastVerdict !== undefined || from.lastVerdict === undefined ? next : { ...next, lastVerdict: from.lastVerdict }
+  if (next.lastVerdict !== undefined || from.lastVerdict === undefined) return next
+  return { ...next, lastVerdict: from.lastVerdict }
 }
 
 function initialPlan(cfg: TargetConfig): Plan {
@@ -260,15 +288,28 @@ function rollbackReason(t: Transition): string {
   return (t.verdict.outside ?? []).find((c) => c.outcome === 'fail')?.kind ?? 'manual'
 }
 
-/** The analysis figures a history event and a webhook carry: the last window's and the step's counts, the evidence per check. */
+/**
+ * The analysis figures a history event and a webhook carry: the last window's and the step's counts,
+ * the evidence per check.
+ */
 export function figuresOf(v: Verdict): Record<string, unknown> {
   const outside = v.outside && v.outside.length > 0 ? { outside: v.outside } : {}
-  return { verdict: v.kind, failed: v.failed, old: v.old, new: v.new, checks: v.checks, step: v.step, ...outside, ...(v.missing ? { missing: v.missing } : {}) }
+  return {
+    verdict: v.kind, failed: v.failed, old: v.old, new: v.new, checks: v.checks, step: v.step,
+    ...outside,
+    ...(v.missing ? { missing: v.missing } : {}),
+  }
 }
 
 /** Only changes of percent or state (and held steps) are history; bookkeeping (filePercentBp, stepSince) is not. */
 function historyEvent(from: Plan, to: Plan, at: number, t: Pick<Transition, 'actor' | 'reason' | 'verdict' | 'record'>): HistoryEvent | undefined {
   if (from.percentBp === to.percentBp && from.state === to.state && t.record !== true) return undefined
-  const base = { at, actor: t.actor, reason: t.reason, from: { percentBp: from.percentBp, state: from.state }, to: { percentBp: to.percentBp, state: to.state } }
+  const base = {
+    at,
+    actor: t.actor,
+    reason: t.reason,
+    from: { percentBp: from.percentBp, state: from.state },
+    to: { percentBp: to.percentBp, state: to.state },
+  }
   return t.verdict ? { ...base, figures: figuresOf(t.verdict) } : base
 }

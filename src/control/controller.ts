@@ -121,7 +121,9 @@ export class RolloutController {
   }
 
   /** The window that just closed, as counts for the analysis (core/analysis observe); none when not due. */
-  async #observe(ref: TargetRef, key: string, policy: RolloutPolicy, now: number): Promise<WindowObservation | undefined> {
+  async #observe(
+    ref: TargetRef, key: string, policy: RolloutPolicy, now: number,
+  ): Promise<WindowObservation | undefined> {
     const analysis = policy.analysis
     if (!analysis) return undefined
     const pair = await this.#source.next(ref, key, analysis, now)
@@ -145,7 +147,12 @@ export class RolloutController {
   }
 }
 
-function nextStepAt(policy: RolloutPolicy, live: { state: RolloutState; step: number; stepSince?: number }, now: number, open: boolean | null): number | null {
+function nextStepAt(
+  policy: RolloutPolicy,
+  live: { state: RolloutState; step: number; stepSince?: number },
+  now: number,
+  open: boolean | null,
+): number | null {
   if (live.state !== 'progressing' && live.state !== 'waiting') return null
   if (live.step + 1 >= policy.stepsBp.length) return null
   const due = live.step < 0 ? now : (live.stepSince ?? now) + policy.intervalMs

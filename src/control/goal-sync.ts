@@ -54,7 +54,9 @@ export class GoalSync {
   #timer: Timer | undefined
   #busy = false
 
-  constructor(private readonly deps: { counter: GoalCounter; log: GoalLog; store: StateStore; clock: Clock; logger: Logger }) {}
+  constructor(
+    private readonly deps: { counter: GoalCounter; log: GoalLog; store: StateStore; clock: Clock; logger: Logger },
+  ) {}
 
   start(): void {
     this.#timer ??= this.deps.clock.every(GOAL_SYNC_MS, () => { void this.syncAll() })
@@ -98,11 +100,15 @@ export class GoalSync {
     }
   }
 
-  async #flushAndReplay(route: string, percentBp: number, records: readonly PendingRecords[], written: Set<PendingRecords>): Promise<void> {
+  async #flushAndReplay(
+    route: string, percentBp: number, records: readonly PendingRecords[], written: Set<PendingRecords>,
+  ): Promise<void> {
     const { counter, log, store } = this.deps
     const known = this.#routes.get(route)
     // Records of the step this replica last knew go to that step, before looking for a newer one.
-    if (known) await this.#write(route, known.epoch, records.filter((r) => r.percentBp === known.epoch.percentBp), written)
+    if (known) {
+      await this.#write(route, known.epoch, records.filter((r) => r.percentBp === known.epoch.percentBp), written)
+    }
     let s = known
     if (s === undefined || s.epoch.percentBp !== percentBp) {
       const epoch = goalEpoch(await store.history({ kind: 'route', name: route }, HISTORY_LIMIT), percentBp)
@@ -116,7 +122,9 @@ export class GoalSync {
       this.#routes.set(route, s)
       const step = s.epoch
       // Records taken under another percent than the fleet's steps are from a step that is over: dropped.
-      if (known?.epoch.percentBp !== step.percentBp) await this.#write(route, step, records.filter((r) => r.percentBp === step.percentBp), written)
+      if (known?.epoch.percentBp !== step.percentBp) {
+        await this.#write(route, step, records.filter((r) => r.percentBp === step.percentBp), written)
+      }
     }
     for (;;) {
       const { chunks, next } = await log.read(route, s.epoch.rolloutStart, s.cursor)
@@ -136,9 +144,12 @@ export class GoalSync {
     }
   }
 
-  async #write(route: string, epoch: GoalEpoch, records: readonly PendingRecords[], written: Set<PendingRecords>): Promise<void> {
+  async #write(
+    route: string, epoch: GoalEpoch, records: readonly PendingRecords[], written: Set<PendingRecords>,
+  ): Promise<void> {
     for (const r of records) {
-      await this.deps.log.append(route, epoch.rolloutStart, { stepStart: epoch.stepStart, exposed: r.exposed, conversions: r.conversions })
+      const chunk = { stepStart: epoch.stepStart, exposed: r.exposed, conversions: r.conversions }
+      await this.deps.log.append(route, epoch.rolloutStart, chunk)
       written.add(r)
     }
   }

@@ -36,7 +36,8 @@ export class LeaderLease {
 
   async start(): Promise<void> {
     await this.#renew()
-    this.#timer = this.deps.clock.every(Math.max(100, Math.floor(this.deps.ttlMs / RENEWALS_PER_TTL)), () => { void this.#renew() })
+    const renewEveryMs = Math.max(100, Math.floor(this.deps.ttlMs / RENEWALS_PER_TTL))
+    this.#timer = this.deps.clock.every(renewEveryMs, () => { void this.#renew() })
   }
 
   /** Stop renewing and hand the lease over at once (a clean shutdown does not make the fleet wait). */

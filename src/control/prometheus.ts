@@ -45,7 +45,9 @@ export function parseQueryResponse(status: number, text: string): QueryAnswer {
   } catch {
     return { ok: false, error: `HTTP ${status}: not a Prometheus answer` }
   }
-  const body = json as { status?: unknown; error?: unknown; errorType?: unknown; data?: { resultType?: unknown; result?: unknown } } | null
+  const body = json as {
+    status?: unknown; error?: unknown; errorType?: unknown; data?: { resultType?: unknown; result?: unknown }
+  } | null
   if (body === null || typeof body !== 'object') return { ok: false, error: `HTTP ${status}: not a Prometheus answer` }
   if (body.status !== 'success') {
     const what = typeof body.error === 'string' ? clip(body.error) : 'no error message'
@@ -55,7 +57,10 @@ export function parseQueryResponse(status: number, text: string): QueryAnswer {
   switch (body.data?.resultType) {
     case 'vector':
       if (!Array.isArray(result)) break
-      return { ok: true, values: result.map((r: { value?: unknown }) => sampleValue(Array.isArray(r?.value) ? r.value[1] : undefined)) }
+      return {
+        ok: true,
+        values: result.map((r: { value?: unknown }) => sampleValue(Array.isArray(r?.value) ? r.value[1] : undefined)),
+      }
     case 'scalar':
       if (!Array.isArray(result)) break
       return { ok: true, values: [sampleValue(result[1])] }
@@ -79,7 +84,10 @@ function sampleValue(v: unknown): number {
   return typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN
 }
 
-/** `${base}/api/v1/query`; credentials in the URL become a Basic Authorization header (undici refuses them in the URL). */
+/**
+ * `${base}/api/v1/query`; credentials in the URL become a Basic Authorization header (undici refuses
+ * them in the URL).
+ */
 function endpoint(base: string): { url: string; headers: Record<string, string> } {
   const u = new URL(`${base}/api/v1/query`)
   if (u.username === '' && u.password === '') return { url: u.toString(), headers: {} }

@@ -38,8 +38,8 @@ function byName(list: readonly TargetConfig[]): ReadonlyMap<string, TargetConfig
 }
 
 /**
- * ROUTE / QUEUE of the README's Admin plane and API section. Contract fields are never renamed; the extras after `lastVerdict`
- * help operators and never carry secrets (no URL credentials, no sink URLs).
+ * ROUTE / QUEUE of the README's Admin plane and API section. Contract fields are never renamed; the
+ * extras after `lastVerdict` help operators and never carry secrets (no URL credentials, no sink URLs).
  */
 export interface TargetJson {
   readonly name: string
@@ -77,9 +77,12 @@ export interface ShadowSummaryJson {
   readonly mismatchRate: number | null
 }
 
-export function shadowSummary(r: { compared: number; mismatched: number; errors: number; skipped: number }): ShadowSummaryJson {
+export function shadowSummary(
+  r: { compared: number; mismatched: number; errors: number; skipped: number },
+): ShadowSummaryJson {
   const judged = r.compared + r.errors
-  return { compared: r.compared, mismatched: r.mismatched, errors: r.errors, skipped: r.skipped, mismatchRate: judged > 0 ? (r.mismatched + r.errors) / judged : null }
+  const mismatchRate = judged > 0 ? (r.mismatched + r.errors) / judged : null
+  return { compared: r.compared, mismatched: r.mismatched, errors: r.errors, skipped: r.skipped, mismatchRate }
 }
 
 /** `live` is undefined only before the live state was created: the file's values are shown then. */
@@ -125,7 +128,9 @@ export interface AnalysisJson {
 }
 
 /** ROUTE.analysis from the evidence in live state (so every replica shows the same). */
-export function analysisJson(policy: RolloutPolicy | undefined, live: TargetLive | undefined): AnalysisJson | undefined {
+export function analysisJson(
+  policy: RolloutPolicy | undefined, live: TargetLive | undefined,
+): AnalysisJson | undefined {
   if (!policy?.analysis || !live?.evidence) return undefined
   const v = assess(policy.analysis, live.evidence, judgedSteps(policy))
   const evidence = {
@@ -137,7 +142,8 @@ export function analysisJson(policy: RolloutPolicy | undefined, live: TargetLive
 }
 
 /** A goal's or metric check's latest outcome in ROUTE.analysis.evidence. */
-export type OutsideEvidenceJson = { readonly outcome: VerdictKind; readonly summary: string } & Readonly<Record<string, number | null | string>>
+export type OutsideEvidenceJson =
+  { readonly outcome: VerdictKind; readonly summary: string } & Readonly<Record<string, number | null | string>>
 
 function outsideEvidence(c: OutsideCheck): OutsideEvidenceJson {
   return { outcome: c.outcome, summary: c.summary, ...c.figures }
@@ -153,7 +159,13 @@ function round(x: number): number {
  * edits). Counts are read, never computed here: building a million-id set per call cost the
  * dashboard a second per hit. A group missing from it shows its file's id count.
  */
-export function describeTarget(kind: Kind, cfg: TargetConfig, live: TargetLive | undefined, groupSizes?: Readonly<Record<string, number>>, facts?: RolloutFacts): TargetJson {
+export function describeTarget(
+  kind: Kind,
+  cfg: TargetConfig,
+  live: TargetLive | undefined,
+  groupSizes?: Readonly<Record<string, number>>,
+  facts?: RolloutFacts,
+): TargetJson {
   const base = {
     name: cfg.name,
     kind,
@@ -170,7 +182,12 @@ export function describeTarget(kind: Kind, cfg: TargetConfig, live: TargetLive |
     updatedAt: live === undefined ? null : new Date(live.updatedAt).toISOString(),
   }
   if ('match' in cfg) {
-    return { ...base, match: { host: cfg.match.host ?? null, pathPrefix: cfg.match.pathPrefix }, old: cfg.old.map(safeOrigin), new: cfg.new.map(safeOrigin) }
+    return {
+      ...base,
+      match: { host: cfg.match.host ?? null, pathPrefix: cfg.match.pathPrefix },
+      old: cfg.old.map(safeOrigin),
+      new: cfg.new.map(safeOrigin),
+    }
   }
   return { ...base, source: cfg.source === undefined ? { type: 'producer-api' } : endpoint(cfg.source), old: endpoint(cfg.old), new: endpoint(cfg.new) }
 }

@@ -77,7 +77,11 @@ export class FleetWindowSource implements WindowSource {
 export class FleetFlusher {
   readonly #flushed = new Map<string, number>()
 
-  constructor(private readonly windows: AnalysisWindows, private readonly fleet: FleetWindows, private readonly replica: string) {}
+  constructor(
+    private readonly windows: AnalysisWindows,
+    private readonly fleet: FleetWindows,
+    private readonly replica: string,
+  ) {}
 
   async flush(ref: TargetRef, key: string, policy: AnalysisPolicy, now: number): Promise<void> {
     const current = windowAt(now, policy.windowMs).id

@@ -141,7 +141,10 @@ export interface Verdict {
   /** fail: a check's evidence is over its bar; inconclusive: too few new-side requests at this step. */
   readonly kind: VerdictKind
   readonly failed: readonly CheckName[]
-  /** Goal and metric checks of the latest window; a `fail` among them fails the verdict. Optional: verdicts stored before these existed lack it. */
+  /**
+   * Goal and metric checks of the latest window; a `fail` among them fails the verdict. Optional:
+   * verdicts stored before these existed lack it.
+   */
   readonly outside?: readonly OutsideCheck[]
   /** The latest window's figures. */
   readonly old: SideFigures
@@ -154,7 +157,9 @@ export interface Verdict {
 }
 
 /** Figures and test counts of one closed window. */
-export function observe(policy: AnalysisPolicy, oldSide: SideWindow, newSide: SideWindow, shadow?: ShadowWindow): WindowObservation {
+export function observe(
+  policy: AnalysisPolicy, oldSide: SideWindow, newSide: SideWindow, shadow?: ShadowWindow,
+): WindowObservation {
   const tests: TestCounts[] = []
   if (policy.maxMismatchRate !== undefined && shadow !== undefined) tests.push({ check: 'maxMismatchRate', x1: shadow.differed, n1: shadow.judged, x0: 0, n0: 0 })
   if (policy.maxErrorRate !== undefined) tests.push({ check: 'maxErrorRate', x1: newSide.errors, n1: newSide.requests, x0: 0, n0: 0 })
@@ -167,10 +172,13 @@ export function observe(policy: AnalysisPolicy, oldSide: SideWindow, newSide: Si
 }
 
 function figures(s: SideWindow, slow: number): SideFigures {
-  return { requests: s.requests, errors: s.errors, errorRate: s.requests > 0 ? s.errors / s.requests : 0, p99Ms: s.p99Ms ?? null, slow }
+  const errorRate = s.requests > 0 ? s.errors / s.requests : 0
+  return { requests: s.requests, errors: s.errors, errorRate, p99Ms: s.p99Ms ?? null, slow }
 }
 
-function slowCounts(policy: AnalysisPolicy, relative: TestCounts | undefined, o: SideWindow, n: SideWindow): { old: number; new: number } {
+function slowCounts(
+  policy: AnalysisPolicy, relative: TestCounts | undefined, o: SideWindow, n: SideWindow,
+): { old: number; new: number } {
   if (policy.maxP99Ms !== undefined) return { old: o.slowerThan(policy.maxP99Ms), new: n.slowerThan(policy.maxP99Ms) }
   return relative ? { old: relative.x0, new: relative.x1 } : { old: 0, new: 0 }
 }
@@ -214,7 +222,9 @@ export function freshEvidence(policy: AnalysisPolicy, step: number): Evidence {
 export function startStep(e: Evidence, step: number, slots: number): Evidence {
   if (step === e.step) return e
   const logs: Partial<Record<CheckName, readonly (readonly number[])[]>> = {}
-  for (const [check, rows] of entries(e.logs)) logs[check] = e.step >= 0 && rows.length < slots ? [...rows, freshLogs()] : rows
+  for (const [check, rows] of entries(e.logs)) {
+    logs[check] = e.step >= 0 && rows.length < slots ? [...rows, freshLogs()] : rows
+  }
   const { last: _last, outside: _outside, ...rest } = e
   return { ...rest, step, tally: emptyTally(), logs }
 }

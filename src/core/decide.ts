@@ -21,8 +21,9 @@ export function groupDecision(side: Side, group: string): Decision {
 }
 
 /**
- * The decision order of the README (How a request is routed): opt-out → old, opt-in → new, a group holding the key → its
- * side (groups in config order), hash(NAME:KEY) below the percent's threshold → new, else old.
+ * The decision order of the README (How a request is routed): opt-out → old, opt-in → new, a group
+ * holding the key → its side (groups in config order), hash(NAME:KEY) below the percent's threshold
+ * → new, else old.
  * With no key at all the request is placed at random with the same share. Pure: `rand` is only
  * called when there is no key, `reader` only for groups that have their own key source.
  */

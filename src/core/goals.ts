@@ -120,7 +120,8 @@ function enough(c: GoalCounts): boolean {
 }
 
 function withRate(c: GoalCounts): GoalSideFigures {
-  return { users: c.users, converted: c.converted, value: roundValue(c.value), rate: c.users > 0 ? c.converted / c.users : 0 }
+  const rate = c.users > 0 ? c.converted / c.users : 0
+  return { users: c.users, converted: c.converted, value: roundValue(c.value), rate }
 }
 
 /**

@@ -55,7 +55,9 @@ export function needsOld(limits: MetricLimits): boolean {
  * when a value it needs is missing, `pass` otherwise. Figures: new's `value`, old's `old`, their
  * `ratio` and the configured limits (null where absent), for status, history and webhooks.
  */
-export function judgeMetric(name: string, limits: MetricLimits, answers: Readonly<Record<Side, SideValue>>): OutsideCheck {
+export function judgeMetric(
+  name: string, limits: MetricLimits, answers: Readonly<Record<Side, SideValue>>,
+): OutsideCheck {
   const n = answers.new
   const o = answers.old
   const oldValue = o.ok ? o.value : null
@@ -63,7 +65,8 @@ export function judgeMetric(name: string, limits: MetricLimits, answers: Readonl
   const ratio = n.ok && relative ? n.value / o.value : null
   const figures = {
     value: n.ok ? n.value : null, old: oldValue, ratio,
-    max: limits.max ?? null, min: limits.min ?? null, maxVsOld: limits.maxVsOld ?? null, minVsOld: limits.minVsOld ?? null,
+    max: limits.max ?? null, min: limits.min ?? null,
+    maxVsOld: limits.maxVsOld ?? null, minVsOld: limits.minVsOld ?? null,
   }
   const base = { kind: 'metric' as const, name, figures }
   if (!n.ok) return { ...base, outcome: 'inconclusive', summary: `${name}: ${n.why} for new` }
@@ -84,7 +87,9 @@ function brokenLimits(name: string, l: MetricLimits, value: number, ratio: numbe
 }
 
 /** "app-errors 0.004 (max 0.02), 1.1× old (maxVsOld 1.5)"; an unjudged ratio says why. */
-function passSummary(name: string, l: MetricLimits, value: number, ratio: number | null, oldValue: number | null): string {
+function passSummary(
+  name: string, l: MetricLimits, value: number, ratio: number | null, oldValue: number | null,
+): string {
   const absolute = [l.max === undefined ? '' : `max ${fmt(l.max)}`, l.min === undefined ? '' : `min ${fmt(l.min)}`].filter(Boolean)
   const rel = [l.maxVsOld === undefined ? '' : `maxVsOld ${fmt(l.maxVsOld)}`, l.minVsOld === undefined ? '' : `minVsOld ${fmt(l.minVsOld)}`].filter(Boolean)
   const parts = [`${name} ${fmt(value)}${absolute.length > 0 ? ` (${absolute.join(', ')})` : ''}`]

@@ -76,7 +76,9 @@ function pause(live: RolloutLive, actor: Actor, reason: string | undefined): Ste
   return changed({ ...live, state: 'paused' }, actor, reason ?? 'paused by hand')
 }
 
-function resume(policy: RolloutPolicy | undefined, live: RolloutLive, now: number, actor: Actor, reason: string | undefined): StepResult {
+function resume(
+  policy: RolloutPolicy | undefined, live: RolloutLive, now: number, actor: Actor, reason: string | undefined,
+): StepResult {
   if (!policy) return { ok: false, message: 'cannot resume: this target has no rollout block (use set-percent)' }
   if (live.state === 'progressing' || live.state === 'waiting') return { ok: false, message: `the rollout is already ${live.state}` }
   if (live.state === 'completed') return { ok: false, message: 'the rollout is completed; rollback or set-percent first' }
@@ -86,7 +88,9 @@ function resume(policy: RolloutPolicy | undefined, live: RolloutLive, now: numbe
   const at = restart ? -1 : stepAtOrBelow(policy.stepsBp, live.percentBp)
   const percentBp = restart ? 0 : live.percentBp
   // Evidence survives a pause (same rollout); a restart after a rollback starts afresh.
-  const kept = !restart && live.evidence && policy.analysis ? { evidence: startStep(live.evidence, at, judgedSteps(policy)) } : {}
+  const kept = !restart && live.evidence && policy.analysis
+    ? { evidence: startStep(live.evidence, at, judgedSteps(policy)) }
+    : {}
   return changed({ percentBp, state: 'progressing', step: at, stepSince: now, failures: 0, ...kept }, actor, reason ?? (restart ? 'resumed from the first step' : 'resumed'))
 }
 
@@ -118,9 +122,12 @@ function tick(policy: RolloutPolicy | undefined, live: RolloutLive, ev: Tick): T
 }
 
 /** The evidence after one more closed window at the live step, and the verdict it supports. */
-export function foldWindow(policy: RolloutPolicy, analysis: AnalysisPolicy, live: RolloutLive, window: WindowObservation): { evidence: Evidence; verdict: Verdict } {
+export function foldWindow(
+  policy: RolloutPolicy, analysis: AnalysisPolicy, live: RolloutLive, window: WindowObservation,
+): { evidence: Evidence; verdict: Verdict } {
   const slots = judgedSteps(policy)
-  const evidence = accumulate(analysis, startStep(live.evidence ?? freshEvidence(analysis, live.step), live.step, slots), window)
+  const before = startStep(live.evidence ?? freshEvidence(analysis, live.step), live.step, slots)
+  const evidence = accumulate(analysis, before, window)
   return { evidence, verdict: assess(analysis, evidence, slots) }
 }
 
@@ -183,8 +190,12 @@ function advance(policy: RolloutPolicy, live: RolloutLive, ev: Tick): TickResult
   if (verdict && verdict.kind !== 'pass') return hold(policy, waitingLive, verdict)
   // The ramp is done at its last step (normally 100 %): `sluice wait` needs an end even for [1, 5, 50].
   const done = nextStep === policy.stepsBp.length - 1
-  const evidence = live.evidence && policy.analysis ? { evidence: startStep(live.evidence, nextStep, judgedSteps(policy)) } : {}
-  const next: RolloutLive = { percentBp: target, state: done ? 'completed' : 'progressing', step: nextStep, stepSince: ev.now, failures: 0, ...evidence }
+  const evidence = live.evidence && policy.analysis
+    ? { evidence: startStep(live.evidence, nextStep, judgedSteps(policy)) }
+    : {}
+  const next: RolloutLive = {
+    percentBp: target, state: done ? 'completed' : 'progressing', step: nextStep, stepSince: ev.now, failures: 0, ...evidence,
+  }
   const reason = done ? 'last step reached: completed' : `step ${nextStep + 1}/${policy.stepsBp.length}${verdict ? ` after ${verdict.step.new.requests} new-side requests with no check over its bar` : ''}`
   return { next, transition: done ? { actor: 'schedule', reason, notify: 'completed', ...(verdict ? { verdict } : {}) } : { actor: 'schedule', reason, notify: 'step' } }
 }

@@ -70,7 +70,8 @@ export function nextChange(schedule: SchedulePolicy | undefined, atMs: number): 
   if (!schedule || schedule.windows.length === 0) return undefined
   const start = Math.floor(atMs / MS_PER_MIN) * MS_PER_MIN
   const now = windowOpen(schedule, atMs)
-  const step = 15 * MS_PER_MIN // every window boundary in a valid config is a whole minute; 15-minute probes then a bisection
+  // Every window boundary in a valid config is a whole minute: 15-minute probes, then a bisection.
+  const step = 15 * MS_PER_MIN
   for (let t = start + step; t <= start + 8 * MIN_PER_DAY * MS_PER_MIN; t += step) {
     if (windowOpen(schedule, t) !== now) return bisect(schedule, t - step, t, now)
   }

@@ -21,7 +21,8 @@ export function analysisSeries(targets: GaugeTargets, snapshot: LiveSnapshot): A
     const judged = v !== undefined && figures(v.old) && figures(v.new) ? { old: v.old, new: v.new } : undefined
     out.push({
       ref, judged, limits: policy === undefined ? {} : analysisLimits(policy),
-      intervalSeconds: rollout.intervalMs / 1000, stepSinceSeconds: live?.stepSince === undefined ? undefined : live.stepSince / 1000,
+      intervalSeconds: rollout.intervalMs / 1000,
+      stepSinceSeconds: live?.stepSince === undefined ? undefined : live.stepSince / 1000,
     })
   }
   for (const r of targets.routes) add({ kind: 'route', name: r.name }, r)

@@ -39,7 +39,10 @@ export class SideCounts implements SideWindow {
     if (durationMs !== undefined) this.#hist[bucketIndex(durationMs)]!++
   }
 
-  /** Requests with a latency sample: the n of the p99 tests (fallbacks and worker results without a duration are not). */
+  /**
+   * Requests with a latency sample: the n of the p99 tests (fallbacks and worker results without a
+   * duration are not).
+   */
   get timed(): number {
     let total = 0
     for (let i = 0; i < BUCKETS; i++) total += this.#hist[i]!
@@ -141,7 +144,8 @@ export class AnalysisWindows {
       return
     }
     // A worker may report a result without a duration: it counts, but not as a latency sample.
-    pair[o.servedBy as Side].record(Number.isFinite(o.durationMs) ? o.durationMs : undefined, isError(o.status, o.error))
+    const durationMs = Number.isFinite(o.durationMs) ? o.durationMs : undefined
+    pair[o.servedBy as Side].record(durationMs, isError(o.status, o.error))
   }
 
   /**

@@ -82,7 +82,10 @@ interface Waiting {
   readonly until: number
 }
 
-/** What this process counted at one percent since its last flush (control/goal-sync.ts writes it to the fleet's log). */
+/**
+ * What this process counted at one percent since its last flush (control/goal-sync.ts writes it to the
+ * fleet's log).
+ */
 export interface PendingRecords {
   readonly percentBp: number
   readonly exposed: Record<Side, readonly number[]>
@@ -129,11 +132,18 @@ export class GoalCounter {
       const names = r.goals.map((g) => g.name)
       const step = prev?.percentBp === percentBp ? prev.step : undefined
       const rollout = prev !== undefined && !(prev.percentBp === 0 && percentBp > 0) ? prev.rollout : undefined
-      const goals = new Map(r.goals.map((g) => [g.name, { config: g, events: prev?.goals.get(g.name)?.events ?? { old: 0, new: 0 } }]))
+      const goals = new Map(r.goals.map((g) => [
+        g.name, { config: g, events: prev?.goals.get(g.name)?.events ?? { old: 0, new: 0 } },
+      ]))
       // A changed percent: what the old step counted and did not flush yet still goes to the fleet, as the old step's.
-      const stale = prev === undefined || step !== undefined ? prev?.stale ?? [] : [...prev.stale, { percentBp: prev.percentBp, ...prev.pending }].slice(-MAX_STALE)
+      const stale = prev === undefined || step !== undefined
+        ? prev?.stale ?? []
+        : [...prev.stale, { percentBp: prev.percentBp, ...prev.pending }].slice(-MAX_STALE)
       const pending = step !== undefined ? prev!.pending : noPending()
-      next.set(r.name, { percentBp, step: tally(names, step), rollout: tally(names, rollout), goals, pending, stale, waiting: prev?.waiting ?? [] })
+      next.set(r.name, {
+        percentBp, step: tally(names, step), rollout: tally(names, rollout), goals, pending, stale,
+        waiting: prev?.waiting ?? [],
+      })
     }
     this.#routes = next
   }
@@ -204,7 +214,10 @@ export class GoalCounter {
     r.stale = [...kept, ...r.stale]
   }
 
-  /** Forget the step's tally (and the rollout's): a step (or rollout) the fleet agrees on began; its log is replayed next. */
+  /**
+   * Forget the step's tally (and the rollout's): a step (or rollout) the fleet agrees on began; its log
+   * is replayed next.
+   */
   restart(route: string, rollout: boolean): void {
     const r = this.#routes.get(route)
     if (r === undefined) return
@@ -229,7 +242,9 @@ export class GoalCounter {
         if (inStep) r.step.exposed[side].add(f)
       }
       for (const e of c.conversions) {
-        if (!applied(r, e, inStep) && r.waiting.length < MAX_WAITING) r.waiting.push({ event: e, inStep, until: now + REPLAY_WAIT_MS })
+        if (!applied(r, e, inStep) && r.waiting.length < MAX_WAITING) {
+          r.waiting.push({ event: e, inStep, until: now + REPLAY_WAIT_MS })
+        }
       }
     }
     r.waiting = r.waiting.filter((w) => !applied(r, w.event, w.inStep) && w.until > now)
@@ -240,7 +255,9 @@ export class GoalCounter {
    * key without an opt-in cookie or a group of its own key source (neither is known here).
    * Duplicates are accepted (and not counted again); keys not exposed on their side are ignored.
    */
-  receive(route: string, goal: string, view: TargetView, events: readonly GoalEvent[]): { accepted: number; ignored: number } {
+  receive(
+    route: string, goal: string, view: TargetView, events: readonly GoalEvent[],
+  ): { accepted: number; ignored: number } {
     let ignored = 0
     for (const e of events) {
       const side = decide(view, e.key, undefined, noRandom).side

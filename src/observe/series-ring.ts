@@ -39,7 +39,9 @@ export class SeriesRing {
     this.#percentBp = new Float64Array(capacity)
     this.#state = new Uint8Array(capacity)
     this.#shadow = new Float64Array(capacity)
-    const side = (): SideColumns => ({ rps: new Float64Array(capacity), errorRate: new Float64Array(capacity), p99Ms: new Float64Array(capacity) })
+    const side = (): SideColumns => ({
+      rps: new Float64Array(capacity), errorRate: new Float64Array(capacity), p99Ms: new Float64Array(capacity),
+    })
     this.#sides = { old: side(), new: side() }
   }
 
@@ -62,7 +64,10 @@ export class SeriesRing {
     // Goals follow the config: a goal removed by a reload loses its column, a new one starts empty.
     const goals = new Map<string, Record<Side, Float64Array>>()
     for (const [name, rates] of Object.entries(p.goals)) {
-      const cols = this.#goals.get(name) ?? { old: new Float64Array(this.capacity).fill(Number.NaN), new: new Float64Array(this.capacity).fill(Number.NaN) }
+      const cols = this.#goals.get(name) ?? {
+        old: new Float64Array(this.capacity).fill(Number.NaN),
+        new: new Float64Array(this.capacity).fill(Number.NaN),
+      }
       for (const s of SIDES) cols[s][i] = nanOf(rates[s])
       goals.set(name, cols)
     }

@@ -5,7 +5,7 @@ import { refKey, type LiveSnapshot } from '../state/store.js'
 import type { Clock, Timer } from '../util/clock.js'
 import type { GoalCounter } from './goals.js'
 import type { GaugeTargets } from './live-gauges.js'
-import type { Recorder, SideTotals, TargetTotals } from './recorder.js'
+import type { Recorder, TargetTotals } from './recorder.js'
 import { SeriesRing, type SeriesPoint } from './series-ring.js'
 import { pointOf, sideDelta, type SidePoint } from './series-point.js'
 
@@ -42,7 +42,9 @@ export interface SeriesJson {
   /** "redis": other replicas serve traffic too, and their figures are not in these points. */
   readonly store: 'memory' | 'redis'
   /** The analysis limits to draw (absent ones are not configured). */
-  readonly limits: { readonly errorRate?: number; readonly p99Ms?: number; readonly errorRateVsOld?: number; readonly p99VsOld?: number }
+  readonly limits: {
+    readonly errorRate?: number; readonly p99Ms?: number; readonly errorRateVsOld?: number; readonly p99VsOld?: number
+  }
   readonly points: ReadonlyArray<{
     readonly t: string
     readonly percent: number
@@ -128,7 +130,9 @@ export class SeriesBook {
   }
 
   start(): void {
-    this.#timer ??= this.#deps.clock.every(Math.min(TICK_MS, this.resolutionMs), () => { void this.sample().catch(() => undefined) })
+    this.#timer ??= this.#deps.clock.every(Math.min(TICK_MS, this.resolutionMs), () => {
+      void this.sample().catch(() => undefined)
+    })
   }
 
   stop(): void {
@@ -136,7 +140,10 @@ export class SeriesBook {
     this.#timer = undefined
   }
 
-  /** Take the points of an interval that has just ended, if one has (the timer calls this; overlapping calls are skipped). */
+  /**
+   * Take the points of an interval that has just ended, if one has (the timer calls this; overlapping
+   * calls are skipped).
+   */
   async sample(): Promise<void> {
     if (this.#busy) return
     const now = this.#deps.clock.now()
@@ -218,7 +225,9 @@ export class SeriesBook {
    * (every replica flushed that one at its own first tick of `ended`, a whole interval ago). A store
    * that does not answer costs the point, nothing else.
    */
-  async #viaFleet(fleet: FleetWindows, ref: TargetRef, key: string, ended: number, facts: IntervalFacts, delta: WindowSides): Promise<void> {
+  async #viaFleet(
+    fleet: FleetWindows, ref: TargetRef, key: string, ended: number, facts: IntervalFacts, delta: WindowSides,
+  ): Promise<void> {
     const window = (id: number) => ({ id, ms: this.resolutionMs, counts: 'series' as const })
     const before = this.#pending.get(key)
     this.#pending.set(key, { interval: ended, facts })

@@ -77,7 +77,9 @@ export class RouteShadowStats {
     const series = this.series
     if (series !== undefined) {
       series.results[result].inc()
-      if (durationMs !== undefined && Number.isFinite(durationMs) && durationMs >= 0) series.duration.observe(durationMs / 1000)
+      if (durationMs !== undefined && Number.isFinite(durationMs) && durationMs >= 0) {
+        series.duration.observe(durationMs / 1000)
+      }
     }
     if (result !== 'skipped') this.deps.onJudged?.(this.route, result !== 'match')
   }
@@ -135,7 +137,9 @@ export class ShadowLedger {
  * the previous call that differed from old's answer or failed (as `maxMismatchRate` counts them),
  * or null when none were compared. Reads the cumulative report; keeps only the last counts per route.
  */
-export function mismatchRateSince(report: (route: string) => ShadowReport | undefined): (route: string) => number | null {
+export function mismatchRateSince(
+  report: (route: string) => ShadowReport | undefined,
+): (route: string) => number | null {
   const last = new Map<string, { readonly differed: number; readonly judged: number }>()
   return (route) => {
     const r = report(route)

@@ -99,7 +99,10 @@ export class FileGoalLog implements GoalLog {
   }
 
   #dir(): Promise<void> {
-    this.#ready ??= mkdir(this.dir, { recursive: true }).then(() => undefined, (err: unknown) => { this.#ready = undefined; throw failed(err) })
+    this.#ready ??= mkdir(this.dir, { recursive: true }).then(
+      () => undefined,
+      (err: unknown) => { this.#ready = undefined; throw failed(err) },
+    )
     return this.#ready
   }
 }

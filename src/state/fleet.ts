@@ -143,7 +143,9 @@ export function parseSides(text: string): WindowSides | undefined {
 }
 
 /** Sum two replicas' shadow counts (either may be absent). */
-export function mergeShadow(a: SerializedShadow | undefined, b: SerializedShadow | undefined): SerializedShadow | undefined {
+export function mergeShadow(
+  a: SerializedShadow | undefined, b: SerializedShadow | undefined,
+): SerializedShadow | undefined {
   if (a === undefined) return b
   if (b === undefined) return a
   return { judged: a.judged + b.judged, differed: a.differed + b.differed }

@@ -55,7 +55,8 @@ export function encodeChunk(c: GoalChunk): Buffer {
   const goals = [...new Set(c.conversions.map((x) => x.goal))].slice(0, 255)
   const names = goals.map((g) => Buffer.from(g, 'utf8').subarray(0, 255))
   const conversions = c.conversions.filter((x) => goals.includes(x.goal))
-  const size = 1 + 8 + 12 + 1 + names.reduce((n, b) => n + 1 + b.length, 0) + 4 * (c.exposed.old.length + c.exposed.new.length) + 14 * conversions.length
+  const nameBytes = names.reduce((n, b) => n + 1 + b.length, 0)
+  const size = 1 + 8 + 12 + 1 + nameBytes + 4 * (c.exposed.old.length + c.exposed.new.length) + 14 * conversions.length
   const buf = Buffer.alloc(size)
   let at = buf.writeUInt8(VERSION, 0)
   at = buf.writeDoubleLE(c.stepStart, at)
@@ -90,7 +91,11 @@ export function decodeChunk(buf: Buffer): GoalChunk | undefined {
       goals.push(buf.toString('utf8', at, at + len)); at += len
     }
     if (buf.length !== at + 4 * (nOld + nNew) + 14 * nConv) return undefined
-    const read = (n: number) => { const out = new Array<number>(n); for (let i = 0; i < n; i++, at += 4) out[i] = buf.readUInt32LE(at); return out }
+    const read = (n: number) => {
+      const out = new Array<number>(n)
+      for (let i = 0; i < n; i++, at += 4) out[i] = buf.readUInt32LE(at)
+      return out
+    }
     const old = read(nOld)
     const neu = read(nNew)
     const conversions: LoggedConversion[] = []

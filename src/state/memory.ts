@@ -5,7 +5,8 @@ import { FileGoalLog } from './file-goal-log.js'
 import type { GoalLog } from './goal-log.js'
 import {
   HISTORY_LIMIT, refKey,
-  type GroupEdits, type HistoryEvent, type LiveSnapshot, type StateStore, type StoreChange, type TargetLive, type UpdateResult,
+  type GroupEdits, type HistoryEvent, type LiveSnapshot, type StateStore, type StoreChange, type TargetLive,
+  type UpdateResult,
 } from './store.js'
 
 export interface MemoryStoreOptions {
@@ -146,7 +147,9 @@ export class MemoryStateStore implements StateStore {
     return run
   }
 
-  async #persist(targets: Map<string, TargetLive>, history: Map<string, HistoryEvent[]>, members: Members): Promise<void> {
+  async #persist(
+    targets: Map<string, TargetLive>, history: Map<string, HistoryEvent[]>, members: Members,
+  ): Promise<void> {
     const file = this.#opts.file
     if (!file) return
     try {
@@ -181,7 +184,9 @@ function withMember(members: Members, key: string, group: string, id: string, pr
   return new Map(members).set(key, groups)
 }
 
-function toPersisted(targets: Map<string, TargetLive>, history: Map<string, HistoryEvent[]>, members: Members, now: number): PersistedState {
+function toPersisted(
+  targets: Map<string, TargetLive>, history: Map<string, HistoryEvent[]>, members: Members, now: number,
+): PersistedState {
   return {
     format: 1,
     savedAt: now,

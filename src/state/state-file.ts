@@ -10,7 +10,9 @@ export interface PersistedState {
   readonly savedAt: number
   readonly targets: Readonly<Record<string, TargetLive>>
   readonly history: Readonly<Record<string, readonly HistoryEvent[]>>
-  readonly members?: Readonly<Record<string, Readonly<Record<string, { readonly added: readonly string[]; readonly removed: readonly string[] }>>>>
+  readonly members?: Readonly<Record<string, Readonly<Record<string, {
+    readonly added: readonly string[]; readonly removed: readonly string[]
+  }>>>>
 }
 
 export type ReadResult =

@@ -81,7 +81,10 @@ function validator(): ValidateFunction {
 /** How many problems a report names; a badly damaged file would otherwise make one huge log line. */
 const MAX_REPORTED = 5
 
-/** undefined when `data` is a valid state file; otherwise what is wrong, e.g. `/targets/route~1app/percentBp must be <= 10000`. */
+/**
+ * undefined when `data` is a valid state file; otherwise what is wrong, e.g.
+ * `/targets/route~1app/percentBp must be <= 10000`.
+ */
 export function stateFileProblems(data: unknown): string | undefined {
   const check = validator()
   if (check(data)) return undefined

@@ -85,7 +85,9 @@ export interface StoreChange {
   readonly event: HistoryEvent | undefined
 }
 
-export type UpdateResult = { readonly ok: true; readonly live: TargetLive } | { readonly ok: false; readonly current: TargetLive | undefined }
+export type UpdateResult =
+  | { readonly ok: true; readonly live: TargetLive }
+  | { readonly ok: false; readonly current: TargetLive | undefined }
 
 /**
  * Where live state lives: in memory (optionally persisted to a file) or in Redis.

@@ -12,7 +12,9 @@ export interface ViewTable {
   readonly queues: ReadonlyMap<string, TargetView>
 }
 
-export function buildViews(routes: readonly RouteConfig[], queues: readonly QueueConfig[], live: LiveSnapshot): ViewTable {
+export function buildViews(
+  routes: readonly RouteConfig[], queues: readonly QueueConfig[], live: LiveSnapshot,
+): ViewTable {
   const r = new Map<string, TargetView>()
   for (const cfg of routes) r.set(cfg.name, buildView('route', cfg, live))
   const q = new Map<string, TargetView>()
@@ -25,7 +27,10 @@ export function buildViews(routes: readonly RouteConfig[], queues: readonly Queu
  * same objects (the store replaces them, never changes them): a percent change of one of 10,000
  * routes builds one view, and the data plane recompiles only that route.
  */
-const viewCache = new WeakMap<RouteConfig | QueueConfig, { readonly live: TargetLive | undefined; readonly edits: unknown; readonly view: TargetView }>()
+const viewCache = new WeakMap<
+  RouteConfig | QueueConfig,
+  { readonly live: TargetLive | undefined; readonly edits: unknown; readonly view: TargetView }
+>()
 
 function buildView(kind: Kind, cfg: RouteConfig | QueueConfig, snapshot: LiveSnapshot): TargetView {
   const key = refKey({ kind, name: cfg.name })
@@ -38,7 +43,12 @@ function buildView(kind: Kind, cfg: RouteConfig | QueueConfig, snapshot: LiveSna
   return view
 }
 
-function newView(kind: Kind, cfg: RouteConfig | QueueConfig, live: TargetLive | undefined, edits: ReadonlyMap<string, GroupEdits> | undefined): TargetView {
+function newView(
+  kind: Kind,
+  cfg: RouteConfig | QueueConfig,
+  live: TargetLive | undefined,
+  edits: ReadonlyMap<string, GroupEdits> | undefined,
+): TargetView {
   const percentBp = live?.percentBp ?? cfg.percentBp
   return Object.freeze({
     kind,
@@ -53,7 +63,8 @@ function newView(kind: Kind, cfg: RouteConfig | QueueConfig, live: TargetLive | 
 }
 
 function buildGroup(g: GroupConfig, edits: GroupEdits | undefined): GroupView {
-  return Object.freeze({ name: g.name, source: g.key, members: cachedMembers(g, edits) ?? cacheMembers(g, edits, memberMap(g, edits)) })
+  const members = cachedMembers(g, edits) ?? cacheMembers(g, edits, memberMap(g, edits))
+  return Object.freeze({ name: g.name, source: g.key, members })
 }
 
 /**
@@ -61,14 +72,19 @@ function buildGroup(g: GroupConfig, edits: GroupEdits | undefined): GroupView {
  * objects (both are replaced, never changed, on any change): a percent change does not rebuild a
  * group of a million ids, and a reload can build its maps ahead with `prepareViews`.
  */
-const memberMaps = new WeakMap<GroupConfig, { readonly edits: GroupEdits | undefined; readonly members: ReadonlyMap<string, Decision> }>()
+const memberMaps = new WeakMap<
+  GroupConfig,
+  { readonly edits: GroupEdits | undefined; readonly members: ReadonlyMap<string, Decision> }
+>()
 
 function cachedMembers(g: GroupConfig, edits: GroupEdits | undefined): ReadonlyMap<string, Decision> | undefined {
   const hit = memberMaps.get(g)
   return hit !== undefined && hit.edits === edits ? hit.members : undefined
 }
 
-function cacheMembers(g: GroupConfig, edits: GroupEdits | undefined, members: ReadonlyMap<string, Decision>): ReadonlyMap<string, Decision> {
+function cacheMembers(
+  g: GroupConfig, edits: GroupEdits | undefined, members: ReadonlyMap<string, Decision>,
+): ReadonlyMap<string, Decision> {
   memberMaps.set(g, { edits, members })
   return members
 }
@@ -101,7 +117,9 @@ const IDS_PER_SLICE = 4_096
  * turn of the event loop in between: after it, `buildViews` with the same config and snapshot is
  * quick even for groups of a million ids. A reload calls it before switching to the new config.
  */
-export async function prepareViews(routes: readonly RouteConfig[], queues: readonly QueueConfig[], live: LiveSnapshot): Promise<void> {
+export async function prepareViews(
+  routes: readonly RouteConfig[], queues: readonly QueueConfig[], live: LiveSnapshot,
+): Promise<void> {
   for (const [kind, list] of [['route', routes], ['queue', queues]] as const) {
     for (const cfg of list) {
       const targetEdits = live.members.get(refKey({ kind, name: cfg.name }))

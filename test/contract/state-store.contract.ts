@@ -38,7 +38,8 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StateS
     it('concurrent writers with the same version: exactly one wins', async () => {
       const store = await makeStore()
       await store.update(ref, 0, live(0), undefined)
-      const results = await Promise.all([1, 2, 3, 4, 5].map((i) => store.update(ref, 1, live(i * 100), event(0, i * 100))))
+      const results = await Promise.all([1, 2, 3, 4, 5].map((i) =>
+        store.update(ref, 1, live(i * 100), event(0, i * 100))))
       expect(results.filter((r) => r.ok)).toHaveLength(1)
       expect(await store.history(ref, 10)).toHaveLength(1)
       await store.close()

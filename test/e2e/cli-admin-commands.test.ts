@@ -38,7 +38,9 @@ describe('admin-talking CLI commands against a running sluice', () => {
   it('status -o json prints the API shapes', async () => {
     const r = await runCli(['status', '-o', 'json', ...admin()])
     expect(r.code).toBe(0)
-    const body = JSON.parse(r.stdout) as { routes: Array<{ name: string; kind: string; percent: number }>; queues: unknown[] }
+    const body = JSON.parse(r.stdout) as {
+      routes: Array<{ name: string; kind: string; percent: number }>; queues: unknown[]
+    }
     expect(body.queues).toEqual([])
     expect(body.routes.map((t) => [t.name, t.kind, t.percent])).toEqual([['checkout', 'route', 5], ['search', 'route', 0]])
   })
@@ -49,7 +51,10 @@ describe('admin-talking CLI commands against a running sluice', () => {
     expect(r.stdout).toContain('route checkout: 12.5% to new')
     const h = await runCli(['history', 'checkout', '-o', 'json', ...admin()])
     expect(h.code).toBe(0)
-    const events = (JSON.parse(h.stdout) as { events: Array<{ actor: string; reason: string; from: { percent: number }; to: { percent: number } }> }).events
+    type History = {
+      events: Array<{ actor: string; reason: string; from: { percent: number }; to: { percent: number } }>
+    }
+    const events = (JSON.parse(h.stdout) as History).events
     expect(events.at(-1)).toMatchObject({ actor: 'admin', reason: 'more traffic', from: { percent: 5 }, to: { percent: 12.5 } })
   })
 

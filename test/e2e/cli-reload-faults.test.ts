@@ -45,7 +45,9 @@ describe('a reload that cannot write live state', () => {
   }
 
   async function until(done: () => boolean, timeoutMs = 10_000): Promise<void> {
-    for (const deadline = Date.now() + timeoutMs; !done() && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 50))
+    for (const deadline = Date.now() + timeoutMs; !done() && Date.now() < deadline;) {
+      await new Promise((r) => setTimeout(r, 50))
+    }
   }
 
   const refused = (l: LogLine) => l.msg.startsWith('config reload refused: live state could not be written') && l.reason === 'SIGHUP'

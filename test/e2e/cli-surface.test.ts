@@ -47,7 +47,9 @@ describe('per-command help and options', () => {
     expect(JSON.parse(ok.stdout)).toEqual({ file: 'examples/sluice.yaml', valid: true, routes: 2, queues: 1, problems: [] })
     const bad = await runCli(['validate', '--config', 'test/fixtures/configs/invalid/bad-duration.yaml', '-o', 'json'])
     expect(bad.code).toBe(1)
-    const doc = JSON.parse(bad.stdout) as { valid: boolean; problems: Array<{ line: number; column: number; path: string; message: string }> }
+    const doc = JSON.parse(bad.stdout) as {
+      valid: boolean; problems: Array<{ line: number; column: number; path: string; message: string }>
+    }
     expect(doc.valid).toBe(false)
     expect(doc.problems[0]).toEqual({ line: 6, column: 16, path: 'routes.0.timeouts.connect', message: expect.stringContaining("'5 sec' is not a duration") })
   })

@@ -213,7 +213,9 @@ routes:
   })
 
   it('fits a phone: charts render at the phone width without sideways scrolling', async () => {
-    const { page, foreign, errors } = await open({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 })
+    const { page, foreign, errors } = await open({
+      viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2,
+    })
     await page.goto(`${admin}/`)
     await page.waitForSelector('#token-form')
     const before = errors.length
@@ -233,7 +235,12 @@ routes:
     expect(s.limits).toEqual({ errorRate: 0.05, p99Ms: 250 })
     expect(s.points.length).toBeGreaterThan(3)
     const busy = s.points.find((p) => (p.old as { rps: number }).rps > 0)
-    expect(busy).toMatchObject({ percent: expect.any(Number), state: expect.any(String), old: { rps: expect.any(Number), errorRate: expect.any(Number), p99Ms: expect.any(Number) }, shadowMismatchRate: null })
+    expect(busy).toMatchObject({
+      percent: expect.any(Number),
+      state: expect.any(String),
+      old: { rps: expect.any(Number), errorRate: expect.any(Number), p99Ms: expect.any(Number) },
+      shadowMismatchRate: null,
+    })
     const history = await api<HistoryJson>('GET', '/api/routes/checkout/history')
     expect(history.events.some((e) => e.to.state === 'rolled_back')).toBe(true)
     expect((await call(admin, 'GET', '/api/routes/checkout/series')).status).toBe(401)

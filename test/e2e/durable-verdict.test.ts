@@ -5,7 +5,10 @@ import { startSideBackend, type SideBackend } from '../helpers/side-backend.js'
 
 type Status = { routes: Array<{ state: string; lastVerdict: Record<string, unknown> | null }> }
 
-/** The last verdict is live state: with `state.file`, a restart keeps it (it used to live in the controller's memory). */
+/**
+ * The last verdict is live state: with `state.file`, a restart keeps it (it used to live in the
+ * controller's memory).
+ */
 describe('the last verdict survives a restart (state.file)', () => {
   let sluice: SluiceProcess | undefined
   let backends: SideBackend[] = []

@@ -60,7 +60,8 @@ describe('deploy/kubernetes', () => {
     expect(ports).toEqual({ http: portOf(cfg.listen), admin: portOf(cfg.admin.listen) })
     for (const probe of ['readinessProbe', 'livenessProbe', 'startupProbe']) expect(ports[container[probe].httpGet.port], probe).toBeDefined()
     const podLabels = deployment.spec.template.metadata.labels
-    const selects = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels[k] === v)
+    const selects = (selector: Record<string, string>, labels: Record<string, string>) =>
+      Object.entries(selector).every(([k, v]) => labels[k] === v)
     for (const svc of base.filter((d) => d.kind === 'Service') as Any[]) {
       expect(selects(svc.spec.selector, podLabels), svc.metadata.name).toBe(true)
       for (const p of svc.spec.ports) expect(ports[p.targetPort], `${svc.metadata.name} → ${p.targetPort}`).toBeDefined()

@@ -8,7 +8,10 @@ import { parseMetrics, valueOf } from '../helpers/admin.js'
 /** The promise: every replica shows a change made anywhere within 1 s; asserted with margin for a loaded machine. */
 const PROMISE_MS = 1000
 const ASSERT_MS = 3000
-/** How long a test polls before it gives up (well above ASSERT_MS: a miss must show as a measured figure, not a timeout). */
+/**
+ * How long a test polls before it gives up (well above ASSERT_MS: a miss must show as a measured
+ * figure, not a timeout).
+ */
 const POLL_DEADLINE_MS = 15_000
 
 type TargetJson = { percent: number; state: string; lastVerdict: ({ at: string } & Record<string, unknown>) | null }
@@ -59,7 +62,9 @@ queues:
   }
 
   /** Poll every replica until `shows` holds there; the ms from `since` to when each first did. */
-  async function seenBy(rs: readonly SluiceProcess[], since: number, shows: (r: SluiceProcess) => Promise<boolean>): Promise<number[]> {
+  async function seenBy(
+    rs: readonly SluiceProcess[], since: number, shows: (r: SluiceProcess) => Promise<boolean>,
+  ): Promise<number[]> {
     return Promise.all(rs.map(async (r) => {
       for (;;) {
         if (await shows(r)) return Date.now() - since

@@ -10,10 +10,14 @@ import { startSideBackend, type SideBackend } from '../helpers/side-backend.js'
 
 interface Load { stop(): Promise<void> }
 
-/** `connections` loops of GETs with distinct user ids; `patienceMs` is when a client gives up; `gapMs` paces each loop. */
+/**
+ * `connections` loops of GETs with distinct user ids; `patienceMs` is when a client gives up; `gapMs`
+ * paces each loop.
+ */
 function traffic(base: string, opts: { connections?: number; patienceMs?: number; gapMs?: number } = {}): Load {
   const connections = opts.connections ?? 8
-  const pool = new Pool(base, { connections, ...(opts.patienceMs ? { headersTimeout: opts.patienceMs, bodyTimeout: opts.patienceMs } : {}) })
+  const patience = opts.patienceMs ? { headersTimeout: opts.patienceMs, bodyTimeout: opts.patienceMs } : {}
+  const pool = new Pool(base, { connections, ...patience })
   let running = true
   let n = 0
   const loop = async () => {
@@ -27,7 +31,11 @@ function traffic(base: string, opts: { connections?: number; patienceMs?: number
   return { stop: async () => { running = false; await Promise.all(loops); await pool.destroy() } }
 }
 
-interface HistoryJson { events: Array<{ actor: string; reason: string; to: { state: string; percent: number }; figures?: Record<string, unknown> }> }
+interface HistoryJson {
+  events: Array<{
+    actor: string; reason: string; to: { state: string; percent: number }; figures?: Record<string, unknown>
+  }>
+}
 
 describe('sequential rollout analysis end to end', () => {
   let sluice: SluiceProcess | undefined
@@ -115,7 +123,9 @@ ${rollout}`)).start()
     const route = (JSON.parse((await runCli(['status', '-o', 'json', '--admin', s.admin])).stdout) as { routes: Array<Record<string, unknown>> }).routes[0]!
     expect(route).toMatchObject({ state: 'completed', percent: 100 })
     // Three checks at alpha 0.05: each check's bar is 3 / 0.05 = 60 (Bonferroni).
-    expect(route.analysis).toMatchObject({ evidence: { maxErrorRate: { bar: 60 }, maxErrorRateVsOld: { bar: 60 }, maxP99Ms: { bar: 60 } } })
+    expect(route.analysis).toMatchObject({
+      evidence: { maxErrorRate: { bar: 60 }, maxErrorRateVsOld: { bar: 60 }, maxP99Ms: { bar: 60 } },
+    })
     const steps = (await history(s)).events.filter((e) => e.actor === 'schedule' && e.to.percent === 50)
     expect(steps[0]?.reason).toMatch(/after \d+ new-side requests with no check over its bar/)
   }, 90_000)

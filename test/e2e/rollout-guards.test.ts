@@ -6,7 +6,13 @@ import { waitFor } from '../helpers/wait-for.js'
 
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat']
 
-interface RouteStatus { step: number; state: string; nextStepAt: string | null; lastVerdict: { at: string; kind: string } | null; [k: string]: unknown }
+interface RouteStatus {
+  step: number
+  state: string
+  nextStepAt: string | null
+  lastVerdict: { at: string; kind: string } | null
+  [k: string]: unknown
+}
 
 async function status(admin: string): Promise<RouteStatus> {
   const r = await runCli(['status', '-o', 'json', '--admin', admin])

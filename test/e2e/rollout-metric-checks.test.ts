@@ -77,8 +77,22 @@ function traffic(base: string): Load {
   return { stop: async () => { running = false; await Promise.all(loops); await pool.destroy() } }
 }
 
-interface HistoryJson { events: Array<{ actor: string; reason: string | null; to: { state: string; percent: number }; figures?: { outside?: Array<Record<string, unknown>> } }> }
-interface StatusJson { routes: Array<{ state: string; percent: number; lastVerdict: { kind: string; outside?: Array<Record<string, unknown>> } | null; analysis?: { evidence: Record<string, Record<string, unknown>> } }> }
+interface HistoryJson {
+  events: Array<{
+    actor: string
+    reason: string | null
+    to: { state: string; percent: number }
+    figures?: { outside?: Array<Record<string, unknown>> }
+  }>
+}
+interface StatusJson {
+  routes: Array<{
+    state: string
+    percent: number
+    lastVerdict: { kind: string; outside?: Array<Record<string, unknown>> } | null
+    analysis?: { evidence: Record<string, Record<string, unknown>> }
+  }>
+}
 
 describe('metric checks from a real Prometheus', () => {
   let old: AppBackend

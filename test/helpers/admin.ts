@@ -46,7 +46,8 @@ export function queueConfig(name: string, over: Partial<QueueConfig> = {}): Queu
 /** Captures pino's JSON lines as objects. */
 export function captureLogger(level = 'info'): { logger: Logger; lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = []
-  const logger = createLogger({ level, destination: { write: (s: string) => { lines.push(JSON.parse(s) as Record<string, unknown>) } } })
+  const destination = { write: (s: string) => { lines.push(JSON.parse(s) as Record<string, unknown>) } }
+  const logger = createLogger({ level, destination })
   return { logger, lines }
 }
 
@@ -150,7 +151,9 @@ export function parseMetrics(text: string): Sample[] {
 }
 
 /** The value of the one sample with this name whose labels include `labels`; undefined when absent. */
-export function valueOf(samples: readonly Sample[], name: string, labels: Readonly<Record<string, string>> = {}): number | undefined {
+export function valueOf(
+  samples: readonly Sample[], name: string, labels: Readonly<Record<string, string>> = {},
+): number | undefined {
   const hits = samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
   if (hits.length > 1) throw new Error(`${hits.length} samples of ${name} match ${JSON.stringify(labels)}`)
   return hits[0]?.value

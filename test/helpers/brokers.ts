@@ -115,7 +115,9 @@ export class NatsAdmin {
    */
   async consume(stream: string, count: number, idleMs = 3_000): Promise<{ id: string; body: string }[]> {
     const name = `worker-${randomBytes(4).toString('hex')}`
-    await this.jsm.consumers.add(stream, { durable_name: name, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All })
+    await this.jsm.consumers.add(stream, {
+      durable_name: name, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All,
+    })
     const consumer = await jetstream(this.nc).consumers.get(stream, name)
     const out: { id: string; body: string }[] = []
     while (out.length < count) {
@@ -139,7 +141,9 @@ export class NatsAdmin {
 }
 
 /** What an amqplib worker sees: consumes (and acks) `queue` until `count` messages or `idleMs` with nothing new. */
-export async function amqpConsume(model: ChannelModel, queue: string, count: number, idleMs = 3_000): Promise<{ id: string; body: string; redelivered: boolean }[]> {
+export async function amqpConsume(
+  model: ChannelModel, queue: string, count: number, idleMs = 3_000,
+): Promise<{ id: string; body: string; redelivered: boolean }[]> {
   const ch = await model.createChannel()
   await ch.prefetch(500)
   const out: { id: string; body: string; redelivered: boolean }[] = []
@@ -157,7 +161,9 @@ export async function amqpConsume(model: ChannelModel, queue: string, count: num
 }
 
 /** Publishes bodies to a queue (declared durable) as a producer would, confirmed. */
-export async function amqpProduce(model: ChannelModel, queue: string, bodies: readonly string[], withIds = false): Promise<void> {
+export async function amqpProduce(
+  model: ChannelModel, queue: string, bodies: readonly string[], withIds = false,
+): Promise<void> {
   const ch = await model.createConfirmChannel()
   await ch.assertQueue(queue, { durable: true })
   for (let i = 0; i < bodies.length; i++) {

@@ -56,7 +56,9 @@ export interface DataPlaneOptions {
   readonly tls?: { readonly cert: string; readonly key: string; readonly clientCa?: string }
 }
 
-export async function startDataPlane(routes: readonly RouteConfig[], opts: DataPlaneOptions = {}): Promise<TestDataPlane> {
+export async function startDataPlane(
+  routes: readonly RouteConfig[], opts: DataPlaneOptions = {},
+): Promise<TestDataPlane> {
   const bus = createOutcomeBus()
   const outcomes: Outcome[] = []
   bus.subscribe((o) => outcomes.push(o))
@@ -67,7 +69,10 @@ export async function startDataPlane(routes: readonly RouteConfig[], opts: DataP
     ...(opts.tls ? { tls: { cert: opts.tls.cert, key: opts.tls.key } } : {}),
   })
   const live = new Map<string, TargetLive>()
-  const install = (): void => plane.setRoutes(routes, buildViews(routes, [], { targets: live, members: new Map() } satisfies LiveSnapshot).routes)
+  const install = (): void => {
+    const snapshot = { targets: live, members: new Map() } satisfies LiveSnapshot
+    plane.setRoutes(routes, buildViews(routes, [], snapshot).routes)
+  }
   install()
   const { port } = await plane.listen()
   const url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`
@@ -102,7 +107,9 @@ export async function waitForOutcomes(dp: TestDataPlane, n: number, timeoutMs = 
  * server closes the socket or `until(received)` says enough; then destroys the socket.
  * For requests undici refuses to send (hop-by-hop headers, smuggling vectors).
  */
-export async function rawExchange(port: number, payload: string, until?: (received: string) => boolean, timeoutMs = 5_000): Promise<string> {
+export async function rawExchange(
+  port: number, payload: string, until?: (received: string) => boolean, timeoutMs = 5_000,
+): Promise<string> {
   const socket = connect(port, '127.0.0.1')
   let received = ''
   try {

@@ -30,7 +30,18 @@ export interface Tally {
 }
 
 export function newTally(): Tally {
-  return { inputs: 0, sockets: 0, answers: 0, closedWithoutAnswer: 0, statuses: new Map(), recordsExact: 0, recordsIncomplete: 0, recordsLenient: 0, recordsFromUnmodelledBytes: 0, recordsForeign: 0 }
+  return {
+    inputs: 0,
+    sockets: 0,
+    answers: 0,
+    closedWithoutAnswer: 0,
+    statuses: new Map(),
+    recordsExact: 0,
+    recordsIncomplete: 0,
+    recordsLenient: 0,
+    recordsFromUnmodelledBytes: 0,
+    recordsForeign: 0,
+  }
 }
 
 /** Where each sent request came from: for messages and lenient matching. */
@@ -100,7 +111,9 @@ function attribute(rec: OriginRecord, entry: Registered, ledger: Ledger, tally: 
   }
   if (rec.method !== req.method || rec.url !== req.url) return `expected ${req.method} ${show(req.url)}`
   if (!rec.complete) {
-    const fits = req.loosePartial ? isSubsequence(rec.body, req.partial) : req.partial.subarray(0, rec.body.length).equals(rec.body)
+    const fits = req.loosePartial
+      ? isSubsequence(rec.body, req.partial)
+      : req.partial.subarray(0, rec.body.length).equals(rec.body)
     if (!fits) return 'its partial body is not a prefix of the body sent'
     tally.recordsIncomplete++
     return countOnce(rec, req, ledger)

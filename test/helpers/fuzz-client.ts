@@ -105,7 +105,9 @@ function until(conn: Conn, cond: () => boolean, ms: number): Promise<boolean> {
  * Waits until `cond()` holds or no byte arrived for `idleMs` between answers (never while `midAnswer()`:
  * a half-close then would cut that answer off on a loaded machine), `answerMs` at most.
  */
-async function untilIdle(conn: Conn, cond: () => boolean, midAnswer: () => boolean, times: ExchangeTimes): Promise<void> {
+async function untilIdle(
+  conn: Conn, cond: () => boolean, midAnswer: () => boolean, times: ExchangeTimes,
+): Promise<void> {
   const deadline = Date.now() + times.answerMs
   while (Date.now() < deadline) {
     const start = Date.now()

@@ -162,9 +162,14 @@ const BYTES = (max: number): fc.Arbitrary<Uint8Array> => fc.oneof(
   { arbitrary: fc.integer({ min: 1_000, max: 70_000 }).map((n) => Buffer.alloc(n, 0x61)), weight: 1 },
 )
 const CHUNK_EXT = fc.oneof({ arbitrary: fc.constant(''), weight: 4 }, { arbitrary: fc.constantFrom(';a=b', ';x', ';name="q v"', ';a=b;c'), weight: 1 })
-const TRAILERS = fc.oneof({ arbitrary: fc.constant<Header[]>([]), weight: 3 }, { arbitrary: fc.array(fc.tuple(token(10), fieldValue(10)), { maxLength: 3 }), weight: 1 })
+const TRAILERS = fc.oneof(
+  { arbitrary: fc.constant<Header[]>([]), weight: 3 },
+  { arbitrary: fc.array(fc.tuple(token(10), fieldValue(10)), { maxLength: 3 }), weight: 1 },
+)
 
-function chunked(te: fc.Arbitrary<string>, alsoLength: fc.Arbitrary<boolean>, badSize: fc.Arbitrary<string | undefined>): fc.Arbitrary<BodySpec> {
+function chunked(
+  te: fc.Arbitrary<string>, alsoLength: fc.Arbitrary<boolean>, badSize: fc.Arbitrary<string | undefined>,
+): fc.Arbitrary<BodySpec> {
   return fc.record({
     kind: fc.constant('chunked' as const), te, alsoLength, badSize, trailers: TRAILERS,
     chunks: fc.array(fc.record({ data: BYTES(300), ext: CHUNK_EXT }), { minLength: 1, maxLength: 5 }),
@@ -231,7 +236,10 @@ const EDGY_REQUEST: fc.Arbitrary<RequestSpec> = fc.record({
   headers: fc.array(HEADER, { maxLength: 6 }),
   body: fc.oneof({ arbitrary: EDGY_BODY, weight: 3 }, { arbitrary: CLEAN_BODY, weight: 1 }),
   keepAlive: fc.boolean(),
-  rawLines: fc.oneof({ arbitrary: fc.constant([]), weight: 1 }, { arbitrary: fc.array(EDGY_LINES, { minLength: 1, maxLength: 2 }), weight: 1 }),
+  rawLines: fc.oneof(
+    { arbitrary: fc.constant([]), weight: 1 },
+    { arbitrary: fc.array(EDGY_LINES, { minLength: 1, maxLength: 2 }), weight: 1 },
+  ),
 })
 
 const MUTATION: fc.Arbitrary<Mutation> = fc.record({

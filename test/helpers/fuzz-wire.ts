@@ -25,7 +25,10 @@ export interface SentRequest {
   readonly body: Buffer | undefined
   /** An incomplete record's body must be a prefix of these bytes. */
   readonly partial: Buffer
-  /** A malformed chunk size: what counts as chunk data is up to the parser; an incomplete record's body need only appear in order in `partial`. */
+  /**
+   * A malformed chunk size: what counts as chunk data is up to the parser; an incomplete record's body
+   * need only appear in order in `partial`.
+   */
   readonly loosePartial: boolean
   /** End-to-end headers (lower-case name, trimmed value), in order, that the origin must see; undefined: unchecked. */
   readonly headers: readonly Header[] | undefined
@@ -56,14 +59,17 @@ export function serializeSocket(spec: SocketSpec, nextId: () => string): SentSoc
   const tails = built.flatMap((b) => b.tails)
   if (spec.kind === 'mutated') {
     const bytes = mutate(Buffer.concat(built.map((b) => b.bytes)), spec.mutations)
-    return { kind: spec.kind, steps: [bytes], requests: [built.map((b) => ({ ...b.sent, lenient: true, clean: false, mustAnswer: false, plain: false }))], tails: [...tails, bytes] }
+    const lenient = built.map((b) => ({ ...b.sent, lenient: true, clean: false, mustAnswer: false, plain: false }))
+    return { kind: spec.kind, steps: [bytes], requests: [lenient], tails: [...tails, bytes] }
   }
   if (spec.kind === 'edgy' && built.length > 1) {
     const clean = built.slice(0, -1)
     const edgy = built.at(-1)!
-    return { kind: spec.kind, steps: [Buffer.concat(clean.map((b) => b.bytes)), edgy.bytes], requests: [clean.map((b) => b.sent), [edgy.sent]], tails }
+    const steps = [Buffer.concat(clean.map((b) => b.bytes)), edgy.bytes]
+    return { kind: spec.kind, steps, requests: [clean.map((b) => b.sent), [edgy.sent]], tails }
   }
-  return { kind: spec.kind, steps: [Buffer.concat(built.map((b) => b.bytes))], requests: [built.map((b) => b.sent)], tails }
+  const steps = [Buffer.concat(built.map((b) => b.bytes))]
+  return { kind: spec.kind, steps, requests: [built.map((b) => b.sent)], tails }
 }
 
 /** When the parser refuses a request, the connection dies: no request pipelined with it need be answered. */
@@ -167,7 +173,9 @@ function bodyOracle(b: BodySpec): BodyOracle {
   const honest = b.badSize === undefined && onlyChunked(b.te)
   // No TE (an empty value) with alsoLength: framed by Content-Length, the chunked encoding is the body.
   if (b.te === '') {
-    return b.alsoLength ? { body: bodyBytes(b), partial: bodyBytes(b), leftover: undefined } : { body: Buffer.alloc(0), partial: Buffer.alloc(0), leftover: bodyBytes(b) }
+    return b.alsoLength
+      ? { body: bodyBytes(b), partial: bodyBytes(b), leftover: undefined }
+      : { body: Buffer.alloc(0), partial: Buffer.alloc(0), leftover: bodyBytes(b) }
   }
   return { body: honest ? data : undefined, partial: data, leftover: undefined }
 }
@@ -202,7 +210,8 @@ const HOP: ReadonlySet<string> = new Set([
 /**
  * What a proxy forwards end to end (RFC 9110 §7.6.1): everything but hop-by-hop fields, those the
  * client's Connection header names (never Host or Content-Length), sluice's own `x-sluice-*`, and the
- * fields sluice rewrites (x-forwarded-*, via, x-request-id: request-id.test.ts checks it) or frames itself (content-length).
+ * fields sluice rewrites (x-forwarded-*, via, x-request-id: request-id.test.ts checks it) or frames
+ * itself (content-length).
  */
 export function endToEnd(headers: readonly Header[]): Header[] {
   const named = new Set(headers.filter(([n]) => n.toLowerCase() === 'connection')

@@ -21,8 +21,13 @@ export async function proxiedSide(data: string, path: string, headers: Record<st
   return body.backend
 }
 
-/** An OFREP call on the admin plane (a string body is sent as is), answered as status, headers and JSON (null for an empty body). */
-export async function ofrepCall(admin: string, path: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+/**
+ * An OFREP call on the admin plane (a string body is sent as is), answered as status, headers and JSON
+ * (null for an empty body).
+ */
+export async function ofrepCall(
+  admin: string, path: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+) {
   const res = await request(`${admin}${path}`, {
     method: 'POST',
     headers: {

@@ -50,7 +50,9 @@ export class OpenApiContract {
     this.doc = parse(readFileSync(file, 'utf8')) as Obj
     // strictSchema: a misspelt keyword (`requried`) is an error, not a schema that accepts anything.
     // strictTypes off: OpenAPI 3.1 schemas refine a `$ref` with sibling `properties` and no `type`.
-    this.#ajv = new Ajv2020({ strictSchema: true, strictTypes: false, strictTuples: false, allowUnionTypes: true, allErrors: true })
+    this.#ajv = new Ajv2020({
+      strictSchema: true, strictTypes: false, strictTuples: false, allowUnionTypes: true, allErrors: true,
+    })
     // No ajv-formats dependency for one format: an RFC 3339 timestamp as sluice writes them (toISOString).
     this.#ajv.addFormat('date-time', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/)
     // The document around the schemas is not a schema: its top-level fields are annotations to Ajv.

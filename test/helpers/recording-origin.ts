@@ -65,7 +65,9 @@ export async function startRecordingOrigin(name: string): Promise<RecordingOrigi
   }
 }
 
-function receive(name: string, connection: number, req: IncomingMessage, res: ServerResponse, done: (r: OriginRecord) => void): void {
+function receive(
+  name: string, connection: number, req: IncomingMessage, res: ServerResponse, done: (r: OriginRecord) => void,
+): void {
   const chunks: Buffer[] = []
   let recorded = false
   const finish = (complete: boolean): void => {

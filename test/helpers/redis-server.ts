@@ -119,7 +119,9 @@ export class RedisServer {
  * For one test file: start `server` (a private redis-server) and a client to it before all tests,
  * close both after. `server.url` is valid from the first test on.
  */
-export function useRedis(server: RedisServer = new RedisServer()): { readonly server: RedisServer; readonly client: Redis } {
+export function useRedis(
+  server: RedisServer = new RedisServer(),
+): { readonly server: RedisServer; readonly client: Redis } {
   const f = { server } as { server: RedisServer; client: Redis }
   beforeAll(async () => {
     await server.start()

@@ -36,7 +36,8 @@ export function simulate(sc: Scenario, random: Random): Outcome {
     const share = live.percentBp / 10_000
     const n1 = binomial(random, sc.perWindow, share)
     const n0 = sc.perWindow - n1
-    const win = observe(analysis, side(n0, binomial(random, n0, sc.oldErrorRate)), side(n1, binomial(random, n1, sc.newErrorRate)))
+    const oldSide = side(n0, binomial(random, n0, sc.oldErrorRate))
+    const win = observe(analysis, oldSide, side(n1, binomial(random, n1, sc.newErrorRate)))
     const before = live
     live = next(sc.policy, live, w * windowMs, win)
     if (live.state === 'rolled_back' && before.state !== 'rolled_back') return { rolledBack: true, completed: false, at: w }
@@ -45,7 +46,9 @@ export function simulate(sc: Scenario, random: Random): Outcome {
   return { rolledBack: false, completed: false, at: undefined }
 }
 
-function next(policy: RolloutPolicy, live: RolloutLive, now: number, window: ReturnType<typeof observe> | undefined): RolloutLive {
+function next(
+  policy: RolloutPolicy, live: RolloutLive, now: number, window: ReturnType<typeof observe> | undefined,
+): RolloutLive {
   const r = step(policy, live, { type: 'tick', now, windowOpen: true, window })
   if (!r.ok) throw new Error(r.message)
   return r.next
@@ -77,7 +80,9 @@ export function binomial(random: Random, n: number, p: number): number {
 }
 
 /** Share of runs with each outcome. */
-export function rates(sc: Scenario, runs: number, random: Random): { rolledBack: number; completed: number; medianWindow: number | undefined } {
+export function rates(
+  sc: Scenario, runs: number, random: Random,
+): { rolledBack: number; completed: number; medianWindow: number | undefined } {
   let rolledBack = 0
   let completed = 0
   const at: number[] = []
@@ -87,5 +92,6 @@ export function rates(sc: Scenario, runs: number, random: Random): { rolledBack:
     if (o.completed) completed++
   }
   at.sort((a, b) => a - b)
-  return { rolledBack: rolledBack / runs, completed: completed / runs, medianWindow: at.length ? at[Math.floor(at.length / 2)] : undefined }
+  const medianWindow = at.length ? at[Math.floor(at.length / 2)] : undefined
+  return { rolledBack: rolledBack / runs, completed: completed / runs, medianWindow }
 }

@@ -22,7 +22,10 @@ export interface ShopOptions {
   readonly rates: Record<'old' | 'new', number>
   /** Prefix of the user ids, distinct per run. */
   readonly prefix: string
-  /** Every N-th purchase goes through the browser beacon `/_sluice/goal`, the rest in the application's batches (default 10). */
+  /**
+   * Every N-th purchase goes through the browser beacon `/_sluice/goal`, the rest in the application's
+   * batches (default 10).
+   */
   readonly beaconEvery?: number
   /** Data plane origins of other replicas to spread the users over (round robin with `data`). */
   readonly moreData?: readonly string[]

@@ -45,7 +45,10 @@ export interface TestCa {
   readonly dir: string
   readonly caFile: string
   readonly ca: string
-  /** A leaf for `names` (DNS names, or IP addresses), valid from yesterday for two days unless `dates` says otherwise. */
+  /**
+   * A leaf for `names` (DNS names, or IP addresses), valid from yesterday for two days unless `dates`
+   * says otherwise.
+   */
   issue(file: string, names: readonly string[], dates?: { readonly start: string; readonly end: string }): Promise<Leaf>
   remove(): Promise<void>
 }
@@ -69,7 +72,9 @@ export async function createTestCa(name = 'sluice-test-ca'): Promise<TestCa> {
   }
 }
 
-async function issue(dir: string, file: string, names: readonly string[], dates: { start: string; end: string }): Promise<Leaf> {
+async function issue(
+  dir: string, file: string, names: readonly string[], dates: { start: string; end: string },
+): Promise<Leaf> {
   const san = names.map((n) => (/^[\d.]+$/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(',')
   await run('openssl', ['req', '-new', ...EC, '-keyout', `${file}-key.pem`, '-out', `${file}.csr`, '-subj', `/CN=${names[0]}`,
     '-addext', `subjectAltName=${san}`], { cwd: dir })

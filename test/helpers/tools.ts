@@ -8,7 +8,9 @@ import { delimiter, join } from 'node:path'
  * puts nginx in /usr/sbin, which is not on every user's PATH). Undefined when absent: the test
  * then skips with `missingReason`, which `scripts/run-tests.mjs` refuses in CI.
  */
-export function findExecutable(name: string, opts: { envVar?: string; wellKnown?: readonly string[] } = {}): string | undefined {
+export function findExecutable(
+  name: string, opts: { envVar?: string; wellKnown?: readonly string[] } = {},
+): string | undefined {
   const override = opts.envVar === undefined ? undefined : process.env[opts.envVar]
   if (override !== undefined && override !== '') return isExecutable(override) ? override : undefined
   const fromPath = (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, name))

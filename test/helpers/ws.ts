@@ -58,7 +58,9 @@ async function closeServer(server: Server): Promise<void> {
 }
 
 /** A `ws` echo server; `onConnection` lets a test act on each server-side WebSocket. */
-export async function startEchoBackend(onConnection?: (ws: WebSocket, req: IncomingMessage) => void): Promise<WsBackend> {
+export async function startEchoBackend(
+  onConnection?: (ws: WebSocket, req: IncomingMessage) => void,
+): Promise<WsBackend> {
   const server = createServer((_req, res) => res.writeHead(426).end())
   const counts = trackSockets(server)
   const wss = new WebSocketServer({ server })
@@ -216,7 +218,10 @@ export async function refusedUpgrade(url: string): Promise<{ status: number; hea
  */
 export const TEARDOWN_MS = 5_000
 
-/** Polls `cond` every 10 ms until it holds or `ms` passed; returns whether it held (test/helpers/wait-for.ts throws instead). */
+/**
+ * Polls `cond` every 10 ms until it holds or `ms` passed; returns whether it held
+ * (test/helpers/wait-for.ts throws instead).
+ */
 export async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
   return sharedWaitFor(cond, { timeoutMs: ms, intervalMs: 10 }).then(() => true, () => false)
 }

@@ -21,13 +21,28 @@ import { waitFor } from '../helpers/wait-for.js'
 const DASHBOARD = resolve(import.meta.dirname, '../../deploy/grafana/sluice.json')
 
 interface Target { readonly expr: string; readonly datasource?: { readonly uid?: string } }
-interface Panel { readonly id: number; readonly type: string; readonly title: string; readonly datasource?: { readonly uid?: string }; readonly targets?: readonly Target[]; readonly gridPos: Record<string, number> }
+interface Panel {
+  readonly id: number
+  readonly type: string
+  readonly title: string
+  readonly datasource?: { readonly uid?: string }
+  readonly targets?: readonly Target[]
+  readonly gridPos: Record<string, number>
+}
 interface Dashboard {
   readonly title: string
   readonly uid: string
   readonly panels: readonly Panel[]
-  readonly templating: { readonly list: ReadonlyArray<{ readonly name: string; readonly type: string; readonly query: unknown; readonly definition?: string }> }
-  readonly annotations: { readonly list: ReadonlyArray<{ readonly name: string; readonly expr?: string; readonly datasource?: { readonly uid?: string } }> }
+  readonly templating: {
+    readonly list: ReadonlyArray<{
+      readonly name: string; readonly type: string; readonly query: unknown; readonly definition?: string
+    }>
+  }
+  readonly annotations: {
+    readonly list: ReadonlyArray<{
+      readonly name: string; readonly expr?: string; readonly datasource?: { readonly uid?: string }
+    }>
+  }
 }
 
 const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as Dashboard
@@ -53,7 +68,9 @@ describe('Grafana dashboard (deploy/grafana/sluice.json)', () => {
     const ids = dashboard.panels.map((p) => p.id)
     expect(new Set(ids).size).toBe(ids.length)
     for (const p of dashboard.panels) {
-      expect(p.gridPos, p.title).toMatchObject({ x: expect.any(Number), y: expect.any(Number), w: expect.any(Number), h: expect.any(Number) })
+      expect(p.gridPos, p.title).toMatchObject({
+        x: expect.any(Number), y: expect.any(Number), w: expect.any(Number), h: expect.any(Number),
+      })
       if (p.type === 'row') continue
       expect(p.datasource?.uid, p.title).toBe('${datasource}')
       expect(p.targets?.length, p.title).toBeGreaterThan(0)
@@ -141,7 +158,11 @@ queues:
 
     async function query(expr: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
       const res = await request(`${prom}/api/v1/query?query=${encodeURIComponent(expr)}`)
-      const body = await res.body.json() as { status: string; error?: string; data?: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } }
+      const body = await res.body.json() as {
+        status: string
+        error?: string
+        data?: { result: Array<{ metric: Record<string, string>; value: [number, string] }> }
+      }
       if (body.status !== 'success') throw new Error(`${expr}: ${body.error}`)
       return body.data!.result
     }
@@ -149,14 +170,16 @@ queues:
     it('every metric the board reads is in sluice\'s /metrics output', async () => {
       const text = (await call(admin, 'GET', '/metrics')).text
       const exported = new Set([...text.matchAll(/^(sluice_[a-z0-9_]+)[{ ]/gm)].map((m) => m[1]!))
-      const wanted = new Set([...panelQueries, ...annotationQueries].flatMap((q) => metricNames(q.expr)).concat(variableQueries.flatMap(metricNames)))
+      const wanted = new Set([...panelQueries, ...annotationQueries].flatMap((q) => metricNames(q.expr))
+        .concat(variableQueries.flatMap(metricNames)))
       expect(wanted.size).toBeGreaterThan(10)
       expect([...wanted].filter((m) => !exported.has(m))).toEqual([])
     })
 
     it('exports what the analysis judged and its limits, and the step clock of the rollout', async () => {
       const samples = parseMetrics((await call(admin, 'GET', '/metrics')).text)
-      const one = (name: string, labels: Record<string, string>) => samples.filter((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v))
+      const one = (name: string, labels: Record<string, string>) => samples
+        .filter((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v))
       expect(one('sluice_analysis_limit', { kind: 'route', name: 'checkout', check: 'error_rate' })[0]?.value).toBe(0.05)
       expect(one('sluice_analysis_limit', { kind: 'route', name: 'checkout', check: 'p99' })[0]?.value).toBe(0.25)
       for (const backend of ['old', 'new']) {

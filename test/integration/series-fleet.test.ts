@@ -8,7 +8,11 @@ import { RedisServer } from '../helpers/redis-server.js'
 import { startSideBackend, type SideBackend } from '../helpers/side-backend.js'
 import { waitFor } from '../helpers/wait-for.js'
 
-interface SeriesJson { scope: string; replica: string; points: Array<{ t: string; percent: number; old: { rps: number }; new: { rps: number } }> }
+interface SeriesJson {
+  scope: string
+  replica: string
+  points: Array<{ t: string; percent: number; old: { rps: number }; new: { rps: number } }>
+}
 
 /**
  * Two replicas on one Redis: traffic reaches replica B only, yet replica A's time series (and so
@@ -82,7 +86,8 @@ routes:
     // so the intervals compared are those both have, not A's first busy one.)
     const agreed = await waitFor(async () => {
       const [a, b] = [await series(0), await series(1)]
-      return a.points.find((p) => p.old.rps > 0 && b.points.some((q) => q.t === p.t && q.old.rps === p.old.rps && q.new.rps === p.new.rps))
+      return a.points.find((p) => p.old.rps > 0
+        && b.points.some((q) => q.t === p.t && q.old.rps === p.old.rps && q.new.rps === p.new.rps))
     }, { message: 'both replicas to chart one busy interval with the same fleet figures' })
     expect(agreed.old.rps).toBeGreaterThan(0)
   })

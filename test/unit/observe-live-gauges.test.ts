@@ -6,7 +6,8 @@ import { parseMetrics, queueConfig, routeConfig, valueOf } from '../helpers/admi
 
 const live = (percentBp: number, state: TargetLive['state']): TargetLive =>
   ({ percentBp, state, step: 0, filePercentBp: 1000, updatedAt: 1, version: 3 })
-const snapshot = (targets: Record<string, TargetLive>): LiveSnapshot => ({ targets: new Map(Object.entries(targets)), members: new Map() })
+const snapshot = (targets: Record<string, TargetLive>): LiveSnapshot =>
+  ({ targets: new Map(Object.entries(targets)), members: new Map() })
 
 describe('gauges derived from the live state', () => {
   const targets = { routes: [routeConfig('checkout', { percentBp: 1000 }), routeConfig('search', { percentBp: 500 })], queues: [queueConfig('emails', { percentBp: 200 })] }

@@ -40,7 +40,10 @@ export class EvaluationContext implements Caller {
    * Checked per flag: an attribute only one route reads does not fail the others.
    */
   problemFor(route: DecidingRoute): string | undefined {
-    const sources = [...route.keySources, ...route.view.groups.flatMap((g) => (g.source === undefined ? [] : [g.source]))]
+    const sources = [
+      ...route.keySources,
+      ...route.view.groups.flatMap((g) => (g.source === undefined ? [] : [g.source])),
+    ]
     for (const s of sources) {
       const name = attributeName(s)
       const v = this.attributes[name]

@@ -10,7 +10,10 @@ export interface FlagRoute extends DecidingRoute {
   readonly name: string
 }
 
-/** OpenFeature reasons sluice answers: a group or the user's own choice, the percent split, or no split at all (0 %). */
+/**
+ * OpenFeature reasons sluice answers: a group or the user's own choice, the percent split, or no split
+ * at all (0 %).
+ */
 export type FlagReason = 'TARGETING_MATCH' | 'SPLIT' | 'DEFAULT'
 
 /** The OFREP evaluation success shape; value true means the new side. */

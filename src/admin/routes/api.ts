@@ -36,7 +36,10 @@ const MAX_REASON_LENGTH = 500
 const DECIMAL_EPSILON = 1e-6
 const PERCENT_EXAMPLE = '{"percent": 5, "reason": "ramp up"}'
 
-/** /api/routes… and /api/queues…: the JSON shapes of the README's Admin plane and API section. The token check happens before. */
+/**
+ * /api/routes… and /api/queues…: the JSON shapes of the README's Admin plane and API section. The token
+ * check happens before.
+ */
 export function apiRoutes(router: Router, deps: ApiDeps): void {
   for (const kind of KINDS) {
     const base = `/api/${kind}s`
@@ -84,9 +87,13 @@ function parseWorkerOutcome(o: unknown, i: number): WorkerOutcome {
 }
 
 /** ROUTE / QUEUE with live percent, state and group sizes (file ids plus live edits). */
-export function describe(ref: TargetRef, deps: ApiDeps): ReturnType<typeof describeTarget> & { goals?: Record<string, GoalReport> } {
+export function describe(
+  ref: TargetRef, deps: ApiDeps,
+): ReturnType<typeof describeTarget> & { goals?: Record<string, GoalReport> } {
   const cfg = findTarget(deps.targets(), ref)
-  const described = describeTarget(ref.kind, cfg, deps.store.get(ref), deps.groupSizes(ref), deps.rolloutFacts?.(ref, cfg))
+  const described = describeTarget(
+    ref.kind, cfg, deps.store.get(ref), deps.groupSizes(ref), deps.rolloutFacts?.(ref, cfg),
+  )
   const shadow = ref.kind === 'route' ? deps.shadow?.(ref.name) : undefined
   const target = shadow === undefined ? described : { ...described, shadow: shadowSummary(shadow) }
   if (ref.kind !== 'route' || deps.goals === undefined) return target

@@ -64,7 +64,10 @@ export function entityTag(body: string): string {
   return `"${createHash('sha256').update(body, 'utf8').digest('base64url').slice(0, 27)}"`
 }
 
-/** If-None-Match: `*`, or a comma-separated list of tags, weak (`W/"…"`) or strong, compared weakly (RFC 9110 13.1.2). */
+/**
+ * If-None-Match: `*`, or a comma-separated list of tags, weak (`W/"…"`) or strong, compared weakly
+ * (RFC 9110 13.1.2).
+ */
 export function matchesAny(header: string | undefined, etag: string): boolean {
   if (header === undefined) return false
   return header.split(',').some((t) => {

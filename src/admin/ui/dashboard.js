@@ -18,7 +18,11 @@
 
   document.documentElement.classList.add('js')
 
-  /** @type {{ token: string, access: 'unknown' | 'open' | 'token' | 'refused', timer: number | undefined, generation: number }} */
+  /**
+   * @type {{
+   *   token: string, access: 'unknown' | 'open' | 'token' | 'refused', timer: number | undefined, generation: number
+   * }}
+   */
   var state = { token: sessionStorage.getItem(TOKEN_KEY) || '', access: 'unknown', timer: undefined, generation: 0 }
   /** kind/name → the card's parts and charts */
   var cards = new Map()
@@ -36,7 +40,7 @@
     return fetch(path, init).then(function (res) {
       return res.text().then(function (text) {
         var json = null
-        try { json = text ? JSON.parse(text) : null } catch (e) { json = null }
+        try { json = text ? JSON.parse(text) : null } catch (_e) { json = null }
         if (!res.ok) {
           var err = new Error((json && json.error && json.error.message) || ('HTTP ' + res.status))
           err.status = res.status
@@ -156,7 +160,10 @@
     var now = h('p', { class: 'now' })
     var charts = h('div', { class: 'charts' })
     var message = h('p', { class: 'message', role: 'status' })
-    var card = { kind: kind, name: name, section: section, now: now, charts: charts, message: message, plots: {}, levers: null, target: null }
+    var card = {
+      kind: kind, name: name, section: section, now: now, charts: charts, message: message,
+      plots: {}, levers: null, target: null,
+    }
     var facts = section.querySelector('p.facts')
     section.insertBefore(now, facts ? facts.nextSibling : null)
     section.insertBefore(charts, now.nextSibling)
@@ -364,7 +371,9 @@
   function chartDefs(card, series) {
     var pts = series.points
     var t = pts.map(function (p) { return Date.parse(p.t) / 1000 })
-    var side = function (s, f, scale) { return pts.map(function (p) { var v = p[s][f]; return v === null ? null : v * scale }) }
+    var side = function (s, f, scale) {
+      return pts.map(function (p) { var v = p[s][f]; return v === null ? null : v * scale })
+    }
     var constant = function (v) { return pts.map(function () { return v }) }
     var limits = series.limits || {}
     var defs = []
@@ -397,13 +406,19 @@
       defs.push({
         id: 'shadow', title: 'shadow mismatch rate (%)', note: 'mirrored requests whose answers differed',
         series: [line('mismatch', COLORS.new)],
-        data: [t, pts.map(function (p) { return p.shadowMismatchRate === null || p.shadowMismatchRate === undefined ? null : p.shadowMismatchRate * 100 })], marks: true,
+        data: [t, pts.map(function (p) {
+          var rate = p.shadowMismatchRate
+          return rate === null || rate === undefined ? null : rate * 100
+        })],
+        marks: true,
       })
     }
     var goalNames = {}
     pts.forEach(function (p) { Object.keys(p.goals || {}).forEach(function (g) { goalNames[g] = true }) })
     Object.keys(goalNames).sort().forEach(function (g) {
-      var rate = function (s) { return pts.map(function (p) { var x = p.goals && p.goals[g]; return x && x[s] !== null ? x[s] * 100 : null }) }
+      var rate = function (s) {
+        return pts.map(function (p) { var x = p.goals && p.goals[g]; return x && x[s] !== null ? x[s] * 100 : null })
+      }
       defs.push({
         id: 'goal-' + g, title: 'goal “' + g + '”: conversion per side (%)', note: 'counts restart when the share changes',
         series: [line('old', COLORS.old), line('new', COLORS.new)], data: [t, rate('old'), rate('new')], marks: true,
@@ -454,7 +469,10 @@
       width: Math.max(260, plotEl.clientWidth || card.charts.clientWidth || 320),
       height: 170,
       series: [{}].concat(def.series),
-      scales: { x: { time: true }, y: def.range ? { range: def.range } : { range: function (u, min, max) { return [0, max > 0 ? max * 1.1 : 1] } } },
+      scales: {
+        x: { time: true },
+        y: def.range ? { range: def.range } : { range: function (u, min, max) { return [0, max > 0 ? max * 1.1 : 1] } },
+      },
       axes: [{}, { size: 48 }],
       legend: { live: true },
       cursor: { drag: { x: false, y: false } },

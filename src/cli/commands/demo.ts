@@ -71,7 +71,10 @@ export const demoCommand: Command = async (args, opts, io) => {
 }
 
 
-/** Prints each change of percent or state as it happens, breaks the new backend at the right moment, explains the rollback. */
+/**
+ * Prints each change of percent or state as it happens, breaks the new backend at the right moment,
+ * explains the rollback.
+ */
 class Story {
   #last = ''
   #broken = false

@@ -10,7 +10,9 @@ interface ShadowJson {
   mismatched: number
   errors: number
   skipped: number
-  samples: Array<{ at: string; method: string; path: string; old: { status: number }; new: { status: number }; diff: string[] }>
+  samples: Array<{
+    at: string; method: string; path: string; old: { status: number }; new: { status: number }; diff: string[]
+  }>
 }
 
 /** `sluice shadow NAME [-o json]`: a route's shadow counts and its last mismatches (README "Shadow traffic"). */

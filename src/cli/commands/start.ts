@@ -18,11 +18,19 @@ export const startCommand: Command = async (_args, opts, io) => {
   }
   let app: SluiceApp
   try {
-    app = new SluiceApp({ config: loaded.config, configHash: loaded.hash, configSources: loaded.sources, configPath: opts.config, handleSignals: true })
+    app = new SluiceApp({
+      config: loaded.config,
+      configHash: loaded.hash,
+      configSources: loaded.sources,
+      configPath: opts.config,
+      handleSignals: true,
+    })
   } catch (err) {
     return refused(err, io.err)
   }
-  const policy = new FaultPolicy({ logger: app.logger, count: (source) => app.recorder.internalError(source) }).install()
+  const policy = new FaultPolicy({
+    logger: app.logger, count: (source) => app.recorder.internalError(source),
+  }).install()
   try {
     const fault = await Promise.race([app.start().then(() => undefined), policy.fatal])
     if (fault !== undefined) { io.err(`sluice: internal error during start: ${fault.message}`); return EXIT.refused }

@@ -14,14 +14,24 @@ export interface TargetJson {
   steps: number[]
   nextStepAt: string | null
   windowOpen: boolean | null
-  lastVerdict: null | { pass: boolean; kind?: string; failed?: string[]; new?: { requests: number }; missing?: string; outside?: Array<{ kind: string; name: string; outcome: string }> }
+  lastVerdict: null | {
+    pass: boolean
+    kind?: string
+    failed?: string[]
+    new?: { requests: number }
+    missing?: string
+    outside?: Array<{ kind: string; name: string; outcome: string }>
+  }
   /** Routes only (README "Judging business outcomes"). */
   goals?: Record<string, GoalJson>
   /** Routes with shadow traffic (README "Shadow traffic"). */
   shadow?: { compared: number; mismatched: number; errors: number; skipped: number; mismatchRate: number | null }
   /** With rollout analysis: the step's counts and each check's evidence (README "Automatic rollouts"). */
   analysis?: {
-    step: { old: { requests: number; errors: number; slow: number }; new: { requests: number; errors: number; slow: number } }
+    step: {
+      old: { requests: number; errors: number; slow: number }
+      new: { requests: number; errors: number; slow: number }
+    }
     evidence: Record<string, { m: number; bar: number }>
     verdict: string
     missing?: string

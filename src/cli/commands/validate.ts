@@ -11,8 +11,14 @@ export const validateCommand: Command = async (_args, opts, io) => {
   const result = await loadConfigFile(opts.config)
   if (opts.output === 'json') {
     const json = result.ok
-      ? { file: opts.config, valid: true, routes: result.config.routes.length, queues: result.config.queues.length, problems: [] }
-      : { file: opts.config, valid: false, problems: result.problems.map((p) => ({ line: p.line, column: p.col, path: p.path, message: p.message })) }
+      ? {
+        file: opts.config, valid: true,
+        routes: result.config.routes.length, queues: result.config.queues.length, problems: [],
+      }
+      : {
+        file: opts.config, valid: false,
+        problems: result.problems.map((p) => ({ line: p.line, column: p.col, path: p.path, message: p.message })),
+      }
     io.out(JSON.stringify(json, null, 2))
     return result.ok ? EXIT.ok : EXIT.refused
   }

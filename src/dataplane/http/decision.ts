@@ -18,7 +18,10 @@ export interface DecidingRoute extends OptRoute {
   readonly keySources: readonly KeySource[]
 }
 
-/** The caller as a decision sees it: any key source (for the sticky key and groups' own keys) and its own opt-in/out. */
+/**
+ * The caller as a decision sees it: any key source (for the sticky key and groups' own keys) and its
+ * own opt-in/out.
+ */
 export interface Caller extends KeyReader {
   /** The caller's own choice for `route` (a request reads the route's opt cookie). */
   optFor(route: OptRoute): OptChoice
@@ -43,7 +46,10 @@ export function decideFor(route: DecidingRoute, key: string | undefined, caller:
   return decide(route.view, key, caller.optFor(route), random, caller)
 }
 
-/** Why, as `/_sluice/whoami` and OpenFeature's metadata say it: `group:NAME`, `opt-in`, `opt-out`, `bucket`, `random`. */
+/**
+ * Why, as `/_sluice/whoami` and OpenFeature's metadata say it: `group:NAME`, `opt-in`, `opt-out`,
+ * `bucket`, `random`.
+ */
 export function reasonLabel(d: Decision): string {
   return d.reason === 'group' ? `group:${d.group ?? ''}` : d.reason
 }

@@ -125,7 +125,8 @@ export class PrefixTree {
       }
       const label = kid.label
       let same = 1
-      while (same < label.length && pos + same < prefix.length && label.charCodeAt(same) === prefix.charCodeAt(pos + same)) same++
+      while (same < label.length && pos + same < prefix.length
+        && label.charCodeAt(same) === prefix.charCodeAt(pos + same)) same++
       if (same < label.length) {
         // Split the edge: a new node for the shared part, the old node below it with the rest.
         const mid = new PrefixNode(label.slice(0, same))

@@ -51,7 +51,9 @@ export interface RouteIndex {
   readonly anyHost: PrefixTree
 }
 
-const EMPTY_INDEX: RouteIndex = Object.freeze({ source: Object.freeze([]), byHost: undefined, anyHost: new PrefixTree().seal() })
+const EMPTY_INDEX: RouteIndex = Object.freeze({
+  source: Object.freeze([]), byHost: undefined, anyHost: new PrefixTree().seal(),
+})
 
 export const EMPTY_TABLE: RouteTable = Object.freeze({ routes: Object.freeze([]), index: EMPTY_INDEX })
 
@@ -81,7 +83,8 @@ export function indexRoutes(routes: readonly RouteConfig[]): RouteIndex {
     tree.add(r.match.pathPrefix, i)
   })
   for (const tree of trees.values()) tree.seal()
-  return Object.freeze({ source: routes, byHost: trees.size === 0 ? undefined : new HostTable(trees), anyHost: anyHost.seal() })
+  const byHost = trees.size === 0 ? undefined : new HostTable(trees)
+  return Object.freeze({ source: routes, byHost, anyHost: anyHost.seal() })
 }
 
 interface CompiledEntry {
@@ -97,7 +100,9 @@ interface CompiledEntry {
  */
 const compiledCache = new WeakMap<TargetView, CompiledEntry>()
 
-function compiledRoute(r: RouteConfig, view: TargetView, backends: RouteBackends, stats: RouteShadowStats | undefined): CompiledRoute {
+function compiledRoute(
+  r: RouteConfig, view: TargetView, backends: RouteBackends, stats: RouteShadowStats | undefined,
+): CompiledRoute {
   const hit = compiledCache.get(view)
   if (hit !== undefined && hit.route === r && hit.backends === backends && hit.stats === stats) return hit.compiled
   const compiled = compileRoute(r, view, backends, stats)
@@ -105,7 +110,9 @@ function compiledRoute(r: RouteConfig, view: TargetView, backends: RouteBackends
   return compiled
 }
 
-function compileRoute(r: RouteConfig, view: TargetView, backends: RouteBackends, stats: RouteShadowStats | undefined): CompiledRoute {
+function compileRoute(
+  r: RouteConfig, view: TargetView, backends: RouteBackends, stats: RouteShadowStats | undefined,
+): CompiledRoute {
   const shadow = r.shadow !== undefined && stats !== undefined && backends.shadow !== undefined
     ? compileShadow(r.shadow, stats, backends.shadow, r.timeouts)
     : undefined

@@ -85,7 +85,8 @@ export class HttpDataPlane {
     // An https.Server is an http.Server over TLS sockets: everything below works on both.
     this.#server = opts.tls === undefined
       ? createServer(options)
-      : createHttpsServer({ ...options, cert: opts.tls.cert, key: opts.tls.key }) as unknown as Server<typeof IncomingMessage, typeof ProxyResponse>
+      : createHttpsServer({ ...options, cert: opts.tls.cert, key: opts.tls.key }) as unknown as
+        Server<typeof IncomingMessage, typeof ProxyResponse>
     this.#server.keepAliveTimeout = KEEP_ALIVE_MS
     // Node keeps only the first 2000 header lines in req.headers/rawHeaders (maxHeadersCount) while
     // its parser frames the body with all of them: a Transfer-Encoding past the limit would be
@@ -109,7 +110,8 @@ export class HttpDataPlane {
     this.shadow.configure(routes)
     // The same route list (a live change, not a reload) keeps its dispatchers: no need to look again.
     if (routes !== this.#backendsFor?.routes) this.#backendsFor = { routes, backends: this.#pools.replace(routes) }
-    this.#plane.table = compileRoutes(routes, views, this.#backendsFor.backends, (name) => this.shadow.stats(name), this.#plane.table)
+    const shadowStats = (name: string) => this.shadow.stats(name)
+    this.#plane.table = compileRoutes(routes, views, this.#backendsFor.backends, shadowStats, this.#plane.table)
   }
 
   /**

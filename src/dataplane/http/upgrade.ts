@@ -15,7 +15,9 @@ import { isWebSocketUpgrade, tunnelWebSocket, type Tunnel, type TunnelResult } f
  * anything else (h2c above all) gets 400 on the raw socket, since tunnelling it would let a client
  * talk past the proxy (h2csmuggler).
  */
-export function handleUpgrade(plane: PlaneState, tunnels: Set<Tunnel>, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+export function handleUpgrade(
+  plane: PlaneState, tunnels: Set<Tunnel>, req: IncomingMessage, socket: Duplex, head: Buffer,
+): void {
   socket.on('error', ignoreError)
   const ctx = new UpgradeRequest(plane, tunnels, req, socket, head)
   if (!isWebSocketUpgrade(req)) return respondError(ctx, 'SLUICE_ERR_BAD_REQUEST', 'only websocket upgrades are proxied', true)
@@ -31,7 +33,9 @@ class UpgradeRequest extends ProxyContext {
   #tunnel: Tunnel | undefined
   #done = false
 
-  constructor(plane: PlaneState, readonly tunnels: Set<Tunnel>, req: IncomingMessage, socket: Duplex, readonly head: Buffer) {
+  constructor(
+    plane: PlaneState, readonly tunnels: Set<Tunnel>, req: IncomingMessage, socket: Duplex, readonly head: Buffer,
+  ) {
     super(plane, req, socket)
   }
 

@@ -11,7 +11,9 @@ import { isTlsCode, keepTlsCause, markConnectPhase } from './upstream-leg/error-
  * configured `servername`, else the URL's hostname (none for an IP address: RFC 6066 forbids it
  * and Node then checks the certificate against the IP). The client's Host never plays a part.
  */
-export function originConnector(origin: string, tls: UpstreamTls | undefined, connectMs: number): buildConnector.connector {
+export function originConnector(
+  origin: string, tls: UpstreamTls | undefined, connectMs: number,
+): buildConnector.connector {
   const url = new URL(origin)
   const connect = buildConnector({ ...tlsOptions(tls), timeout: connectMs })
   if (url.protocol !== 'https:') return connect

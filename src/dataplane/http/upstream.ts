@@ -82,10 +82,20 @@ export class UpstreamPools {
     this.#byKey = new Map()
     this.#shadowByKey = new Map()
     // A shadow call answers nobody: shutdown never waits for one.
-    await Promise.allSettled([...all.map((d) => (graceful ? d.close() : d.destroy())), ...shadows.map((d) => d.destroy())])
+    await Promise.allSettled([
+      ...all.map((d) => (graceful ? d.close() : d.destroy())),
+      ...shadows.map((d) => d.destroy()),
+    ])
   }
 
-  #backend(side: Side, origins: readonly string[], transport: SideTransport, connectMs: number, next: Map<string, Dispatcher>, prev: Map<string, Dispatcher>): Backend {
+  #backend(
+    side: Side,
+    origins: readonly string[],
+    transport: SideTransport,
+    connectMs: number,
+    next: Map<string, Dispatcher>,
+    prev: Map<string, Dispatcher>,
+  ): Backend {
     // TLS settings (PEM texts included) are part of the key: changed certificates get a new pool.
     const key = `${connectMs} ${origins.join(' ')} ${JSON.stringify(transport.tls)}`
     let dispatcher = next.get(key) ?? prev.get(key)
@@ -107,7 +117,8 @@ function createDispatcher(origins: readonly string[], transport: SideTransport, 
     keepAliveTimeout: UPSTREAM_KEEP_ALIVE_MS,
     connectTimeout: connectMs,
   }
-  const connectorOf = (origin: string): buildConnector.connector => originConnector(origin, transport.tls[origins.indexOf(origin)], connectMs)
+  const connectorOf = (origin: string): buildConnector.connector =>
+    originConnector(origin, transport.tls[origins.indexOf(origin)], connectMs)
   const [first] = origins
   if (origins.length === 1 && first !== undefined) return new Pool(first, { ...options, connect: connectorOf(first) })
   // One Pool per origin, each with its own connector (server name and TLS of that origin).

@@ -28,7 +28,10 @@ export interface Tunnel {
 
 /** What `tunnelWebSocket` reports when the client socket is gone and the upstream released. */
 export interface TunnelResult {
-  /** 101 for a tunnel, the backend's status for a refused upgrade, 502/504 from sluice, 0 when the client left first. */
+  /**
+   * 101 for a tunnel, the backend's status for a refused upgrade, 502/504 from sluice, 0 when the
+   * client left first.
+   */
   readonly status: number
   /** Transport trouble with the backend before or while it answered the upgrade; never set for events after a 101. */
   readonly error: UpstreamErrorReason | undefined
@@ -173,7 +176,9 @@ class WsTunnel implements Dispatcher.DispatchHandler, Tunnel {
     }
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, _h: unknown, statusMessage?: string): void {
+  onResponseStart(
+    controller: Dispatcher.DispatchController, statusCode: number, _h: unknown, statusMessage?: string,
+  ): void {
     try {
       this.#refused(controller, statusCode, statusMessage)
     } catch (err) {
@@ -302,7 +307,9 @@ class WsTunnel implements Dispatcher.DispatchHandler, Tunnel {
     this.#upstream?.destroy()
     if (this.#done) return
     this.#done = true
-    this.#args.onDone({ status: this.#status, error: this.#error, durationMs: this.#durationMs, fellBack: this.#fellBack })
+    this.#args.onDone({
+      status: this.#status, error: this.#error, durationMs: this.#durationMs, fellBack: this.#fellBack,
+    })
   }
 }
 

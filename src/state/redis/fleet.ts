@@ -6,7 +6,9 @@ import { EMPTY_SIDE, FLEET_WINDOW_TTL_WINDOWS, mergeShadow, mergeSides, parseSid
  * flush overwrites instead of adding twice. The write and its expiry go in one MULTI: a window key
  * without a TTL would never go away.
  */
-export async function flushWindowTo(redis: Redis, key: string, window: WindowRef, replica: string, sides: WindowSides): Promise<void> {
+export async function flushWindowTo(
+  redis: Redis, key: string, window: WindowRef, replica: string, sides: WindowSides,
+): Promise<void> {
   const ttlMs = window.ms * FLEET_WINDOW_TTL_WINDOWS
   const body = JSON.stringify({ old: sides.old, new: sides.new, ...(sides.shadow ? { shadow: sides.shadow } : {}) })
   const results = await redis.multi().hset(key, replica, body).pexpire(key, ttlMs).exec()
@@ -18,7 +20,9 @@ export async function flushWindowTo(redis: Redis, key: string, window: WindowRef
  * Merge every replica's contribution to one window. A contribution that is not the shape sluice
  * writes is skipped (and reported to `onBad`), never counted.
  */
-export async function readWindowFrom(redis: Redis, key: string, onBad: (replica: string) => void): Promise<MergedWindow> {
+export async function readWindowFrom(
+  redis: Redis, key: string, onBad: (replica: string) => void,
+): Promise<MergedWindow> {
   const fields = await redis.hgetall(key)
   let old = EMPTY_SIDE
   let neu = EMPTY_SIDE

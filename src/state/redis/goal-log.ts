@@ -12,7 +12,9 @@ export async function appendChunk(redis: Redis, key: string, chunk: GoalChunk): 
 }
 
 /** Chunks from `from` on, at most `max` of them; a malformed one is reported to `onBad` and skipped. */
-export async function readChunks(redis: Redis, key: string, from: number, max: number, onBad: (index: number) => void): Promise<{ chunks: GoalChunk[]; next: number }> {
+export async function readChunks(
+  redis: Redis, key: string, from: number, max: number, onBad: (index: number) => void,
+): Promise<{ chunks: GoalChunk[]; next: number }> {
   const raw = await redis.lrangeBuffer(key, from, from + max - 1)
   const chunks: GoalChunk[] = []
   raw.forEach((buf, i) => {

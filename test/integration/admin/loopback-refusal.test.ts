@@ -13,7 +13,10 @@ function deps(host: string, token: string | undefined): AdminDeps {
   const logger = createLogger({ level: 'silent' })
   const targets = () => ({ routes: [], queues: [] })
   const commands = new Commands({ store, clock: systemClock, logger, recorder, targets })
-  return { listen: { host, port: 0 }, token, recorder, commands, store, targets, readiness: () => ({ ready: true, checks: {} }), logger, groupSizes: () => undefined }
+  return {
+    listen: { host, port: 0 }, token, recorder, commands, store, targets,
+    readiness: () => ({ ready: true, checks: {} }), logger, groupSizes: () => undefined,
+  }
 }
 
 describe('admin listen address without a token', () => {

@@ -25,7 +25,9 @@ const FAMILIES = {
   sluice_shadow_duration_seconds: 'histogram',
 }
 
-const analysis = { windowMs: 60_000, minRequests: 100, maxErrorRate: 0.01, maxP99Ms: 300, maxErrorRateVsOld: undefined, maxP99VsOld: undefined, failureLimit: 2, alpha: 0.05,
+const analysis = {
+  windowMs: 60_000, minRequests: 100, maxErrorRate: 0.01, maxP99Ms: 300,
+  maxErrorRateVsOld: undefined, maxP99VsOld: undefined, failureLimit: 2, alpha: 0.05,
   metrics: [{ name: 'app-errors', query: 'x', max: 1, min: undefined, maxVsOld: undefined, minVsOld: undefined, prometheus: { url: 'http://127.0.0.1:9090', timeoutMs: 5000 } }] }
 
 describe('/metrics at start-up', () => {

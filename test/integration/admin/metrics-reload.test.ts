@@ -3,7 +3,10 @@ import type { Outcome } from '../../../src/observe/events.js'
 import { call, parseMetrics, routeConfig, startAdmin, valueOf, type AdminHarness } from '../../helpers/admin.js'
 
 const hit: Outcome = { kind: 'route', name: 'checkout', side: 'new', reason: 'bucket', servedBy: 'new', status: 200, error: undefined, fellBack: false, durationMs: 5 }
-const analysis = { windowMs: 60_000, minRequests: 100, maxErrorRate: undefined, maxP99Ms: 750, maxErrorRateVsOld: undefined, maxP99VsOld: undefined, failureLimit: 2, alpha: 0.05 }
+const analysis = {
+  windowMs: 60_000, minRequests: 100, maxErrorRate: undefined, maxP99Ms: 750,
+  maxErrorRateVsOld: undefined, maxP99VsOld: undefined, failureLimit: 2, alpha: 0.05,
+}
 
 describe('Recorder.setTargets on reload', () => {
   let admin: AdminHarness | undefined

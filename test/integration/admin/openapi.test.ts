@@ -7,7 +7,7 @@ import { createRecorder } from '../../../src/observe/recorder.js'
 import { SluiceProcess } from '../../helpers/sluice-process.js'
 import { startSideBackend, type SideBackend } from '../../helpers/side-backend.js'
 import { waitFor } from '../../helpers/wait-for.js'
-import { OpenApiContract, openApiPath, type Answer, type DocumentedOperation } from '../../helpers/openapi-contract.js'
+import { OpenApiContract, openApiPath, type Answer } from '../../helpers/openapi-contract.js'
 
 /**
  * docs/openapi.yaml against the admin plane itself (issue 18): the document is OpenAPI 3.1 with
@@ -93,7 +93,8 @@ describe('docs/openapi.yaml, the document', () => {
     const stub = {} as never
     const deps: AdminDeps = {
       listen: { host: '127.0.0.1', port: 0 }, token: undefined, recorder: createRecorder({ version: '0.0.0-test' }),
-      commands: stub, store: stub, targets: () => ({ routes: [], queues: [] }), readiness: () => ({ ready: true, checks: {} }),
+      commands: stub, store: stub, targets: () => ({ routes: [], queues: [] }),
+      readiness: () => ({ ready: true, checks: {} }),
       logger: stub as Logger, groupSizes: () => undefined, goals: stub, ofrep: stub, series: stub,
     }
     const registered = new Set(buildRouter(deps).routes().map((r) => key(r.method, openApiPath(r.pattern))))
@@ -368,7 +369,9 @@ queues:
       if (op.statuses.includes('415')) await hit(op.method, op.path, { params, headers: { 'content-type': 'text/plain' }, body: '{}', expect: 415 })
       if (op.statuses.includes('413')) await hit(op.method, op.path, { params, body: HUGE_BODY, expect: 413 })
       if (op.pathParams.includes('name')) await hit(op.method, op.path, { params: { ...params, name: 'no-such-name' }, ...(op.hasRequestBody ? { body: {} } : {}), expect: 404 })
-      if (op.pathParams.length > 0) await hit(op.method, op.path, { params: { ...params, [op.pathParams[0]!]: BAD_SEGMENT }, expect: 400 })
+      if (op.pathParams.length > 0) {
+        await hit(op.method, op.path, { params: { ...params, [op.pathParams[0]!]: BAD_SEGMENT }, expect: 400 })
+      }
     }
   })
 

@@ -154,7 +154,8 @@ routes:
   it('exports sluice_exposed_users and sluice_goal_events_total per side, every goal present, promtool-clean', async () => {
     const text = (await call(admin, 'GET', '/metrics')).text
     const samples = parseMetrics(text)
-    const value = (name: string, labels: Record<string, string>) => samples.find((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v))?.value
+    const value = (name: string, labels: Record<string, string>) => samples
+      .find((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v))?.value
     const g = await goals() as Record<'purchase' | 'support', GoalReport>
     for (const backend of ['old', 'new'] as const) {
       expect(value('sluice_exposed_users', { route: 'checkout', backend })).toBe(g.purchase[backend].users)

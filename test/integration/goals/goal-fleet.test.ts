@@ -74,7 +74,10 @@ ${route}`, 'fleet.yaml', {})
     const b = await replica(prefix)
     // users spread over both replicas; every 10th purchase is a beacon sent to the replica that did not serve the user
     const run = await shop({ data: a.data, moreData: [b.data], admin: a.admin, route: 'shop', goal: 'purchase', users: 1200, rates: { old: 0.3, new: 0.2 }, prefix: 'fleet' })
-    const expected = { old: { users: run.served.old, converted: run.bought.old }, new: { users: run.served.new, converted: run.bought.new } }
+    const expected = {
+      old: { users: run.served.old, converted: run.bought.old },
+      new: { users: run.served.new, converted: run.bought.new },
+    }
     for (const r of [a, b]) await waitFor(async () => { const g = await goal(r); return g.old.converted === run.bought.old && g.new.converted === run.bought.new && g.old.users === run.served.old }, { message: 'the fleet\'s figures on every replica', timeoutMs: 15_000 })
     const [ga, gb] = [await goal(a), await goal(b)]
     expect(ga).toMatchObject(expected)

@@ -16,9 +16,29 @@ import { waitFor } from '../../helpers/wait-for.js'
  * one is never rolled back.
  */
 
-interface GoalJson { verdict: string; lift: number | null; interval: [number, number] | null; old: { users: number; converted: number }; new: { users: number; converted: number }; sinceRollout: { old: { users: number } } }
-interface RouteJson { percent: number; state: string; goals: Record<string, GoalJson>; lastVerdict: { at: string } | null }
-interface HistoryJson { events: Array<{ actor: string; reason: string | null; to: { state: string; percent: number }; figures?: { outside?: Array<{ kind: string; name: string; outcome: string; summary: string; figures: Record<string, number | null> }> } }> }
+interface GoalJson {
+  verdict: string
+  lift: number | null
+  interval: [number, number] | null
+  old: { users: number; converted: number }
+  new: { users: number; converted: number }
+  sinceRollout: { old: { users: number } }
+}
+interface RouteJson {
+  percent: number; state: string; goals: Record<string, GoalJson>; lastVerdict: { at: string } | null
+}
+interface HistoryJson {
+  events: Array<{
+    actor: string
+    reason: string | null
+    to: { state: string; percent: number }
+    figures?: {
+      outside?: Array<{
+        kind: string; name: string; outcome: string; summary: string; figures: Record<string, number | null>
+      }>
+    }
+  }>
+}
 
 /** Waits for a window that closed after `at`: its verdict judged the goal on every purchase made before. */
 async function judgedAfter(s: { route: () => Promise<RouteJson> }, at: number): Promise<void> {

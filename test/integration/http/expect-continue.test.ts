@@ -50,7 +50,9 @@ test('pipelined behind a slow request: two well-formed answers in order, no 100 
   expect(answers.responses.map((r) => [r.status, r.body.toString()])).toEqual([[200, 'answer to /slow'], [200, 'answer to /upload']])
 })
 
-async function exchange(writes: string[], answers: number, meanwhile?: () => Promise<void>): Promise<{ received: Buffer }> {
+async function exchange(
+  writes: string[], answers: number, meanwhile?: () => Promise<void>,
+): Promise<{ received: Buffer }> {
   const client = connect(dp.port, '127.0.0.1')
   client.on('error', () => {})
   const chunks: Buffer[] = []

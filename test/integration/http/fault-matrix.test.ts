@@ -362,7 +362,8 @@ function delta(after: Record<string, number>, before: Record<string, number>): R
 
 // --- the matrix ----------------------------------------------------------------------------------
 
-const CASES = COLUMNS.flatMap((column) => METHODS.flatMap((method) => FAULTS.map((fault) => ({ column, method, fault }))))
+const CASES = COLUMNS.flatMap((column) =>
+  METHODS.flatMap((method) => FAULTS.map((fault) => ({ column, method, fault }))))
 let caseNo = 0
 const processErrors: unknown[] = []
 const onUncaught = (err: unknown): void => { processErrors.push(err) }

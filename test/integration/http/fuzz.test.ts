@@ -110,7 +110,10 @@ if (REPLAY === undefined) test(`${INPUTS} random and mutated requests: no crash,
   expect(tally.inputs).toBe(INPUTS)
 }, 300_000)
 
-/** FUZZ_REPLAY=FILE (a `.sent` file from FUZZ_DUMP): sends its bytes on one socket and prints what came back and what the origins got. */
+/**
+ * FUZZ_REPLAY=FILE (a `.sent` file from FUZZ_DUMP): sends its bytes on one socket and prints what came
+ * back and what the origins got.
+ */
 if (REPLAY !== undefined) test('replay one dumped socket', async () => {
   const bytes = readFileSync(REPLAY)
   // Requests unknown: only their count and methods matter to exchange(); wait until the server

@@ -82,10 +82,6 @@ async function get(path: string, method = 'GET', body?: Buffer): Promise<{ statu
   return { status: res.statusCode, text: await res.body.text(), headers: res.headers }
 }
 
-async function lastOutcome(): Promise<unknown> {
-  return (await waitForOutcomes(dp, dp.outcomes.length)).at(-1)
-}
-
 describe('server name and Host', () => {
   test('an https backend behind a different client Host answers; SNI is its own name, Host its URL host', async () => {
     const r = await get('/upstream-host/a')

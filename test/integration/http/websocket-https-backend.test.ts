@@ -16,7 +16,9 @@ import { createTestCa, type TestCa } from '../../helpers/tls-certs.js'
  */
 
 let ca: TestCa
-let wss: { port: number; seen: { servername: unknown; host: unknown; forwardedHost: unknown }[]; close(): Promise<void> }
+let wss: {
+  port: number; seen: { servername: unknown; host: unknown; forwardedHost: unknown }[]; close(): Promise<void>
+}
 let oldSide: WsBackend
 const oldHosts: unknown[] = []
 let dp: TestDataPlane

@@ -22,7 +22,10 @@ describe('WebSocket tunnel: idle timeout', () => {
     ws.once('close', (c: number) => { code = c })
     expect(await waitFor(() => code !== 0, 10 * IDLE_MS)).toBe(true)
     expect(code).toBe(1006)
-    expect(await waitFor(() => proxy.upstreamSockets.length === 1 && proxy.upstreamSockets[0]!.destroyed, TEARDOWN_MS)).toBe(true)
+    const torn = await waitFor(
+      () => proxy.upstreamSockets.length === 1 && proxy.upstreamSockets[0]!.destroyed, TEARDOWN_MS,
+    )
+    expect(torn).toBe(true)
     expect(await waitFor(() => backend.endedSockets() === 1, TEARDOWN_MS)).toBe(true)
     expect(await waitFor(() => proxy.results.length === 1, TEARDOWN_MS)).toBe(true)
     expect(proxy.results).toMatchObject([{ status: 101, error: undefined }])

@@ -110,7 +110,10 @@ routes:
   })
 })
 
-/** The provider as the SDK's Provider type (see web-sdk.test.ts: the package's optional `hooks` under exactOptionalPropertyTypes). */
+/**
+ * The provider as the SDK's Provider type (see web-sdk.test.ts: the package's optional `hooks` under
+ * exactOptionalPropertyTypes).
+ */
 function webProvider(options: OFREPWebProviderOptions): Provider {
   return new OFREPWebProvider(options) as unknown as Provider
 }

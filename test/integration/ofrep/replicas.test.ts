@@ -13,7 +13,10 @@ import { waitFor } from '../../helpers/wait-for.js'
 
 const TOKEN = 'ofrep-fleet-token'
 const USERS = Array.from({ length: 500 }, (_, i) => `user-${i}`)
-/** A bound, not a speed assertion: these 1,500 calls took 6–19 s on a 2-core machine at load average 16 (2026-11-26). */
+/**
+ * A bound, not a speed assertion: these 1,500 calls took 6–19 s on a 2-core machine at load average 16
+ * (2026-11-26).
+ */
 const FIVE_HUNDRED_USERS_MS = 90_000
 
 interface Replica { app: SluiceApp; data: string; admin: string }
@@ -25,7 +28,7 @@ interface Replica { app: SluiceApp; data: string; admin: string }
 describe('OFREP on a follower replica (state.store: redis)', () => {
   const redis = new RedisServer()
   let backends: SideBackend[] = []
-  let replicas: Replica[] = []
+  const replicas: Replica[] = []
   let leader: Replica
   let follower: Replica
   let client: Client

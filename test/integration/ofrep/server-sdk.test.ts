@@ -69,7 +69,9 @@ routes:
   })
 
   /** Every user's side through the SDK and through the proxy, with `extra` context attributes / request headers. */
-  async function bothDoors(users: readonly string[], extra: { attributes?: Record<string, string>; headers?: Record<string, string> } = {}) {
+  async function bothDoors(
+    users: readonly string[], extra: { attributes?: Record<string, string>; headers?: Record<string, string> } = {},
+  ) {
     return mapLimit(users, CONCURRENCY, async (user) => {
       const [details, proxy] = await Promise.all([
         client.getBooleanDetails('checkout', false, { targetingKey: user, ...extra.attributes }),

@@ -53,7 +53,8 @@ describe.skipIf(!REDIS_SERVER)(`queue adapters${REDIS_SERVER ? '' : ` (skipped: 
       make: () => registry.sink({ type: 'redis-list', url: server.url, key }, { logger: silent }),
       unreachable: () => registry.sink({ type: 'redis-list', url: UNREACHABLE, key }, { logger: silent }),
       // LPUSH'ed: the oldest element is at the tail, where workers (BRPOP) take from.
-      readBack: async () => (await redis.lrange(key, 0, -1)).reverse().map((body) => ({ id: bodyId(parseBody(body))!, body })),
+      readBack: async () => (await redis.lrange(key, 0, -1)).reverse()
+        .map((body) => ({ id: bodyId(parseBody(body))!, body })),
       sinkId: (id) => id,
       dedupes: false,
     } satisfies SinkHarness

@@ -34,7 +34,9 @@ describe('queue adapters: amqp (RabbitMQ)', () => {
     return {
       make: (concurrency) => registry.source({ type: 'amqp', url: vhost.url, queue, prefetch: undefined }, { concurrency, logger: silent }),
       produce: async (jobs) => {
-        for (const j of jobs) ch.sendToQueue(queue, Buffer.from(j.body), { persistent: true, ...(j.id ? { messageId: j.id } : {}) })
+        for (const j of jobs) {
+          ch.sendToQueue(queue, Buffer.from(j.body), { persistent: true, ...(j.id ? { messageId: j.id } : {}) })
+        }
         await ch.checkQueue(queue) // a round trip: the messages are in
       },
     } satisfies SourceHarness

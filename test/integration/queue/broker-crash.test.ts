@@ -79,7 +79,8 @@ describe('amqp router crash', () => {
     second.kill('SIGTERM')
     await exited(second)
 
-    const [oldJobs, newJobs] = [await amqpConsume(amqp, oldQ, JOBS * 2, 1_000), await amqpConsume(amqp, newQ, JOBS * 2, 1_000)]
+    const oldJobs = await amqpConsume(amqp, oldQ, JOBS * 2, 1_000)
+    const newJobs = await amqpConsume(amqp, newQ, JOBS * 2, 1_000)
     const all = countIds([...oldJobs, ...newJobs].map((j) => j.id))
     for (let i = 0; i < JOBS; i++) expect(all.get(`j${i}`) ?? 0, `j${i}`).toBeGreaterThanOrEqual(1)
     const duplicates = [...all.values()].reduce((sum, n) => sum + n - 1, 0)
@@ -103,7 +104,9 @@ describe('amqp router crash', () => {
       percentBp: 3_000,
     })
     const env = { SLUICE_QUEUE_CHILD: JSON.stringify({ queue, concurrency: CONCURRENCY, delayMs: DELAY_MS }) }
-    const stored = async () => (await nats.jsm.streams.info(oldSide.stream)).state.messages + (await nats.jsm.streams.info(newSide.stream)).state.messages
+    const stored = async () =>
+      (await nats.jsm.streams.info(oldSide.stream)).state.messages
+      + (await nats.jsm.streams.info(newSide.stream)).state.messages
 
     const first = await startChild(env)
     await waitFor(async () => (await stored()) >= JOBS / 3, { timeoutMs: 30_000, intervalMs: 20, message: 'a third of the jobs' })

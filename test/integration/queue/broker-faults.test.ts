@@ -123,7 +123,8 @@ describe('amqp: the broker closes every connection mid-flow', () => {
     const got = await amqpConsume(amqp, out, 20, 1_000)
     expect(new Set(got.map((g) => g.id))).toEqual(new Set(ids(20, 'f')))
     // The refused jobs came back from the broker (redelivered), not from a retry in memory.
-    const redelivered = adapters.deliveries.filter((j) => (j.raw as { message: { fields: { redelivered: boolean } } }).message.fields.redelivered)
+    type Delivered = { message: { fields: { redelivered: boolean } } }
+    const redelivered = adapters.deliveries.filter((j) => (j.raw as Delivered).message.fields.redelivered)
     expect(redelivered.length).toBeGreaterThanOrEqual(1)
   }, 60_000)
 })
@@ -169,7 +170,10 @@ describe('nats: the broker dies and comes back mid-flow', () => {
     }, { timeoutMs: 90_000, intervalMs: 200, message: 'the source consumer to drain' })
     await plane.close(2_000)
 
-    const got = [...await admin.consume(oldSide.stream, JOBS, 1_000), ...await admin.consume(newSide.stream, JOBS, 1_000)]
+    const got = [
+      ...await admin.consume(oldSide.stream, JOBS, 1_000),
+      ...await admin.consume(newSide.stream, JOBS, 1_000),
+    ]
     const seen = countIds(got.map((g) => g.id))
     for (const id of ids(JOBS, 'k')) expect(seen.get(id) ?? 0, id).toBeGreaterThanOrEqual(1)
     const lost = lines.filter((l) => l.msg === 'nats connection lost; reconnecting')
@@ -237,7 +241,8 @@ describe('nats: refusals and configuration errors', () => {
     await plane.close(2_000)
     const got = await nats.consume(out.stream, 20, 1_000)
     expect(new Set(got.map((g) => g.id))).toEqual(new Set(ids(20, 'g')))
-    const again = adapters.deliveries.filter((j) => (j.raw as { info: { deliveryCount: number } }).info.deliveryCount > 1)
+    const again = adapters.deliveries
+      .filter((j) => (j.raw as { info: { deliveryCount: number } }).info.deliveryCount > 1)
     expect(again.length).toBeGreaterThanOrEqual(1)
   }, 60_000)
 

@@ -57,7 +57,9 @@ describe('amqp → nats split end to end', () => {
     })
     await route(q, JOBS, 60_000)
 
-    const [oldJobs, newJobs] = await Promise.all([nats.consume(oldSide.stream, JOBS), nats.consume(newSide.stream, JOBS)])
+    const [oldJobs, newJobs] = await Promise.all([
+      nats.consume(oldSide.stream, JOBS), nats.consume(newSide.stream, JOBS),
+    ])
     const oldIds = countIds(oldJobs.map((j) => j.id))
     const newIds = countIds(newJobs.map((j) => j.id))
     expect(oldIds.size + newIds.size).toBe(JOBS)
@@ -90,7 +92,9 @@ describe('cross combinations with the other kinds', () => {
       percentBp: 5_000,
     })
     await route(q, 400, 20_000)
-    const [oldJobs, newJobs] = await Promise.all([amqpConsume(amqp, queue, 400, 1_000), nats.consume(side.stream, 400, 1_000)])
+    const [oldJobs, newJobs] = await Promise.all([
+      amqpConsume(amqp, queue, 400, 1_000), nats.consume(side.stream, 400, 1_000),
+    ])
     expect(oldJobs.length).toBeGreaterThan(0)
     expect(newJobs.length).toBeGreaterThan(0)
     expect(new Set([...oldJobs, ...newJobs].map((j) => j.id))).toEqual(new Set(Array.from({ length: 400 }, (_, i) => `l${i}`)))

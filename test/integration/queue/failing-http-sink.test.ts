@@ -67,7 +67,10 @@ describe.skipIf(!REDIS_SERVER)(`failing http sink as new${REDIS_SERVER ? '' : ` 
     expect(new Set(keys)).toEqual(new Set(decidedNew))
 
     const pair = windows.take('queue/emails')
-    const policy = { windowMs: 60_000, minRequests: 50, maxErrorRate: 0.05, maxP99Ms: undefined, maxErrorRateVsOld: 2, maxP99VsOld: undefined, failureLimit: 1, alpha: 0.05 }
+    const policy = {
+      windowMs: 60_000, minRequests: 50, maxErrorRate: 0.05, maxP99Ms: undefined,
+      maxErrorRateVsOld: 2, maxP99VsOld: undefined, failureLimit: 1, alpha: 0.05,
+    }
     const verdict = assess(policy, accumulate(policy, freshEvidence(policy, 0), observe(policy, pair.old, pair.new)), 1)
     expect(verdict.kind).toBe('fail')
     expect(verdict.failed).toContain('maxErrorRate')

@@ -8,7 +8,10 @@ import { splitHash, thresholdFor } from '../../../src/core/bucket.js'
 import { NO_REDIS_REASON, REDIS_SERVER, RedisServer } from '../../helpers/redis-server.js'
 import { waitFor } from '../../helpers/wait-for.js'
 
-/** Of the fixed tenants t0 … t199 at 30 % on queue "emails", this many are on new (the bucket function's answer, pinned). */
+/**
+ * Of the fixed tenants t0 … t199 at 30 % on queue "emails", this many are on new (the bucket
+ * function's answer, pinned).
+ */
 const NEW_TENANTS = 67
 
 describe.skipIf(!REDIS_SERVER)(`createJobRouter: the producer API${REDIS_SERVER ? '' : ` (skipped: ${NO_REDIS_REASON})`}`, () => {

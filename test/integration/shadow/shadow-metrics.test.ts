@@ -20,7 +20,9 @@ describe('shadow metrics (README "Shadow traffic")', () => {
     expect(valueOf(s, 'sluice_shadow_duration_seconds_count', { route: 'checkout' })).toBe(0)
 
     const judged: Array<[string, boolean]> = []
-    const ledger = new ShadowLedger({ series: (r) => admin!.recorder.shadowSeries(r), onJudged: (r, d) => judged.push([r, d]), now: () => 0 })
+    const ledger = new ShadowLedger({
+      series: (r) => admin!.recorder.shadowSeries(r), onJudged: (r, d) => judged.push([r, d]), now: () => 0,
+    })
     ledger.configure(routes)
     const stats = ledger.stats('checkout')!
     stats.record('match', 12)

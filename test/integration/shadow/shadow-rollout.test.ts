@@ -67,7 +67,9 @@ routes:
     expect(history.events.at(-1)!.reason).toMatch(/maxMismatchRate/)
     const shadow = (await call(admin, 'GET', '/api/routes/checkout/shadow')).json as {
       compared: number; mismatched: number; matched: number; errors: number; skipped: number
-      samples: Array<{ at: string; method: string; path: string; old: { status: number }; new: { status: number }; diff: string[] }>
+      samples: Array<{
+        at: string; method: string; path: string; old: { status: number }; new: { status: number }; diff: string[]
+      }>
     }
     expect(shadow.mismatched).toBeGreaterThan(0)
     expect(shadow.compared).toBe(shadow.matched + shadow.mismatched)

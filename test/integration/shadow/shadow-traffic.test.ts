@@ -49,7 +49,9 @@ describe('shadow traffic', () => {
     extra.length = 0
   })
 
-  async function plane(oldB: TestBackend, newUrl: string, over: Partial<RouteConfig> = {}, shadow: Partial<ShadowConfig> = {}): Promise<TestDataPlane> {
+  async function plane(
+    oldB: TestBackend, newUrl: string, over: Partial<RouteConfig> = {}, shadow: Partial<ShadowConfig> = {},
+  ): Promise<TestDataPlane> {
     dp = await startDataPlane([routeConfig({
       name: 'r', old: [oldB.url], new: [newUrl], sticky: [{ kind: 'header', name: 'x-user' }],
       shadow: { ...SHADOW, ...shadow }, ...over,

@@ -24,7 +24,8 @@ describe.skipIf(!REDIS_SERVER)(suiteTitle('redis store: compare-and-set under co
       let cur: TargetLive | undefined = store.get(ref)
       for (;;) {
         const base = cur ?? { percentBp: 0, version: 1 }
-        const r = await store.update(ref, base.version, live(base.percentBp + 1), event(base.percentBp, base.percentBp + 1))
+        const next = base.percentBp + 1
+        const r = await store.update(ref, base.version, live(next), event(base.percentBp, next))
         if (r.ok) { successes++; return }
         conflicts++
         cur = r.current

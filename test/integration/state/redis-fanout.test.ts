@@ -60,7 +60,8 @@ describe.skipIf(!REDIS_SERVER)(suiteTitle('redis store: change fan-out between r
     await a.setMember(ref, 'beta', 'a0@example.com', false)
     const expected = new Set([...ids('a'), ...ids('b')].filter((id) => id !== 'a0@example.com'))
     // Converged = exactly the final set (a size check alone also matches states on the way there).
-    const converged = (added: ReadonlySet<string> | undefined) => added?.size === expected.size && [...expected].every((id) => added.has(id))
+    const converged = (added: ReadonlySet<string> | undefined) =>
+      added?.size === expected.size && [...expected].every((id) => added.has(id))
     for (const store of [a, b]) {
       const beta = () => store.snapshot().members.get('route/checkout')?.get('beta')
       await waitFor(() => converged(beta()?.added), BOUND_MS, 'the members to converge')

@@ -43,7 +43,8 @@ describe.skipIf(!REDIS_SERVER)(suiteTitle('redis store: fleet-wide analysis wind
     await a.fleet.flushWindow(ref, w, 'a', { old: empty, new: empty, shadow: { judged: 40, differed: 3 } })
     await b.fleet.flushWindow(ref, w, 'b', { old: empty, new: empty, shadow: { judged: 10, differed: 2 } })
     await c.fleet.flushWindow(ref, w, 'c', { old: empty, new: empty })
-    expect(await c.fleet.readWindow(ref, w)).toEqual({ replicas: 3, old: empty, new: empty, shadow: { judged: 50, differed: 5 } })
+    expect(await c.fleet.readWindow(ref, w))
+      .toEqual({ replicas: 3, old: empty, new: empty, shadow: { judged: 50, differed: 5 } })
   })
 
   it('two replicas flush a window; the leader reads the sums', async () => {
@@ -57,8 +58,11 @@ describe.skipIf(!REDIS_SERVER)(suiteTitle('redis store: fleet-wide analysis wind
     await a.fleet.flushWindow(ref, w, 'a', { old: side(100, 1, [[10, 100]]), new: side(7, 2, [[10, 5], [300, 2]]) })
 
     const merged = await b.fleet.readWindow(ref, w)
-    expect(merged).toEqual({ replicas: 2, old: side(190, 1, [[10, 100], [11, 90]]), new: side(12, 5, [[10, 5], [300, 7]]) })
-    expect(await a.fleet.readWindow(ref, previousWindow(w))).toEqual({ replicas: 0, old: side(0, 0, []), new: side(0, 0, []) })
+    expect(merged).toEqual({
+      replicas: 2, old: side(190, 1, [[10, 100], [11, 90]]), new: side(12, 5, [[10, 5], [300, 7]]),
+    })
+    expect(await a.fleet.readWindow(ref, previousWindow(w)))
+      .toEqual({ replicas: 0, old: side(0, 0, []), new: side(0, 0, []) })
 
     const raw = rig.raw()
     const key = `${keyPrefix}:{route/checkout}:window:${WINDOW_MS}:${w.id}`

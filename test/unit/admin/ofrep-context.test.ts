@@ -13,7 +13,9 @@ const UID_COOKIE: KeySource = { kind: 'cookie', name: 'uid' }
 const EMAIL: KeySource = { kind: 'header', name: 'x-user-email' }
 
 /** A route as compileRoutes would hand it over: sticky [header:x-user-id, cookie:uid], a beta group keyed by e-mail. */
-function route(percentBp: number, opts: { optIn?: boolean; beta?: readonly string[]; vip?: readonly string[] } = {}): FlagRoute {
+function route(
+  percentBp: number, opts: { optIn?: boolean; beta?: readonly string[]; vip?: readonly string[] } = {},
+): FlagRoute {
   const beta = groupDecision('new', 'beta')
   const vip = groupDecision('old', 'vip')
   return {
@@ -122,7 +124,8 @@ describe('evaluateFlag: the data plane\'s decision as an OFREP answer', () => {
         const attrs: Record<string, string> = {}
         if (email !== undefined) attrs['x-user-email'] = email
         if (opt !== undefined) attrs['sluice-opt-checkout'] = opt
-        const got = evaluateFlag(r, context({ context: { ...(user === undefined ? {} : { targetingKey: user }), ...attrs } }), () => 0.5)
+        const targeting = user === undefined ? {} : { targetingKey: user }
+        const got = evaluateFlag(r, context({ context: { ...targeting, ...attrs } }), () => 0.5)
         if (proxy.reason === 'random') expect(got).toMatchObject({ errorCode: 'TARGETING_KEY_MISSING' })
         else expect(got).toMatchObject({ variant: proxy.side satisfies Side })
       },

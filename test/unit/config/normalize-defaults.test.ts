@@ -50,7 +50,10 @@ queues:
       stepsBp: [5000, 10000],
       intervalMs: 600_000,
       schedule: { timezone: 'UTC', windows: [{ days: [0, 1, 2, 3, 4, 5, 6], fromMin: 540, toMin: 1020 }], outside: 'hold' },
-      analysis: { windowMs: 60_000, minRequests: 100, maxErrorRate: undefined, maxP99Ms: 300, maxErrorRateVsOld: undefined, maxP99VsOld: undefined, failureLimit: 2, alpha: 0.05, metrics: [] },
+      analysis: {
+        windowMs: 60_000, minRequests: 100, maxErrorRate: undefined, maxP99Ms: 300, maxErrorRateVsOld: undefined,
+        maxP99VsOld: undefined, failureLimit: 2, alpha: 0.05, metrics: [],
+      },
     })
     const queue = config.queues[0]
     expect(queue?.source).toEqual({ type: 'redis-stream', url: 'redis://127.0.0.1:6379', key: 'in', group: 'sluice' })

@@ -7,11 +7,20 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 const calls = vi.hoisted(() => ({ parse: 0, usersFile: 0 }))
 vi.mock('../../../src/config/yaml-source.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../../src/config/yaml-source.js')>()
-  return { ...real, parseYaml: (...args: Parameters<typeof real.parseYaml>) => { calls.parse++; return real.parseYaml(...args) } }
+  return {
+    ...real,
+    parseYaml: (...args: Parameters<typeof real.parseYaml>) => { calls.parse++; return real.parseYaml(...args) },
+  }
 })
 vi.mock('../../../src/config/users-file.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../../src/config/users-file.js')>()
-  return { ...real, readGroupMembers: (...args: Parameters<typeof real.readGroupMembers>) => { calls.usersFile++; return real.readGroupMembers(...args) } }
+  return {
+    ...real,
+    readGroupMembers: (...args: Parameters<typeof real.readGroupMembers>) => {
+      calls.usersFile++
+      return real.readGroupMembers(...args)
+    },
+  }
 })
 
 const { SluiceApp } = await import('../../../src/app/index.js')

@@ -24,7 +24,9 @@ function harness() {
   const notices: TransitionNotice[] = []
   const { logger } = captureLogger()
   const targets = { routes: [routeConfig('checkout', { rollout })], queues: [] }
-  const commands = new Commands({ store, clock, logger, recorder: new FakeRecorder(), targets: () => targets, onNotice: (n) => notices.push(n) })
+  const commands = new Commands({
+    store, clock, logger, recorder: new FakeRecorder(), targets: () => targets, onNotice: (n) => notices.push(n),
+  })
   const state = { active: true, calls: 0, outcome: 'pass' as OutsideCheck['outcome'] }
   const metricChecks = {
     judge: async (): Promise<OutsideCheck[]> => {
@@ -33,7 +35,9 @@ function harness() {
       return [{ kind: 'metric', name: 'app-errors', outcome: state.outcome, summary, figures: { value: 0.041, max: 0.02 } }]
     },
   }
-  const controller = new RolloutController({ commands, store, windows, clock, logger, targets: () => targets, metricChecks, isActive: () => state.active })
+  const controller = new RolloutController({
+    commands, store, windows, clock, logger, targets: () => targets, metricChecks, isActive: () => state.active,
+  })
   const ref = { kind: 'route', name: 'checkout' } as const
   const run = async (seconds: number) => {
     for (let t = 0; t < seconds; t++) {

@@ -25,7 +25,9 @@ function harness(policy: RolloutPolicy = rollout) {
   const notices: TransitionNotice[] = []
   const { logger, lines } = captureLogger()
   const targets = { routes: [routeConfig('checkout', { rollout: policy })], queues: [] }
-  const commands = new Commands({ store, clock, logger, recorder: new FakeRecorder(), targets: () => targets, onNotice: (n) => notices.push(n) })
+  const commands = new Commands({
+    store, clock, logger, recorder: new FakeRecorder(), targets: () => targets, onNotice: (n) => notices.push(n),
+  })
   const controller = new RolloutController({ commands, store, windows, clock, logger, targets: () => targets })
   const ref = { kind: 'route', name: 'checkout' } as const
   /** `n` requests on a side, `errors` of them 500s, each taking `ms`. */
@@ -42,7 +44,8 @@ function harness(policy: RolloutPolicy = rollout) {
       await controller.tickAll()
     }
   }
-  return { clock, store, windows, commands, controller, notices, ref, traffic, run, logs: lines, start: () => commands.applyFileIntent(targets, undefined) }
+  const start = () => commands.applyFileIntent(targets, undefined)
+  return { clock, store, windows, commands, controller, notices, ref, traffic, run, logs: lines, start }
 }
 
 describe('rollout controller', () => {

@@ -30,15 +30,21 @@ describe('describeTarget', () => {
   })
 
   it('ROUTE.analysis: the step counts, each check\'s M against its bar, the verdict and what is missing', () => {
-    const analysis: AnalysisPolicy = { windowMs: 60_000, minRequests: 1000, failureLimit: 2, alpha: 0.05, maxErrorRate: 0.05, maxP99Ms: undefined, maxErrorRateVsOld: 2, maxP99VsOld: undefined }
-    const side = (requests: number, errors: number): SideWindow => ({ requests, errors, timed: requests, p99Ms: 20, slowerThan: () => 0 })
+    const analysis: AnalysisPolicy = {
+      windowMs: 60_000, minRequests: 1000, failureLimit: 2, alpha: 0.05,
+      maxErrorRate: 0.05, maxP99Ms: undefined, maxErrorRateVsOld: 2, maxP99VsOld: undefined,
+    }
+    const side = (requests: number, errors: number): SideWindow =>
+      ({ requests, errors, timed: requests, p99Ms: 20, slowerThan: () => 0 })
     const evidence = accumulate(analysis, freshEvidence(analysis, 1), observe(analysis, side(9000, 9), side(312, 1)))
     const cfg = routeConfig('checkout', { rollout: { ...rollout, analysis } })
     const json = describeTarget('route', cfg, { percentBp: 500, state: 'progressing', step: 1, filePercentBp: 0, updatedAt: 0, version: 3, evidence })
 
     expect(json.analysis).toEqual({
       step: { old: { requests: 9000, errors: 9, slow: 0 }, new: { requests: 312, errors: 1, slow: 0 } },
-      evidence: { maxErrorRate: { m: expect.any(Number), bar: 40 }, maxErrorRateVsOld: { m: expect.any(Number), bar: 40 } },
+      evidence: {
+        maxErrorRate: { m: expect.any(Number), bar: 40 }, maxErrorRateVsOld: { m: expect.any(Number), bar: 40 },
+      },
       verdict: 'inconclusive',
       missing: '312 of 1,000 new-side requests at this step',
     })
@@ -47,10 +53,15 @@ describe('describeTarget', () => {
   })
 
   it('ROUTE.analysis and lastVerdict show the metric checks of the latest window (from live state, so on every replica)', () => {
-    const analysis: AnalysisPolicy = { windowMs: 60_000, minRequests: 10, failureLimit: 2, alpha: 0.05, maxErrorRate: 0.05, maxP99Ms: undefined, maxErrorRateVsOld: undefined, maxP99VsOld: undefined }
-    const side = (requests: number): SideWindow => ({ requests, errors: 0, timed: requests, p99Ms: 20, slowerThan: () => 0 })
+    const analysis: AnalysisPolicy = {
+      windowMs: 60_000, minRequests: 10, failureLimit: 2, alpha: 0.05,
+      maxErrorRate: 0.05, maxP99Ms: undefined, maxErrorRateVsOld: undefined, maxP99VsOld: undefined,
+    }
+    const side = (requests: number): SideWindow =>
+      ({ requests, errors: 0, timed: requests, p99Ms: 20, slowerThan: () => 0 })
     const metric = { kind: 'metric' as const, name: 'app-errors', outcome: 'inconclusive' as const, summary: 'app-errors: no data for new', figures: { value: null, old: 0.01, max: 0.02 } }
-    const evidence = accumulate(analysis, freshEvidence(analysis, 1), { ...observe(analysis, side(900), side(100)), outside: [metric] })
+    const window = { ...observe(analysis, side(900), side(100)), outside: [metric] }
+    const evidence = accumulate(analysis, freshEvidence(analysis, 1), window)
     const cfg = routeConfig('checkout', { rollout: { ...rollout, analysis } })
     const verdict = { kind: 'inconclusive' as const, failed: [], outside: [metric], old: { requests: 900, errors: 0, errorRate: 0, p99Ms: 20, slow: 0 }, new: { requests: 100, errors: 0, errorRate: 0, p99Ms: 20, slow: 0 }, checks: [], step: evidence.tally, missing: metric.summary, at: 0 }
     const json = describeTarget('route', cfg, { percentBp: 500, state: 'progressing', step: 1, filePercentBp: 0, updatedAt: 0, version: 3, evidence }, undefined, { nextStepAt: null, windowOpen: null, lastVerdict: verdict })

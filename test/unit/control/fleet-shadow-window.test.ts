@@ -19,7 +19,10 @@ class MemoryFleet implements FleetWindows {
     let out: MergedWindow = { old: EMPTY_SIDE, new: EMPTY_SIDE, replicas: 0 }
     for (const s of m.values()) {
       const shadow = mergeShadow(out.shadow, s.shadow)
-      out = { old: mergeSides(out.old, s.old), new: mergeSides(out.new, s.new), replicas: out.replicas + 1, ...(shadow ? { shadow } : {}) }
+      out = {
+        old: mergeSides(out.old, s.old), new: mergeSides(out.new, s.new), replicas: out.replicas + 1,
+        ...(shadow ? { shadow } : {}),
+      }
     }
     return out
   }

@@ -13,7 +13,8 @@ const analysis: AnalysisPolicy = {
 }
 const rollout: RolloutPolicy = { stepsBp: [1000, 5000, 10_000], intervalMs: 3_600_000, schedule: undefined, analysis }
 const ref = { kind: 'route', name: 'checkout' } as const
-const side = (requests: number, errors: number): SideWindow => ({ requests, errors, timed: requests, p99Ms: 20, slowerThan: () => 0 })
+const side = (requests: number, errors: number): SideWindow =>
+  ({ requests, errors, timed: requests, p99Ms: 20, slowerThan: () => 0 })
 /** A closed window: old healthy, new with `newErrors` of 100 failing. */
 const windowOf = (newErrors: number): WindowObservation => observe(analysis, side(900, 1), side(100, newErrors))
 

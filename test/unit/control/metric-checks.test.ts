@@ -105,7 +105,13 @@ describe('parseQueryResponse (Prometheus HTTP API answers)', () => {
 describe('instantQuery over HTTP', () => {
   /** A stub Prometheus that records what it got and answers after `delayMs`. */
   async function stub(delayMs = 0) {
-    const seen: Array<{ method: string | undefined; url: string | undefined; auth: string | undefined; type: string | undefined; body: string }> = []
+    const seen: Array<{
+      method: string | undefined
+      url: string | undefined
+      auth: string | undefined
+      type: string | undefined
+      body: string
+    }> = []
     const server = createServer((req: IncomingMessage, res) => {
       let body = ''
       req.on('data', (d: Buffer) => { body += d.toString() })
@@ -119,7 +125,8 @@ describe('instantQuery over HTTP', () => {
     })
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
     const { port } = server.address() as { port: number }
-    return { port, seen, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()) }) }
+    const close = () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()) })
+    return { port, seen, close }
   }
 
   it('POSTs the query as a form under the base path, credentials as Basic authentication', async () => {

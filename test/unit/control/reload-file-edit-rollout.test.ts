@@ -3,7 +3,9 @@ import type { RolloutPolicy } from '../../../src/config/types.js'
 import { routeConfig } from '../../helpers/admin.js'
 import { commandsFixture } from './fixture.js'
 
-const rollout: RolloutPolicy = { stepsBp: [100, 500, 1000, 10_000], intervalMs: 60_000, schedule: undefined, analysis: undefined }
+const rollout: RolloutPolicy = {
+  stepsBp: [100, 500, 1000, 10_000], intervalMs: 60_000, schedule: undefined, analysis: undefined,
+}
 const ref = { kind: 'route', name: 'checkout' } as const
 
 /** A fixture whose route's rollout has reached 5 % (step 2). */

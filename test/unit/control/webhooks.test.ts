@@ -97,7 +97,9 @@ describe('WebhookNotifier', () => {
   it('signs TIMESTAMP.BODY with the secret, sends configured headers, never lets them replace its own', async () => {
     const rx = await receiver()
     const hook: WebhookConfig = { url: rx.url('/signed'), format: 'json', events: ['rolled_back'], headers: { 'x-api-key': 'k1', 'content-type': 'text/plain' }, secret: 's3cret' }
-    const notifier = new WebhookNotifier(() => [hook], captureLogger().logger, new FakeRecorder(), () => 1_790_000_000_123)
+    const notifier = new WebhookNotifier(
+      () => [hook], captureLogger().logger, new FakeRecorder(), () => 1_790_000_000_123,
+    )
     notifier.notify(notice('rolled_back'))
     await notifier.flush()
     const { headers, body } = rx.received[0]!

@@ -16,7 +16,8 @@ const analysis = (over: Partial<AnalysisPolicy> = {}): AnalysisPolicy => ({
   windowMs: W, minRequests: 100, failureLimit: 2, alpha: 0.05,
   maxErrorRate: 0.1, maxP99Ms: undefined, maxErrorRateVsOld: 1, maxP99VsOld: undefined, ...over,
 })
-const ramp = (a: AnalysisPolicy): RolloutPolicy => ({ stepsBp: [100, 500, 1000, 2500, 5000, 10_000], intervalMs: 5 * W, schedule: undefined, analysis: a })
+const ramp = (a: AnalysisPolicy): RolloutPolicy =>
+  ({ stepsBp: [100, 500, 1000, 2500, 5000, 10_000], intervalMs: 5 * W, schedule: undefined, analysis: a })
 const held = (bp: number, a: AnalysisPolicy): RolloutLive => ({ percentBp: bp, state: 'paused', step: ramp(a).stepsBp.indexOf(bp), stepSince: 0 })
 
 const RUNS = 1000
@@ -29,20 +30,27 @@ describe('analysis simulation (seeded, pure core)', () => {
   for (const [name, bp, p] of healthy) {
     it(`healthy, held 50 windows at ${name}: false rollbacks ≤ alpha`, () => {
       const a = analysis()
-      const r = rates({ policy: ramp(a), perWindow: 10_000, oldErrorRate: p, newErrorRate: p, windows: 50, start: held(bp, a) }, RUNS, seededRandom(bp))
+      const sc = {
+        policy: ramp(a), perWindow: 10_000, oldErrorRate: p, newErrorRate: p, windows: 50, start: held(bp, a),
+      }
+      const r = rates(sc, RUNS, seededRandom(bp))
       expect(r.rolledBack).toBeLessThanOrEqual(a.alpha)
     })
   }
 
   it('a new side exactly at its limits (2 × old, ρ = 2; 2 % absolute, limit 2 %), held 50 windows at 10 %: false rollbacks ≤ alpha', () => {
     const a = analysis({ maxErrorRateVsOld: 2, maxErrorRate: 0.02 })
-    const r = rates({ policy: ramp(a), perWindow: 10_000, oldErrorRate: 0.01, newErrorRate: 0.02, windows: 50, start: held(1000, a) }, RUNS, seededRandom(11))
+    const sc = {
+      policy: ramp(a), perWindow: 10_000, oldErrorRate: 0.01, newErrorRate: 0.02, windows: 50, start: held(1000, a),
+    }
+    const r = rates(sc, RUNS, seededRandom(11))
     expect(r.rolledBack).toBeLessThanOrEqual(a.alpha)
   })
 
   it('healthy full ramp (1 % errors, ρ = 1): false rollbacks ≤ alpha, and it completes', () => {
     const a = analysis()
-    const r = rates({ policy: ramp(a), perWindow: 10_000, oldErrorRate: 0.01, newErrorRate: 0.01, windows: 50 }, RUNS, seededRandom(7))
+    const sc = { policy: ramp(a), perWindow: 10_000, oldErrorRate: 0.01, newErrorRate: 0.01, windows: 50 }
+    const r = rates(sc, RUNS, seededRandom(7))
     expect(r.rolledBack).toBeLessThanOrEqual(a.alpha)
     expect(r.completed).toBeGreaterThanOrEqual(1 - a.alpha)
   })
@@ -52,14 +60,18 @@ describe('analysis simulation (seeded, pure core)', () => {
     for (const bp of [500, 1000]) {
       it(`${name} errors held at ${bp / 100} % (≥ 500 new-side requests a window): caught in ≥ 95 %`, () => {
         const a = analysis()
-        const r = rates({ policy: ramp(a), perWindow: 10_000, oldErrorRate: p0, newErrorRate: p1, windows: 50, start: held(bp, a) }, RUNS, seededRandom(bp + 1))
+        const sc = {
+          policy: ramp(a), perWindow: 10_000, oldErrorRate: p0, newErrorRate: p1, windows: 50, start: held(bp, a),
+        }
+        const r = rates(sc, RUNS, seededRandom(bp + 1))
         expect(r.rolledBack).toBeGreaterThanOrEqual(0.95)
       })
     }
     it(`${name} errors over a full ramp from 5 %: caught in ≥ 95 %, never promoted`, () => {
       const a = analysis()
       const policy = { ...ramp(a), stepsBp: [500, 1000, 2500, 5000, 10_000] }
-      const r = rates({ policy, perWindow: 10_000, oldErrorRate: p0, newErrorRate: p1, windows: 50 }, RUNS, seededRandom(3))
+      const sc = { policy, perWindow: 10_000, oldErrorRate: p0, newErrorRate: p1, windows: 50 }
+      const r = rates(sc, RUNS, seededRandom(3))
       expect(r.rolledBack).toBeGreaterThanOrEqual(0.95)
       expect(r.completed).toBe(0)
     })
@@ -71,12 +83,14 @@ describe('latency simulation (seeded; real window histograms, lognormal latencie
   const WINDOWS = 25
   const PER_WINDOW = 1000
   const SHARE = 0.1
-  const p99Policy = (k: number): RolloutPolicy => ramp(analysis({ maxErrorRate: undefined, maxErrorRateVsOld: undefined, maxP99VsOld: k }))
+  const p99Policy = (k: number): RolloutPolicy =>
+    ramp(analysis({ maxErrorRate: undefined, maxErrorRateVsOld: undefined, maxP99VsOld: k }))
 
   /** Share of runs rolled back when new's latencies are old's (lognormal, median 20 ms, σ 0.5) times `scale`. */
   function rolledBack(k: number, scale: number, seed: number): number {
     const random = seededRandom(seed)
-    const lognormal = () => 20 * Math.exp(0.5 * Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()))
+    const lognormal = () =>
+      20 * Math.exp(0.5 * Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()))
     const policy = p99Policy(k)
     let rolled = 0
     for (let run = 0; run < RUNS_P99; run++) {

@@ -15,7 +15,9 @@ function bruteUpperTail(n: number, p: number, k: number): number {
 }
 
 /** A side whose latencies are `fastMs` except `slow` requests at `slowMs`; `untimed` requests have no latency. */
-function side(requests: number, errors: number, opts: { slow?: number; slowMs?: number; fastMs?: number; untimed?: number } = {}): SideWindow {
+function side(
+  requests: number, errors: number, opts: { slow?: number; slowMs?: number; fastMs?: number; untimed?: number } = {},
+): SideWindow {
   const slow = opts.slow ?? 0
   const slowMs = opts.slowMs ?? 1000
   const fastMs = opts.fastMs ?? 20
@@ -32,7 +34,9 @@ const policy: AnalysisPolicy = {
   maxErrorRate: 0.05, maxP99Ms: 500, maxErrorRateVsOld: 2, maxP99VsOld: 1.5,
 }
 const only = (over: Partial<AnalysisPolicy>): AnalysisPolicy => ({
-  ...policy, maxErrorRate: undefined, maxP99Ms: undefined, maxErrorRateVsOld: undefined, maxP99VsOld: undefined, ...over,
+  ...policy,
+  maxErrorRate: undefined, maxP99Ms: undefined, maxErrorRateVsOld: undefined, maxP99VsOld: undefined,
+  ...over,
 })
 
 /** Fold `windows` identical windows into fresh evidence at step 0 and assess it (one judged step). */
@@ -44,7 +48,11 @@ function run(p: AnalysisPolicy, oldSide: SideWindow, newSide: SideWindow, window
 
 describe('binomialUpperTail', () => {
   it('matches a brute-force sum', () => {
-    for (const [n, p, k] of [[10, 0.3, 3], [100, 0.01, 2], [100, 0.01, 5], [50, 0.5, 40], [50, 0.5, 10], [11, 0.01, 1], [200, 0.2, 0], [30, 0.9, 31]] as const) {
+    const cases = [
+      [10, 0.3, 3], [100, 0.01, 2], [100, 0.01, 5], [50, 0.5, 40],
+      [50, 0.5, 10], [11, 0.01, 1], [200, 0.2, 0], [30, 0.9, 31],
+    ] as const
+    for (const [n, p, k] of cases) {
       expect(binomialUpperTail(n, p, k)).toBeCloseTo(bruteUpperTail(n, p, k), 12)
     }
   })
@@ -103,7 +111,9 @@ describe('observe (one window → test counts)', () => {
   it('maxP99VsOld cuts both sides at the pooled 99th percentile (old, and new ÷ k)', () => {
     // Old: 20 ms with 1 % at 100 ms; new: 45 ms throughout; k = 1.5. The pooled p99 of old and new ÷ k
     // sits just below 30 ms (45 ÷ 1.5), so all of new and old's 1 % lie above it.
-    const w = observe(only({ maxP99VsOld: 1.5 }), side(5000, 0, { slow: 50, slowMs: 100 }), side(300, 0, { fastMs: 45 }))
+    const w = observe(
+      only({ maxP99VsOld: 1.5 }), side(5000, 0, { slow: 50, slowMs: 100 }), side(300, 0, { fastMs: 45 }),
+    )
     const t = w.tests.find((x) => x.check === 'maxP99VsOld')
     expect(t).toMatchObject({ n1: 300, n0: 5000, x1: 300 })
     expect(t!.x0).toBeLessThanOrEqual(50)
@@ -197,7 +207,8 @@ describe('assess (accumulated evidence)', () => {
 describe('outside checks (goals, metric checks)', () => {
   const p = only({ maxErrorRate: 0.05 })
   const healthy = (outside: Parameters<typeof accumulate>[2]['outside']) => {
-    const e = accumulate(p, freshEvidence(p, 0), { ...observe(p, side(500, 0), side(500, 0)), ...(outside ? { outside } : {}) })
+    const window = { ...observe(p, side(500, 0), side(500, 0)), ...(outside ? { outside } : {}) }
+    const e = accumulate(p, freshEvidence(p, 0), window)
     return { e, v: assess(p, e, 1) }
   }
 

@@ -19,7 +19,8 @@ function referenceMurmur2(data: Uint8Array): number {
   let h = BigInt(len) & mask // h = 0 ^ len
   let i = 0
   while (len >= 4) {
-    let k = BigInt(data[i]!) | (BigInt(data[i + 1]!) << 8n) | (BigInt(data[i + 2]!) << 16n) | (BigInt(data[i + 3]!) << 24n)
+    let k = BigInt(data[i]!) | (BigInt(data[i + 1]!) << 8n) | (BigInt(data[i + 2]!) << 16n)
+      | (BigInt(data[i + 3]!) << 24n)
     k = (k * m) & mask
     k ^= k >> 24n
     k = (k * m) & mask

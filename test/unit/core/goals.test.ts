@@ -63,7 +63,16 @@ describe('attribution', () => {
  */
 type Interval = (o: GoalCounts, n: GoalCounts, alpha: number) => readonly [number, number] | null
 
-function missesTrueLift(rand: Random, pOld: number, lift: number, share: number, batches: number, batch: number, alpha: number, interval: Interval = liftInterval): boolean {
+function missesTrueLift(
+  rand: Random,
+  pOld: number,
+  lift: number,
+  share: number,
+  batches: number,
+  batch: number,
+  alpha: number,
+  interval: Interval = liftInterval,
+): boolean {
   const pNew = pOld * (1 + lift)
   let nOld = 0, xOld = 0, nNew = 0, xNew = 0
   for (let b = 0; b < batches; b++) {
@@ -130,7 +139,10 @@ describe('goal check (the analysis\' view of a goal)', () => {
     const c = goalCheck('purchase', worse, 0.1)
     expect(c).toMatchObject({ kind: 'goal', name: 'purchase', outcome: 'fail' })
     expect(c.summary).toMatch(/^purchase fell 25 % \(interval −\d+ % … −\d+ %\)$/)
-    expect(c.figures).toMatchObject({ lift: worse.lift, intervalLow: worse.interval![0], intervalHigh: worse.interval![1], maxLoss: 0.1, oldUsers: 10_000, newConverted: 750 })
+    expect(c.figures).toMatchObject({
+      lift: worse.lift, intervalLow: worse.interval![0], intervalHigh: worse.interval![1],
+      maxLoss: 0.1, oldUsers: 10_000, newConverted: 750,
+    })
   })
 
   it('passes a loss smaller than maxLoss or not yet proven beyond it', () => {

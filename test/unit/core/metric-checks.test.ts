@@ -28,7 +28,9 @@ describe('judgeMetric', () => {
   it('fails when new is over max, naming the value and the limit', () => {
     const c = judgeMetric('app-errors', limits({ max: 0.02 }), { old: v(0.004), new: v(0.041) })
     expect(c).toMatchObject({ kind: 'metric', name: 'app-errors', outcome: 'fail', summary: 'app-errors 0.041 > max 0.02' })
-    expect(c.figures).toEqual({ value: 0.041, old: 0.004, ratio: 0.041 / 0.004, max: 0.02, min: null, maxVsOld: null, minVsOld: null })
+    expect(c.figures).toEqual({
+      value: 0.041, old: 0.004, ratio: 0.041 / 0.004, max: 0.02, min: null, maxVsOld: null, minVsOld: null,
+    })
   })
 
   it('fails when new is under min', () => {

@@ -8,10 +8,17 @@ const policy: RolloutPolicy = {
   stepsBp: [100, 500, 1000, 10_000],
   intervalMs: 10 * MIN,
   schedule: undefined,
-  analysis: { windowMs: MIN, minRequests: 100, failureLimit: 2, alpha: 0.05, maxErrorRate: 0.01, maxP99Ms: undefined, maxErrorRateVsOld: undefined, maxP99VsOld: undefined },
+  analysis: {
+    windowMs: MIN, minRequests: 100, failureLimit: 2, alpha: 0.05,
+    maxErrorRate: 0.01, maxP99Ms: undefined, maxErrorRateVsOld: undefined, maxP99VsOld: undefined,
+  },
 }
-const side = (requests: number, errors: number): SideWindow => ({ requests, errors, timed: requests, p99Ms: 10, slowerThan: () => 0 })
-/** Windows: 'pass' 200 clean new-side requests; 'fail' half of 100 failing (far over any bar); 'inconclusive' 10 clean ones. */
+const side = (requests: number, errors: number): SideWindow =>
+  ({ requests, errors, timed: requests, p99Ms: 10, slowerThan: () => 0 })
+/**
+ * Windows: 'pass' 200 clean new-side requests; 'fail' half of 100 failing (far over any bar);
+ * 'inconclusive' 10 clean ones.
+ */
 type Kind = 'pass' | 'fail' | 'inconclusive'
 const NEW: Record<Kind, [number, number]> = { pass: [200, 0], fail: [100, 50], inconclusive: [10, 0] }
 const win = (kind: Kind): WindowObservation => observe(policy.analysis!, side(10_000, 10), side(...NEW[kind]))

@@ -20,10 +20,16 @@ function table(routes: readonly RouteConfig[], previous?: RouteTable): RouteTabl
   return compileRoutes(routes, views, backends, undefined, previous)
 }
 
-/** The rule as the README states it, and as route-table.ts implemented it before the index: try every route in file order. */
-function linearScan(routes: readonly RouteConfig[], hostHeader: string | undefined, url: string): RouteConfig | undefined {
+/**
+ * The rule as the README states it, and as route-table.ts implemented it before the index: try every
+ * route in file order.
+ */
+function linearScan(
+  routes: readonly RouteConfig[], hostHeader: string | undefined, url: string,
+): RouteConfig | undefined {
   const host = hostHeader === undefined ? undefined : hostOnly(hostHeader)
-  return routes.find((r) => (r.match.host === undefined || r.match.host === host) && prefixMatches(r.match.pathPrefix, url))
+  return routes.find((r) =>
+    (r.match.host === undefined || r.match.host === host) && prefixMatches(r.match.pathPrefix, url))
 }
 
 function prefixMatches(prefix: string, url: string): boolean {
@@ -59,8 +65,9 @@ const hostHeader = fc.oneof(
 
 describe('route lookup: the index picks what trying the routes in file order picks', () => {
   it('on random route sets and requests', () => {
+    const requests$ = fc.array(fc.tuple(hostHeader, url), { minLength: 1, maxLength: 30 })
     fc.assert(
-      fc.property(fc.array(route$, { maxLength: 40 }), fc.array(fc.tuple(hostHeader, url), { minLength: 1, maxLength: 30 }), (specs, requests) => {
+      fc.property(fc.array(route$, { maxLength: 40 }), requests$, (specs, requests) => {
         const routes = specs.map((s, i) => route(`r${i}`, s.host, s.prefix))
         const t = table(routes)
         for (const [host, u] of requests) {

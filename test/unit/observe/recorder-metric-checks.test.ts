@@ -7,7 +7,10 @@ const check = (name: string): MetricCheckConfig => ({
   name, query: 'x', max: 1, min: undefined, maxVsOld: undefined, minVsOld: undefined, prometheus: { url: 'http://127.0.0.1:9090', timeoutMs: 5000 },
 })
 const rollout = (metrics: MetricCheckConfig[]) => {
-  const analysis: AnalysisPolicy = { windowMs: 1000, minRequests: 1, failureLimit: 1, alpha: 0.05, maxErrorRate: undefined, maxP99Ms: undefined, maxErrorRateVsOld: undefined, maxP99VsOld: undefined, metrics }
+  const analysis: AnalysisPolicy = {
+    windowMs: 1000, minRequests: 1, failureLimit: 1, alpha: 0.05,
+    maxErrorRate: undefined, maxP99Ms: undefined, maxErrorRateVsOld: undefined, maxP99VsOld: undefined, metrics,
+  }
   return { stepsBp: [10_000], intervalMs: 1000, schedule: undefined, analysis }
 }
 

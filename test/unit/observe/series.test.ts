@@ -37,10 +37,12 @@ describe('sidePoint (the difference of two cumulative readings)', () => {
     expect(p).toEqual({ rps: 20, errorRate: 0.05, p99Ms: 440 })
   })
   it('has no error rate or p99 in an interval without requests', () => {
-    expect(sidePoint(totals(5, 0, [5, 5, 5, 5]), totals(5, 0, [5, 5, 5, 5]), 10)).toEqual({ rps: 0, errorRate: null, p99Ms: null })
+    expect(sidePoint(totals(5, 0, [5, 5, 5, 5]), totals(5, 0, [5, 5, 5, 5]), 10))
+      .toEqual({ rps: 0, errorRate: null, p99Ms: null })
   })
   it('a histogram recreated with new bounds (a reload) gives no p99 rather than a wrong one', () => {
-    const p = sidePoint(totals(100, 0, [100, 100, 100, 100]), totals(150, 0, [10, 20, 40, 50, 50], [0.1, 0.2, 0.25, 0.5]), 10)
+    const before = totals(100, 0, [100, 100, 100, 100])
+    const p = sidePoint(before, totals(150, 0, [10, 20, 40, 50, 50], [0.1, 0.2, 0.25, 0.5]), 10)
     expect(p.p99Ms).toBeNull()
     expect(p.rps).toBe(5)
   })
@@ -104,7 +106,8 @@ describe('SeriesBook', () => {
     expect(json).toMatchObject({ resolution: '10s', scope: 'replica', replica: 'r1', store: 'memory', limits: { errorRate: 0.01, p99Ms: 500 } })
     expect(json.points).toEqual([{
       t: new Date(s.clock.now()).toISOString(), percent: 5, state: 'progressing',
-      old: { rps: 10, errorRate: 0, p99Ms: 99 }, new: { rps: 1, errorRate: 0, p99Ms: 497 }, goals: {}, shadowMismatchRate: null,
+      old: { rps: 10, errorRate: 0, p99Ms: 99 }, new: { rps: 1, errorRate: 0, p99Ms: 497 },
+      goals: {}, shadowMismatchRate: null,
     }])
   })
 

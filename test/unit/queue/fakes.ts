@@ -10,7 +10,10 @@ import type { LiveSnapshot, TargetLive } from '../../../src/state/store.js'
 import { refKey } from '../../../src/state/store.js'
 import { buildViews } from '../../../src/state/views.js'
 
-/** In-memory source and sinks with the real contracts (bounded in-flight, ack after confirm), for router logic tests. */
+/**
+ * In-memory source and sinks with the real contracts (bounded in-flight, ack after confirm), for
+ * router logic tests.
+ */
 
 export const silent = pino({ level: 'silent' })
 
@@ -122,7 +125,9 @@ export function queueConfig(parts: Partial<QueueConfig> = {}): QueueConfig {
 }
 
 /** The views app.ts would build, with a live percent per queue (basis points). */
-export function queueViews(queues: readonly QueueConfig[], percentBp: Record<string, number> = {}): ReadonlyMap<string, TargetView> {
+export function queueViews(
+  queues: readonly QueueConfig[], percentBp: Record<string, number> = {},
+): ReadonlyMap<string, TargetView> {
   const targets = new Map<string, TargetLive>()
   for (const [name, bp] of Object.entries(percentBp)) {
     targets.set(refKey({ kind: 'queue', name }), { percentBp: bp, state: 'manual', step: -1, filePercentBp: 0, updatedAt: 0, version: 1 })

@@ -141,7 +141,8 @@ describe('QueueDataPlane (fake adapters)', () => {
     const adapters = new FakeAdapters()
     const seen: [string, number][] = []
     const plane = new QueueDataPlane({
-      bus: collectOutcomes().bus, logger: silent, adapters, backlogIntervalMs: 10, onBacklog: (q, n) => seen.push([q, n]),
+      bus: collectOutcomes().bus, logger: silent, adapters, backlogIntervalMs: 10,
+      onBacklog: (q, n) => seen.push([q, n]),
     })
     planes.push(plane)
     const q = queueConfig()

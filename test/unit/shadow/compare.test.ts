@@ -7,7 +7,8 @@ const paths = (...texts: string[]): PathSegment[][] => texts.map((t) => {
   if (typeof p === 'string') throw new Error(p)
   return p
 })
-const rules = (headers: string[] = [], ignore: string[] = []): CompareRules => ({ headers, ignoreJson: paths(...ignore) })
+const rules = (headers: string[] = [], ignore: string[] = []): CompareRules =>
+  ({ headers, ignoreJson: paths(...ignore) })
 const json = (value: unknown, status = 200, headers: Record<string, string> = {}) => ({
   status, headers: { 'content-type': 'application/json', ...headers }, body: Buffer.from(JSON.stringify(value)),
 })

@@ -11,12 +11,15 @@ function side(requests: number): SideWindow {
 
 const policy: AnalysisPolicy = {
   windowMs: 60_000, minRequests: 10, failureLimit: 2, alpha: 0.05,
-  maxErrorRate: undefined, maxP99Ms: undefined, maxErrorRateVsOld: undefined, maxP99VsOld: undefined, maxMismatchRate: 0.01,
+  maxErrorRate: undefined, maxP99Ms: undefined, maxErrorRateVsOld: undefined, maxP99VsOld: undefined,
+  maxMismatchRate: 0.01,
 }
 
 function judge(windows: number, judged: number, differed: number) {
   let e: Evidence = freshEvidence(policy, 0)
-  for (let i = 0; i < windows; i++) e = accumulate(policy, e, observe(policy, side(500), side(20), { judged, differed }))
+  for (let i = 0; i < windows; i++) {
+    e = accumulate(policy, e, observe(policy, side(500), side(20), { judged, differed }))
+  }
   return assess(policy, e, 1)
 }
 
@@ -52,7 +55,8 @@ describe('maxMismatchRate (README "Shadow traffic")', () => {
   it('the fleet wire shape carries shadow counts optionally and refuses a malformed one', () => {
     const sides = { old: { requests: 1, errors: 0, histogram: [] }, new: { requests: 1, errors: 0, histogram: [] } }
     expect(parseSides(JSON.stringify(sides))).toEqual(sides)
-    expect(parseSides(JSON.stringify({ ...sides, shadow: { judged: 4, differed: 1 } }))?.shadow).toEqual({ judged: 4, differed: 1 })
+    expect(parseSides(JSON.stringify({ ...sides, shadow: { judged: 4, differed: 1 } }))?.shadow)
+      .toEqual({ judged: 4, differed: 1 })
     expect(parseSides(JSON.stringify({ ...sides, shadow: { judged: -1, differed: 0 } }))).toBeUndefined()
   })
 })

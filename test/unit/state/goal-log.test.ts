@@ -17,7 +17,8 @@ describe('goal log chunks', () => {
     expect(decodeChunk(buf)).toEqual(chunk)
     const header = 1 + 8 + 12 + 1 + (1 + 'purchase'.length) + (1 + 'support'.length)
     expect(buf.length).toBe(header + 4 * 4 + 14 * 3)
-    expect(decodeChunk(encodeChunk({ stepStart: 0, exposed: { old: [], new: [] }, conversions: [] }))).toEqual({ stepStart: 0, exposed: { old: [], new: [] }, conversions: [] })
+    const empty = { stepStart: 0, exposed: { old: [], new: [] }, conversions: [] }
+    expect(decodeChunk(encodeChunk(empty))).toEqual({ stepStart: 0, exposed: { old: [], new: [] }, conversions: [] })
   })
 
   it('refuses what it did not write: truncated, another version, garbage', () => {

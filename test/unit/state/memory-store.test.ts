@@ -57,7 +57,9 @@ describe('memory store with state.file', () => {
     const file = tempFile()
     writeFileSync(file, '{"format": 1, "targets": ')
     const problems: Array<Record<string, unknown>> = []
-    const store = new MemoryStateStore({ file, now: () => Date.UTC(2026, 0, 2), onProblem: (_m, d) => problems.push(d) })
+    const store = new MemoryStateStore({
+      file, now: () => Date.UTC(2026, 0, 2), onProblem: (_m, d) => problems.push(d),
+    })
     await store.load()
     expect(store.get(ref)).toBeUndefined()
     expect(problems).toHaveLength(1)

@@ -143,8 +143,10 @@ function invariantsHold(s: PersistedState): boolean {
   const bp = (v: unknown) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 10_000
   const state = (v: unknown) => (ROLLOUT_STATES as readonly unknown[]).includes(v)
   const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string')
-  return Object.values(s.targets).every((t) => bp(t.percentBp) && bp(t.filePercentBp) && state(t.state) && Number.isInteger(t.version) && t.version >= 1 && Number.isInteger(t.step))
-    && Object.values(s.history).every((list) => Array.isArray(list) && list.every((e) => bp(e.from?.percentBp) && bp(e.to?.percentBp) && state(e.from.state) && state(e.to.state) && Number.isFinite(e.at)))
+  return Object.values(s.targets).every((t) => bp(t.percentBp) && bp(t.filePercentBp) && state(t.state)
+    && Number.isInteger(t.version) && t.version >= 1 && Number.isInteger(t.step))
+    && Object.values(s.history).every((list) => Array.isArray(list) && list.every((e) => bp(e.from?.percentBp)
+      && bp(e.to?.percentBp) && state(e.from.state) && state(e.to.state) && Number.isFinite(e.at)))
     && Object.values(s.members ?? {}).every((groups) => groups !== null && typeof groups === 'object' && Object.values(groups).every((g) => g !== null && strings(g.added) && strings(g.removed)))
 }
 

@@ -11,7 +11,8 @@ const route: RouteConfig = {
     { name: 'beta', backend: 'new', key: undefined, users: ['alice', 'bob'], usersFile: undefined },
     { name: 'legacy', backend: 'old', key: { kind: 'header', name: 'x-tenant' }, users: ['acme'], usersFile: undefined },
   ],
-  optIn: true, rollout: undefined, goals: [], timeouts: { connectMs: 1, headerMs: 1, idleMs: 1 }, exposeBackendHeader: false,
+  optIn: true, rollout: undefined, goals: [], timeouts: { connectMs: 1, headerMs: 1, idleMs: 1 },
+  exposeBackendHeader: false,
 }
 const empty: LiveSnapshot = { targets: new Map(), members: new Map() }
 

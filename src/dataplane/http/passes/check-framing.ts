@@ -9,7 +9,8 @@ import { respondError } from '../upstream-leg/answer.js'
  * like; it lets through `Transfer-Encoding: gzip, chunked` and Transfer-Encoding on HTTP/1.0, which
  * stop here, as do a second Host header (undici would refuse it) and request targets that are not
  * a path, HTTP/0.9 request lines (Node takes `GET /a` without a version, even followed by headers,
- * for HTTP/0.9), and requests that already passed through this very process (a Via loop, 508). Answers carry `connection: close`: whatever follows on the socket cannot be trusted.
+ * for HTTP/0.9), and requests that already passed through this very process (a Via loop, 508).
+ * Answers carry `connection: close`: whatever follows on the socket cannot be trusted.
  * Also records whether the request has a body, which later passes need.
  */
 export function checkFraming(ctx: ProxyContext): PassResult {

@@ -7,7 +7,8 @@ import { VIA_VALUE } from '../via.js'
 
 /** The upstream request's headers, from the client's raw list (duplicates and case preserved). */
 export function forwardHeaders(ctx: ProxyContext): PassResult {
-  ctx.upstreamHeaders = buildUpstreamHeaders(ctx.req.rawHeaders, ctx.ip, (ctx.socket as { encrypted?: boolean }).encrypted === true, ctx)
+  const overTls = (ctx.socket as { encrypted?: boolean }).encrypted === true
+  ctx.upstreamHeaders = buildUpstreamHeaders(ctx.req.rawHeaders, ctx.ip, overTls, ctx)
   return 'next'
 }
 
@@ -23,7 +24,9 @@ const DROPPED: ReadonlySet<string> = new Set(['expect', 'x-forwarded-proto', 'x-
  * Keeps the client's first usable `x-request-id` (request-id.ts) or adds one, and tells `ids` which.
  * Shared with the WebSocket path, whose upgrade headers undici writes itself.
  */
-export function buildUpstreamHeaders(raw: readonly string[], clientIp: string | undefined, overTls = false, ids?: { requestId: string | undefined }): string[] {
+export function buildUpstreamHeaders(
+  raw: readonly string[], clientIp: string | undefined, overTls = false, ids?: { requestId: string | undefined },
+): string[] {
   const named = namedByConnection(raw)
   const out: string[] = []
   let xff: string | undefined

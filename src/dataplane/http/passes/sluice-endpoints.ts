@@ -69,7 +69,8 @@ function goal(ctx: HttpLegState): void {
   }
   const key = keyOf(route, ctx)
   if (key === undefined) return respondError(ctx, 'SLUICE_ERR_BAD_REQUEST', `the request carries no sticky key of route '${name}'`, false)
-  goals.convert(name, goalName, hashKey(route.view.hashPrefix, key), decideFor(route, key, ctx, ctx.plane.random).side, 0)
+  const side = decideFor(route, key, ctx, ctx.plane.random).side
+  goals.convert(name, goalName, hashKey(route.view.hashPrefix, key), side, 0)
   ctx.res.writeHead(204, { 'cache-control': 'no-store' }).end()
 }
 
@@ -92,7 +93,9 @@ export function asciiLocation(path: string): string | undefined {
 /** Which side each route gives this caller now, and why (the same decision the proxy makes). */
 function whoami(ctx: HttpLegState): void {
   const routes: Record<string, { backend: string; reason: string }> = {}
-  for (const route of ctx.plane.table.routes) routes[route.name] = explain(decideFor(route, keyOf(route, ctx), ctx, ctx.plane.random))
+  for (const route of ctx.plane.table.routes) {
+    routes[route.name] = explain(decideFor(route, keyOf(route, ctx), ctx, ctx.plane.random))
+  }
   const body = JSON.stringify({ routes })
   ctx.res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'cache-control': 'no-store' })
   ctx.res.end(body)

@@ -19,7 +19,9 @@ export interface CompiledShadow {
   readonly bodyTimeout: number
 }
 
-export function compileShadow(config: ShadowConfig, stats: RouteShadowStats, backend: Backend, timeouts: { headerMs: number; idleMs: number }): CompiledShadow {
+export function compileShadow(
+  config: ShadowConfig, stats: RouteShadowStats, backend: Backend, timeouts: { headerMs: number; idleMs: number },
+): CompiledShadow {
   return Object.freeze({
     percentBp: config.percentBp,
     methods: new Set(config.methods),

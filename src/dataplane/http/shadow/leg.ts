@@ -149,7 +149,9 @@ export class ShadowLeg implements OldAnswerTap, Dispatcher.DispatchHandler {
     if (this.#finished) controller.abort(ABANDONED)
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(
+    _controller: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>,
+  ): void {
     if (status < 200) return
     this.#newStatus = status
     this.#newHeaders = headers
@@ -211,10 +213,12 @@ export class ShadowLeg implements OldAnswerTap, Dispatcher.DispatchHandler {
   #compare(): Comparison {
     const old = { status: this.#oldStatus, headers: this.#oldHeaders, body: this.#old.take() }
     if (this.#new.over) {
-      const head = compareAnswers(old, { status: this.#newStatus, headers: this.#newHeaders, body: old.body }, this.#shadow.rules)
+      const newHead = { status: this.#newStatus, headers: this.#newHeaders, body: old.body }
+      const head = compareAnswers(old, newHead, this.#shadow.rules)
       return { match: false, diff: [...head.diff, `body: ${describeBytes(old.body)} → over ${this.#shadow.maxBodyBytes} bytes`] }
     }
-    return compareAnswers(old, { status: this.#newStatus, headers: this.#newHeaders, body: this.#new.take() }, this.#shadow.rules)
+    const answer = { status: this.#newStatus, headers: this.#newHeaders, body: this.#new.take() }
+    return compareAnswers(old, answer, this.#shadow.rules)
   }
 
   #finish(result: ShadowResult, sample?: { old: number; new: number; diff: readonly string[] }): void {
@@ -224,7 +228,13 @@ export class ShadowLeg implements OldAnswerTap, Dispatcher.DispatchHandler {
     stats.inflight--
     stats.record(result, this.#newState === 'waiting' ? undefined : performance.now() - this.#sentAt)
     if (sample !== undefined) {
-      stats.sample({ method: this.#method, path: pathWithoutValues(this.#url), old: { status: sample.old }, new: { status: sample.new }, diff: sample.diff })
+      stats.sample({
+        method: this.#method,
+        path: pathWithoutValues(this.#url),
+        old: { status: sample.old },
+        new: { status: sample.new },
+        diff: sample.diff,
+      })
     }
   }
 }

@@ -10,7 +10,9 @@ export interface UpstreamFailure {
   readonly nothingSent: boolean
 }
 
-function failure(status: 502 | 504, reason: UpstreamErrorReason, code: ErrorCode, nothingSent = false): UpstreamFailure {
+function failure(
+  status: 502 | 504, reason: UpstreamErrorReason, code: ErrorCode, nothingSent = false,
+): UpstreamFailure {
   return Object.freeze({ status, reason, code, nothingSent })
 }
 

@@ -76,7 +76,9 @@ export class HttpLeg extends ProxyContext implements HttpLegState, Dispatcher.Di
     }
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(
+    controller: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>,
+  ): void {
     try {
       relayHead(this, controller, status, headers)
     } catch (err) {

@@ -60,7 +60,10 @@ export class AmqpSink implements QueueSink {
   }
 }
 
-/** amqplib fails an unconfirmed message with 'channel closed' (lost: may have arrived) or 'message nacked' (refused). */
+/**
+ * amqplib fails an unconfirmed message with 'channel closed' (lost: may have arrived) or 'message
+ * nacked' (refused).
+ */
 function confirmError(err: unknown): PublishError {
   const message = err instanceof Error ? err.message : String(err)
   return new PublishError(message === 'channel closed' ? 'reset' : undefined, REFUSED_STATUS, `amqp broker: ${message}`, err)

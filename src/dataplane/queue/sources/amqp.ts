@@ -82,7 +82,9 @@ export class AmqpSource implements QueueSource {
   async close(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs
     this.#stop.abort()
-    if (this.#channel !== undefined && this.#consumerTag !== undefined) await this.#channel.cancel(this.#consumerTag).catch(() => {})
+    if (this.#channel !== undefined && this.#consumerTag !== undefined) {
+      await this.#channel.cancel(this.#consumerTag).catch(() => {})
+    }
     await this.#slots.whenIdle(Math.max(0, deadline - Date.now()))
     await this.#link?.close()
   }

@@ -171,14 +171,16 @@ export class NatsSource implements QueueSource {
     const { stream, subject } = this.#cfg
     const durable = this.#durable
     const jsm = await configStep(`JetStream is not available for this account`, () => jetstreamModule().jetstreamManager(nc))
-    const info = await jsm.streams.info(stream).catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)))
+    const info = await jsm.streams.info(stream)
+      .catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)))
     if (info === undefined) {
       await configStep(`cannot create stream '${stream}' for subject '${subject}'`, () => jsm.streams.add({ name: stream, subjects: [subject] }))
       this.#logger.info({ stream, subject }, 'nats source: created the stream')
     } else if (!info.config.subjects?.some((p) => subjectMatches(p, subject))) {
       throw configError(`stream '${stream}' does not capture subject '${subject}' (its subjects: ${(info.config.subjects ?? []).join(', ') || 'none'})`)
     }
-    const ci = await jsm.consumers.info(stream, durable).catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)))
+    const ci = await jsm.consumers.info(stream, durable)
+      .catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)))
     if (ci === undefined) {
       const { AckPolicy, DeliverPolicy } = jetstreamModule()
       await configStep(`cannot create durable consumer '${durable}' on stream '${stream}'`, () => jsm.consumers.add(stream, {
