@@ -104,9 +104,6 @@ module.exports = {
           '\\.d\\.ts$',
           // browser assets the admin server serves as files
           '^src/admin/ui/',
-          // dead since the rollouts judge on mixture SPRT (core/sprt.ts): only its test imports it.
-          // Delete it with its test, then this line.
-          '^src/core/stats\\.ts$',
         ],
       },
       to: {},

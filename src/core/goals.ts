@@ -3,7 +3,7 @@ import type { OutsideCheck } from './analysis.js'
 
 /**
  * Goals: business outcomes per side (README "Judging business outcomes"; the interval's maths and
- * its measured error rates: docs/ANALYSIS.md §6 and §9).
+ * its measured error rates: docs/ANALYSIS.md §6 and §8).
  *
  * Each side has `users` (distinct sticky keys it served) and `converted` (distinct keys among them
  * that sent the goal's event). The verdict compares the rates p_new = converted/users on each side
