@@ -34,6 +34,7 @@ import { readinessOf, type Readiness } from './readiness.js'
 import { ConfigReloader } from './reload.js'
 import { StoreHealth } from './store-health.js'
 import { VERSION } from '../util/version.js'
+import { sleep } from '../util/sleep.js'
 
 export interface AppOptions {
   config: Config
@@ -373,7 +374,3 @@ export class SluiceApp {
   }
 }
 
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}

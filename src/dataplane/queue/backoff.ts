@@ -11,17 +11,3 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
   const base = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(attempt, 16))
   return Math.round(base * (0.8 + 0.4 * random()))
 }
-
-/** Resolves after `ms`, or at once when `signal` aborts (callers then re-check their state). */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return Promise.resolve()
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-    const timer = setTimeout(done, ms)
-    signal?.addEventListener('abort', done, { once: true })
-  })
-}
