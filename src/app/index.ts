@@ -15,7 +15,7 @@ import { recordLiveState } from '../observe/live-gauges.js'
 import { analysisSeries } from '../observe/analysis-gauges.js'
 import { SeriesBook } from '../observe/series.js'
 import { HttpDataPlane } from '../dataplane/http/server.js'
-import { JobRouter, QueueDataPlane } from '../dataplane/queue/index.js'
+import { buildWorkerOutcome, JobRouter, QueueDataPlane } from '../dataplane/queue/index.js'
 import { buildViews, prepareViews, type ViewTable } from '../state/views.js'
 import { Commands } from '../control/commands.js'
 import { RolloutController } from '../control/controller.js'
@@ -178,22 +178,12 @@ export class SluiceApp {
       commands: this.commands, store: this.store, targets: () => this.#config,
       readiness: () => this.#readiness(), logger: this.logger,
       rolloutFacts: (ref, cfg) => this.controller.info(ref, cfg),
-      reportOutcomes: (queue, outcomes) => this.#publishWorkerOutcomes(queue, outcomes),
+      reportOutcomes: (queue, outcomes) => { for (const o of outcomes) this.#bus.publish(buildWorkerOutcome(queue, o)) },
       groupSizes: (ref) => groupSizesOf(this.#views, ref), clock: this.#clock,
       goals: { goals: this.#goals, view: (route) => this.#views?.routes.get(route) }, series: this.#series,
       shadowReport: (route) => this.#dataPlane.shadow.report(route),
       ofrep: { routes: () => this.#dataPlane.routes, random: this.#random },
     })
-  }
-
-  /** Workers' job results: analysis input (origin 'worker'), not routing events. */
-  #publishWorkerOutcomes(queue: string, outcomes: readonly { backend: 'old' | 'new'; ok: boolean; durationMs: number | undefined }[]): void {
-    for (const o of outcomes) {
-      this.#bus.publish({
-        kind: 'queue', name: queue, side: o.backend, servedBy: o.backend, reason: 'bucket',
-        status: o.ok ? 200 : 500, error: undefined, fellBack: false, durationMs: o.durationMs ?? Number.NaN, origin: 'worker',
-      })
-    }
   }
 
   get config(): Config {
