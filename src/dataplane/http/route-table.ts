@@ -16,8 +16,8 @@ export interface CompiledRoute {
   readonly view: TargetView
   /** The sticky sources, plus the assigned cookie when the config did not list it. */
   readonly keySources: readonly KeySource[]
-  /** `NAME=` of the assigned id cookie, when `assignCookie` is set. */
-  readonly cookiePrefix: string | undefined
+  /** The name of the assigned id cookie, when `assignCookie` is set. */
+  readonly assignCookie: string | undefined
   /** The opt-in/out cookie of this route (read only when the route allows opting in). */
   readonly optCookie: string
   readonly backends: RouteBackends
@@ -115,7 +115,7 @@ function compileRoute(r: RouteConfig, view: TargetView, backends: RouteBackends,
     prefix: r.match.pathPrefix,
     view,
     keySources: withAssignedCookie(r.sticky, r.assignCookie),
-    cookiePrefix: r.assignCookie === undefined ? undefined : `${r.assignCookie}=`,
+    assignCookie: r.assignCookie,
     optCookie: optCookieName(r.name),
     backends,
     headersTimeout: r.timeouts.headerMs,
