@@ -47,11 +47,13 @@ export interface RouteIndex {
   readonly source: readonly RouteConfig[]
   /** Prefix trees of the routes with a `match.host`, by host; undefined when no route has one. */
   readonly byHost: HostTable<PrefixTree> | undefined
-  /** Prefix tree of the routes without a host. */
-  readonly anyHost: PrefixTree
+  /** Prefix tree of the routes without a `match.host` (they match any host). */
+  readonly withoutHost: PrefixTree
 }
 
-const EMPTY_INDEX: RouteIndex = Object.freeze({ source: Object.freeze([]), byHost: undefined, anyHost: new PrefixTree().seal() })
+const EMPTY_INDEX: RouteIndex = Object.freeze({
+  source: Object.freeze([]), byHost: undefined, withoutHost: new PrefixTree().seal(),
+})
 
 export const EMPTY_TABLE: RouteTable = Object.freeze({ routes: Object.freeze([]), index: EMPTY_INDEX })
 
@@ -69,11 +71,11 @@ export function compileRoutes(
 
 /** One pass in file order: each prefix tree keeps, per prefix, the first route that has it. */
 export function indexRoutes(routes: readonly RouteConfig[]): RouteIndex {
-  const anyHost = new PrefixTree()
+  const withoutHost = new PrefixTree()
   const trees = new Map<string, PrefixTree>()
   routes.forEach((r, i) => {
     const host = r.match.host
-    let tree = anyHost
+    let tree = withoutHost
     if (host !== undefined) {
       tree = trees.get(host) ?? new PrefixTree()
       trees.set(host, tree)
@@ -81,7 +83,8 @@ export function indexRoutes(routes: readonly RouteConfig[]): RouteIndex {
     tree.add(r.match.pathPrefix, i)
   })
   for (const tree of trees.values()) tree.seal()
-  return Object.freeze({ source: routes, byHost: trees.size === 0 ? undefined : new HostTable(trees), anyHost: anyHost.seal() })
+  const byHost = trees.size === 0 ? undefined : new HostTable(trees)
+  return Object.freeze({ source: routes, byHost, withoutHost: withoutHost.seal() })
 }
 
 interface CompiledEntry {
@@ -145,8 +148,8 @@ function need<T>(map: ReadonlyMap<string, T>, name: string, what: string): T {
  * `/checkout`, `/checkout/x` and `/checkout?q`, never `/checkoutx`.
  */
 export function findRoute(table: RouteTable, hostHeader: string | undefined, url: string): CompiledRoute | undefined {
-  const { byHost, anyHost } = table.index
-  let i = anyHost.find(url)
+  const { byHost, withoutHost } = table.index
+  let i = withoutHost.find(url)
   if (byHost !== undefined && hostHeader !== undefined) {
     const tree = byHost.find(hostHeader)
     if (tree !== undefined) {
