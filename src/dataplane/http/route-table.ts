@@ -1,4 +1,5 @@
 import type { KeySource, RouteConfig } from '../../config/types.js'
+import { withAssignedCookie } from '../../config/key-source.js'
 import type { TargetView } from '../../core/types.js'
 import type { RouteShadowStats } from '../../observe/shadow.js'
 import { compileShadow, type CompiledShadow } from './shadow/compile.js'
@@ -117,7 +118,7 @@ function compileRoute(r: RouteConfig, view: TargetView, backends: RouteBackends,
     host: r.match.host,
     prefix: r.match.pathPrefix,
     view,
-    keySources: withAssignedCookie(r.sticky, r.assignCookie),
+    keySources: Object.freeze(withAssignedCookie(r.sticky, r.assignCookie)),
     assignCookie: r.assignCookie,
     optCookie: optCookieName(r.name),
     backends,
@@ -131,10 +132,6 @@ function compileRoute(r: RouteConfig, view: TargetView, backends: RouteBackends,
 }
 
 /** The normaliser already adds the assigned cookie to `sticky`; hand-built configs may not have. */
-function withAssignedCookie(sticky: readonly KeySource[], cookie: string | undefined): readonly KeySource[] {
-  if (cookie === undefined || sticky.some((s) => s.kind === 'cookie' && s.name === cookie)) return sticky
-  return Object.freeze([...sticky, { kind: 'cookie', name: cookie }])
-}
 
 function need<T>(map: ReadonlyMap<string, T>, name: string, what: string): T {
   const v = map.get(name)
