@@ -1,7 +1,6 @@
 import type { Logger } from 'pino'
 import type { ConfigSources } from '../config/index.js'
 import type { Config } from '../config/types.js'
-import { SluiceError } from '../util/errors.js'
 import { systemClock, type Clock } from '../util/clock.js'
 import { randomId, systemRandom, type Random } from '../util/random.js'
 import { hostname } from 'node:os'
@@ -11,12 +10,11 @@ import { createLogger } from '../observe/log.js'
 import { GoalCounter } from '../observe/goals.js'
 import { mismatchRateSince, ShadowLedger } from '../observe/shadow.js'
 import { createRecorder, type Recorder } from '../observe/recorder.js'
-import { recordLiveState } from '../observe/live-gauges.js'
 import { analysisSeries } from '../observe/analysis-gauges.js'
 import { SeriesBook } from '../observe/series.js'
 import { HttpDataPlane } from '../dataplane/http/server.js'
-import { JobRouter, QueueDataPlane } from '../dataplane/queue/index.js'
-import { buildViews, prepareViews, type ViewTable } from '../state/views.js'
+import { buildWorkerOutcome, type JobRouter, QueueDataPlane } from '../dataplane/queue/index.js'
+import { prepareViews } from '../state/views.js'
 import { Commands } from '../control/commands.js'
 import { RolloutController } from '../control/controller.js'
 import { MetricCheckRunner } from '../control/metric-checks.js'
@@ -33,7 +31,10 @@ import { ProcessHooks } from './process-hooks.js'
 import { readinessOf, type Readiness } from './readiness.js'
 import { ConfigReloader } from './reload.js'
 import { StoreHealth } from './store-health.js'
+import { LiveViews } from './live-views.js'
+import { jobRouterFor } from './job-routers.js'
 import { VERSION } from '../util/version.js'
+import { sleep } from '../util/sleep.js'
 
 export interface AppOptions {
   config: Config
@@ -78,7 +79,7 @@ export class SluiceApp {
   #notifier: WebhookNotifier
   #dataPlane: HttpDataPlane
   #queuePlane: QueueDataPlane
-  #views: ViewTable | undefined
+  readonly #views: LiveViews
   readonly #goals = new GoalCounter()
   readonly #series: SeriesBook
   #bus: ReturnType<typeof createOutcomeBus>
@@ -95,9 +96,6 @@ export class SluiceApp {
   /** Shares goal counts with the fleet (Redis) or keeps them beside the state file; undefined without either. */
   #goalSync: GoalSync | undefined
   readonly #storeHealth: StoreHealth
-  /** The file's intent is being applied: live-state changes refresh the views once, at the end. */
-  #applyingIntent = false
-  #changedWhileApplying = false
 
   constructor(private readonly opts: AppOptions) {
     this.#config = opts.config
@@ -108,7 +106,7 @@ export class SluiceApp {
     this.replica = `${hostname()}-${process.pid}-${randomId().slice(0, 6)}`
     this.#storeHealth = new StoreHealth({
       logger: this.logger, recorder: this.recorder, isListening: () => this.#addresses !== undefined,
-      loadState: () => this.#loadState(), refreshViews: () => this.#refreshViews(),
+      loadState: () => this.#loadState(), refreshViews: () => this.#views.refresh(),
     })
     this.store = createStore(opts.config, this.logger, this.#clock, this.replica, (up) => this.#storeHealth.onStoreUp(up))
     this.#lease = new LeaderLease({
@@ -162,6 +160,11 @@ export class SluiceApp {
         now: () => this.#clock.now(),
       }),
     })
+    this.#views = new LiveViews({
+      config: () => this.#config, store: this.store, commands: this.commands, recorder: this.recorder,
+      goals: this.#goals, dataPlane: this.#dataPlane, queuePlane: this.#queuePlane, logger: this.logger,
+      isListening: () => this.#addresses !== undefined,
+    })
     // Built before anything listens, so an insecure admin address fails start-up cleanly.
     this.#admin = this.#createAdmin()
     this.#reloader = new ConfigReloader({
@@ -177,22 +180,12 @@ export class SluiceApp {
       commands: this.commands, store: this.store, targets: () => this.#config,
       readiness: () => this.#readiness(), logger: this.logger,
       rolloutFacts: (ref, cfg) => this.controller.info(ref, cfg),
-      reportOutcomes: (queue, outcomes) => this.#publishWorkerOutcomes(queue, outcomes),
-      groupSizes: (ref) => groupSizesOf(this.#views, ref), clock: this.#clock,
-      goals: { goals: this.#goals, view: (route) => this.#views?.routes.get(route) }, series: this.#series,
+      reportOutcomes: (queue, outcomes) => { for (const o of outcomes) this.#bus.publish(buildWorkerOutcome(queue, o)) },
+      groupSizes: (ref) => groupSizesOf(this.#views.current, ref), clock: this.#clock,
+      goals: { goals: this.#goals, view: (route) => this.#views.current?.routes.get(route) }, series: this.#series,
       shadowReport: (route) => this.#dataPlane.shadow.report(route),
       ofrep: { routes: () => this.#dataPlane.routes, random: this.#random },
     })
-  }
-
-  /** Workers' job results: analysis input (origin 'worker'), not routing events. */
-  #publishWorkerOutcomes(queue: string, outcomes: readonly { backend: 'old' | 'new'; ok: boolean; durationMs: number | undefined }[]): void {
-    for (const o of outcomes) {
-      this.#bus.publish({
-        kind: 'queue', name: queue, side: o.backend, servedBy: o.backend, reason: 'bucket',
-        status: o.ok ? 200 : 500, error: undefined, fellBack: false, durationMs: o.durationMs ?? Number.NaN, origin: 'worker',
-      })
-    }
   }
 
   get config(): Config {
@@ -223,13 +216,13 @@ export class SluiceApp {
     this.recorder.configReload(true, this.#clock.now())
     if (this.store.kind === 'memory') this.recorder.stateStoreUp(true)
     await this.#storeHealth.loadState()
-    this.#refreshViews()
-    this.store.onChange(() => this.#onLiveChange())
+    this.#views.refresh()
+    this.store.onChange(() => this.#views.onLiveChange())
     const data = await this.#dataPlane.listen()
     const admin = await this.#admin.listen()
     this.#addresses = { data, admin }
     // Queue routers consume jobs: only once both listeners are up (a failed start takes no job).
-    this.#startQueues(this.#views!)
+    this.#views.startQueues()
     await this.#lease.start()
     this.controller.start()
     this.#goalSync?.start()
@@ -301,7 +294,7 @@ export class SluiceApp {
     const prev = this.#config
     // Groups of a million ids: their member maps are built in slices now, not in one block below.
     await prepareViews(next.routes, next.queues, this.store.snapshot())
-    await this.#applyFileIntent(next, prev)
+    await this.#views.applyFileIntent(next, prev)
     warnRestartOnly(this.logger, prev, next)
     // An unverified backend is said at every start and at every reload that keeps or adds one.
     warnUnverifiedTls(this.logger, next)
@@ -309,40 +302,7 @@ export class SluiceApp {
     this.#admin.setTls(next.admin.tls)
     this.recorder.setTargets(next.routes, next.queues)
     this.#config = next
-    this.#refreshViews()
-  }
-
-  #onLiveChange(): void {
-    if (this.#applyingIntent) this.#changedWhileApplying = true
-    else this.#refreshViews()
-  }
-
-  /** A reload may change thousands of percents: one refresh of every view for all, not one per target. */
-  async #applyFileIntent(next: Config, prev: Config | undefined): Promise<void> {
-    this.#applyingIntent = true
-    try {
-      await this.commands.applyFileIntent(next, prev)
-    } finally {
-      this.#applyingIntent = false
-      if (this.#changedWhileApplying) {
-        this.#changedWhileApplying = false
-        this.#refreshViews()
-      }
-    }
-  }
-
-  #refreshViews(): void {
-    const views = buildViews(this.#config.routes, this.#config.queues, this.store.snapshot())
-    recordLiveState(this.recorder, this.#config, this.store.snapshot())
-    this.#views = views
-    this.#goals.configure(this.#config.routes, views.routes)
-    this.#dataPlane.setRoutes(this.#config.routes, views.routes)
-    if (this.#addresses !== undefined) this.#startQueues(views) // else start() does, once it listens
-  }
-
-  #startQueues(views: ViewTable): void {
-    this.#queuePlane.setQueues(this.#config.queues, views.queues)
-      .catch((err: unknown) => this.logger.error({ err }, 'queue routers could not be (re)started'))
+    this.#views.refresh()
   }
 
   /**
@@ -351,11 +311,8 @@ export class SluiceApp {
    * the sinks of the config it was made with (make a new one after a reload that changes them).
    */
   jobRouter(name: string): JobRouter {
-    const queue = this.#config.queues.find((q) => q.name === name)
-    if (!queue) throw new SluiceError('SLUICE_ERR_NOT_FOUND', `no queue named '${name}' in the config`)
-    return new JobRouter({
-      queue, bus: this.#bus, random: this.#random, logger: this.logger,
-      view: () => this.#views!.queues.get(name)!,
+    return jobRouterFor(name, {
+      config: this.#config, bus: this.#bus, random: this.#random, logger: this.logger, views: () => this.#views.current,
     })
   }
 
@@ -369,11 +326,7 @@ export class SluiceApp {
   /** Live state, then the file's intent over it (StoreHealth decides what a store outage means). */
   async #loadState(): Promise<void> {
     await this.store.load()
-    await this.#applyFileIntent(this.#config, undefined)
+    await this.#views.applyFileIntent(this.#config, undefined)
   }
 }
 
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}

@@ -15,6 +15,15 @@ export function parseKeySource(text: string): KeySource | string {
   return { kind: kind as 'cookie' | 'query', name }
 }
 
+/**
+ * The sticky sources plus the assigned id cookie (`assignCookie`) when they do not name it already:
+ * an assigned id is a key like any other, read back on the client's next requests.
+ */
+export function withAssignedCookie(sticky: readonly KeySource[], cookie: string | undefined): readonly KeySource[] {
+  if (cookie === undefined || sticky.some((s) => s.kind === 'cookie' && s.name === cookie)) return sticky
+  return [...sticky, { kind: 'cookie', name: cookie }]
+}
+
 export function formatKeySource(s: KeySource): string {
   return s.kind === 'ip' ? 'ip' : s.kind === 'json' ? `json:${s.field}` : `${s.kind}:${s.name}`
 }

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import { backendList, backendUrl, sideTransport, type PemFiles } from './backends.js'
-import { parseKeySource } from './key-source.js'
+import { parseKeySource, withAssignedCookie } from './key-source.js'
 import { SluiceError } from '../util/errors.js'
 import { parseDuration } from '../util/duration.js'
 import { parseSize } from '../util/size.js'
@@ -116,12 +116,6 @@ function keySource(text: string): KeySource {
   const parsed = parseKeySource(text)
   if (typeof parsed === 'string') throw new SluiceError('SLUICE_ERR_CONFIG_INVALID', parsed)
   return parsed
-}
-
-/** `assignCookie: NAME` is only useful if the cookie is read back: add `cookie:NAME` last, unless listed. */
-function withAssignedCookie(sticky: KeySource[], cookie: string | undefined): KeySource[] {
-  if (cookie === undefined || sticky.some((s) => s.kind === 'cookie' && s.name === cookie)) return sticky
-  return [...sticky, { kind: 'cookie', name: cookie }]
 }
 
 function normalizeGroups(groups: Readonly<Record<string, RawGroup>>, ctx: NormalizeContext): GroupConfig[] {

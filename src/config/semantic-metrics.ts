@@ -1,4 +1,5 @@
 import type { Finding, KeyPath } from './problem.js'
+import { arr, rec, type Rec } from './untyped.js'
 import { httpUrlProblem } from './values.js'
 
 /**
@@ -9,7 +10,6 @@ import { httpUrlProblem } from './values.js'
  */
 
 type Report = (path: KeyPath, message: string) => void
-type Rec = Readonly<Record<string, unknown>>
 
 const LIMITS = ['max', 'min', 'maxVsOld', 'minVsOld'] as const
 const TEMPLATE = /\{\{\s*([^}]*?)\s*\}\}/g
@@ -75,12 +75,4 @@ function checkQuery(check: Rec, path: KeyPath, kind: 'route' | 'queue', say: Rep
   for (const limit of ['maxVsOld', 'minVsOld'] as const) {
     if (check[limit] !== undefined) say([...path, limit], 'compares new with old, but the query has no {{side}}: both sides would run the same query')
   }
-}
-
-function rec(v: unknown): Rec | undefined {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Rec) : undefined
-}
-
-function arr(v: unknown): readonly unknown[] {
-  return Array.isArray(v) ? v : []
 }

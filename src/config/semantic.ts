@@ -1,5 +1,6 @@
 import { parseKeySource } from './key-source.js'
 import type { Finding, KeyPath } from './problem.js'
+import { arr, rec, type Rec } from './untyped.js'
 import { SINK_TYPES, SOURCE_TYPES } from './schema.js'
 import {
   amqpUrlProblem,
@@ -37,16 +38,7 @@ export function semanticFindings(data: unknown): Finding[] {
 }
 
 type Report = (path: KeyPath, message: string) => void
-type Rec = Readonly<Record<string, unknown>>
 type Kind = 'route' | 'queue'
-
-function rec(v: unknown): Rec | undefined {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Rec) : undefined
-}
-
-function arr(v: unknown): readonly unknown[] {
-  return Array.isArray(v) ? v : []
-}
 
 /** Run `check` on `value` if it is a string. */
 function checkText(value: unknown, path: KeyPath, check: (text: string) => string | undefined, report: Report): void {

@@ -23,6 +23,12 @@ function parseUrl(text: string, schemes: readonly string[], example: string): UR
   return url
 }
 
+/** The message of parseUrl, or undefined for a URL it accepts. */
+function urlProblem(text: string, schemes: readonly string[], example: string): string | undefined {
+  const url = parseUrl(text, schemes, example)
+  return typeof url === 'string' ? url : undefined
+}
+
 /** A backend origin: http(s), a host, nothing else (sluice appends the request's own path). */
 export function originProblem(text: string): string | undefined {
   const url = parseUrl(text, ['http:', 'https:'], 'http://10.0.0.1:3000')
@@ -35,26 +41,22 @@ export function originProblem(text: string): string | undefined {
 
 /** An http(s) endpoint that gets POSTs (webhooks, the http queue sink): path and query allowed. */
 export function httpUrlProblem(text: string): string | undefined {
-  const url = parseUrl(text, ['http:', 'https:'], 'https://hooks.example.com/sluice')
-  return typeof url === 'string' ? url : undefined
+  return urlProblem(text, ['http:', 'https:'], 'https://hooks.example.com/sluice')
 }
 
 /** A Redis URL, as ioredis and node-redis accept it. */
 export function redisUrlProblem(text: string): string | undefined {
-  const url = parseUrl(text, ['redis:', 'rediss:'], 'redis://127.0.0.1:6379/0')
-  return typeof url === 'string' ? url : undefined
+  return urlProblem(text, ['redis:', 'rediss:'], 'redis://127.0.0.1:6379/0')
 }
 
 /** An AMQP 0-9-1 URL, as amqplib accepts it. */
 export function amqpUrlProblem(text: string): string | undefined {
-  const url = parseUrl(text, ['amqp:', 'amqps:'], 'amqp://guest:guest@127.0.0.1:5672')
-  return typeof url === 'string' ? url : undefined
+  return urlProblem(text, ['amqp:', 'amqps:'], 'amqp://guest:guest@127.0.0.1:5672')
 }
 
 /** A NATS server URL, as the NATS client accepts it. */
 export function natsUrlProblem(text: string): string | undefined {
-  const url = parseUrl(text, ['nats:', 'tls:'], 'nats://127.0.0.1:4222')
-  return typeof url === 'string' ? url : undefined
+  return urlProblem(text, ['nats:', 'tls:'], 'nats://127.0.0.1:4222')
 }
 
 /** Two decimals at most: the resolution of basis points. Checked here, not with `multipleOf` (float error). */

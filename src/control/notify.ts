@@ -5,6 +5,7 @@ import type { WebhookConfig } from '../config/types.js'
 import type { Recorder } from '../observe/recorder.js'
 import type { TransitionNotice } from './commands.js'
 import { webhookBody } from './webhook-message.js'
+import { sleep } from '../util/sleep.js'
 
 export { webhookBody } from './webhook-message.js'
 
@@ -70,7 +71,7 @@ export class WebhookNotifier {
       }
       if (attempt < ATTEMPTS) {
         this.recorder.webhookDelivery('retried')
-        await new Promise((r) => setTimeout(r, BACKOFF_MS * attempt))
+        await sleep(BACKOFF_MS * attempt)
       }
     }
     this.recorder.webhookDelivery('failed')

@@ -1,5 +1,6 @@
 import { childPath, removeJsonPath, type PathSegment } from '../util/json-path.js'
 import { murmurHash2 } from './bucket.js'
+import { isRecord } from '../util/is-record.js'
 
 /**
  * How a shadow call's answer compares with old's (README "Shadow traffic"): status, the listed
@@ -108,7 +109,7 @@ function diffValues(a: unknown, b: unknown, path: string, diff: DiffLines): void
     for (let i = 0; i < n; i++) diffValues(a[i], b[i], childPath(path, i), diff)
     return
   }
-  if (isObject(a) && isObject(b)) {
+  if (isRecord(a) && isRecord(b)) {
     for (const key of Object.keys(a)) {
       if (!Object.hasOwn(b, key)) diff.add(`${childPath(path, key)}: ${show(a[key])} → (absent)`)
       else diffValues(a[key], b[key], childPath(path, key), diff)
@@ -119,10 +120,6 @@ function diffValues(a: unknown, b: unknown, path: string, diff: DiffLines): void
     return
   }
   diff.add(`${path}: ${show(a)} → ${show(b)}`)
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v)
 }
 
 function show(v: unknown): string {

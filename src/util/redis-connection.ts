@@ -1,5 +1,6 @@
 import type { Redis, RedisOptions } from 'ioredis'
 import { lazyModule } from './lazy-module.js'
+import type { BackoffPolicy } from './backoff.js'
 
 /**
  * What every Redis connection of sluice shares, the state store's (state/redis/link.ts) and the
@@ -18,14 +19,17 @@ const RECONNECT_MAX_MS = 1_000
 /** The first step of the reconnect delays. */
 const RECONNECT_STEP_MS = 50
 
-/** Reconnect backoff doubling per attempt: 100 ms, 200 ms, … capped at RECONNECT_MAX_MS. */
-export function doublingBackoff(times: number): number {
-  return Math.min(RECONNECT_STEP_MS * 2 ** Math.min(times, 10), RECONNECT_MAX_MS)
+/**
+ * The state store's reconnect delays (ioredis counts attempts from 1): 100 ms, 200 ms, … capped at
+ * RECONNECT_MAX_MS, so a returning Redis is seen within a second.
+ */
+export const STATE_STORE_RECONNECT: BackoffPolicy = {
+  growth: 'doubling', stepMs: RECONNECT_STEP_MS, maxMs: RECONNECT_MAX_MS,
 }
 
-/** Reconnect backoff growing by one step per attempt: 50 ms, 100 ms, … capped at RECONNECT_MAX_MS. */
-export function steppedBackoff(times: number): number {
-  return Math.min(times * RECONNECT_STEP_MS, RECONNECT_MAX_MS)
+/** The queue adapters' reconnect delays: 50 ms, 100 ms, 150 ms, … capped at RECONNECT_MAX_MS. */
+export const QUEUE_RECONNECT: BackoffPolicy = {
+  growth: 'stepped', stepMs: RECONNECT_STEP_MS, maxMs: RECONNECT_MAX_MS,
 }
 
 /**

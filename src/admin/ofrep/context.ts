@@ -3,6 +3,7 @@ import { formatKeySource } from '../../core/sticky.js'
 import type { OptChoice } from '../../core/types.js'
 import { keyOf, type Caller, type DecidingRoute } from '../../dataplane/http/decision.js'
 import type { OptRoute } from '../../dataplane/http/opt-cookie.js'
+import { isRecord } from '../../util/is-record.js'
 
 /**
  * An OpenFeature evaluation context read as a caller of the data plane (README "Feature flags
@@ -87,9 +88,9 @@ export function parseEvaluationRequest(body: string): ParsedRequest {
   } catch (err) {
     return { ok: false, errorCode: 'PARSE_ERROR', errorDetails: `the body is not valid JSON (${(err as Error).message}); send for example ${EXAMPLE}` }
   }
-  if (!isObject(value)) return { ok: false, errorCode: 'PARSE_ERROR', errorDetails: `the body must be a JSON object, for example ${EXAMPLE}` }
+  if (!isRecord(value)) return { ok: false, errorCode: 'PARSE_ERROR', errorDetails: `the body must be a JSON object, for example ${EXAMPLE}` }
   const context = value['context'] ?? {}
-  if (!isObject(context)) return { ok: false, errorCode: 'INVALID_CONTEXT', errorDetails: `"context" must be an object, for example ${EXAMPLE}` }
+  if (!isRecord(context)) return { ok: false, errorCode: 'INVALID_CONTEXT', errorDetails: `"context" must be an object, for example ${EXAMPLE}` }
   const { targetingKey, ...attributes } = context
   if (targetingKey !== undefined && typeof targetingKey !== 'string') {
     return { ok: false, errorCode: 'INVALID_CONTEXT', errorDetails: `"targetingKey" must be a string (the user's sticky key), for example ${EXAMPLE}` }
@@ -106,8 +107,4 @@ function scalar(v: unknown): string | undefined {
 
 function isFiniteNumber(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v)
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
 }

@@ -11,6 +11,7 @@ import { readJsonObject } from '../body.js'
 import type { GroupSizes } from '../group-sizes.js'
 import { json, type Reply } from '../reply.js'
 import type { AdminRequest, Router } from '../router.js'
+import type { WorkerOutcome } from '../../dataplane/queue/worker-outcome.js'
 
 export interface ApiDeps {
   readonly commands: Commands
@@ -74,7 +75,7 @@ async function outcomes(ref: TargetRef, req: AdminRequest, deps: ApiDeps): Promi
   return json(202, { accepted: parsed.length })
 }
 
-export interface WorkerOutcome { readonly backend: 'old' | 'new'; readonly ok: boolean; readonly durationMs: number | undefined }
+export type { WorkerOutcome }
 
 function parseWorkerOutcome(o: unknown, i: number): WorkerOutcome {
   const v = (typeof o === 'object' && o !== null ? o : {}) as Record<string, unknown>

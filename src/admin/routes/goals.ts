@@ -1,5 +1,6 @@
 import type { TargetView } from '../../core/types.js'
 import { SluiceError } from '../../util/errors.js'
+import { isRecord } from '../../util/is-record.js'
 import type { GoalCounter, GoalEvent } from '../../observe/goals.js'
 import { readJsonObject } from '../body.js'
 import { json, type Reply } from '../reply.js'
@@ -37,7 +38,7 @@ async function receive(req: AdminRequest, deps: GoalDeps): Promise<Reply> {
 }
 
 export function parseEvent(e: unknown, i: number): GoalEvent {
-  const v = (typeof e === 'object' && e !== null && !Array.isArray(e) ? e : {}) as Record<string, unknown>
+  const v: Record<string, unknown> = isRecord(e) ? e : {}
   const bad = (what: string) => new SluiceError('SLUICE_ERR_BAD_REQUEST', `events[${i}]: ${what}, for example ${EVENTS_EXAMPLE}`)
   const key = v['key']
   if (typeof key !== 'string' || key === '' || key.length > MAX_KEY_LENGTH) throw bad(`"key" must be the user's sticky key, 1 to ${MAX_KEY_LENGTH} characters`)

@@ -14,6 +14,7 @@ import type { CliOptions } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import type { Io } from '../io.js'
 import { sampleBackend, untilStopped, type SampleBackend } from './demo-parts.js'
+import { sleep } from '../../util/sleep.js'
 
 const REPORT_EVERY_MS = 2000
 const AGREEMENT_SAMPLE = 200
@@ -119,7 +120,7 @@ function spreadTraffic(pools: Pool[]): { stop(): Promise<void> } {
   const loops = pools.map(async (p) => {
     while (running) {
       await sideOf(p, `user-${n++ % 5000}`)
-      await new Promise((r) => setTimeout(r, 5))
+      await sleep(5)
     }
   })
   return { stop: async () => { running = false; await Promise.all(loops) } }

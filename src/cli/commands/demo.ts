@@ -12,6 +12,7 @@ import { statusTable, type TargetJson } from './status.js'
 import { replicasDemo } from './demo-replicas.js'
 import { checkoutDemo } from './demo-checkout.js'
 import { sampleBackend, untilStopped, type SampleBackend } from './demo-parts.js'
+import { sleep } from '../../util/sleep.js'
 
 const REPORT_EVERY_MS = 2000
 const CONCURRENCY = 4
@@ -155,7 +156,7 @@ class Traffic {
       } catch {
         this.counts.error++
       }
-      await new Promise((r) => setTimeout(r, 2))
+      await sleep(2)
     }
   }
 }

@@ -3,6 +3,7 @@ import { EXIT } from '../exit-codes.js'
 import { formatDuration } from '../../util/duration.js'
 import { table, type Io } from '../io.js'
 import type { Command } from '../command.js'
+import { sleep } from '../../util/sleep.js'
 
 /** The fields of the admin API's ROUTE/QUEUE shape that the table shows. */
 export interface TargetJson {
@@ -100,7 +101,7 @@ async function watch(frame: () => Promise<string>, io: Io, stopped?: Promise<voi
     // A terminal is cleared and redrawn; a pipe or file gets each frame after a timestamp line.
     io.out(io.isTTY ? `\x1b[H\x1b[2J${text}` : `--- ${new Date().toISOString()}\n${text}`)
     // A plain timer: it is what keeps the process alive between frames.
-    await Promise.race([stop, new Promise((r) => setTimeout(r, WATCH_MS))])
+    await Promise.race([stop, sleep(WATCH_MS)])
   }
   return EXIT.ok
 }

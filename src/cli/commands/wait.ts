@@ -4,6 +4,7 @@ import type { CliOptions, Command } from '../command.js'
 import type { Io } from '../io.js'
 import { EXIT } from '../exit-codes.js'
 import { analysisSection, goalsSection, statusTable, type TargetJson } from './status.js'
+import { sleep } from '../../util/sleep.js'
 
 const POLL_MS = 1000
 /** --watch redraws the target like `status NAME --watch`. */
@@ -40,7 +41,7 @@ export const waitCommand: Command = async (args, opts, io) => {
       io.err(`sluice: timed out waiting for ${name} to complete`)
       return EXIT.unreachable
     }
-    await new Promise((r) => setTimeout(r, opts.watch ? WATCH_POLL_MS : POLL_MS))
+    await sleep(opts.watch ? WATCH_POLL_MS : POLL_MS)
   }
 }
 

@@ -1,9 +1,6 @@
 import { cookieValue } from '../../core/sticky.js'
 import type { OptChoice } from '../../core/types.js'
 
-/** One year: a user's own choice outlives any single rollout. */
-export const OPT_COOKIE_MAX_AGE_S = 31_536_000
-
 /** The route-scoped cookie that holds a user's opt-in/out choice: `sluice-opt-NAME=in|out`. */
 export function optCookieName(route: string): string {
   return `sluice-opt-${route}`

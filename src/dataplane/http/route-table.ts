@@ -1,4 +1,5 @@
 import type { KeySource, RouteConfig } from '../../config/types.js'
+import { withAssignedCookie } from '../../config/key-source.js'
 import type { TargetView } from '../../core/types.js'
 import type { RouteShadowStats } from '../../observe/shadow.js'
 import { compileShadow, type CompiledShadow } from './shadow/compile.js'
@@ -16,8 +17,8 @@ export interface CompiledRoute {
   readonly view: TargetView
   /** The sticky sources, plus the assigned cookie when the config did not list it. */
   readonly keySources: readonly KeySource[]
-  /** `NAME=` of the assigned id cookie, when `assignCookie` is set. */
-  readonly cookiePrefix: string | undefined
+  /** The name of the assigned id cookie, when `assignCookie` is set. */
+  readonly assignCookie: string | undefined
   /** The opt-in/out cookie of this route (read only when the route allows opting in). */
   readonly optCookie: string
   readonly backends: RouteBackends
@@ -47,12 +48,12 @@ export interface RouteIndex {
   readonly source: readonly RouteConfig[]
   /** Prefix trees of the routes with a `match.host`, by host; undefined when no route has one. */
   readonly byHost: HostTable<PrefixTree> | undefined
-  /** Prefix tree of the routes without a host. */
-  readonly anyHost: PrefixTree
+  /** Prefix tree of the routes without a `match.host` (they match any host). */
+  readonly withoutHost: PrefixTree
 }
 
 const EMPTY_INDEX: RouteIndex = Object.freeze({
-  source: Object.freeze([]), byHost: undefined, anyHost: new PrefixTree().seal(),
+  source: Object.freeze([]), byHost: undefined, withoutHost: new PrefixTree().seal(),
 })
 
 export const EMPTY_TABLE: RouteTable = Object.freeze({ routes: Object.freeze([]), index: EMPTY_INDEX })
@@ -71,11 +72,11 @@ export function compileRoutes(
 
 /** One pass in file order: each prefix tree keeps, per prefix, the first route that has it. */
 export function indexRoutes(routes: readonly RouteConfig[]): RouteIndex {
-  const anyHost = new PrefixTree()
+  const withoutHost = new PrefixTree()
   const trees = new Map<string, PrefixTree>()
   routes.forEach((r, i) => {
     const host = r.match.host
-    let tree = anyHost
+    let tree = withoutHost
     if (host !== undefined) {
       tree = trees.get(host) ?? new PrefixTree()
       trees.set(host, tree)
@@ -84,7 +85,7 @@ export function indexRoutes(routes: readonly RouteConfig[]): RouteIndex {
   })
   for (const tree of trees.values()) tree.seal()
   const byHost = trees.size === 0 ? undefined : new HostTable(trees)
-  return Object.freeze({ source: routes, byHost, anyHost: anyHost.seal() })
+  return Object.freeze({ source: routes, byHost, withoutHost: withoutHost.seal() })
 }
 
 interface CompiledEntry {
@@ -121,8 +122,8 @@ function compileRoute(
     host: r.match.host,
     prefix: r.match.pathPrefix,
     view,
-    keySources: withAssignedCookie(r.sticky, r.assignCookie),
-    cookiePrefix: r.assignCookie === undefined ? undefined : `${r.assignCookie}=`,
+    keySources: Object.freeze(withAssignedCookie(r.sticky, r.assignCookie)),
+    assignCookie: r.assignCookie,
     optCookie: optCookieName(r.name),
     backends,
     headersTimeout: r.timeouts.headerMs,
@@ -135,10 +136,6 @@ function compileRoute(
 }
 
 /** The normaliser already adds the assigned cookie to `sticky`; hand-built configs may not have. */
-function withAssignedCookie(sticky: readonly KeySource[], cookie: string | undefined): readonly KeySource[] {
-  if (cookie === undefined || sticky.some((s) => s.kind === 'cookie' && s.name === cookie)) return sticky
-  return Object.freeze([...sticky, { kind: 'cookie', name: cookie }])
-}
 
 function need<T>(map: ReadonlyMap<string, T>, name: string, what: string): T {
   const v = map.get(name)
@@ -152,8 +149,8 @@ function need<T>(map: ReadonlyMap<string, T>, name: string, what: string): T {
  * `/checkout`, `/checkout/x` and `/checkout?q`, never `/checkoutx`.
  */
 export function findRoute(table: RouteTable, hostHeader: string | undefined, url: string): CompiledRoute | undefined {
-  const { byHost, anyHost } = table.index
-  let i = anyHost.find(url)
+  const { byHost, withoutHost } = table.index
+  let i = withoutHost.find(url)
   if (byHost !== undefined && hostHeader !== undefined) {
     const tree = byHost.find(hostHeader)
     if (tree !== undefined) {

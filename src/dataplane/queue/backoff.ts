@@ -1,3 +1,5 @@
+import { backoffDelayMs, type BackoffPolicy } from '../../util/backoff.js'
+
 /**
  * Retry pacing for broker trouble. The first retry comes quickly (a failover or a restarted Redis
  * is often back within a second); later ones back off to a ceiling low enough that a recovered
@@ -6,22 +8,12 @@
 export const BACKOFF_BASE_MS = 100
 export const BACKOFF_MAX_MS = 5_000
 
-/** Delay before retry number `attempt` (0-based): exponential, capped, with ±20 % jitter. */
-export function backoffMs(attempt: number, random: () => number = Math.random): number {
-  const base = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(attempt, 16))
-  return Math.round(base * (0.8 + 0.4 * random()))
+/** Exponential from BACKOFF_BASE_MS, capped at BACKOFF_MAX_MS, with ±20 % jitter. */
+export const BROKER_RETRY: BackoffPolicy = {
+  growth: 'doubling', stepMs: BACKOFF_BASE_MS, maxMs: BACKOFF_MAX_MS, jitter: 0.2,
 }
 
-/** Resolves after `ms`, or at once when `signal` aborts (callers then re-check their state). */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return Promise.resolve()
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-    const timer = setTimeout(done, ms)
-    signal?.addEventListener('abort', done, { once: true })
-  })
+/** Delay before retry number `attempt` (0-based) under BROKER_RETRY. */
+export function backoffMs(attempt: number, random: () => number = Math.random): number {
+  return backoffDelayMs(attempt, BROKER_RETRY, random)
 }

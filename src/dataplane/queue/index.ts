@@ -1,6 +1,7 @@
 /** The queue data plane's public surface (app.ts and the package entry import from here). */
 export { QueueDataPlane, DEFAULT_CONCURRENCY, type QueueDataPlaneOptions } from './plane.js'
-export { JobRouter, type JobRouterOptions, type WorkerOutcome } from './job-router.js'
+export { JobRouter, type JobRouterOptions } from './job-router.js'
+export { buildWorkerOutcome, type WorkerOutcome } from './worker-outcome.js'
 export { registry } from './registry.js'
 export { PublishError } from './failure.js'
 export { bullmqJobId } from './sinks/bullmq.js'

@@ -5,10 +5,10 @@ import { SluiceError } from '../../util/errors.js'
 import type { OutcomeBus } from '../../observe/events.js'
 import { randomId, systemRandom, type Random } from '../../util/random.js'
 import { bodyId, makeJob, parseBody } from './job.js'
-import { ACCEPTED_STATUS, decideJob, routeOnce, type RouteContext } from './publish.js'
+import { decideJob, routeOnce, type RouteContext } from './publish.js'
 import { registry } from './registry.js'
-import { REFUSED_STATUS } from './failure.js'
 import type { Job, SinkPair } from './types.js'
+import { buildWorkerOutcome, type WorkerOutcome } from './worker-outcome.js'
 
 export interface JobRouterOptions {
   readonly queue: QueueConfig
@@ -19,14 +19,6 @@ export interface JobRouterOptions {
   /** Sinks to publish to; by default built from `queue.old` / `queue.new` (and closed by close()). */
   readonly sinks?: SinkPair
   readonly logger?: Logger
-}
-
-/** A worker's result for one job, as reported to analysis. */
-export interface WorkerOutcome {
-  readonly backend: Side
-  readonly ok: boolean
-  readonly jobId?: string
-  readonly durationMs?: number
 }
 
 /**
@@ -68,20 +60,7 @@ export class JobRouter {
    * the two queue systems by what their workers achieve, not only by publish success.
    */
   reportOutcome(o: WorkerOutcome): void {
-    this.#ctx.bus.publish({
-      kind: 'queue',
-      name: this.#ctx.name,
-      side: o.backend,
-      // The decision is the producer's past; 'bucket' keeps the label set closed.
-      reason: 'bucket',
-      servedBy: o.backend,
-      status: o.ok ? ACCEPTED_STATUS : REFUSED_STATUS,
-      error: undefined,
-      fellBack: false,
-      // No duration: counted, but not as a latency sample (observe/analysis-windows.ts skips NaN).
-      durationMs: o.durationMs ?? Number.NaN,
-      origin: 'worker',
-    })
+    this.#ctx.bus.publish(buildWorkerOutcome(this.#ctx.name, o))
   }
 
   /** Closes the sinks this router built (injected sinks belong to the caller). */

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
-import { backoffMs, sleep } from './backoff.js'
+import { backoffMs } from './backoff.js'
+import { sleep } from '../../util/sleep.js'
 
 /** How long releasing a lost connection may take before the link reconnects anyway. */
 const LOST_CLOSE_MS = 1_000

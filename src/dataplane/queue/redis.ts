@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
-import { openRedis, redactUrl, steppedBackoff } from '../../util/redis-connection.js'
+import { openRedis, QUEUE_RECONNECT, redactUrl } from '../../util/redis-connection.js'
+import { backoffDelayMs } from '../../util/backoff.js'
 
 /** How long a sink waits for Redis to confirm a publish before it counts as failed (then: fallback or retry). */
 export const SINK_COMMAND_TIMEOUT_MS = 5_000
@@ -22,7 +23,7 @@ export function connectRedis(url: string, role: RedisRole, logger: Logger): Redi
     // through `call` come back as flattened maps; the adapters parse the documented RESP2 shapes.
     protocol: 2,
     maxRetriesPerRequest: 0,
-    retryStrategy: steppedBackoff,
+    retryStrategy: (times: number) => backoffDelayMs(times, QUEUE_RECONNECT),
     ...(role === 'sink' ? { commandTimeout: SINK_COMMAND_TIMEOUT_MS } : {}),
   })
   watchErrors(redis, url, role, logger)

@@ -1,4 +1,5 @@
 import type { QueueEndpointConfig } from '../../config/types.js'
+import { SINK_TYPES, SOURCE_TYPES } from '../../config/schema.js'
 import { SluiceError } from '../../util/errors.js'
 import { AmqpSink } from './sinks/amqp.js'
 import { BullmqSink } from './sinks/bullmq.js'
@@ -15,7 +16,8 @@ import type { AdapterFactory, QueueSink, QueueSource, SinkOptions, SourceOptions
 /**
  * Endpoint `type` → adapter, one file per kind. The config layer already rejects unknown types
  * with a line number; an unknown or unsupported type reaching here (a config built in code) is
- * still a config error, never a silent fallback to some default kind.
+ * still a config error, never a silent fallback to some default kind. The types each role takes are
+ * the schema's lists (config/schema.ts SOURCE_TYPES, SINK_TYPES).
  */
 export const registry: AdapterFactory = {
   source(cfg: QueueEndpointConfig, opts: SourceOptions): QueueSource {
@@ -24,7 +26,7 @@ export const registry: AdapterFactory = {
       case 'redis-stream': return new RedisStreamSource(cfg, opts)
       case 'amqp': return new AmqpSource(cfg, opts)
       case 'nats': return new NatsSource(natsSourceConfig(cfg), opts)
-      default: throw unsupported('source', cfg.type, ['redis-list', 'redis-stream', 'amqp', 'nats'])
+      default: throw unsupported('source', cfg.type, SOURCE_TYPES)
     }
   },
   sink(cfg: QueueEndpointConfig, opts: SinkOptions): QueueSink {
@@ -35,7 +37,7 @@ export const registry: AdapterFactory = {
       case 'http': return new HttpSink(cfg, opts)
       case 'amqp': return new AmqpSink(cfg, opts)
       case 'nats': return new NatsSink(cfg, opts)
-      default: throw unsupported('sink', (cfg as { type: string }).type, ['redis-list', 'redis-stream', 'bullmq', 'http', 'amqp', 'nats'])
+      default: throw unsupported('sink', (cfg as { type: string }).type, SINK_TYPES)
     }
   },
 }

@@ -1,5 +1,6 @@
 import type { Redis, RedisOptions } from 'ioredis'
-import { closeRedis, doublingBackoff, openRedis } from '../../util/redis-connection.js'
+import { closeRedis, openRedis, STATE_STORE_RECONNECT } from '../../util/redis-connection.js'
+import { backoffDelayMs } from '../../util/backoff.js'
 
 /**
  * The Redis store's two connections: one for commands, one subscribed to the change channel
@@ -39,7 +40,7 @@ function clientOptions(connectionName: string) {
     commandTimeout: COMMAND_TIMEOUT_MS,
     connectTimeout: CONNECT_TIMEOUT_MS,
     // 100 ms, 200 ms, … capped at 1 s, so a returning Redis is seen within a second.
-    retryStrategy: doublingBackoff,
+    retryStrategy: (times: number) => backoffDelayMs(times, STATE_STORE_RECONNECT),
   } satisfies RedisOptions
 }
 

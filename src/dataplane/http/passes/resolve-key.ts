@@ -2,9 +2,8 @@ import { randomId } from '../../../util/random.js'
 import type { ProxyContext } from '../context.js'
 import { keyOf } from '../decision.js'
 import type { PassResult } from '../pipeline.js'
+import { setCookieValue } from '../set-cookie.js'
 
-/** One year: the id outlives any rollout, so an anonymous visitor stays on one side throughout. */
-const COOKIE_ATTRIBUTES = '; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax'
 
 /**
  * The bucketing key: the first present sticky source. An anonymous client of a route with
@@ -14,10 +13,10 @@ const COOKIE_ATTRIBUTES = '; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax'
 export function resolveKey(ctx: ProxyContext): PassResult {
   const route = ctx.route!
   ctx.key = keyOf(route, ctx)
-  if (ctx.key === undefined && route.cookiePrefix !== undefined) {
+  if (ctx.key === undefined && route.assignCookie !== undefined) {
     const id = randomId()
     ctx.key = id
-    ctx.setCookie = route.cookiePrefix + id + COOKIE_ATTRIBUTES
+    ctx.setCookie = setCookieValue(route.assignCookie, id)
   }
   return 'next'
 }

@@ -2,8 +2,8 @@ import { hashKey } from '../../../core/bucket.js'
 import { queryValue } from '../../../core/sticky.js'
 import type { Decision } from '../../../core/types.js'
 import { decideFor, keyOf, reasonLabel } from '../decision.js'
-import { OPT_COOKIE_MAX_AGE_S } from '../opt-cookie.js'
 import type { PassResult } from '../pipeline.js'
+import { setCookieValue } from '../set-cookie.js'
 import { respondError } from '../upstream-leg/answer.js'
 import type { HttpLegState } from '../upstream-leg/state.js'
 
@@ -39,8 +39,8 @@ function opt(ctx: HttpLegState, choice: 'in' | 'out'): void {
     return respondError(ctx, 'SLUICE_ERR_BAD_REQUEST', 'redirect must be a path on this site, like /account (no scheme, no host, no //)', false)
   }
   const overTls = (ctx.socket as { encrypted?: boolean }).encrypted === true
-  const secure = overTls || ctx.req.headers['x-forwarded-proto'] === 'https' ? '; Secure' : ''
-  const cookie = `${route.optCookie}=${choice}; Path=/; Max-Age=${OPT_COOKIE_MAX_AGE_S}; HttpOnly; SameSite=Lax${secure}`
+  const secure = overTls || ctx.req.headers['x-forwarded-proto'] === 'https'
+  const cookie = setCookieValue(route.optCookie, choice, secure)
   const headers: Record<string, string> = { 'set-cookie': cookie, 'cache-control': 'no-store' }
   if (redirect === undefined) {
     ctx.res.writeHead(204, headers).end()

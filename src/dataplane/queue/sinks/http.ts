@@ -1,6 +1,7 @@
 import { Pool } from 'undici'
 import type { Logger } from 'pino'
-import { backoffMs, sleep } from '../backoff.js'
+import { backoffMs } from '../backoff.js'
+import { sleep } from '../../../util/sleep.js'
 import { PublishError, toPublishError } from '../failure.js'
 import type { Job, QueueSink, SinkOptions } from '../types.js'
 

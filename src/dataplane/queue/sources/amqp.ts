@@ -1,7 +1,7 @@
 import type { Channel, ConsumeMessage } from 'amqplib'
 import type { Logger } from 'pino'
 import { amqpLink, type AmqpHandle } from '../amqp.js'
-import { sleep } from '../backoff.js'
+import { sleep } from '../../../util/sleep.js'
 import { bodyId, contentId, makeJob, parseBody } from '../job.js'
 import type { BrokerLink } from '../link.js'
 import { Slots } from '../slots.js'

@@ -1,0 +1,80 @@
+import type { Logger } from 'pino'
+import type { Config } from '../config/types.js'
+import type { StateStore } from '../state/store.js'
+import { buildViews, type ViewTable } from '../state/views.js'
+import type { GoalCounter } from '../observe/goals.js'
+import type { Recorder } from '../observe/recorder.js'
+import { recordLiveState } from '../observe/live-gauges.js'
+import type { HttpDataPlane } from '../dataplane/http/server.js'
+import type { QueueDataPlane } from '../dataplane/queue/index.js'
+import type { Commands } from '../control/commands.js'
+
+export interface LiveViewsOptions {
+  /** The running config (it changes on reload). */
+  readonly config: () => Config
+  readonly store: StateStore
+  readonly commands: Commands
+  readonly recorder: Recorder
+  readonly goals: GoalCounter
+  readonly dataPlane: Pick<HttpDataPlane, 'setRoutes'>
+  readonly queuePlane: Pick<QueueDataPlane, 'setQueues'>
+  readonly logger: Logger
+  /** Queue routers consume jobs only once both listeners are up: before that, start() starts them. */
+  readonly isListening: () => boolean
+}
+
+/**
+ * The decision views of the running config over the live state, and everyone who reads them
+ * (the planes, the goal counter, the live-state gauges): rebuilt on every live-state change, and
+ * only once at the end while the file's intent is being applied.
+ */
+export class LiveViews {
+  #views: ViewTable | undefined
+  /** The file's intent is being applied: live-state changes refresh the views once, at the end. */
+  #applyingIntent = false
+  #changedWhileApplying = false
+
+  constructor(private readonly opts: LiveViewsOptions) {}
+
+  /** The views last built; undefined before the first refresh. */
+  get current(): ViewTable | undefined {
+    return this.#views
+  }
+
+  /** The store's change listener. */
+  onLiveChange(): void {
+    if (this.#applyingIntent) this.#changedWhileApplying = true
+    else this.refresh()
+  }
+
+  /** A reload may change thousands of percents: one refresh of every view for all, not one per target. */
+  async applyFileIntent(next: Config, prev: Config | undefined): Promise<void> {
+    this.#applyingIntent = true
+    try {
+      await this.opts.commands.applyFileIntent(next, prev)
+    } finally {
+      this.#applyingIntent = false
+      if (this.#changedWhileApplying) {
+        this.#changedWhileApplying = false
+        this.refresh()
+      }
+    }
+  }
+
+  refresh(): void {
+    const { config, store, recorder, goals, dataPlane } = this.opts
+    const cfg = config()
+    const views = buildViews(cfg.routes, cfg.queues, store.snapshot())
+    recordLiveState(recorder, cfg, store.snapshot())
+    this.#views = views
+    goals.configure(cfg.routes, views.routes)
+    dataPlane.setRoutes(cfg.routes, views.routes)
+    if (this.opts.isListening()) this.startQueues() // else start() does, once it listens
+  }
+
+  /** (Re)start the queue routers on the current views; a failure is logged, the HTTP plane goes on. */
+  startQueues(): void {
+    this.opts.queuePlane.setQueues(this.opts.config().queues, this.#views!.queues)
+      .catch((err: unknown) => this.opts.logger.error({ err }, 'queue routers could not be (re)started'))
+  }
+}
