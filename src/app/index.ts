@@ -11,12 +11,12 @@ import { createLogger } from '../observe/log.js'
 import { GoalCounter } from '../observe/goals.js'
 import { mismatchRateSince, ShadowLedger } from '../observe/shadow.js'
 import { createRecorder, type Recorder } from '../observe/recorder.js'
-import { recordLiveState } from '../observe/live-gauges.js'
+import { recordLiveState, recordLiveStateSliced } from '../observe/live-gauges.js'
 import { analysisSeries } from '../observe/analysis-gauges.js'
 import { SeriesBook } from '../observe/series.js'
 import { HttpDataPlane } from '../dataplane/http/server.js'
 import { JobRouter, QueueDataPlane } from '../dataplane/queue/index.js'
-import { buildViews, prepareViews, type ViewTable } from '../state/views.js'
+import { buildViews, buildViewsSliced, prepareViews, type ViewTable } from '../state/views.js'
 import { Commands } from '../control/commands.js'
 import { RolloutController } from '../control/controller.js'
 import { MetricCheckRunner } from '../control/metric-checks.js'
@@ -166,7 +166,7 @@ export class SluiceApp {
     this.#admin = this.#createAdmin()
     this.#reloader = new ConfigReloader({
       logger: this.logger, recorder: this.recorder, clock: this.#clock, configPath: opts.configPath,
-      isStopping: () => this.#stopping, switchTo: (next) => this.#switchTo(next),
+      isStopping: () => this.#stopping, running: () => this.#config, switchTo: (next) => this.#switchTo(next),
     }, { hash: opts.configHash, sources: opts.configSources })
   }
 
@@ -301,15 +301,32 @@ export class SluiceApp {
     const prev = this.#config
     // Groups of a million ids: their member maps are built in slices now, not in one block below.
     await prepareViews(next.routes, next.queues, this.store.snapshot())
-    await this.#applyFileIntent(next, prev)
-    warnRestartOnly(this.logger, prev, next)
-    // An unverified backend is said at every start and at every reload that keeps or adds one.
-    warnUnverifiedTls(this.logger, next)
-    this.#dataPlane.setTls(next.listenTls)
-    this.#admin.setTls(next.admin.tls)
-    this.recorder.setTargets(next.routes, next.queues)
-    this.#config = next
-    this.#refreshViews()
+    // Live-state changes refresh the views once, at the end, with the new config (or the old one
+    // when the switch fails): not once with the old config and then again.
+    this.#applyingIntent = true
+    let installed = false
+    try {
+      await this.commands.applyFileIntent(next, prev)
+      warnRestartOnly(this.logger, prev, next)
+      // An unverified backend is said at every start and at every reload that keeps or adds one.
+      warnUnverifiedTls(this.logger, next)
+      this.#dataPlane.setTls(next.listenTls)
+      this.#admin.setTls(next.admin.tls)
+      // Views, pools and compiled routes made in slices; then the route table is swapped in one step.
+      const views = await buildViewsSliced(next.routes, next.queues, this.store.snapshot())
+      const pools = await this.#dataPlane.prepareRoutes(next.routes, views.routes)
+      this.recorder.setTargets(next.routes, next.queues)
+      this.#config = next
+      if (!this.#changedWhileApplying) {
+        this.#installViews(views, () => this.#dataPlane.installRoutes(pools, views.routes))
+        installed = true
+      }
+    } finally {
+      this.#applyingIntent = false
+      this.#changedWhileApplying = false
+      if (!installed) this.#refreshViews()
+    }
+    await recordLiveStateSliced(this.recorder, this.#config, () => this.store.snapshot())
   }
 
   #onLiveChange(): void {
@@ -334,9 +351,13 @@ export class SluiceApp {
   #refreshViews(): void {
     const views = buildViews(this.#config.routes, this.#config.queues, this.store.snapshot())
     recordLiveState(this.recorder, this.#config, this.store.snapshot())
+    this.#installViews(views, () => this.#dataPlane.setRoutes(this.#config.routes, views.routes))
+  }
+
+  #installViews(views: ViewTable, setRoutes: () => void): void {
     this.#views = views
     this.#goals.configure(this.#config.routes, views.routes)
-    this.#dataPlane.setRoutes(this.#config.routes, views.routes)
+    setRoutes()
     if (this.#addresses !== undefined) this.#startQueues(views) // else start() does, once it listens
   }
 
