@@ -40,6 +40,8 @@ export interface CompiledRoute {
 export interface RouteTable {
   readonly routes: readonly CompiledRoute[]
   readonly index: RouteIndex
+  /** Routes by name: the /_sluice endpoints name one per request, and 10,000 are not walked for it. */
+  readonly byName: ReadonlyMap<string, CompiledRoute>
 }
 
 /** Built from the routes' hosts and prefixes alone, so a live change (a percent) reuses it. */
@@ -54,7 +56,7 @@ export interface RouteIndex {
 
 const EMPTY_INDEX: RouteIndex = Object.freeze({ source: Object.freeze([]), byHost: undefined, anyHost: new PrefixTree().seal() })
 
-export const EMPTY_TABLE: RouteTable = Object.freeze({ routes: Object.freeze([]), index: EMPTY_INDEX })
+export const EMPTY_TABLE: RouteTable = Object.freeze({ routes: Object.freeze([]), index: EMPTY_INDEX, byName: new Map() })
 
 export function compileRoutes(
   routes: readonly RouteConfig[],
@@ -66,7 +68,9 @@ export function compileRoutes(
   const compiled = routes.map((r) => compiledRoute(r, need(views, r.name, 'view'), need(backends, r.name, 'backends'), shadowStats(r.name)))
   const index = previous.index.source === routes ? previous.index
     : sameMatches(previous.index.source, routes) ? Object.freeze({ ...previous.index, source: routes }) : indexRoutes(routes)
-  return Object.freeze({ routes: Object.freeze(compiled), index })
+  const byName = new Map<string, CompiledRoute>()
+  for (const r of compiled) if (!byName.has(r.name)) byName.set(r.name, r)
+  return Object.freeze({ routes: Object.freeze(compiled), index, byName })
 }
 
 /**
