@@ -6,7 +6,9 @@
 //
 // Run from the repository root after `npm run build`:  node bench/routes/scale.mjs
 // Knobs (env): ROUTES (10000), ROUNDS (3; times are medians, blocks the worst round), LIMIT_MS (50),
-// STATE_FILE (1: the config has a state.file, as examples/sluice.yaml; 0: memory only).
+// STATE_FILE (1: the config has a state.file, as examples/sluice.yaml; 0: memory only), SERIES_MS
+// (the dashboard series' sampling interval in the in-process app; default sluice's 10 s: a large value
+// keeps its periodic sample, a stall of its own shown by the idle floor, out of the reload rows).
 // Uses only node and the built dist/. Exit code 1 when a promise is not held.
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -23,6 +25,7 @@ const ROUTES = Number(process.env.ROUTES ?? 10_000)
 const ROUNDS = Number(process.env.ROUNDS ?? 3)
 const LIMIT_MS = Number(process.env.LIMIT_MS ?? 50)
 const STATE_FILE = process.env.STATE_FILE !== '0'
+const SERIES_MS = process.env.SERIES_MS === undefined ? undefined : Number(process.env.SERIES_MS)
 const START_LIMIT_MS = 3000
 const MEMORY_LIMIT_MB = 100
 const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../dist/main.js')
@@ -101,7 +104,7 @@ async function reloads() {
   if (!loaded.ok) throw new Error('the bench config did not load')
   const app = new SluiceApp({
     config: loaded.config, configHash: loaded.hash, configSources: loaded.sources, configPath: path,
-    logger: createLogger({ level: 'silent' }),
+    logger: createLogger({ level: 'silent' }), ...(SERIES_MS === undefined ? {} : { seriesResolutionMs: SERIES_MS }),
   })
   await app.start()
   const idle = await maxBlockDuring(() => new Promise((r) => setTimeout(r, 1000)))

@@ -169,7 +169,7 @@ export class SluiceApp {
     this.#admin = this.#createAdmin()
     this.#reloader = new ConfigReloader({
       logger: this.logger, recorder: this.recorder, clock: this.#clock, configPath: opts.configPath,
-      isStopping: () => this.#stopping, switchTo: (next) => this.#switchTo(next),
+      isStopping: () => this.#stopping, running: () => this.#config, switchTo: (next) => this.#switchTo(next),
     }, { hash: opts.configHash, sources: opts.configSources })
   }
 
@@ -294,15 +294,15 @@ export class SluiceApp {
     const prev = this.#config
     // Groups of a million ids: their member maps are built in slices now, not in one block below.
     await prepareViews(next.routes, next.queues, this.store.snapshot())
-    await this.#views.applyFileIntent(next, prev)
-    warnRestartOnly(this.logger, prev, next)
-    // An unverified backend is said at every start and at every reload that keeps or adds one.
-    warnUnverifiedTls(this.logger, next)
-    this.#dataPlane.setTls(next.listenTls)
-    this.#admin.setTls(next.admin.tls)
-    this.recorder.setTargets(next.routes, next.queues)
-    this.#config = next
-    this.#views.refresh()
+    await this.#views.switchTo(next, prev, () => {
+      warnRestartOnly(this.logger, prev, next)
+      // An unverified backend is said at every start and at every reload that keeps or adds one.
+      warnUnverifiedTls(this.logger, next)
+      this.#dataPlane.setTls(next.listenTls)
+      this.#admin.setTls(next.admin.tls)
+      this.recorder.setTargets(next.routes, next.queues)
+      this.#config = next
+    })
   }
 
   /**

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino'
 import type { Config } from '../config/types.js'
 import type { StateStore } from '../state/store.js'
-import { buildViews, type ViewTable } from '../state/views.js'
+import { buildViews, buildViewsSliced, type ViewTable } from '../state/views.js'
 import type { GoalCounter } from '../observe/goals.js'
 import type { Recorder } from '../observe/recorder.js'
-import { recordLiveState } from '../observe/live-gauges.js'
+import { recordLiveState, recordLiveStateSliced } from '../observe/live-gauges.js'
 import type { HttpDataPlane } from '../dataplane/http/server.js'
 import type { QueueDataPlane } from '../dataplane/queue/index.js'
 import type { Commands } from '../control/commands.js'
@@ -16,7 +16,7 @@ export interface LiveViewsOptions {
   readonly commands: Commands
   readonly recorder: Recorder
   readonly goals: GoalCounter
-  readonly dataPlane: Pick<HttpDataPlane, 'setRoutes'>
+  readonly dataPlane: Pick<HttpDataPlane, 'setRoutes' | 'prepareRoutes' | 'installRoutes'>
   readonly queuePlane: Pick<QueueDataPlane, 'setQueues'>
   readonly logger: Logger
   /** Queue routers consume jobs only once both listeners are up: before that, start() starts them. */
@@ -61,14 +61,45 @@ export class LiveViews {
     }
   }
 
+  /**
+   * A reload's switch. The file's intent is applied with one refresh at the end; the views, pools and
+   * compiled routes of `next` are made in slices while the old ones serve; then `commit` makes `next`
+   * the running config and the route table is swapped in one step, so a request sees the old table or
+   * the new one. A live change during the switch (or a failure) ends in one plain refresh instead.
+   */
+  async switchTo(next: Config, prev: Config | undefined, commit: () => void): Promise<void> {
+    const { commands, store, dataPlane } = this.opts
+    this.#applyingIntent = true
+    let installed = false
+    try {
+      await commands.applyFileIntent(next, prev)
+      const views = await buildViewsSliced(next.routes, next.queues, store.snapshot())
+      const pools = await dataPlane.prepareRoutes(next.routes, views.routes)
+      commit()
+      if (!this.#changedWhileApplying) {
+        this.#install(views, () => dataPlane.installRoutes(pools, views.routes))
+        installed = true
+      }
+    } finally {
+      this.#applyingIntent = false
+      this.#changedWhileApplying = false
+      if (!installed) this.refresh()
+    }
+    await recordLiveStateSliced(this.opts.recorder, this.opts.config(), () => store.snapshot())
+  }
+
   refresh(): void {
-    const { config, store, recorder, goals, dataPlane } = this.opts
+    const { config, store, recorder, dataPlane } = this.opts
     const cfg = config()
     const views = buildViews(cfg.routes, cfg.queues, store.snapshot())
     recordLiveState(recorder, cfg, store.snapshot())
+    this.#install(views, () => dataPlane.setRoutes(cfg.routes, views.routes))
+  }
+
+  #install(views: ViewTable, setRoutes: () => void): void {
     this.#views = views
-    goals.configure(cfg.routes, views.routes)
-    dataPlane.setRoutes(cfg.routes, views.routes)
+    this.opts.goals.configure(this.opts.config().routes, views.routes)
+    setRoutes()
     if (this.opts.isListening()) this.startQueues() // else start() does, once it listens
   }
 

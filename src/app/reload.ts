@@ -1,9 +1,11 @@
 import type { Logger } from 'pino'
-import { formatProblem, loadConfigFile, sourcesUnchanged, type ConfigSources } from '../config/index.js'
+import { formatProblem, sourcesUnchanged, type ConfigSources } from '../config/index.js'
 import type { Config } from '../config/types.js'
 import type { Recorder } from '../observe/recorder.js'
 import type { Clock } from '../util/clock.js'
 import { SluiceError } from '../util/errors.js'
+import { keepUnchangedTargets } from './keep-unchanged.js'
+import { loadConfigOffThread } from './load-off-thread.js'
 
 export interface ReloadTarget {
   readonly logger: Logger
@@ -12,6 +14,8 @@ export interface ReloadTarget {
   /** The file to reload from; undefined for embedded configs (demo): nothing to reload. */
   readonly configPath: string | undefined
   isStopping(): boolean
+  /** The config that runs now. */
+  running(): Config
   /**
    * Make `next` the running config, all or nothing; throws (and keeps the running config) when its
    * live state cannot be written.
@@ -69,7 +73,8 @@ export class ConfigReloader {
       logger[reason === 'poll' ? 'debug' : 'warn']({ reason }, 'config reload refused: the file is unchanged since it was refused')
       return false
     }
-    const result = await loadConfigFile(path)
+    // Parsed and checked in a worker thread: a file of 10,000 routes would hold the event loop for seconds.
+    const result = await loadConfigOffThread(path)
     if (!result.ok) {
       for (const p of result.problems) logger.error({ reason, problem: formatProblem(p) }, 'config reload refused: the running config stays')
       this.#invalidSources = result.sources
@@ -77,7 +82,8 @@ export class ConfigReloader {
       return false
     }
     this.#invalidSources = undefined
-    await this.#switchTo(result.config, result.sources, reason)
+    const next = await keepUnchangedTargets(this.target.running(), result.config)
+    await this.#switchTo(next, result.sources, reason)
     return true
   }
 

@@ -1,3 +1,4 @@
+import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import type { Verdict, WindowObservation } from '../core/analysis.js'
 import { step, type RolloutEvent, type Transition } from '../core/rollout.js'
@@ -16,6 +17,8 @@ interface PlannedChange {
 
 /** Compare-and-set attempts before giving up with SLUICE_ERR_CONFLICT: contention is a few writers at most. */
 const MAX_CAS_ATTEMPTS = 10
+/** Targets planned or reported between two turns of the event loop when a file's intent is applied. */
+const TARGETS_PER_SLICE = 500
 const MAX_PERCENT_BP = 10_000
 
 /** A change of percent or state, as notifications and the rollback counter hear about it. */
@@ -133,22 +136,27 @@ export class Commands {
     if (store.updateMany !== undefined) {
       // Thousands of targets: one store step (one state-file write) for all, then one by one only
       // for the few that changed concurrently in between.
-      const steps = targets.map(({ ref, cfg }) => {
+      // Planned and reported a slice at a time: 10,000 targets in one go would hold the event loop.
+      const steps = []
+      for (const [i, { ref, cfg }] of targets.entries()) {
+        if (i > 0 && i % TARGETS_PER_SLICE === 0) await yieldToLoop()
         const before = store.get(ref)
-        return { ref, cfg, before, step: this.#plan(ref, cfg, opts, planner(ref, cfg), before) }
-      })
-      for (const s of steps) {
-        if (s.step.change === undefined && s.before !== undefined) warn(s.ref, s.cfg, s.before, s.before)
+        steps.push({ ref, cfg, before, step: this.#plan(ref, cfg, opts, planner(ref, cfg), before) })
       }
+      for (const s of steps) if (s.step.change === undefined && s.before !== undefined) warn(s.ref, s.cfg, s.before, s.before)
       const writes = steps.filter((s) => s.step.change !== undefined)
       const results = await store.updateMany(writes.map((w) => w.step.change!))
       const retry: { ref: TargetRef; cfg: TargetConfig }[] = []
-      writes.forEach((w, i) => {
+      for (const [i, w] of writes.entries()) {
+        if (i > 0 && i % TARGETS_PER_SLICE === 0) await yieldToLoop()
         const result = results[i]!
-        if (!result.ok) return void retry.push(w)
+        if (!result.ok) {
+          retry.push(w)
+          continue
+        }
         this.#report(w.ref, w.step.from, result.live, w.step.transition, opts, w.step.change!.next.updatedAt)
         warn(w.ref, w.cfg, w.before, result.live)
-      })
+      }
       pending = retry
     }
     for (const { ref, cfg } of pending) {

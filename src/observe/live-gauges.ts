@@ -1,3 +1,4 @@
+import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import type { QueueConfig, RouteConfig } from '../config/types.js'
 import type { RolloutState, TargetRef } from '../core/types.js'
 import { refKey, type LiveSnapshot } from '../state/store.js'
@@ -40,5 +41,26 @@ export function recordLiveState(recorder: Recorder, targets: GaugeTargets, snaps
   for (const g of liveGauges(targets, snapshot)) {
     recorder.percent(g.ref, g.percentBp)
     recorder.rolloutState(g.ref, g.state)
+  }
+}
+
+/** Gauges set between two turns of the event loop by `recordLiveStateSliced`. */
+const GAUGES_PER_SLICE = 1_000
+
+/**
+ * `recordLiveState` a slice at a time (after a reload that touched 10,000 targets), each slice from
+ * the store's snapshot of that moment: a live change in between is never overwritten with older values.
+ */
+export async function recordLiveStateSliced(recorder: Recorder, targets: GaugeTargets, snapshot: () => LiveSnapshot): Promise<void> {
+  const all = [...targets.routes.map((t) => ['route', t] as const), ...targets.queues.map((t) => ['queue', t] as const)]
+  for (let start = 0; start < all.length; start += GAUGES_PER_SLICE) {
+    if (start > 0) await yieldToLoop()
+    const live = snapshot()
+    for (const [kind, t] of all.slice(start, start + GAUGES_PER_SLICE)) {
+      const ref: TargetRef = { kind, name: t.name }
+      const state = live.targets.get(refKey(ref))
+      recorder.percent(ref, state?.percentBp ?? t.percentBp)
+      recorder.rolloutState(ref, state?.state ?? 'manual')
+    }
   }
 }

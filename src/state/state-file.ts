@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { open, readFile, rename, rm } from 'node:fs/promises'
+import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { stateFileProblems } from './state-schema.js'
 import type { HistoryEvent, TargetLive } from './store.js'
@@ -64,7 +64,7 @@ export async function writeStateFile(path: string, state: PersistedState): Promi
   const fh = await open(tmp, 'w', 0o600)
   try {
     try {
-      await fh.writeFile(JSON.stringify(state))
+      await writeJson(fh, state)
       await fh.sync()
     } finally {
       await fh.close()
@@ -76,6 +76,34 @@ export async function writeStateFile(path: string, state: PersistedState): Promi
     throw err
   }
   await syncDir(dirname(path))
+}
+
+/** Targets (or their histories) serialised per write: their JSON is a few hundred KB at most. */
+const ENTRIES_PER_WRITE = 500
+
+/**
+ * `JSON.stringify(state)` written a few hundred entries at a time: 10,000 targets with their
+ * histories are megabytes, and one stringify of them would hold the event loop for 100 ms and more.
+ * The maps handed in do not change while this runs (the memory store serialises its changes).
+ */
+async function writeJson(fh: FileHandle, state: PersistedState): Promise<void> {
+  let text = `{"format":${JSON.stringify(state.format)},"savedAt":${JSON.stringify(state.savedAt)}`
+  for (const field of ['targets', 'history', 'members'] as const) {
+    const record: Readonly<Record<string, unknown>> | undefined = state[field]
+    if (record === undefined) continue
+    text += `,${JSON.stringify(field)}:{`
+    let n = 0
+    for (const key of Object.keys(record)) {
+      if (record[key] === undefined) continue // as JSON.stringify leaves such a key out
+      text += `${n === 0 ? '' : ','}${JSON.stringify(key)}:${JSON.stringify(record[key])}`
+      if (++n % ENTRIES_PER_WRITE === 0) {
+        await fh.writeFile(text) // from the current position: appends
+        text = ''
+      }
+    }
+    text += '}'
+  }
+  await fh.writeFile(`${text}}`)
 }
 
 async function syncDir(dir: string): Promise<void> {

@@ -22,6 +22,27 @@ export function buildViews(
   return { routes: r, queues: q }
 }
 
+/** Targets whose views are built between two turns of the event loop. */
+const TARGETS_PER_SLICE = 500
+
+/**
+ * `buildViews` a slice of targets at a time, with a turn of the event loop in between: the views
+ * land in the cache, so `buildViews` with the same config and snapshot afterwards is quick. For a
+ * reload, whose every target may have a new config or new live state.
+ */
+export async function buildViewsSliced(routes: readonly RouteConfig[], queues: readonly QueueConfig[], live: LiveSnapshot): Promise<ViewTable> {
+  const r = new Map<string, TargetView>()
+  const q = new Map<string, TargetView>()
+  let n = 0
+  for (const [kind, list, out] of [['route', routes, r], ['queue', queues, q]] as const) {
+    for (const cfg of list) {
+      if (++n % TARGETS_PER_SLICE === 0) await yieldToLoop()
+      out.set(cfg.name, buildView(kind, cfg, live))
+    }
+  }
+  return { routes: r, queues: q }
+}
+
 /**
  * Views by target config, reused while the config, its live state and its member edits are the
  * same objects (the store replaces them, never changes them): a percent change of one of 10,000
@@ -117,11 +138,11 @@ const IDS_PER_SLICE = 4_096
  * turn of the event loop in between: after it, `buildViews` with the same config and snapshot is
  * quick even for groups of a million ids. A reload calls it before switching to the new config.
  */
-export async function prepareViews(
-  routes: readonly RouteConfig[], queues: readonly QueueConfig[], live: LiveSnapshot,
-): Promise<void> {
+export async function prepareViews(routes: readonly RouteConfig[], queues: readonly QueueConfig[], live: LiveSnapshot): Promise<void> {
+  let n = 0
   for (const [kind, list] of [['route', routes], ['queue', queues]] as const) {
     for (const cfg of list) {
+      if (++n % TARGETS_PER_SLICE === 0) await yieldToLoop()
       const targetEdits = live.members.get(refKey({ kind, name: cfg.name }))
       for (const g of cfg.groups) {
         const edits = targetEdits?.get(g.name)

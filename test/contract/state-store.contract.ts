@@ -26,6 +26,36 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StateS
       await store.close()
     })
 
+    it('updateMany: each change applied or refused on its own version, results in order, history and listeners for the applied ones', async () => {
+      const store = await makeStore()
+      expect(store.updateMany).toBeDefined()
+      const other = { kind: 'queue', name: 'checkout' } as const
+      await store.update(ref, 0, live(100), undefined)
+      const told: string[] = []
+      store.onChange((r) => told.push(`${r.kind}/${r.name}`))
+      const many = Array.from({ length: 1_200 }, (_, i) => ({ ref: { kind: 'route', name: `bulk-${i}` } as const, expectVersion: 0, next: live(i), event: event(0, i) }))
+      const results = await store.updateMany!([
+        { ref, expectVersion: 0, next: live(200), event: event(100, 200) }, // stale: version 1 runs
+        { ref: other, expectVersion: 0, next: live(300), event: event(0, 300) },
+        ...many,
+      ])
+      expect(results).toHaveLength(1_202)
+      expect(results[0]).toEqual({ ok: false, current: expect.objectContaining({ percentBp: 100, version: 1 }) })
+      expect(results[1]).toMatchObject({ ok: true, live: { percentBp: 300, version: 1 } })
+      expect(results[1_201]).toMatchObject({ ok: true, live: { percentBp: 1_199, version: 1 } })
+      expect(store.get(ref)).toMatchObject({ percentBp: 100, version: 1 })
+      expect(store.get(other)).toMatchObject({ percentBp: 300, version: 1 })
+      expect(store.get({ kind: 'route', name: 'bulk-700' })).toMatchObject({ percentBp: 700, version: 1 })
+      expect(await store.history(ref, 10)).toEqual([])
+      expect((await store.history(other, 10)).map((e) => e.to.percentBp)).toEqual([300])
+      expect(told).toContain('queue/checkout')
+      expect(told).toContain('route/bulk-1199')
+      expect(told).not.toContain('route/checkout')
+      const again = await store.updateMany!([{ ref: other, expectVersion: 1, next: live(400), event: undefined }])
+      expect(again).toEqual([{ ok: true, live: expect.objectContaining({ percentBp: 400, version: 2 }) }])
+      await store.close()
+    })
+
     it('refuses a stale version and reports the current state (compare-and-set)', async () => {
       const store = await makeStore()
       await store.update(ref, 0, live(100), undefined)

@@ -5,6 +5,7 @@ import type { RouteShadowStats } from '../../observe/shadow.js'
 import { compileShadow, type CompiledShadow } from './shadow/compile.js'
 import { optCookieName } from './opt-cookie.js'
 import type { RouteBackends } from './upstream.js'
+import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import { HostTable } from './host-table.js'
 import { NO_ROUTE, PrefixTree } from './prefix-tree.js'
 
@@ -40,6 +41,8 @@ export interface CompiledRoute {
 export interface RouteTable {
   readonly routes: readonly CompiledRoute[]
   readonly index: RouteIndex
+  /** Routes by name: the /_sluice endpoints name one per request, and 10,000 are not walked for it. */
+  readonly byName: ReadonlyMap<string, CompiledRoute>
 }
 
 /** Built from the routes' hosts and prefixes alone, so a live change (a percent) reuses it. */
@@ -56,7 +59,7 @@ const EMPTY_INDEX: RouteIndex = Object.freeze({
   source: Object.freeze([]), byHost: undefined, withoutHost: new PrefixTree().seal(),
 })
 
-export const EMPTY_TABLE: RouteTable = Object.freeze({ routes: Object.freeze([]), index: EMPTY_INDEX })
+export const EMPTY_TABLE: RouteTable = Object.freeze({ routes: Object.freeze([]), index: EMPTY_INDEX, byName: new Map() })
 
 export function compileRoutes(
   routes: readonly RouteConfig[],
@@ -66,8 +69,47 @@ export function compileRoutes(
   previous: RouteTable = EMPTY_TABLE,
 ): RouteTable {
   const compiled = routes.map((r) => compiledRoute(r, need(views, r.name, 'view'), need(backends, r.name, 'backends'), shadowStats(r.name)))
-  const index = previous.index.source === routes ? previous.index : indexRoutes(routes)
-  return Object.freeze({ routes: Object.freeze(compiled), index })
+  const index = previous.index.source === routes ? previous.index
+    : sameMatches(previous.index.source, routes) ? Object.freeze({ ...previous.index, source: routes }) : indexRoutes(routes)
+  const byName = new Map<string, CompiledRoute>()
+  for (const r of compiled) if (!byName.has(r.name)) byName.set(r.name, r)
+  return Object.freeze({ routes: Object.freeze(compiled), index, byName })
+}
+
+/**
+ * Fill the compiled-route cache for these routes and views, a slice at a time with a turn of the
+ * event loop in between, so that `compileRoutes` with them afterwards (a reload's swap) is quick.
+ */
+export async function precompileRoutes(
+  routes: readonly RouteConfig[],
+  views: ReadonlyMap<string, TargetView>,
+  backendsOf: (route: RouteConfig) => RouteBackends | undefined,
+  shadowStats: (route: string) => RouteShadowStats | undefined,
+): Promise<void> {
+  for (let i = 0; i < routes.length; i++) {
+    if (i > 0 && i % ROUTES_PER_SLICE === 0) await yieldToLoop()
+    const r = routes[i]!
+    const view = views.get(r.name)
+    const backends = backendsOf(r)
+    if (view !== undefined && backends !== undefined) compiledRoute(r, view, backends, shadowStats(r.name))
+  }
+}
+
+const ROUTES_PER_SLICE = 500
+
+/**
+ * The index depends only on each route's host and prefix, in order: a reload that changes percents
+ * (new route objects, the same matches) keeps it.
+ */
+function sameMatches(a: readonly RouteConfig[], b: readonly RouteConfig[]): boolean {
+  if (a === b) return true
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!.match
+    const y = b[i]!.match
+    if (x !== y && (x.host !== y.host || x.pathPrefix !== y.pathPrefix)) return false
+  }
+  return true
 }
 
 /** One pass in file order: each prefix tree keeps, per prefix, the first route that has it. */

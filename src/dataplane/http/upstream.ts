@@ -1,4 +1,5 @@
 import { BalancedPool, Pool, type buildConnector, type Dispatcher } from 'undici'
+import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import type { HostRule, RouteConfig, Side, SideTransport } from '../../config/types.js'
 import { defaultTransport, originConnector, sessionServername } from './upstream-tls.js'
@@ -27,6 +28,28 @@ export interface RouteBackends {
   readonly shadow?: Backend
 }
 
+/** The outcome of `prepare`: each route's backends and every pool they use, by key. */
+export interface PreparedPools {
+  readonly routes: readonly RouteConfig[]
+  readonly generation: number
+  readonly backends: Map<string, RouteBackends>
+  readonly dispatchers: Map<string, Dispatcher>
+  readonly shadowDispatchers: Map<string, Dispatcher>
+}
+
+function emptyPrepared(routes: readonly RouteConfig[], generation: number): PreparedPools {
+  return { routes, generation, backends: new Map(), dispatchers: new Map(), shadowDispatchers: new Map() }
+}
+
+const ROUTES_PER_SLICE = 500
+
+interface RouteEntry {
+  readonly backends: RouteBackends
+  /** The pools it uses, by key (real traffic, then shadow calls). */
+  readonly dispatchers: ReadonlyMap<string, Dispatcher>
+  readonly shadowDispatchers: ReadonlyMap<string, Dispatcher>
+}
+
 /**
  * A slow backend must not be able to make sluice open thousands of sockets (undici's default is
  * unlimited); 256 per origin is far above what one keep-alive origin needs at this proxy's speed.
@@ -45,6 +68,12 @@ export class UpstreamPools {
   #byKey = new Map<string, Dispatcher>()
   /** Shadow calls' pools: never shared with real traffic, destroyed (not drained) at close. */
   #shadowByKey = new Map<string, Dispatcher>()
+  /** Made for routes not yet in use (by `prepare`, or earlier in the same `replace`). */
+  #pending = new Map<string, Dispatcher>()
+  #pendingShadow = new Map<string, Dispatcher>()
+  readonly #byRoute = new WeakMap<RouteConfig, RouteEntry>()
+  /** Counts commits: a prepared set is committed only onto the pools it was prepared from. */
+  #generation = 0
   readonly #logger: Logger
 
   constructor(logger: Logger) {
@@ -52,35 +81,84 @@ export class UpstreamPools {
   }
 
   replace(routes: readonly RouteConfig[]): Map<string, RouteBackends> {
-    const next = new Map<string, Dispatcher>()
-    const nextShadow = new Map<string, Dispatcher>()
-    const out = new Map<string, RouteBackends>()
-    for (const route of routes) {
-      const connectMs = route.timeouts.connectMs
-      const newTransport = route.transport?.new ?? defaultTransport(route.new)
-      out.set(route.name, {
-        old: this.#backend('old', route.old, route.transport?.old ?? defaultTransport(route.old), connectMs, next, this.#byKey),
-        new: this.#backend('new', route.new, newTransport, connectMs, next, this.#byKey),
-        ...(route.shadow ? { shadow: this.#backend('new', route.new, newTransport, connectMs, nextShadow, this.#shadowByKey) } : {}),
-      })
+    const next = emptyPrepared(routes, this.#generation)
+    for (const route of routes) this.#add(next, route)
+    return this.commit(next)
+  }
+
+  /**
+   * What `replace(routes)` does before it swaps, a slice of routes at a time with a turn of the
+   * event loop in between: `commit` then swaps quickly (a reload of 10,000 routes).
+   */
+  async prepare(routes: readonly RouteConfig[]): Promise<PreparedPools> {
+    const next = emptyPrepared(routes, this.#generation)
+    for (let i = 0; i < routes.length; i++) {
+      if (i > 0 && i % ROUTES_PER_SLICE === 0) await yieldToLoop()
+      this.#add(next, routes[i]!)
     }
-    for (const [key, dispatcher] of this.#byKey) {
-      if (!next.has(key)) this.#closeQuietly(dispatcher)
+    return next
+  }
+
+  /** Make prepared pools the ones in use; close, gracefully, those no route uses any more. */
+  commit(prepared: PreparedPools): Map<string, RouteBackends> {
+    // Another replace since it was prepared may have closed pools it holds: make it again, now.
+    if (prepared.generation !== this.#generation) return this.replace(prepared.routes)
+    this.#generation++
+    const { dispatchers: next, shadowDispatchers: nextShadow } = prepared
+    for (const [key, dispatcher] of [...this.#byKey, ...this.#pending]) {
+      if (next.get(key) !== dispatcher) this.#closeQuietly(dispatcher)
     }
-    for (const [key, dispatcher] of this.#shadowByKey) {
-      if (!nextShadow.has(key)) this.#closeQuietly(dispatcher)
+    for (const [key, dispatcher] of [...this.#shadowByKey, ...this.#pendingShadow]) {
+      if (nextShadow.get(key) !== dispatcher) this.#closeQuietly(dispatcher)
     }
-    this.#byKey = next
-    this.#shadowByKey = nextShadow
-    return out
+    this.#byKey = new Map(next)
+    this.#shadowByKey = new Map(nextShadow)
+    this.#pending = new Map()
+    this.#pendingShadow = new Map()
+    return prepared.backends
+  }
+
+  #add(next: PreparedPools, route: RouteConfig): void {
+    const entry = this.#entry(route)
+    next.backends.set(route.name, entry.backends)
+    for (const [key, dispatcher] of entry.dispatchers) next.dispatchers.set(key, dispatcher)
+    for (const [key, dispatcher] of entry.shadowDispatchers) next.shadowDispatchers.set(key, dispatcher)
+  }
+
+  /** A route's backends, reused while the route is the same object and its pools are still the ones in use. */
+  #entry(route: RouteConfig): RouteEntry {
+    const hit = this.#byRoute.get(route)
+    if (hit !== undefined && this.#current(hit.dispatchers, this.#byKey, this.#pending)
+      && this.#current(hit.shadowDispatchers, this.#shadowByKey, this.#pendingShadow)) return hit
+    const dispatchers = new Map<string, Dispatcher>()
+    const shadowDispatchers = new Map<string, Dispatcher>()
+    const connectMs = route.timeouts.connectMs
+    const newTransport = route.transport?.new ?? defaultTransport(route.new)
+    const backends: RouteBackends = {
+      old: this.#backend('old', route.old, route.transport?.old ?? defaultTransport(route.old), connectMs, dispatchers, this.#byKey, this.#pending),
+      new: this.#backend('new', route.new, newTransport, connectMs, dispatchers, this.#byKey, this.#pending),
+      ...(route.shadow
+        ? { shadow: this.#backend('new', route.new, newTransport, connectMs, shadowDispatchers, this.#shadowByKey, this.#pendingShadow) }
+        : {}),
+    }
+    const entry = { backends, dispatchers, shadowDispatchers }
+    this.#byRoute.set(route, entry)
+    return entry
+  }
+
+  #current(used: ReadonlyMap<string, Dispatcher>, inUse: ReadonlyMap<string, Dispatcher>, pending: ReadonlyMap<string, Dispatcher>): boolean {
+    for (const [key, dispatcher] of used) if ((inUse.get(key) ?? pending.get(key)) !== dispatcher) return false
+    return true
   }
 
   /** Graceful close waits for requests already sent; `destroy` aborts them. */
   async close(graceful: boolean): Promise<void> {
-    const all = [...this.#byKey.values()]
-    const shadows = [...this.#shadowByKey.values()]
+    const all = [...this.#byKey.values(), ...this.#pending.values()]
+    const shadows = [...this.#shadowByKey.values(), ...this.#pendingShadow.values()]
     this.#byKey = new Map()
     this.#shadowByKey = new Map()
+    this.#pending = new Map()
+    this.#pendingShadow = new Map()
     // A shadow call answers nobody: shutdown never waits for one.
     await Promise.allSettled([
       ...all.map((d) => (graceful ? d.close() : d.destroy())),
@@ -89,18 +167,17 @@ export class UpstreamPools {
   }
 
   #backend(
-    side: Side,
-    origins: readonly string[],
-    transport: SideTransport,
-    connectMs: number,
-    next: Map<string, Dispatcher>,
-    prev: Map<string, Dispatcher>,
+    side: Side, origins: readonly string[], transport: SideTransport, connectMs: number,
+    used: Map<string, Dispatcher>, inUse: ReadonlyMap<string, Dispatcher>, pending: Map<string, Dispatcher>,
   ): Backend {
     // TLS settings (PEM texts included) are part of the key: changed certificates get a new pool.
     const key = `${connectMs} ${origins.join(' ')} ${JSON.stringify(transport.tls)}`
-    let dispatcher = next.get(key) ?? prev.get(key)
-    if (dispatcher === undefined) dispatcher = createDispatcher(origins, transport, connectMs)
-    next.set(key, dispatcher)
+    let dispatcher = inUse.get(key) ?? pending.get(key)
+    if (dispatcher === undefined) {
+      dispatcher = createDispatcher(origins, transport, connectMs)
+      pending.set(key, dispatcher)
+    }
+    used.set(key, dispatcher)
     return Object.freeze({ side, origins, dispatcher, host: transport.host, servername: sessionServername(origins) })
   }
 

@@ -114,7 +114,7 @@ export class QueueDataPlane {
   }
 
   async #apply(q: SourcedQueue): Promise<void> {
-    const endpoints = JSON.stringify([q.source, q.old, q.new])
+    const endpoints = endpointsOf(q)
     const current = this.#running.get(q.name)
     if (current !== undefined && current.endpoints === endpoints) return
     if (current !== undefined) await this.#stop(q.name)
@@ -155,4 +155,16 @@ export class QueueDataPlane {
       )
     }
   }
+}
+
+/** Each queue config's endpoints as text, once: every live change reconciles every queue. */
+const endpointTexts = new WeakMap<SourcedQueue, string>()
+
+function endpointsOf(q: SourcedQueue): string {
+  let text = endpointTexts.get(q)
+  if (text === undefined) {
+    text = JSON.stringify([q.source, q.old, q.new])
+    endpointTexts.set(q, text)
+  }
+  return text
 }

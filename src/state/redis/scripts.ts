@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import type { Redis } from 'ioredis'
+import type { ChainableCommander, Redis } from 'ioredis'
 
 /**
  * The store's Lua scripts, read from `lua/` next to this module at run time: `src/state/redis/lua` under
@@ -72,4 +72,10 @@ export function defineScripts(redis: Redis, scripts: ScriptSet): RunScript {
   for (const [name, source] of scripts) redis.defineCommand(commandName(name), source)
   const methods = redis as unknown as Record<string, (...args: ScriptArg[]) => Promise<unknown>>
   return (name, keys, args) => methods[commandName(name)]!.call(redis, ...keys, ...args)
+}
+
+/** Queue one of the scripts (defined on the connection the pipeline came from) on a pipeline. */
+export function queueScript(pipeline: ChainableCommander, name: ScriptName, keys: readonly string[], args: readonly ScriptArg[]): void {
+  const methods = pipeline as unknown as Record<string, (...args: ScriptArg[]) => unknown>
+  methods[commandName(name)]!.call(pipeline, ...keys, ...args)
 }

@@ -4,14 +4,14 @@ import { SluiceError } from '../../util/errors.js'
 import { randomId } from '../../util/random.js'
 import type { FleetWindows } from '../fleet.js'
 import type { GoalLog } from '../goal-log.js'
-import { HISTORY_LIMIT, refKey, type HistoryEvent, type LiveSnapshot, type StateStore, type TargetLive, type UpdateResult } from '../store.js'
+import { HISTORY_LIMIT, refKey, type HistoryEvent, type LiveSnapshot, type StateStore, type StoreChange, type TargetLive, type UpdateResult } from '../store.js'
 import { LiveCache, type TargetEntry } from './cache.js'
 import { decodeHistory, decodeLive, decodeNotice, encodeEvent, encodeLive, memberField, memberValue, parseRef } from './codec.js'
 import { flushWindowTo, readWindowFrom } from './fleet.js'
 import { appendChunk, readChunks } from './goal-log.js'
 import { RedisKeys } from './keys.js'
 import { RedisLink } from './link.js'
-import { defineScripts, loadScripts, type RunScript } from './scripts.js'
+import { defineScripts, loadScripts, queueScript, type RunScript } from './scripts.js'
 import { readTarget, restoreFrom, scanTargets, type SyncDeps } from './sync.js'
 
 export interface RedisStoreOptions {
@@ -32,6 +32,8 @@ export const DEFAULT_KEY_PREFIX = 'sluice'
 const RESYNC_RETRY_MS = 1000
 /** Goal log chunks read per call: a replica catching up on a long log does it in bites (a chunk is up to a second of one replica's new users). */
 const GOAL_READ_CHUNKS = 20
+/** Updates sent in one pipeline by updateMany: bounds the buffers of one reload of 10,000 targets. */
+const UPDATES_PER_PIPELINE = 1_000
 
 /**
  * Live state shared by every replica through one Redis.
@@ -122,6 +124,49 @@ export class RedisStateStore implements StateStore {
     // The refusal carries the newer state: take it in, a notice may still be on its way.
     if (live) this.#commit([{ key, live, members: undefined }])
     return { ok: false, current: live }
+  }
+
+  /**
+   * Many updates in one round trip: the same Lua script per target (each applied or refused on its
+   * own version, atomically with its history and notice), sent as one pipeline per batch. Not one
+   * script for all: a target's keys are hash-tagged on their own, so a cluster may place them apart.
+   */
+  async updateMany(changes: readonly StoreChange[]): Promise<UpdateResult[]> {
+    const results: UpdateResult[] = []
+    for (let start = 0; start < changes.length; start += UPDATES_PER_PIPELINE) {
+      const batch = changes.slice(start, start + UPDATES_PER_PIPELINE)
+      const data = batch.map((c) => encodeLive(c.next))
+      const replies = await this.#call(async () => {
+        const pipeline = this.#link.cmd.pipeline()
+        batch.forEach((c, i) => {
+          const key = refKey(c.ref)
+          queueScript(pipeline, 'update', [this.#keys.live(key), this.#keys.history(key)], [
+            c.expectVersion, data[i]!, encodeEvent(c.event), HISTORY_LIMIT, this.#keys.channel, key, this.#origin,
+          ])
+        })
+        const out = await pipeline.exec()
+        if (out === null) throw new Error('the pipeline was discarded')
+        return out.map(([err, reply]) => {
+          if (err) throw err
+          return reply as [number, number, string?]
+        })
+      })
+      const entries: TargetEntry[] = []
+      replies.forEach(([ok, version, current], i) => {
+        const key = refKey(batch[i]!.ref)
+        if (ok === 1) {
+          const live: TargetLive = Object.freeze({ ...(JSON.parse(data[i]!) as Omit<TargetLive, 'version'>), version })
+          entries.push({ key, live, members: undefined })
+          results.push({ ok: true, live })
+          return
+        }
+        const live = current === undefined ? undefined : decodeLive(version, current)
+        if (live) entries.push({ key, live, members: undefined })
+        results.push({ ok: false, current: live })
+      })
+      this.#commit(entries)
+    }
+    return results
   }
 
   async setMember(ref: TargetRef, group: string, id: string, present: boolean): Promise<void> {

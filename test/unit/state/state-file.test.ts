@@ -36,6 +36,24 @@ function validState(): PersistedState {
   }
 }
 
+
+describe('writeStateFile in pieces', () => {
+  it('writes exactly what JSON.stringify would, across many pieces (1,200 targets with history)', async () => {
+    const base = validState()
+    const targets: Record<string, PersistedState['targets'][string]> = {}
+    const history: Record<string, PersistedState['history'][string]> = {}
+    for (let i = 0; i < 1_200; i++) {
+      targets[`route/r${i}`] = { ...base.targets['route/checkout']!, percentBp: i }
+      history[`route/r${i}`] = base.history['route/checkout']!
+    }
+    const state: PersistedState = { ...base, targets, history }
+    const file = join(tempDir(), 'state.json')
+    await writeStateFile(file, state)
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(JSON.parse(JSON.stringify(state)))
+    expect(await readStateFile(file, 0)).toEqual({ kind: 'ok', state: JSON.parse(JSON.stringify(state)) })
+  })
+})
+
 type Mutate = (s: Record<string, any>) => void
 
 describe('state file validation: anything wrong is moved aside with the reason, never served or thrown', () => {

@@ -30,7 +30,7 @@ export function sluiceEndpoints(ctx: HttpLegState): PassResult {
 
 function opt(ctx: HttpLegState, choice: 'in' | 'out'): void {
   const name = param(ctx.url, 'route')
-  const route = ctx.plane.table.routes.find((r) => r.name === name)
+  const route = name === undefined ? undefined : ctx.plane.table.byName.get(name)
   if (name === undefined) return respondError(ctx, 'SLUICE_ERR_BAD_REQUEST', `add ?route=NAME to choose the route to opt ${choice} of`, false)
   if (route === undefined || !route.view.optIn) return respondError(ctx, 'SLUICE_ERR_NOT_FOUND', `route '${name}' does not exist or does not allow opting in and out`, false)
   const rawRedirect = queryValue(ctx.url, 'redirect')
@@ -62,7 +62,7 @@ function goal(ctx: HttpLegState): void {
   const name = param(ctx.url, 'route')
   const goalName = param(ctx.url, 'goal')
   if (name === undefined || goalName === undefined) return respondError(ctx, 'SLUICE_ERR_BAD_REQUEST', 'add ?route=NAME&goal=GOAL to name the goal', false)
-  const route = ctx.plane.table.routes.find((r) => r.name === name)
+  const route = name === undefined ? undefined : ctx.plane.table.byName.get(name)
   const goals = ctx.plane.goals
   if (route === undefined || goals === undefined || !goals.hasGoal(name, goalName)) {
     return respondError(ctx, 'SLUICE_ERR_NOT_FOUND', `route '${name}' does not exist or has no goal '${goalName}'`, false)
