@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto'
 import type { Logger } from 'pino'
 import { request } from 'undici'
 import type { WebhookConfig } from '../config/types.js'
-import type { Recorder } from '../observe/recorder.js'
+import type { Recorder } from '../observe/metrics/recorder.js'
 import type { TransitionNotice } from './commands.js'
 import { webhookBody } from './webhook-message.js'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { SideTotals, TargetTotals } from '../../../src/observe/recorder.js'
+import type { SideTotals, TargetTotals } from '../../../src/observe/metrics/recorder.js'
 import { quantileMs, sidePoint } from '../../../src/observe/series-point.js'
 import { SeriesRing, type SeriesPoint } from '../../../src/observe/series-ring.js'
 import { SeriesBook } from '../../../src/observe/series.js'
