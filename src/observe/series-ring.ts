@@ -47,7 +47,9 @@ export class SeriesRing {
     this.#percentBp = new Float64Array(room)
     this.#state = new Uint8Array(room)
     this.#shadow = new Float64Array(room)
-    const side = (): SideColumns => ({ rps: new Float64Array(room), errorRate: new Float64Array(room), p99Ms: new Float64Array(room) })
+    const side = (): SideColumns => ({
+      rps: new Float64Array(room), errorRate: new Float64Array(room), p99Ms: new Float64Array(room),
+    })
     this.#sides = { old: side(), new: side() }
   }
 
@@ -88,7 +90,9 @@ export class SeriesRing {
     // Goals follow the config: a goal removed by a reload loses its column, a new one starts empty.
     const goals = new Map<string, Record<Side, Float64Array>>()
     for (const [name, rates] of Object.entries(p.goals)) {
-      const cols = this.#goals.get(name) ?? { old: new Float64Array(this.#room).fill(Number.NaN), new: new Float64Array(this.#room).fill(Number.NaN) }
+      const cols = this.#goals.get(name) ?? {
+        old: new Float64Array(this.#room).fill(Number.NaN), new: new Float64Array(this.#room).fill(Number.NaN),
+      }
       for (const s of SIDES) cols[s][i] = nanOf(rates[s])
       goals.set(name, cols)
     }

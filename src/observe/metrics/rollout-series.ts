@@ -59,12 +59,15 @@ export class RolloutSeriesStore {
     }))
     registerFamily(registry, FAMILIES.state, () => this.#collect((out, kind, name, t) => {
       const current = t.state
-      if (current !== undefined) for (const state of ROLLOUT_STATES) out.push({ labels: { kind, name, state }, value: state === current ? 1 : 0 })
+      if (current === undefined) return
+      for (const state of ROLLOUT_STATES) out.push({ labels: { kind, name, state }, value: state === current ? 1 : 0 })
     }))
     registerFamily(registry, FAMILIES.rollbacks, () => this.#collect((out, kind, name, t) => {
       const counts = t.rollbacks
-      if (counts !== undefined) ROLLBACK_REASONS.forEach((reason, i) => out.push({ labels: { kind, name, reason }, value: counts[i]! }))
-      if (t.other !== undefined) for (const [reason, value] of t.other) out.push({ labels: { kind, name, reason }, value })
+      if (counts !== undefined) {
+        ROLLBACK_REASONS.forEach((reason, i) => out.push({ labels: { kind, name, reason }, value: counts[i]! }))
+      }
+      for (const [reason, value] of t.other ?? []) out.push({ labels: { kind, name, reason }, value })
     }))
   }
 
@@ -72,7 +75,9 @@ export class RolloutSeriesStore {
     const key = `${ref.kind}/${ref.name}`
     let t = this.#targets.get(key)
     if (t === undefined) {
-      t = { kind: ref.kind, name: ref.name, percentBp: undefined, state: undefined, rollbacks: undefined, other: undefined }
+      t = {
+        kind: ref.kind, name: ref.name, percentBp: undefined, state: undefined, rollbacks: undefined, other: undefined,
+      }
       this.#targets.set(key, t)
     }
     return t

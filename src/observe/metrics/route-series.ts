@@ -39,7 +39,10 @@ class SideCounts {
   }
 }
 
-/** The per-route series of one route: sluice_requests_total, _upstream_errors, _decisions, _flag_evaluations, the duration histogram. */
+/**
+ * One route's series: sluice_requests_total, _upstream_errors_total, _decisions_total,
+ * _flag_evaluations_total and the duration histogram.
+ */
 export type RouteCounts = Readonly<Record<Side, SideCounts>>
 
 /**
@@ -110,20 +113,28 @@ export class RouteSeriesStore {
   totals(): Array<{ name: string } & Record<Side, SideTotals>> {
     const bounds = this.#bounds
     const out: Array<{ name: string } & Record<Side, SideTotals>> = []
-    for (const [name, r] of this.#routes) out.push({ name, old: sideTotals(r.old, bounds), new: sideTotals(r.new, bounds) })
+    for (const [name, r] of this.#routes) {
+      out.push({ name, old: sideTotals(r.old, bounds), new: sideTotals(r.new, bounds) })
+    }
     return out
   }
 
   /** The five families, in the registry at the places their prom-client metrics had. */
   registerCounters(registry: Registry): void {
     registerFamily(registry, FAMILIES.requests, () => this.#collect((out, route, backend, side) => {
-      for (const [status, c] of side.codes) out.push({ labels: { route, backend, code: codeLabel(status) }, value: c.n })
+      for (const [status, c] of side.codes) {
+        out.push({ labels: { route, backend, code: codeLabel(status) }, value: c.n })
+      }
     }))
     registerFamily(registry, FAMILIES.upstreamErrors, () => this.#collect((out, route, backend, side) => {
-      UPSTREAM_ERROR_REASONS.forEach((reason, i) => out.push({ labels: { route, backend, reason }, value: side.counts[ERRORS + i]! }))
+      UPSTREAM_ERROR_REASONS.forEach((reason, i) => {
+        out.push({ labels: { route, backend, reason }, value: side.counts[ERRORS + i]! })
+      })
     }))
     registerFamily(registry, FAMILIES.decisions, () => this.#collect((out, route, backend, side) => {
-      DECISION_REASONS.forEach((reason, i) => out.push({ labels: { route, backend, reason }, value: side.counts[DECISIONS + i]! }))
+      DECISION_REASONS.forEach((reason, i) => {
+        out.push({ labels: { route, backend, reason }, value: side.counts[DECISIONS + i]! })
+      })
     }))
     registerFamily(registry, FAMILIES.flagEvaluations, () => this.#collect((out, route, variant, side) => {
       out.push({ labels: { route, variant }, value: side.counts[FLAG]! })
