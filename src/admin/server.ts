@@ -8,7 +8,7 @@ import { historyJson, type RolloutFacts, type TargetConfig, type TargetSet } fro
 import type { TargetRef } from '../core/types.js'
 import { SluiceError } from '../util/errors.js'
 import { systemClock, type Clock } from '../util/clock.js'
-import type { Recorder } from '../observe/recorder.js'
+import type { Recorder } from '../observe/metrics/recorder.js'
 import type { StateStore } from '../state/store.js'
 import { assertSecureListen, bearerCheck, dashboardCheck } from './auth.js'
 import { browserGuard, needsJson, unsupportedMediaType, type BrowserGuard } from './guard.js'

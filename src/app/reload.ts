@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import { formatProblem, sourcesUnchanged, type ConfigSources } from '../config/index.js'
 import type { Config } from '../config/types.js'
-import type { Recorder } from '../observe/recorder.js'
+import type { Recorder } from '../observe/metrics/recorder.js'
 import type { Clock } from '../util/clock.js'
 import { SluiceError } from '../util/errors.js'
 import { keepUnchangedTargets } from './keep-unchanged.js'

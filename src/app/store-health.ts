@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { Recorder } from '../observe/recorder.js'
+import type { Recorder } from '../observe/metrics/recorder.js'
 import { SluiceError } from '../util/errors.js'
 
 export interface StoreHealthTarget {

@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events'
 import type { Logger } from 'pino'
-import type { InternalErrorSource } from '../observe/recorder.js'
+import type { InternalErrorSource } from '../observe/metrics/recorder.js'
 
 export interface FaultPolicyDeps {
   readonly logger: Logger

@@ -3,7 +3,7 @@ import type { AnalysisPolicy, MetricCheckConfig } from '../config/types.js'
 import type { OutsideCheck } from '../core/analysis.js'
 import { judgeMetric, renderQuery, sideValue, usesSide, type QueryAnswer } from '../core/metric-checks.js'
 import type { TargetRef } from '../core/types.js'
-import type { Recorder } from '../observe/recorder.js'
+import type { Recorder } from '../observe/metrics/recorder.js'
 import { instantQuery, type InstantQuery } from './prometheus.js'
 
 export interface MetricCheckRunnerDeps {

@@ -2,7 +2,7 @@ import type { AnalysisPolicy, QueueConfig, RouteConfig } from '../config/types.j
 import type { TargetRef } from '../core/types.js'
 import { refKey, type LiveSnapshot } from '../state/store.js'
 import type { GaugeTargets } from './live-gauges.js'
-import type { AnalysisSeries } from './recorder.js'
+import type { AnalysisSeries } from './metrics/recorder.js'
 
 /**
  * The sluice_analysis_* and sluice_rollout_* gauges' figures: for every target with a rollout, its

@@ -43,7 +43,7 @@ interface SideGoal {
   value: number
 }
 
-/** One route's figures for the metrics (registerGoalMetrics in observe/recorder.ts). */
+/** One route's figures for the metrics (registerGoalMetrics in observe/metrics/scrape-families.ts). */
 export interface GoalSeries {
   readonly route: string
   readonly exposed: Record<Side, number>

@@ -2,7 +2,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import type { QueueConfig, RouteConfig } from '../config/types.js'
 import type { RolloutState, TargetRef } from '../core/types.js'
 import { refKey, type LiveSnapshot } from '../state/store.js'
-import type { Recorder } from './recorder.js'
+import type { Recorder } from './metrics/recorder.js'
 
 /** The configured routes and queues (a Config satisfies it). */
 export interface GaugeTargets {

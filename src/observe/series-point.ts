@@ -1,5 +1,5 @@
 import { toSparse, type SerializedSide } from '../state/fleet.js'
-import type { SideTotals } from './recorder.js'
+import type { SideTotals } from './metrics/recorder.js'
 
 /**
  * From two cumulative readings of the recorder's counters and histograms to one interval's point on

@@ -17,17 +17,23 @@ export interface SeriesPoint {
 
 type SideColumns = Record<keyof SidePoint, Float64Array>
 
+/** Points a new ring has room for; the room doubles up to the capacity as points arrive. */
+const FIRST_ROOM = 8
+
 /**
- * A fixed-size ring of columns (typed arrays): pushing the (capacity+1)-th point overwrites the
- * oldest. Missing values are NaN inside and null outside.
+ * A bounded ring of columns (typed arrays): pushing the (capacity+1)-th point overwrites the
+ * oldest. Missing values are NaN inside and null outside. The columns grow with the points (a full
+ * hour is ~26 KB per target: 10,000 routes must not pay 260 MB on their first interval).
  */
 export class SeriesRing {
   readonly capacity: number
-  readonly #t: Float64Array
-  readonly #percentBp: Float64Array
-  readonly #state: Uint8Array
-  readonly #sides: Record<Side, SideColumns>
-  readonly #shadow: Float64Array
+  /** Points the columns hold now (≤ capacity); wrapping only begins once it is the capacity. */
+  #room: number
+  #t: Float64Array
+  #percentBp: Float64Array
+  #state: Uint8Array
+  #sides: Record<Side, SideColumns>
+  #shadow: Float64Array
   #goals = new Map<string, Record<Side, Float64Array>>()
   /** Index the next point goes to. */
   #next = 0
@@ -35,14 +41,33 @@ export class SeriesRing {
 
   constructor(capacity: number) {
     this.capacity = capacity
-    this.#t = new Float64Array(capacity)
-    this.#percentBp = new Float64Array(capacity)
-    this.#state = new Uint8Array(capacity)
-    this.#shadow = new Float64Array(capacity)
+    const room = Math.min(capacity, FIRST_ROOM)
+    this.#room = room
+    this.#t = new Float64Array(room)
+    this.#percentBp = new Float64Array(room)
+    this.#state = new Uint8Array(room)
+    this.#shadow = new Float64Array(room)
     const side = (): SideColumns => ({
-      rps: new Float64Array(capacity), errorRate: new Float64Array(capacity), p99Ms: new Float64Array(capacity),
+      rps: new Float64Array(room), errorRate: new Float64Array(room), p99Ms: new Float64Array(room),
     })
     this.#sides = { old: side(), new: side() }
+  }
+
+  /** Before the ring is full its points are 0..size-1 in order: growing is a copy into longer columns. */
+  #grow(): void {
+    const room = Math.min(this.capacity, this.#room * 2)
+    this.#room = room
+    this.#t = grown(this.#t, room)
+    this.#percentBp = grown(this.#percentBp, room)
+    this.#state = grown(this.#state, room)
+    this.#shadow = grown(this.#shadow, room)
+    for (const s of SIDES) {
+      const c = this.#sides[s]
+      this.#sides[s] = { rps: grown(c.rps, room), errorRate: grown(c.errorRate, room), p99Ms: grown(c.p99Ms, room) }
+    }
+    for (const [name, cols] of this.#goals) {
+      this.#goals.set(name, { old: grown(cols.old, room, Number.NaN), new: grown(cols.new, room, Number.NaN) })
+    }
   }
 
   get size(): number {
@@ -51,6 +76,7 @@ export class SeriesRing {
 
   push(p: SeriesPoint): void {
     const i = this.#next
+    if (i === this.#room) this.#grow()
     this.#t[i] = p.t
     this.#percentBp[i] = p.percentBp
     this.#state[i] = ROLLOUT_STATES.indexOf(p.state)
@@ -65,8 +91,7 @@ export class SeriesRing {
     const goals = new Map<string, Record<Side, Float64Array>>()
     for (const [name, rates] of Object.entries(p.goals)) {
       const cols = this.#goals.get(name) ?? {
-        old: new Float64Array(this.capacity).fill(Number.NaN),
-        new: new Float64Array(this.capacity).fill(Number.NaN),
+        old: new Float64Array(this.#room).fill(Number.NaN), new: new Float64Array(this.#room).fill(Number.NaN),
       }
       for (const s of SIDES) cols[s][i] = nanOf(rates[s])
       goals.set(name, cols)
@@ -96,6 +121,13 @@ export class SeriesRing {
     }
     return out
   }
+}
+
+function grown<A extends Float64Array | Uint8Array>(a: A, length: number, fill = 0): A {
+  const out = new (a.constructor as new (n: number) => A)(length)
+  if (fill !== 0) out.fill(fill)
+  out.set(a)
+  return out
 }
 
 function nanOf(x: number | null): number {

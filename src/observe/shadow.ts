@@ -39,7 +39,7 @@ export interface ShadowReport {
   readonly samples: readonly ShadowSample[]
 }
 
-/** The metric children of one route (observe/recorder.ts), resolved once. */
+/** The metric children of one route (observe/metrics/recorder.ts), resolved once. */
 export interface ShadowSeries {
   readonly results: Readonly<Record<ShadowResult, { inc(): void }>>
   readonly duration: { observe(seconds: number): void }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { liveGauges, recordLiveState } from '../../src/observe/live-gauges.js'
-import { createRecorder } from '../../src/observe/recorder.js'
+import { createRecorder } from '../../src/observe/metrics/recorder.js'
 import type { LiveSnapshot, TargetLive } from '../../src/state/store.js'
 import { parseMetrics, queueConfig, routeConfig, valueOf } from '../helpers/admin.js'
 

@@ -1,4 +1,4 @@
-import type { Recorder } from '../../observe/recorder.js'
+import type { Recorder } from '../../observe/metrics/recorder.js'
 import type { Router } from '../router.js'
 import { text } from '../reply.js'
 

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { describe, expect, it } from 'vitest'
 import { FaultPolicy } from '../../../src/cli/fault-policy.js'
-import type { InternalErrorSource } from '../../../src/observe/recorder.js'
+import type { InternalErrorSource } from '../../../src/observe/metrics/recorder.js'
 import { captureLogger } from '../../helpers/admin.js'
 
 function setup() {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { AnalysisPolicy, MetricCheckConfig } from '../../../src/config/types.js'
-import { createRecorder } from '../../../src/observe/recorder.js'
+import { createRecorder } from '../../../src/observe/metrics/recorder.js'
 import { parseMetrics, queueConfig, routeConfig, valueOf } from '../../helpers/admin.js'
 
 const check = (name: string): MetricCheckConfig => ({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Outcome } from '../../../src/observe/events.js'
-import { createRecorder } from '../../../src/observe/recorder.js'
+import { createRecorder } from '../../../src/observe/metrics/recorder.js'
 import { queueConfig, routeConfig } from '../../helpers/admin.js'
 
 function outcome(over: Partial<Outcome>): Outcome {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { SideTotals, TargetTotals } from '../../../src/observe/recorder.js'
+import type { SideTotals, TargetTotals } from '../../../src/observe/metrics/recorder.js'
 import { quantileMs, sidePoint } from '../../../src/observe/series-point.js'
 import { SeriesRing, type SeriesPoint } from '../../../src/observe/series-ring.js'
 import { SeriesBook } from '../../../src/observe/series.js'
@@ -65,6 +65,18 @@ describe('SeriesRing (bounded memory)', () => {
     expect(b).toMatchObject({ state: 'progressing', goals: { buy: { old: 0.2, new: 0.3 }, signup: { old: 0.5, new: 0.6 } }, shadowMismatchRate: null })
     ring.push(point(3, { goals: { signup: { old: 0.7, new: 0.8 } } }))
     expect(Object.keys(ring.points(0)[0]!.goals)).toEqual(['signup'])
+  })
+  it('grows its columns with the points (a new ring is small) and keeps every value across growth and wrapping', () => {
+    const ring = new SeriesRing(20)
+    for (let t = 1; t <= 50; t++) {
+      ring.push(point(t * 1000, { percentBp: t, old: { rps: t, errorRate: t % 2 ? null : t / 100, p99Ms: t }, goals: { buy: { old: t, new: null } } }))
+      const ts = ring.points(0).map((p) => p.t / 1000)
+      expect(ts).toEqual(Array.from({ length: Math.min(t, 20) }, (_, k) => Math.max(1, t - 19) + k))
+    }
+    for (const p of ring.points(0)) {
+      const t = p.t / 1000
+      expect(p).toMatchObject({ percentBp: t, old: { rps: t, errorRate: t % 2 ? null : t / 100, p99Ms: t }, goals: { buy: { old: t, new: null } } })
+    }
   })
 })
 

@@ -1,0 +1,332 @@
+import { Registry, collectDefaultMetrics, type Counter, type Histogram } from 'prom-client'
+import { SIDES, type QueueConfig, type RouteConfig, type Side } from '../../config/types.js'
+import type { RolloutState, TargetRef } from '../../core/types.js'
+import type { Outcome } from '../events.js'
+import type { GoalSeries } from '../goals.js'
+import { SHADOW_RESULTS, type ShadowSeries } from '../shadow.js'
+import {
+  INTERNAL_ERROR_SOURCES, JOB_BUCKETS_S, JOB_OUTCOMES, WEBHOOK_DELIVERY_RESULTS, defineMetrics,
+  type AnalysisSeries, type InternalErrorSource, type SideTotals, type TargetTotals, type WebhookDeliveryResult,
+} from './definitions.js'
+import { RolloutSeriesStore } from './rollout-series.js'
+import { RouteSeriesStore } from './route-series.js'
+import { registerAnalysisMetrics, registerGoalMetrics } from './scrape-families.js'
+
+export {
+  INTERNAL_ERROR_SOURCES, ROLLBACK_REASONS, WEBHOOK_DELIVERY_RESULTS,
+  type AnalysisSeries, type InternalErrorSource, type SideTotals, type TargetTotals, type WebhookDeliveryResult,
+} from './definitions.js'
+
+/**
+ * Owns every `sluice_*` metric, on a private Registry (only observe/metrics/ imports prom-client).
+ *
+ * Guarantees: every known label combination of the configured targets exists from `setTargets` on
+ * (at 0), so `increase()` alerts fire on the first event; series of targets that left the config are
+ * removed; `outcome` never throws and allocates nothing (a route's counters are resolved by one Map
+ * lookup, then numbers are incremented). Per-route and per-target series are plain numbers rendered
+ * at scrape time (route-series.ts, rollout-series.ts): at 10,000 routes prom-client children cost
+ * ~110 MB. Leaves out: deciding anything; it only records.
+ */
+export interface Recorder {
+  /** (Re)initialise every known label set at 0 for these routes/queues (start-up and every reload); removes series of targets that disappeared. Existing series keep their values. */
+  setTargets(routes: readonly RouteConfig[], queues: readonly QueueConfig[]): void
+  /** Subscribe this to the OutcomeBus. Outcomes of targets not passed to `setTargets` are dropped. */
+  outcome(o: Outcome): void
+  percent(ref: TargetRef, percentBp: number): void
+  rolloutState(ref: TargetRef, state: RolloutState): void
+  rollback(ref: TargetRef, reason: string): void
+  /** `at` is epoch ms; the success timestamp only moves on success. */
+  configReload(ok: boolean, at: number): void
+  stateStoreUp(up: boolean): void
+  leader(isLeader: boolean): void
+  /** One OpenFeature evaluation of route NAME's flag that answered `variant` (admin plane, not the hot path). */
+  flagEvaluation(route: string, variant: Side): void
+  /** Jobs waiting in a queue's source. */
+  queueBacklog(queue: string, jobs: number): void
+  /** A fault nothing handled (a bug): the process policy logs it, counts it here and keeps serving. */
+  internalError(source: InternalErrorSource): void
+  /** A metric check of `target` (a route's or queue's name) could not be judged this window (no data, NaN, query error, unreachable). */
+  metricCheckError(target: string, check: string): void
+  /** One webhook attempt's result: delivered, retried (an attempt failed, another follows) or failed (given up). */
+  webhookDelivery(result: WebhookDeliveryResult): void
+  /** The goal series (scrape-families.ts), read from `source` at each scrape; call once. */
+  watchGoals(source: () => readonly GoalSeries[]): void
+  /** What the analysis judged last and its limits (scrape-families.ts), read at each scrape; call once. */
+  watchAnalysis(source: () => readonly AnalysisSeries[]): void
+  /**
+   * Every target's cumulative figures per side, read from the metrics above (nothing extra is
+   * counted per request): the dashboard's time series samples these every few seconds.
+   */
+  totals(): Promise<TargetTotals[]>
+  /** The shadow metric children of a route with a shadow block (README "Shadow traffic"); undefined otherwise. */
+  shadowSeries(route: string): ShadowSeries | undefined
+  render(): Promise<string>
+  readonly contentType: string
+}
+
+type CounterChild = Counter.Internal
+type HistogramChild = Histogram.Internal<string>
+type QueueSeries = Readonly<Record<Side, { readonly routed: CounterChild; readonly failed: CounterChild; readonly duration: HistogramChild }>>
+
+export function createRecorder(opts: { version?: string } = {}): Recorder {
+  return new PromRecorder(opts.version ?? 'unknown')
+}
+
+class PromRecorder implements Recorder {
+  readonly #registry = new Registry()
+  readonly #m
+  readonly #routes = new RouteSeriesStore()
+  readonly #rollouts = new RolloutSeriesStore()
+  #queues = new Map<string, QueueSeries>()
+  #shadows = new Map<string, ShadowSeries>()
+  /** `target\0check` → its sluice_metric_check_errors_total child, for every configured metric check. */
+  #metricChecks = new Map<string, CounterChild>()
+
+  constructor(version: string) {
+    collectDefaultMetrics({ register: this.#registry })
+    // Registration order is exposition order: the families stay where their prom-client metrics were.
+    this.#routes.registerCounters(this.#registry)
+    this.#rollouts.register(this.#registry)
+    this.#m = defineMetrics(this.#registry)
+    this.#routes.registerDuration(this.#registry)
+    this.#m.buildInfo.set({ version, node_version: process.version }, 1)
+    for (const source of INTERNAL_ERROR_SOURCES) this.#m.internalErrors.inc({ source }, 0)
+    for (const result of WEBHOOK_DELIVERY_RESULTS) this.#m.webhookDeliveries.inc({ result }, 0)
+  }
+
+  get contentType(): string {
+    return this.#registry.contentType
+  }
+
+  render(): Promise<string> {
+    return this.#registry.metrics()
+  }
+
+  watchGoals(source: () => readonly GoalSeries[]): void {
+    registerGoalMetrics(this.#registry, source)
+  }
+
+  watchAnalysis(source: () => readonly AnalysisSeries[]): void {
+    registerAnalysisMetrics(this.#registry, source)
+  }
+
+  async totals(): Promise<TargetTotals[]> {
+    const routes: TargetTotals[] = this.#routes.totals().map((r) => ({ kind: 'route', ...r }))
+    const queues = new Map<string, Record<Side, SideTotals>>()
+    const sideOf = (name: unknown, backend: unknown): SideTotals | undefined => {
+      if (typeof name !== 'string' || !this.#queues.has(name) || (backend !== 'old' && backend !== 'new')) return undefined
+      let pair = queues.get(name)
+      if (pair === undefined) {
+        pair = { old: emptyTotals(JOB_BUCKETS_S), new: emptyTotals(JOB_BUCKETS_S) }
+        queues.set(name, pair)
+      }
+      return pair[backend]
+    }
+    for (const v of (await this.#m.jobs.get()).values) {
+      const side = sideOf(v.labels.queue, v.labels.backend)
+      if (side === undefined) continue
+      side.requests += v.value
+      if (v.labels.outcome === 'failed') side.errors += v.value
+    }
+    addBuckets(await this.#m.jobDuration.get(), JOB_BUCKETS_S, (l) => sideOf(l.queue, l.backend))
+    return [...routes, ...[...queues].map(([name, s]) => ({ kind: 'queue' as const, name, ...s }))]
+  }
+
+  setTargets(routes: readonly RouteConfig[], queues: readonly QueueConfig[]): void {
+    for (const name of this.#queues.keys()) if (!queues.some((q) => q.name === name)) this.#removeQueue(name)
+    const kept = new Set(routes.map((r) => r.name))
+    for (const name of this.#routes.names()) if (!kept.has(name)) this.#rollouts.remove('route', name)
+    for (const r of routes) if (!this.#routes.has(r.name)) this.#initRollout({ kind: 'route', name: r.name }, r.percentBp)
+    this.#routes.setRoutes(kept, this.#bucketsFor(routes))
+    for (const q of queues) if (!this.#queues.has(q.name)) this.#queues.set(q.name, this.#initQueue(q))
+    this.#setShadows(routes)
+    this.#initMetricChecks([...routes, ...queues])
+  }
+
+  shadowSeries(route: string): ShadowSeries | undefined {
+    return this.#shadows.get(route)
+  }
+
+  /** Series for every route with a shadow block, at 0 from the start; removed with the block. */
+  #setShadows(routes: readonly RouteConfig[]): void {
+    const wanted = new Set(routes.filter((r) => r.shadow !== undefined).map((r) => r.name))
+    for (const route of this.#shadows.keys()) {
+      if (wanted.has(route)) continue
+      for (const result of SHADOW_RESULTS) this.#m.shadow.remove({ route, result })
+      this.#m.shadowDuration.remove({ route })
+      this.#shadows.delete(route)
+    }
+    for (const route of wanted) {
+      if (this.#shadows.has(route)) continue
+      this.#m.shadowDuration.zero({ route })
+      this.#shadows.set(route, {
+        results: childrenOf(this.#m.shadow, SHADOW_RESULTS, (result) => ({ route, result })),
+        duration: this.#m.shadowDuration.labels({ route }),
+      })
+    }
+  }
+
+  metricCheckError(target: string, check: string): void {
+    this.#metricChecks.get(`${target}\0${check}`)?.inc()
+  }
+
+  /** One child per configured check, at 0 from the start; checks that left the config lose their series. */
+  #initMetricChecks(targets: ReadonlyArray<RouteConfig | QueueConfig>): void {
+    const next = new Map<string, CounterChild>()
+    for (const t of targets) {
+      for (const check of t.rollout?.analysis?.metrics ?? []) {
+        const key = `${t.name}\0${check.name}`
+        const child = this.#metricChecks.get(key) ?? this.#m.metricCheckErrors.labels({ route: t.name, check: check.name })
+        child.inc(0)
+        next.set(key, child)
+      }
+    }
+    for (const key of this.#metricChecks.keys()) {
+      if (next.has(key)) continue
+      const [route, check] = key.split('\0') as [string, string]
+      this.#m.metricCheckErrors.remove({ route, check })
+    }
+    this.#metricChecks = next
+  }
+
+  outcome(o: Outcome): void {
+    if (o.origin === 'worker') return // a worker's job result: analysis input, not a routing event
+    if (o.kind === 'queue') return this.#job(o)
+    // Unknown names (routes removed by a reload while their last requests were in flight) are
+    // dropped by the store: recording them would resurrect series that setTargets just removed.
+    this.#routes.outcome(o, seconds(o.durationMs))
+  }
+
+  percent(ref: TargetRef, percentBp: number): void {
+    this.#rollouts.percent(ref, percentBp)
+  }
+
+  rolloutState(ref: TargetRef, state: RolloutState): void {
+    this.#rollouts.rolloutState(ref, state)
+  }
+
+  rollback(ref: TargetRef, reason: string): void {
+    this.#rollouts.rollback(ref, reason)
+  }
+
+  configReload(ok: boolean, at: number): void {
+    this.#m.reloadOk.set(ok ? 1 : 0)
+    if (ok) this.#m.reloadAt.set(at / 1000)
+  }
+
+  stateStoreUp(up: boolean): void {
+    this.#m.storeUp.set(up ? 1 : 0)
+  }
+
+  leader(isLeader: boolean): void {
+    this.#m.leader.set(isLeader ? 1 : 0)
+  }
+
+  flagEvaluation(route: string, variant: Side): void {
+    this.#routes.flagEvaluation(route, variant)
+  }
+
+  queueBacklog(queue: string, jobs: number): void {
+    this.#m.backlog.set({ queue }, jobs)
+  }
+
+  internalError(source: InternalErrorSource): void {
+    this.#m.internalErrors.inc({ source })
+  }
+
+  webhookDelivery(result: WebhookDeliveryResult): void {
+    this.#m.webhookDeliveries.inc({ result })
+  }
+
+  #job(o: Outcome): void {
+    const q = this.#queues.get(o.name)
+    if (q === undefined) return
+    // A fallback is two facts: the decided side failed the job, the other side routed it.
+    if (o.fellBack) {
+      q[o.side].failed.inc()
+      q[o.servedBy].routed.inc()
+    } else {
+      // "routed" once a sink accepted the job; otherwise it went back to the source for a retry.
+      ;(o.error === undefined && o.status < 300 ? q[o.servedBy].routed : q[o.servedBy].failed).inc()
+    }
+    const side = q[o.servedBy]
+    side.duration.observe(seconds(o.durationMs))
+  }
+
+  /** Every maxP99Ms becomes a bucket bound so "share of requests under the SLO" is exact in PromQL. */
+  #bucketsFor(routes: readonly RouteConfig[]): readonly number[] {
+    const current = this.#routes.bounds
+    const wanted = new Set(current)
+    for (const r of routes) {
+      const p99 = r.rollout?.analysis?.maxP99Ms
+      if (p99 !== undefined) wanted.add(p99 / 1000)
+    }
+    // Bounds are only ever added: dropping one would reset the histogram for no gain.
+    return wanted.size === current.length ? current : [...wanted].sort((a, b) => a - b)
+  }
+
+  #initQueue(q: QueueConfig): QueueSeries {
+    this.#initRollout({ kind: 'queue', name: q.name }, q.percentBp)
+    this.#m.backlog.set({ queue: q.name }, 0)
+    const side = (backend: Side): QueueSeries[Side] => {
+      const children = childrenOf(this.#m.jobs, JOB_OUTCOMES, (outcome) => ({ queue: q.name, backend, outcome }))
+      this.#m.jobDuration.zero({ queue: q.name, backend })
+      return { ...children, duration: this.#m.jobDuration.labels({ queue: q.name, backend }) }
+    }
+    return { old: side('old'), new: side('new') }
+  }
+
+  /** A new target starts at its file percent in `manual` until control/ reports the live state. */
+  #initRollout(ref: TargetRef, percentBp: number): void {
+    this.#rollouts.init(ref)
+    this.percent(ref, percentBp)
+    this.rolloutState(ref, 'manual')
+  }
+
+  #removeQueue(name: string): void {
+    for (const backend of SIDES) {
+      this.#m.jobDuration.remove({ queue: name, backend })
+      for (const outcome of JOB_OUTCOMES) this.#m.jobs.remove({ queue: name, backend, outcome })
+    }
+    this.#m.backlog.remove({ queue: name })
+    this.#rollouts.remove('queue', name)
+    this.#queues.delete(name)
+  }
+}
+
+function emptyTotals(bounds: readonly number[]): SideTotals {
+  return { requests: 0, errors: 0, buckets: new Array<number>(bounds.length + 1).fill(0), bounds }
+}
+
+/** Adds a histogram's `_bucket` values (cumulative per `le`) into the sides `sideOf` finds. */
+function addBuckets(
+  metric: { values: ReadonlyArray<{ value: number; labels: Partial<Record<string, string | number>>; metricName?: string }> },
+  bounds: readonly number[], sideOf: (labels: Partial<Record<string, string | number>>) => SideTotals | undefined,
+): void {
+  for (const v of metric.values) {
+    if (v.metricName === undefined || !v.metricName.endsWith('_bucket')) continue
+    const le = v.labels.le
+    const i = le === '+Inf' ? bounds.length : bounds.indexOf(Number(le))
+    if (i === -1) continue
+    const side = sideOf(v.labels)
+    if (side !== undefined && side.bounds === bounds) side.buckets[i] = v.value
+  }
+}
+
+/** Resolves one child per enum value and creates its series at 0. */
+function childrenOf<K extends string, L extends string>(
+  counter: Counter<L>, keys: readonly K[], labelsFor: (k: K) => Partial<Record<L, string>>,
+): Record<K, CounterChild> {
+  const out = {} as Record<K, CounterChild>
+  for (const k of keys) {
+    const child = counter.labels(labelsFor(k))
+    child.inc(0)
+    out[k] = child
+  }
+  return out
+}
+
+/** Counts must stay finite: a non-finite observation would poison the sums; the hot path must never throw. */
+function seconds(ms: number): number {
+  return Number.isFinite(ms) && ms > 0 ? ms / 1000 : 0
+}
