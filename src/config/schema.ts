@@ -52,11 +52,15 @@ type Extra = Readonly<Record<string, unknown>>
 
 function obj<const P extends Readonly<Record<string, SchemaNode>>, const E extends Extra = {}>(
   description: string, properties: P, extra: E = {} as E,
-): { readonly type: 'object'; readonly description: string; readonly additionalProperties: false; readonly properties: P } & NoInfer<E> {
+): {
+  readonly type: 'object'; readonly description: string; readonly additionalProperties: false; readonly properties: P
+} & NoInfer<E> {
   return { type: 'object', description, additionalProperties: false, properties, ...extra }
 }
 
-function str<const E extends Extra = {}>(description: string, extra: E = {} as E): { readonly type: 'string'; readonly description: string } & NoInfer<E> {
+function str<const E extends Extra = {}>(
+  description: string, extra: E = {} as E,
+): { readonly type: 'string'; readonly description: string } & NoInfer<E> {
   return { type: 'string', description, ...extra }
 }
 
@@ -76,7 +80,8 @@ function percent<const E extends Extra = {}>(
 
 /** The blocks in `definitions` (spelled out: `keyof typeof definitions` would be circular). */
 type DefinitionName =
-  'backends' | 'group' | 'window' | 'schedule' | 'analysis' | 'metricCheck' | 'prometheus' | 'rollout' | 'source' | 'sink'
+  | 'backends' | 'group' | 'window' | 'schedule' | 'analysis'
+  | 'metricCheck' | 'prometheus' | 'rollout' | 'source' | 'sink'
 
 /** A reference into `definitions`: shared blocks appear once in the shipped file. */
 function ref<const N extends DefinitionName>(name: N): { readonly $ref: `#/definitions/${N}` } {
@@ -279,7 +284,9 @@ type EndpointBranch<B extends Branches, X extends RequiredKeys> = {
 }[keyof B & string]
 
 /** One branch per endpoint `type`: if/then rather than oneOf, so an error names one branch only. */
-function endpoint<const B extends Branches, const X extends RequiredKeys = {}>(description: string, branches: B, extraRequired: X = {} as X): {
+function endpoint<const B extends Branches, const X extends RequiredKeys = {}>(
+  description: string, branches: B, extraRequired: X = {} as X,
+): {
   readonly type: 'object'
   readonly description: string
   readonly required: readonly ['type']
