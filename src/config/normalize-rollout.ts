@@ -27,7 +27,8 @@ function normalizeSchedule(raw: RawSchedule | undefined): SchedulePolicy | undef
     // Validation accepted the name, so Intl knows it; the canonical spelling keeps logs consistent.
     timezone: canonicalTimeZone(raw.timezone) ?? raw.timezone,
     windows: raw.windows.map(normalizeWindow),
-    outside: raw.outside === 'hold' ? 'hold' : { percentBp: toBasisPoints(raw.outside) },
+    // The schema's pattern admits one string, 'hold'.
+    outside: typeof raw.outside === 'string' ? 'hold' : { percentBp: toBasisPoints(raw.outside) },
   }
 }
 

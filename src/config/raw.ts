@@ -1,127 +1,27 @@
-import type { LogConfig, Side, WebhookEvent, WebhookFormat } from './types.js'
+import type { FromSchema } from 'json-schema-to-ts'
+import type { configSchema } from './schema.js'
 
 /**
  * The YAML file's shape once the schema has accepted it and filled in its defaults: what
- * normalize.ts turns into `Config`. Keys with a schema default are not optional here.
+ * normalize.ts turns into `Config`. Derived from `configSchema` (json-schema-to-ts), so a key added
+ * to the schema appears here with no second edit; keys with a schema default are not optional
+ * (FromSchema's default, matching Ajv's `useDefaults`).
  */
 
-export interface RawConfig {
-  readonly listen: RawListen
-  readonly admin: { readonly listen: RawListen; readonly token?: string; readonly allowedHosts: readonly string[] }
-  readonly state: { readonly store: 'memory' | 'redis'; readonly file?: string; readonly redis?: string; readonly keyPrefix: string; readonly leaseTtl: string }
-  readonly routes: readonly RawRoute[]
-  readonly queues: readonly RawQueue[]
-  readonly notify: { readonly webhooks: readonly RawWebhook[] }
-  readonly prometheus?: RawPrometheus
-  readonly log: { readonly level: LogConfig['level']; readonly access: boolean; readonly accessSample: number }
-  readonly shutdown: { readonly drainDelay: string; readonly timeout: string }
-}
+type Schema = typeof configSchema
 
-/** A HOST:PORT, or an address with the listener's TLS certificate (data plane and admin plane alike). */
-export type RawListen = string | { readonly address: string; readonly tls?: { readonly cert: string; readonly key: string } }
+/** One object type instead of an intersection, so editors show the keys. */
+type Flat<T> = { [K in keyof T]: T[K] }
 
-export interface RawUpstreamTls {
-  readonly ca?: string
-  readonly cert?: string
-  readonly key?: string
-  readonly servername?: string
-  readonly minVersion?: 'TLSv1.2' | 'TLSv1.3'
-  readonly rejectUnauthorized?: boolean
-}
+/** The file as FromSchema reads it; its endpoints are refined below. */
+type FromConfigSchema = FromSchema<Schema>
 
-/** One backend: a URL, or an object with its Host rule and TLS settings. */
-export type RawBackend = string | { readonly url: string; readonly host?: string; readonly tls?: RawUpstreamTls }
-export type RawBackends = RawBackend | readonly RawBackend[]
-
-export interface RawGroup {
-  readonly backend: Side
-  readonly key?: string
-  readonly users: readonly string[]
-  readonly usersFile?: string
-}
-
-export interface RawWindow {
-  readonly days: readonly string[]
-  readonly from: string
-  readonly to: string
-}
-
-export interface RawSchedule {
-  readonly timezone: string
-  readonly windows: readonly RawWindow[]
-  readonly outside: 'hold' | number
-}
-
-export interface RawAnalysis {
-  readonly window: string
-  readonly minRequests: number
-  readonly maxErrorRate?: number
-  readonly maxP99Ms?: number
-  readonly maxErrorRateVsOld?: number
-  readonly maxP99VsOld?: number
-  readonly maxMismatchRate?: number
-  readonly failureLimit: number
-  readonly alpha: number
-  readonly metrics: readonly RawMetricCheck[]
-}
-
-export interface RawPrometheus {
-  readonly url: string
-  readonly timeout?: string
-}
-
-export interface RawMetricCheck {
-  readonly name: string
-  readonly query: string
-  readonly max?: number
-  readonly min?: number
-  readonly maxVsOld?: number
-  readonly minVsOld?: number
-  readonly prometheus?: RawPrometheus
-}
-
-export interface RawRollout {
-  readonly steps: readonly number[]
-  readonly interval: string
-  readonly schedule?: RawSchedule
-  readonly analysis?: RawAnalysis
-}
-
-/** What routes and queues share. */
-export interface RawTarget {
-  readonly name: string
-  readonly percent: number
-  readonly sticky: readonly string[]
-  readonly groups: Readonly<Record<string, RawGroup>>
-  readonly rollout?: RawRollout
-}
-
-export interface RawGoal {
-  readonly name: string
-  readonly better: 'higher' | 'lower'
-  readonly maxLoss?: number
-}
-
-export interface RawRoute extends RawTarget {
-  readonly match: { readonly host?: string; readonly pathPrefix: string }
-  readonly old: RawBackends
-  readonly new: RawBackends
-  readonly assignCookie?: string
-  readonly optIn: boolean
-  readonly goals: readonly RawGoal[]
-  readonly timeouts: { readonly connect: string; readonly header: string; readonly idle: string }
-  readonly exposeBackendHeader: boolean
-  readonly shadow?: RawShadow
-}
-
-export interface RawShadow {
-  readonly percent: number
-  readonly methods: readonly string[]
-  readonly maxBodyBytes: number | string
-  readonly maxConcurrent: number
-  readonly compare: { readonly headers: readonly string[]; readonly ignoreJson: readonly string[] }
-}
-
+/**
+ * The endpoints stay written out: their schema is an `allOf` of `if`/`then` per `type`, which
+ * FromSchema reads loosely (`{ type, [key]: unknown }`) and reading each branch generically runs
+ * into TypeScript's instantiation depth limit. test/unit/config/raw-types.test.ts holds them to the
+ * schema's `type` lists.
+ */
 export type RawEndpoint =
   | { readonly type: 'redis-list'; readonly url: string; readonly key: string }
   | { readonly type: 'redis-stream'; readonly url: string; readonly key: string; readonly group?: string }
@@ -130,18 +30,37 @@ export type RawEndpoint =
   | { readonly type: 'amqp'; readonly url: string; readonly queue: string; readonly prefetch?: number }
   | { readonly type: 'nats'; readonly url: string; readonly subject: string; readonly stream?: string; readonly durable?: string }
 
-export interface RawQueue extends RawTarget {
+export type RawQueue = Flat<Omit<FromConfigSchema['queues'][number], 'source' | 'old' | 'new'> & {
   /** Absent for a queue fed only by the in-process producer API (createJobRouter). */
   readonly source?: RawEndpoint
   readonly old: RawEndpoint
   readonly new: RawEndpoint
-}
+}>
 
-/** A webhook as written: a URL, or an object whose omitted keys take the defaults in normalize.ts. */
-export type RawWebhook = string | {
-  readonly url: string
-  readonly format?: WebhookFormat
-  readonly events?: readonly WebhookEvent[]
-  readonly headers?: Readonly<Record<string, string>>
-  readonly secret?: string
-}
+export type RawConfig = Flat<Omit<FromConfigSchema, 'queues'> & { readonly queues: readonly RawQueue[] }>
+
+/** A HOST:PORT, or an address with the listener's TLS certificate (data plane and admin plane alike). */
+export type RawListen = RawConfig['listen']
+
+export type RawRoute = RawConfig['routes'][number]
+export type RawShadow = NonNullable<RawRoute['shadow']>
+export type RawGoal = RawRoute['goals'][number]
+
+/** One backend or a non-empty list of them. */
+export type RawBackends = RawRoute['old']
+/** One backend: a URL, or an object with its Host rule and TLS settings. */
+export type RawBackend = Extract<RawBackends, readonly unknown[]>[number]
+export type RawUpstreamTls = NonNullable<Exclude<RawBackend, string>['tls']>
+
+/** What routes and queues share: a queue's keys but its endpoints. */
+export type RawTarget = Omit<RawQueue, 'source' | 'old' | 'new'>
+export type RawGroup = RawTarget['groups'][string]
+export type RawRollout = NonNullable<RawTarget['rollout']>
+export type RawSchedule = NonNullable<RawRollout['schedule']>
+export type RawWindow = RawSchedule['windows'][number]
+export type RawAnalysis = NonNullable<RawRollout['analysis']>
+export type RawMetricCheck = RawAnalysis['metrics'][number]
+export type RawPrometheus = NonNullable<RawConfig['prometheus']>
+
+/** A webhook as written: a URL, or an object (Ajv has filled in its `format`; normalize.ts the rest). */
+export type RawWebhook = RawConfig['notify']['webhooks'][number]

@@ -40,36 +40,61 @@ export const DEFAULT_LISTEN = '127.0.0.1:8080'
 export const DEFAULT_ADMIN_LISTEN = '127.0.0.1:8081'
 /** Index = JavaScript's getDay() (0 = Sunday). */
 export const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const
-const WEEK = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']
+const WEEK = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const
 export const SOURCE_TYPES = ['redis-list', 'redis-stream', 'amqp', 'nats'] as const
 export const SINK_TYPES = ['redis-list', 'redis-stream', 'bullmq', 'http', 'amqp', 'nats'] as const
 
-function obj(description: string, properties: Record<string, SchemaNode>, extra: Record<string, unknown> = {}): SchemaNode {
+/**
+ * The helpers below return their node's literal type (`const` type parameters, no widening to
+ * SchemaNode), so that raw.ts can derive the accepted data's types from `configSchema` itself.
+ */
+type Extra = Readonly<Record<string, unknown>>
+
+function obj<const P extends Readonly<Record<string, SchemaNode>>, const E extends Extra = {}>(
+  description: string, properties: P, extra: E = {} as E,
+): {
+  readonly type: 'object'; readonly description: string; readonly additionalProperties: false; readonly properties: P
+} & NoInfer<E> {
   return { type: 'object', description, additionalProperties: false, properties, ...extra }
 }
 
-function str(description: string, extra: Record<string, unknown> = {}): SchemaNode {
+function str<const E extends Extra = {}>(
+  description: string, extra: E = {} as E,
+): { readonly type: 'string'; readonly description: string } & NoInfer<E> {
   return { type: 'string', description, ...extra }
 }
 
-function duration(description: string, def?: string): SchemaNode {
+type DurationNode = ReturnType<typeof str<{ readonly pattern: string; readonly examples: readonly string[] }>>
+
+function duration(description: string): DurationNode
+function duration<const D extends string>(description: string, def: D): DurationNode & { readonly default: D }
+function duration(description: string, def?: string): DurationNode {
   return str(description, { pattern: PATTERNS.duration, examples: ['500ms', '30s', '10m', '1h'], ...(def ? { default: def } : {}) })
 }
 
-function percent(description: string, extra: Record<string, unknown> = {}): SchemaNode {
+function percent<const E extends Extra = {}>(
+  description: string, extra: E = {} as E,
+): { readonly type: 'number'; readonly minimum: 0; readonly maximum: 100; readonly description: string } & NoInfer<E> {
   return { type: 'number', minimum: 0, maximum: 100, description: `${description} (0-100, at most two decimals)`, ...extra }
 }
 
+/** The blocks in `definitions` (spelled out: `keyof typeof definitions` would be circular). */
+type DefinitionName =
+  | 'backends' | 'group' | 'window' | 'schedule' | 'analysis'
+  | 'metricCheck' | 'prometheus' | 'rollout' | 'source' | 'sink'
+
 /** A reference into `definitions`: shared blocks appear once in the shipped file. */
-function ref(name: keyof typeof definitions): SchemaNode {
+function ref<const N extends DefinitionName>(name: N): { readonly $ref: `#/definitions/${N}` } {
   return { $ref: `#/definitions/${name}` }
 }
 
-function list(description: string, items: SchemaNode, extra: Record<string, unknown> = {}): SchemaNode {
+function list<const I extends SchemaNode, const E extends Extra = {}>(
+  description: string, items: I, extra: E = {} as E,
+): { readonly type: 'array'; readonly description: string; readonly items: I } & NoInfer<E> {
   return { type: 'array', description, items, ...extra }
 }
 
-const upstreamTls: SchemaNode = obj('TLS to an https:// backend', {
+const upstreamTls = obj('TLS to an https:// backend', {
   ca: str('PEM file of the CA(s) to trust instead of the system ones, relative to the config file'),
   cert: str('PEM file of the client certificate (mTLS), relative to the config file'),
   key: str('PEM file of the client key (mTLS), relative to the config file'),
@@ -89,7 +114,7 @@ const backendObject = {
     host: str("Host header sent: 'preserve' (the client's), 'upstream' (the URL's host) or a literal value; default preserve for http://, upstream for https://", { pattern: PATTERNS.hostHeader, examples: ['preserve', 'upstream'] }),
     tls: upstreamTls,
   },
-}
+} as const
 
 const webhookObject = {
   description: 'A webhook URL (sluice JSON on rollback, completion and pause), or { url, format, events, headers, secret }',
@@ -103,45 +128,45 @@ const webhookObject = {
     headers: { type: 'object', description: 'Extra request headers, e.g. an API key (${VAR} is interpolated)', propertyNames: { pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" }, additionalProperties: str('Header value') },
     secret: str('Key of the x-sluice-signature HMAC-SHA256 (use ${VAR}; see README "Webhooks")', { minLength: 1 }),
   },
-}
+} as const
 
-const backends: SchemaNode = {
+const backends = {
   ...backendObject,
   type: ['string', 'array', 'object'],
   description: 'An origin URL (http://host:port), an object { url, host, tls }, or a non-empty list of them (balanced)',
   minItems: 1,
   items: { ...backendObject, type: ['string', 'object'] },
   examples: ['http://10.0.0.1:3000'],
-}
+} as const
 
-const sticky: SchemaNode = list(
+const sticky = list(
   'Bucketing key sources, the first present wins: header:NAME, cookie:NAME, query:NAME, ip (routes) or json:FIELD (queues); none present = random per request',
   str('A key source'),
   { default: [] },
 )
 
-const group: SchemaNode = obj('A group of pinned users', {
+const group = obj('A group of pinned users', {
   backend: { enum: ['old', 'new'], description: 'The side the group members always get' },
   key: str("The group's own key source (default: the sticky key)"),
   users: list('Member ids, matched against the key value', str('A member id'), { default: [] }),
   usersFile: str('A file with one id per line (# comments allowed), relative to the config file'),
 }, { required: ['backend'] })
 
-const groups: SchemaNode = {
+const groups = {
   type: 'object',
   description: 'Pinned users by group name; the first group holding the key wins',
   propertyNames: { pattern: PATTERNS.groupName },
   additionalProperties: ref('group'),
   default: {},
-}
+} as const
 
-const window: SchemaNode = obj('A time window in which the percent may go up', {
+const window = obj('A time window in which the percent may go up', {
   days: list('Days of the week (default: every day)', { enum: WEEK }, { minItems: 1, uniqueItems: true, default: WEEK }),
   from: str('Start, local time HH:MM', { pattern: PATTERNS.timeFrom, examples: ['09:00'] }),
   to: str('End, local time HH:MM (24:00 = midnight; before `from` = crosses midnight)', { pattern: PATTERNS.timeTo, examples: ['17:00'] }),
 }, { required: ['from', 'to'] })
 
-const schedule: SchemaNode = obj('When the percent may go up', {
+const schedule = obj('When the percent may go up', {
   timezone: str('IANA time zone of the windows', { examples: ['Europe/Berlin', 'UTC'] }),
   windows: list('Windows in which the percent may go up', ref('window'), { minItems: 1 }),
   outside: {
@@ -154,7 +179,7 @@ const schedule: SchemaNode = obj('When the percent may go up', {
   },
 }, { required: ['timezone', 'windows'] })
 
-const analysis: SchemaNode = obj('Judging the new side on each step; failing it rolls back', {
+const analysis = obj('Judging the new side on each step; failing it rolls back', {
   window: duration('Sliding window of measurements', '1m'),
   minRequests: { type: 'integer', minimum: 0, default: 100, description: 'New-side requests a step needs (summed over its windows) before it may advance; fewer holds the step, never fails it' },
   maxErrorRate: { type: 'number', minimum: 0, maximum: 1, description: 'Largest share of 5xx, transport errors and abandoned requests on the new side (0-1)' },
@@ -167,12 +192,12 @@ const analysis: SchemaNode = obj('Judging the new side on each step; failing it 
   metrics: list('Checks of metrics the application exports, queried from Prometheus each window (README "Metric checks from Prometheus")', ref('metricCheck'), { default: [] }),
 })
 
-const prometheus: SchemaNode = obj('A Prometheus server for metric checks', {
+const prometheus = obj('A Prometheus server for metric checks', {
   url: str('Base URL of the Prometheus HTTP API (the part before /api/v1)', { examples: ['http://127.0.0.1:9090'] }),
   timeout: duration('Time limit per query (never more than the analysis window); default 5s'),
 }, { required: ['url'] })
 
-const metricCheck: SchemaNode = obj('A PromQL instant query per side, judged against limits; no data is inconclusive (holds), never a failure', {
+const metricCheck = obj('A PromQL instant query per side, judged against limits; no data is inconclusive (holds), never a failure', {
   name: str('Unique within the analysis: lower-case letters, digits and -', { pattern: PATTERNS.name }),
   query: str('PromQL giving one number; {{side}} becomes old or new, {{route}} (routes) or {{queue}} (queues) the name', {
     minLength: 1, examples: ['sum(rate(app_errors_total{version="{{side}}"}[1m])) / sum(rate(app_requests_total{version="{{side}}"}[1m]))'],
@@ -184,20 +209,20 @@ const metricCheck: SchemaNode = obj('A PromQL instant query per side, judged aga
   prometheus: ref('prometheus'),
 }, { required: ['name', 'query'] })
 
-const rollout: SchemaNode = obj('Automatic ramp of the percent', {
+const rollout = obj('Automatic ramp of the percent', {
   steps: list('Percents to step through, strictly increasing', percent('A step'), { minItems: 1, examples: [[1, 5, 10, 25, 50, 100]] }),
   interval: duration('Minimum time on each step', '10m'),
   schedule: ref('schedule'),
   analysis: ref('analysis'),
 }, { required: ['steps'] })
 
-const goal: SchemaNode = obj('A business outcome judged per side (README "Judging business outcomes")', {
+const goal = obj('A business outcome judged per side (README "Judging business outcomes")', {
   name: str('Unique within the route: lower-case letters, digits and -', { pattern: PATTERNS.name }),
   better: { enum: ['higher', 'lower'], description: 'higher (a sale) or lower (a support contact) is better' },
   maxLoss: { type: 'number', exclusiveMinimum: 0, maximum: 1, description: 'Relative loss of new against old (0-1) that fails the analysis when shown with evidence' },
 }, { required: ['name', 'better'] })
 
-const shadow: SchemaNode = obj('Shadow traffic: a share of the requests old answers is also sent to new, and the answers compared (README "Shadow traffic")', {
+const shadow = obj('Shadow traffic: a share of the requests old answers is also sent to new, and the answers compared (README "Shadow traffic")', {
   percent: percent('Share of the requests answered by old also sent to new (sticky by key)', { default: 100 }),
   methods: list('Methods shadowed; add a non-idempotent one only if new may act on it twice', str('An HTTP method', { pattern: PATTERNS.method }), { minItems: 1, uniqueItems: true, default: ['GET', 'HEAD'] }),
   maxBodyBytes: {
@@ -211,7 +236,7 @@ const shadow: SchemaNode = obj('Shadow traffic: a share of the requests old answ
   }, { default: {} }),
 })
 
-const route: SchemaNode = obj('A route: requests matching it are split between old and new', {
+const route = obj('A route: requests matching it are split between old and new', {
   name: str('Unique name: lower-case letters, digits and -', { pattern: PATTERNS.name }),
   match: obj('Which requests this route takes; first match wins', {
     host: str('Host name without port (any host when absent)', { pattern: PATTERNS.host }),
@@ -235,25 +260,56 @@ const route: SchemaNode = obj('A route: requests matching it are split between o
   exposeBackendHeader: { type: 'boolean', default: false, description: 'Responses carry x-sluice-backend: old|new' },
 }, { required: ['name', 'old', 'new'] })
 
+type Branches = Readonly<Record<string, Readonly<Record<string, SchemaNode>>>>
+type RequiredKeys = Readonly<Record<string, readonly string[]>>
+
+const REQUIRED = { bullmq: ['queue'], http: [], amqp: ['queue'], nats: ['subject'] } as const satisfies RequiredKeys
+
+/** The keys a branch requires besides `url`: its own (`key` by default), then the caller's extra ones. */
+type RequiredOf<T extends string, X extends RequiredKeys> = readonly [
+  ...(T extends keyof typeof REQUIRED ? (typeof REQUIRED)[T] : readonly ['key']),
+  ...(T extends keyof X ? X[T] : readonly []),
+]
+
+/** One `if`/`then` of an endpoint, typed as written so raw.ts can derive each branch's data. */
+type EndpointBranch<B extends Branches, X extends RequiredKeys> = {
+  [T in keyof B & string]: {
+    readonly if: { readonly properties: { readonly type: { readonly const: T } }; readonly required: readonly ['type'] }
+    readonly then: {
+      readonly properties: { readonly type: {} } & B[T]
+      readonly additionalProperties: false
+      readonly required: readonly ['url', ...RequiredOf<T, X>]
+    }
+  }
+}[keyof B & string]
+
 /** One branch per endpoint `type`: if/then rather than oneOf, so an error names one branch only. */
-function endpoint(description: string, branches: Record<string, Record<string, SchemaNode>>, extraRequired: Record<string, string[]> = {}): SchemaNode {
+function endpoint<const B extends Branches, const X extends RequiredKeys = {}>(
+  description: string, branches: B, extraRequired: X = {} as X,
+): {
+  readonly type: 'object'
+  readonly description: string
+  readonly required: readonly ['type']
+  readonly properties: { readonly type: { readonly enum: readonly (keyof B & string)[]; readonly description: string } }
+  readonly allOf: readonly EndpointBranch<B, X>[]
+} {
   const types = Object.keys(branches)
   return {
     type: 'object',
     description,
     required: ['type'],
     properties: { type: { enum: types, description: `One of ${types.join(', ')}` } },
+    // The cast is the one place the types trust the code: Object.keys and map lose the literal types.
     allOf: types.map((t) => ({
       if: { properties: { type: { const: t } }, required: ['type'] },
       then: { properties: { type: {}, ...branches[t] }, additionalProperties: false, required: ['url', ...requiredOf(t, extraRequired)] },
-    })),
+    })) as unknown as readonly EndpointBranch<B, X>[],
   }
 }
 
-const REQUIRED: Readonly<Record<string, readonly string[]>> = { bullmq: ['queue'], http: [], amqp: ['queue'], nats: ['subject'] }
-
-function requiredOf(type: string, extra: Readonly<Record<string, readonly string[]>>): string[] {
-  return [...(REQUIRED[type] ?? ['key']), ...(extra[type] ?? [])]
+function requiredOf(type: string, extra: RequiredKeys): string[] {
+  const own: RequiredKeys = REQUIRED
+  return [...(own[type] ?? ['key']), ...(extra[type] ?? [])]
 }
 
 const redisUrl = str('Redis URL', { examples: ['redis://127.0.0.1:6379/0'] })
@@ -302,7 +358,7 @@ const sink = endpoint('Where jobs are published', {
 // that have one (sticky, groups) stay inline.
 const definitions = { backends, group, window, schedule, analysis, metricCheck, prometheus, rollout, source, sink }
 
-const queue: SchemaNode = obj('A queue: jobs from `source` are split between old and new', {
+const queue = obj('A queue: jobs from `source` are split between old and new', {
   name: str('Unique name: lower-case letters, digits and -', { pattern: PATTERNS.name }),
   source: ref('source'),
   old: ref('sink'),
@@ -313,11 +369,11 @@ const queue: SchemaNode = obj('A queue: jobs from `source` are split between old
   rollout: ref('rollout'),
 }, { required: ['name', 'old', 'new'] })
 
-const listen = (description: string, def: string): SchemaNode =>
+const listen = <const D extends string>(description: string, def: D) =>
   str(description, { pattern: PATTERNS.listen, default: def, examples: [def, '[::1]:8080'] })
 
 /** HOST:PORT, or `{ address, tls: { cert, key } }`: the plane then speaks HTTPS. */
-const listenWithTls = (plane: string, def: string): SchemaNode => ({
+const listenWithTls = <const D extends string>(plane: string, def: D) => ({
   ...listen(`${plane} address, HOST:PORT, or { address, tls: { cert, key } } for HTTPS`, def),
   type: ['string', 'object'],
   required: ['address'],
@@ -329,9 +385,9 @@ const listenWithTls = (plane: string, def: string): SchemaNode => ({
       key: str('PEM file of its private key, relative to the config file'),
     }, { required: ['cert', 'key'] }),
   },
-})
+}) as const
 
-export const configSchema: SchemaNode = {
+export const configSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   title: 'sluice configuration',
   ...obj('sluice: a traffic-splitting reverse proxy', {
@@ -365,7 +421,7 @@ export const configSchema: SchemaNode = {
     }, { default: {} }),
   }),
   definitions,
-}
+} as const
 
 /** The schema as the shipped JSON file's text. */
 export function renderSchemaJson(): string {
