@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SluiceApp } from '../../src/app/index.js'
-import { loadConfigFile } from '../../src/config/index.js'
-import { createLogger } from '../../src/observe/log.js'
+import type { SluiceApp } from '../../src/app/index.js'
+import { startAppFromFile } from '../helpers/app.js'
 
 const LINES = 1_000_000
 
@@ -54,13 +53,7 @@ routes:
       beta: { backend: new, usersFile: beta.txt }
 `)
     writeUsers(join(dir, 'beta.txt'), 'a')
-    const loaded = await loadConfigFile(join(dir, 'sluice.yaml'), {})
-    if (!loaded.ok) throw new Error('invalid test config')
-    app = new SluiceApp({
-      config: loaded.config, configHash: loaded.hash, configSources: loaded.sources, configPath: join(dir, 'sluice.yaml'),
-      logger: createLogger({ level: 'silent' }),
-    })
-    await app.start()
+    ;({ app } = await startAppFromFile(join(dir, 'sluice.yaml')))
   }, 120_000)
   afterAll(async () => {
     await app?.shutdown('test')

@@ -2,9 +2,8 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { Pool, request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SluiceApp } from '../../src/app/index.js'
-import { loadConfigText } from '../../src/config/index.js'
-import { createLogger } from '../../src/observe/log.js'
+import type { SluiceApp } from '../../src/app/index.js'
+import { startApp } from '../helpers/app.js'
 import { call, parseMetrics } from '../helpers/admin.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { startSideBackend, type SideBackend } from '../helpers/side-backend.js'
@@ -102,7 +101,7 @@ describe('Grafana dashboard (deploy/grafana/sluice.json)', () => {
       oldSide = await startSideBackend('old')
       newSide = await startSideBackend('new')
       redis = await new RedisServer().start()
-      const loaded = await loadConfigText(`listen: 127.0.0.1:0
+      const started = await startApp(`listen: 127.0.0.1:0
 admin: { listen: 127.0.0.1:0 }
 shutdown: { drainDelay: 0s, timeout: 1s }
 state: { store: redis, redis: ${redis.url}, keyPrefix: grafana-test }
@@ -122,12 +121,9 @@ queues:
     old: { type: redis-list, url: ${redis.url}, key: "grafana-test:old" }
     new: { type: redis-list, url: ${redis.url}, key: "grafana-test:new" }
     percent: 50
-`, 'grafana.yaml', {})
-      if (!loaded.ok) throw new Error(`invalid test config: ${JSON.stringify(loaded.problems)}`)
-      app = new SluiceApp({ config: loaded.config, configHash: loaded.hash, logger: createLogger({ level: 'silent' }), seriesResolutionMs: 500 })
-      const addr = await app.start()
-      admin = `http://127.0.0.1:${addr.admin.port}`
-      const pool = new Pool(`http://127.0.0.1:${addr.data.port}`, { connections: 2 })
+`, { seriesResolutionMs: 500 })
+      ;({ app, admin } = started)
+      const pool = new Pool(started.data, { connections: 2 })
       let n = 0
       load = (async () => {
         while (running) {
@@ -140,7 +136,7 @@ queues:
       // A judged window, so the sluice_analysis_* gauges have figures.
       await waitFor(async () => ((await call(admin, 'GET', '/api/routes/checkout')).json as { lastVerdict: unknown }).lastVerdict !== null, { message: 'a judged analysis window' })
 
-      prometheus = await new PrometheusServer([`127.0.0.1:${addr.admin.port}`]).start()
+      prometheus = await new PrometheusServer([new URL(admin).host]).start()
       prom = prometheus.url
       // rate() over 15 s needs a few scrapes of every series.
       await waitFor(async () => Number((await query('count_over_time(sluice_build_info[15s])'))[0]?.value[1] ?? 0) >= 4, { timeoutMs: 20_000, message: 'four scrapes of sluice' })

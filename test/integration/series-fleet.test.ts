@@ -1,8 +1,7 @@
 import { Pool } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SluiceApp } from '../../src/app/index.js'
-import { loadConfigText } from '../../src/config/index.js'
-import { createLogger } from '../../src/observe/log.js'
+import type { SluiceApp } from '../../src/app/index.js'
+import { startApp } from '../helpers/app.js'
 import { call } from '../helpers/admin.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { startSideBackend, type SideBackend } from '../helpers/side-backend.js'
@@ -31,7 +30,7 @@ describe('time series across replicas (state.store: redis)', () => {
     redis = await new RedisServer().start()
     oldSide = await startSideBackend('old')
     newSide = await startSideBackend('new')
-    const loaded = await loadConfigText(`listen: 127.0.0.1:0
+    const config = `listen: 127.0.0.1:0
 admin: { listen: 127.0.0.1:0 }
 shutdown: { drainDelay: 0s, timeout: 1s }
 state: { store: redis, redis: ${redis.url}, keyPrefix: series-fleet }
@@ -41,13 +40,8 @@ routes:
     new: ${newSide.url}
     percent: 25
     sticky: [header:x-user-id]
-`, 'fleet.yaml', {})
-    if (!loaded.ok) throw new Error(`invalid test config: ${JSON.stringify(loaded.problems)}`)
-    for (let i = 0; i < 2; i++) {
-      const app = new SluiceApp({ config: loaded.config, configHash: loaded.hash, logger: createLogger({ level: 'silent' }), seriesResolutionMs: 500 })
-      await app.start()
-      apps.push(app)
-    }
+`
+    for (let i = 0; i < 2; i++) apps.push((await startApp(config, { seriesResolutionMs: 500 })).app)
     const pool = new Pool(`http://127.0.0.1:${apps[1]!.addresses.data.port}`, { connections: 2 })
     let n = 0
     load = (async () => {

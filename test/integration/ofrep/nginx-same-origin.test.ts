@@ -31,7 +31,7 @@ describe('the browser\'s same-origin OFREP path through nginx (README "Feature f
     if (bin === undefined) throw new Error(NO_NGINX_REASON)
     oldSide = await startSideBackend('old')
     newSide = await startSideBackend('new')
-    const started = await startApp(`listen: 127.0.0.1:0
+    ;({ app, data, admin } = await startApp(`listen: 127.0.0.1:0
 admin: { listen: 127.0.0.1:0, token: ${TOKEN} }
 shutdown: { drainDelay: 0s, timeout: 1s }
 routes:
@@ -40,11 +40,8 @@ routes:
     new: ${newSide.url}
     percent: 50
     sticky: [header:x-user-id]
-`)
-    app = started.app
-    data = started.data
-    adminHostPort = new URL(started.admin).host
-    admin = `http://${adminHostPort}`
+`))
+    adminHostPort = new URL(admin).host
     // The README's location, with this test's admin address and token.
     nginx = await startNginx({
       bin,

@@ -35,7 +35,7 @@ describe('OpenFeature server SDK (OFREP provider) agrees with the data plane', (
   beforeAll(async () => {
     oldSide = await startSideBackend('old')
     newSide = await startSideBackend('new')
-    const started = await startApp(`listen: 127.0.0.1:0
+    ;({ app, data, admin } = await startApp(`listen: 127.0.0.1:0
 admin: { listen: 127.0.0.1:0, token: ${TOKEN} }
 shutdown: { drainDelay: 0s, timeout: 1s }
 routes:
@@ -54,10 +54,7 @@ routes:
     groups:
       beta: { backend: new, key: header:x-user-email, users: [beta@example.com] }
       vip: { backend: new, users: [user-7] }
-`)
-    app = started.app
-    data = started.data
-    admin = started.admin
+`))
     await OpenFeature.setProviderAndWait('sluice', new OFREPProvider({ baseUrl: admin, headers: [['Authorization', `Bearer ${TOKEN}`]] }))
     client = OpenFeature.getClient('sluice')
   })

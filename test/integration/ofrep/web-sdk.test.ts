@@ -29,7 +29,7 @@ describe('OpenFeature web SDK (OFREP web provider) agrees with the data plane', 
   beforeAll(async () => {
     oldSide = await startSideBackend('old')
     newSide = await startSideBackend('new')
-    const started = await startApp(`listen: 127.0.0.1:0
+    ;({ app, data, admin } = await startApp(`listen: 127.0.0.1:0
 admin: { listen: 127.0.0.1:0, token: ${TOKEN} }
 shutdown: { drainDelay: 0s, timeout: 1s }
 routes:
@@ -41,10 +41,7 @@ routes:
     optIn: true
     groups:
       beta: { backend: new, key: header:x-user-email, users: [beta@example.com] }
-`)
-    app = started.app
-    data = started.data
-    admin = started.admin
+`))
     // Records what sluice answered each bulk call (200 or 304), without changing the call.
     const recordingFetch = async (...args: Parameters<typeof fetch>): Promise<Response> => {
       const res = await fetch(...args)
