@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
-import { Pool } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SluiceApp } from '../../src/app/index.js'
 import { startApp } from '../helpers/app.js'
 import { call } from '../helpers/admin.js'
 import { startSideBackend, type SideBackend } from '../helpers/side-backend.js'
+import { startTraffic, type Load } from '../helpers/traffic.js'
 import { waitFor } from '../helpers/wait-for.js'
 
 /**
@@ -20,22 +20,7 @@ const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
 const TOKEN = 'dash-token-7f3a'
 const SHOTS = process.env.SLUICE_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), 'sluice-dashboard-shots-'))
 
-interface Load { stop(): Promise<void> }
-
-function traffic(base: string): Load {
-  const pool = new Pool(base, { connections: 4 })
-  let running = true
-  let n = 0
-  const loop = async (path: string) => {
-    while (running) {
-      const res = await pool.request({ path, method: 'GET', headers: { 'x-user-id': `u${n++ % 500}` } }).catch(() => undefined)
-      await res?.body.dump().catch(() => undefined)
-      await new Promise((r) => setTimeout(r, 5))
-    }
-  }
-  const loops = [loop('/checkout'), loop('/checkout'), loop('/orders')]
-  return { stop: async () => { running = false; await Promise.all(loops); await pool.destroy() } }
-}
+const traffic = (base: string): Load => startTraffic(base, { paths: ['/checkout', '/checkout', '/orders'], users: 500, gapMs: 5 })
 
 interface TargetJson { state: string; percent: number; step: number }
 interface HistoryJson { events: Array<{ to: { state: string; percent: number }; from: { percent: number } }> }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { Pool, request } from 'undici'
+import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SluiceApp } from '../../src/app/index.js'
 import { startApp } from '../helpers/app.js'
@@ -8,6 +8,7 @@ import { call, parseMetrics } from '../helpers/admin.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { startSideBackend, type SideBackend } from '../helpers/side-backend.js'
 import { NO_PROMETHEUS_REASON, PROMETHEUS, PrometheusServer } from '../helpers/prometheus.js'
+import { startTraffic, type Load } from '../helpers/traffic.js'
 import { waitFor } from '../helpers/wait-for.js'
 
 /**
@@ -92,8 +93,7 @@ describe('Grafana dashboard (deploy/grafana/sluice.json)', () => {
     let admin = ''
     let prometheus: PrometheusServer | undefined
     let prom = ''
-    let running = true
-    let load: Promise<unknown> | undefined
+    let load: Load | undefined
 
     beforeAll(async () => {
       // CI installs prometheus (.ci/run): missing, this fails rather than skips.
@@ -123,16 +123,7 @@ queues:
     percent: 50
 `, { seriesResolutionMs: 500 })
       ;({ app, admin } = started)
-      const pool = new Pool(started.data, { connections: 2 })
-      let n = 0
-      load = (async () => {
-        while (running) {
-          const res = await pool.request({ path: '/', method: 'GET', headers: { 'x-user-id': `u${n++ % 100}` } }).catch(() => undefined)
-          await res?.body.dump().catch(() => undefined)
-          await new Promise((r) => setTimeout(r, 10))
-        }
-        await pool.destroy()
-      })()
+      load = startTraffic(started.data, { connections: 2, paths: ['/'], users: 100, gapMs: 10 })
       // A judged window, so the sluice_analysis_* gauges have figures.
       await waitFor(async () => ((await call(admin, 'GET', '/api/routes/checkout')).json as { lastVerdict: unknown }).lastVerdict !== null, { message: 'a judged analysis window' })
 
@@ -143,8 +134,7 @@ queues:
     }, 60_000)
 
     afterAll(async () => {
-      running = false
-      await load
+      await load?.stop()
       await prometheus?.close()
       await app?.shutdown('test')
       await redis?.close()

@@ -1,10 +1,10 @@
-import { Pool } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SluiceApp } from '../../src/app/index.js'
 import { startApp } from '../helpers/app.js'
 import { call } from '../helpers/admin.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { startSideBackend, type SideBackend } from '../helpers/side-backend.js'
+import { startTraffic, type Load } from '../helpers/traffic.js'
 import { waitFor } from '../helpers/wait-for.js'
 
 interface SeriesJson {
@@ -23,8 +23,7 @@ describe('time series across replicas (state.store: redis)', () => {
   let oldSide: SideBackend
   let newSide: SideBackend
   const apps: SluiceApp[] = []
-  let running = true
-  let load: Promise<void> | undefined
+  let load: Load | undefined
 
   beforeAll(async () => {
     redis = await new RedisServer().start()
@@ -42,21 +41,11 @@ routes:
     sticky: [header:x-user-id]
 `
     for (let i = 0; i < 2; i++) apps.push((await startApp(config, { seriesResolutionMs: 500 })).app)
-    const pool = new Pool(`http://127.0.0.1:${apps[1]!.addresses.data.port}`, { connections: 2 })
-    let n = 0
-    load = (async () => {
-      while (running) {
-        const res = await pool.request({ path: '/', method: 'GET', headers: { 'x-user-id': `u${n++ % 200}` } }).catch(() => undefined)
-        await res?.body.dump().catch(() => undefined)
-        await new Promise((r) => setTimeout(r, 5))
-      }
-      await pool.destroy()
-    })()
+    load = startTraffic(`http://127.0.0.1:${apps[1]!.addresses.data.port}`, { connections: 2, paths: ['/'], users: 200, gapMs: 5 })
   }, 30_000)
 
   afterAll(async () => {
-    running = false
-    await load
+    await load?.stop()
     for (const app of apps) await app.shutdown('test')
     await redis?.close()
     await oldSide?.close()
