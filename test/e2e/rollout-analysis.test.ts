@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { runCli, SluiceProcess, testConfig } from '../helpers/sluice-process.js'
+import { runCli, SluiceProcess, stopSluiceAndBackends, testConfig } from '../helpers/sluice-process.js'
 import { startSideBackend, type SideBackend } from '../helpers/side-backend.js'
 import { startTraffic, type Load, type TrafficOptions } from '../helpers/traffic.js'
 
@@ -26,9 +26,7 @@ describe('sequential rollout analysis end to end', () => {
   let load: Load | undefined
   afterEach(async () => {
     await load?.stop()
-    await sluice?.stop()
-    await Promise.all(backends.map((b) => b.close()))
-    backends = []
+    await stopSluiceAndBackends(sluice, backends)
     load = undefined
   })
 

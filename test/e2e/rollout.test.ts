@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
-import { runCli, SluiceProcess, testConfig } from '../helpers/sluice-process.js'
+import { runCli, SluiceProcess, stopSluiceAndBackends, testConfig } from '../helpers/sluice-process.js'
 import { startSideBackend, type SideBackend } from '../helpers/side-backend.js'
 import { startTraffic } from '../helpers/traffic.js'
 import { waitFor } from '../helpers/wait-for.js'
@@ -10,10 +10,8 @@ describe('automatic rollout end to end (real backends, short intervals)', () => 
   let backends: SideBackend[] = []
   let hook: Server | undefined
   afterEach(async () => {
-    await sluice?.stop()
-    await Promise.all(backends.map((b) => b.close()))
+    await stopSluiceAndBackends(sluice, backends)
     await new Promise<void>((r) => (hook ? hook.close(() => r()) : r()))
-    backends = []
     hook = undefined
   })
 
