@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { amqpConsume, amqpProduce, NatsAdmin, uniqueName, useRabbitVhost } from '../../helpers/brokers.js'
 import { waitFor } from '../../helpers/wait-for.js'
-import { countIds, jobBodies, queueConfig } from './fixtures.js'
+import {
+  countIds, jobBodies, queueConfig, exited, ROUTER_CHILD_DIST as DIST, startRouterChild as startChild,
+} from './fixtures.js'
 
 /**
  * The router in a child process on RabbitMQ queues, SIGKILLed mid-flow and started again: the
@@ -16,20 +16,6 @@ const JOBS = 3_000
 const CONCURRENCY = 32
 /** Each publish is confirmed this long after the sink took it: the kill lands with jobs published, unacknowledged. */
 const DELAY_MS = 20
-const CHILD = join(import.meta.dirname, 'router-child.mjs')
-const DIST = join(import.meta.dirname, '../../../dist/dataplane/queue/index.js')
-
-function startChild(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CHILD], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(child) })
-    child.once('exit', (code) => reject(new Error(`router child exited early with ${code}`)))
-  })
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()))
-}
 
 describe('amqp router crash', () => {
   const nats = new NatsAdmin()
