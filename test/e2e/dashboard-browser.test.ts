@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SluiceApp } from '../../src/app/index.js'
-import { startApp } from '../helpers/app.js'
+import { appConfig, startApp } from '../helpers/app.js'
 import { call } from '../helpers/admin.js'
 import { startSideBackend, type SideBackend } from '../helpers/side-backend.js'
 import { startTraffic, type Load } from '../helpers/traffic.js'
@@ -42,10 +42,7 @@ describe('dashboard in a real browser', () => {
   beforeAll(async () => {
     oldSide = await startSideBackend('old')
     newSide = await startSideBackend('new')
-    const started = await startApp(`listen: 127.0.0.1:0
-admin: { listen: 127.0.0.1:0, token: ${TOKEN} }
-shutdown: { drainDelay: 0s, timeout: 1s }
-routes:
+    const started = await startApp(appConfig(`routes:
   - name: checkout
     match: { pathPrefix: /checkout }
     old: ${oldSide.url}
@@ -63,7 +60,7 @@ routes:
     new: ${newSide.url}
     sticky: [header:x-user-id]
     rollout: { steps: [5, 100], interval: 1h }
-`, { seriesResolutionMs: 250 })
+`, { token: TOKEN }), { seriesResolutionMs: 250 })
     app = started.app
     admin = started.admin
     load = traffic(started.data)

@@ -9,6 +9,15 @@ export interface StartedApp {
   readonly admin: string
 }
 
+/**
+ * An in-process test config: both planes on port 0, no drain delay, a 1 s shutdown, then `rest`
+ * (state, routes, queues…); `token` guards the admin plane.
+ */
+export function appConfig(rest: string, opts: { readonly token?: string } = {}): string {
+  const token = opts.token === undefined ? '' : `, token: ${opts.token}`
+  return `listen: 127.0.0.1:0\nadmin: { listen: 127.0.0.1:0${token} }\nshutdown: { drainDelay: 0s, timeout: 1s }\n${rest}`
+}
+
 export interface StartAppOptions {
   readonly seriesResolutionMs?: number
   /** The rollout controller's tick (the product's default 1 s unless given). */

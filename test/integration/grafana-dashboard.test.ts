@@ -3,7 +3,7 @@ import { resolve } from 'node:path'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SluiceApp } from '../../src/app/index.js'
-import { startApp } from '../helpers/app.js'
+import { appConfig, startApp } from '../helpers/app.js'
 import { call, parseMetrics } from '../helpers/admin.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { startSideBackend, type SideBackend } from '../helpers/side-backend.js'
@@ -101,10 +101,7 @@ describe('Grafana dashboard (deploy/grafana/sluice.json)', () => {
       oldSide = await startSideBackend('old')
       newSide = await startSideBackend('new')
       redis = await new RedisServer().start()
-      const started = await startApp(`listen: 127.0.0.1:0
-admin: { listen: 127.0.0.1:0 }
-shutdown: { drainDelay: 0s, timeout: 1s }
-state: { store: redis, redis: ${redis.url}, keyPrefix: grafana-test }
+      const started = await startApp(appConfig(`state: { store: redis, redis: ${redis.url}, keyPrefix: grafana-test }
 routes:
   - name: checkout
     old: ${oldSide.url}
@@ -121,7 +118,7 @@ queues:
     old: { type: redis-list, url: ${redis.url}, key: "grafana-test:old" }
     new: { type: redis-list, url: ${redis.url}, key: "grafana-test:new" }
     percent: 50
-`, { seriesResolutionMs: 500 })
+`), { seriesResolutionMs: 500 })
       ;({ app, admin } = started)
       load = startTraffic(started.data, { connections: 2, paths: ['/'], users: 100, gapMs: 10 })
       // A judged window, so the sluice_analysis_* gauges have figures.

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SluiceApp } from '../../src/app/index.js'
-import { startApp } from '../helpers/app.js'
+import { appConfig, startApp } from '../helpers/app.js'
 import { call } from '../helpers/admin.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { startSideBackend, type SideBackend } from '../helpers/side-backend.js'
@@ -29,17 +29,14 @@ describe('time series across replicas (state.store: redis)', () => {
     redis = await new RedisServer().start()
     oldSide = await startSideBackend('old')
     newSide = await startSideBackend('new')
-    const config = `listen: 127.0.0.1:0
-admin: { listen: 127.0.0.1:0 }
-shutdown: { drainDelay: 0s, timeout: 1s }
-state: { store: redis, redis: ${redis.url}, keyPrefix: series-fleet }
+    const config = appConfig(`state: { store: redis, redis: ${redis.url}, keyPrefix: series-fleet }
 routes:
   - name: checkout
     old: ${oldSide.url}
     new: ${newSide.url}
     percent: 25
     sticky: [header:x-user-id]
-`
+`)
     for (let i = 0; i < 2; i++) apps.push((await startApp(config, { seriesResolutionMs: 500 })).app)
     load = startTraffic(`http://127.0.0.1:${apps[1]!.addresses.data.port}`, { connections: 2, paths: ['/'], users: 200, gapMs: 5 })
   }, 30_000)

@@ -5,7 +5,7 @@ import type { SluiceApp } from '../../../src/app/index.js'
 import type { GoalReport } from '../../../src/core/goals.js'
 import { execFile } from 'node:child_process'
 import { call, parseMetrics } from '../../helpers/admin.js'
-import { startApp } from '../../helpers/app.js'
+import { appConfig, startApp } from '../../helpers/app.js'
 import { PROMTOOL } from '../../helpers/tools.js'
 import { startSideBackend, type SideBackend } from '../../helpers/side-backend.js'
 import { waitFor } from '../../helpers/wait-for.js'
@@ -25,10 +25,7 @@ describe('goal events (admin API and /_sluice/goal)', () => {
   beforeAll(async () => {
     oldSide = await startSideBackend('old')
     newSide = await startSideBackend('new')
-    ;({ app, data, admin } = await startApp(`listen: 127.0.0.1:0
-admin: { listen: 127.0.0.1:0 }
-shutdown: { drainDelay: 0s, timeout: 1s }
-routes:
+    ;({ app, data, admin } = await startApp(appConfig(`routes:
   - name: checkout
     old: ${oldSide.url}
     new: ${newSide.url}
@@ -37,7 +34,7 @@ routes:
     goals:
       - { name: purchase, better: higher }
       - { name: support, better: lower }
-`))
+`)))
     // 40 users, each served twice (exposure counts users, not requests)
     for (let i = 0; i < 40; i++) {
       for (let k = 0; k < 2; k++) {

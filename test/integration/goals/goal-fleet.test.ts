@@ -1,6 +1,6 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { call, parseMetrics } from '../../helpers/admin.js'
-import { startApp, type StartedApp } from '../../helpers/app.js'
+import { appConfig, startApp, type StartedApp } from '../../helpers/app.js'
 import { useRedis } from '../../helpers/redis-server.js'
 import { shop } from '../../helpers/shop.js'
 import { startSideBackend, type SideBackend } from '../../helpers/side-backend.js'
@@ -34,10 +34,7 @@ describe('goals across replicas (state.store: redis)', () => {
 
   const config = async (prefix: string, route: string) => {
     if (backends.length === 0) backends = [await startSideBackend('old'), await startSideBackend('new')]
-    return `listen: 127.0.0.1:0
-admin: { listen: 127.0.0.1:0 }
-shutdown: { drainDelay: 0s, timeout: 1s }
-state: { store: redis, redis: ${redis.server.url}, keyPrefix: ${prefix}, leaseTtl: 2s }
+    return appConfig(`state: { store: redis, redis: ${redis.server.url}, keyPrefix: ${prefix}, leaseTtl: 2s }
 routes:
   - name: shop
     old: ${backends[0]!.url}
@@ -45,7 +42,7 @@ routes:
     sticky: [header:x-user-id]
     goals:
       - { name: purchase, better: higher, maxLoss: 0.1 }
-${route}`
+${route}`)
   }
   const replica = async (prefix: string, route = '    percent: 50\n'): Promise<Replica> => {
     const r = await startApp(await config(prefix, route), { tickMs: 100 })

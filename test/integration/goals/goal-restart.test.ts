@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { call } from '../../helpers/admin.js'
-import { startApp } from '../../helpers/app.js'
+import { appConfig, startApp } from '../../helpers/app.js'
 import { shop } from '../../helpers/shop.js'
 import { startSideBackend } from '../../helpers/side-backend.js'
 import { waitFor } from '../../helpers/wait-for.js'
@@ -15,10 +15,7 @@ describe('goal counts across a restart (memory store with state.file)', () => {
 
   it('a restarted sluice shows the same goals, the step\'s and the rollout\'s, and keeps counting', async () => {
     const backends = [await startSideBackend('old'), await startSideBackend('new')]
-    const config = `listen: 127.0.0.1:0
-admin: { listen: 127.0.0.1:0 }
-shutdown: { drainDelay: 0s, timeout: 1s }
-state: { store: memory, file: ${join(dir, 'state.json')} }
+    const config = appConfig(`state: { store: memory, file: ${join(dir, 'state.json')} }
 routes:
   - name: shop
     old: ${backends[0]!.url}
@@ -27,7 +24,7 @@ routes:
     sticky: [header:x-user-id]
     goals:
       - { name: purchase, better: higher }
-`
+`)
     const boot = () => startApp(config, { tickMs: 100 })
     const goals = async (admin: string) => ((await call(admin, 'GET', '/api/routes/shop')).json as { goals: Record<string, unknown> }).goals
     try {

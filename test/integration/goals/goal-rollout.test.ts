@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { SluiceApp } from '../../../src/app/index.js'
 import { call, parseMetrics } from '../../helpers/admin.js'
-import { startApp } from '../../helpers/app.js'
+import { appConfig, startApp } from '../../helpers/app.js'
 import { runCli } from '../../helpers/sluice-process.js'
 import { shop } from '../../helpers/shop.js'
 import { startSideBackend, type SideBackend } from '../../helpers/side-backend.js'
@@ -70,10 +70,7 @@ describe('goals with maxLoss in the rollout analysis', () => {
 
   const start = async (interval: string) => {
     backends = [await startSideBackend('old'), await startSideBackend('new')]
-    const started = await startApp(`listen: 127.0.0.1:0
-admin: { listen: 127.0.0.1:0 }
-shutdown: { drainDelay: 0s, timeout: 1s }
-notify: { webhooks: [${hookUrl}] }
+    const started = await startApp(appConfig(`notify: { webhooks: [${hookUrl}] }
 routes:
   - name: shop
     old: ${backends[0]!.url}
@@ -85,7 +82,7 @@ routes:
       steps: [50, 100]
       interval: ${interval}
       analysis: { window: 1s, minRequests: 50, maxErrorRate: 0.2, failureLimit: 2 }
-`, { tickMs: 100 })
+`), { tickMs: 100 })
     app = started.app
     const { data, admin } = started
     const route = async () => (await call(admin, 'GET', '/api/routes/shop')).json as RouteJson

@@ -3,7 +3,7 @@ import { OpenFeature, type Client } from '@openfeature/server-sdk'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { randomId } from '../../../src/util/random.js'
 import { call } from '../../helpers/admin.js'
-import { startApp, type StartedApp } from '../../helpers/app.js'
+import { appConfig, startApp, type StartedApp } from '../../helpers/app.js'
 import { mapLimit, proxiedSide } from '../../helpers/ofrep.js'
 import { RedisServer } from '../../helpers/redis-server.js'
 import { startSideBackend, type SideBackend } from '../../helpers/side-backend.js'
@@ -53,10 +53,7 @@ describe('OFREP on a follower replica (state.store: redis)', () => {
   })
 
   async function startReplica(prefix: string): Promise<Replica> {
-    return startApp(`listen: 127.0.0.1:0
-admin: { listen: 127.0.0.1:0, token: ${TOKEN} }
-shutdown: { drainDelay: 0s, timeout: 1s }
-state: { store: redis, redis: ${redis.url}, keyPrefix: ${prefix}, leaseTtl: 2s }
+    return startApp(appConfig(`state: { store: redis, redis: ${redis.url}, keyPrefix: ${prefix}, leaseTtl: 2s }
 routes:
   - name: checkout
     old: ${backends[0]!.url}
@@ -65,7 +62,7 @@ routes:
     sticky: [header:x-user-id]
     groups:
       vip: { backend: new, users: [] }
-`)
+`, { token: TOKEN }))
   }
 
   it('a percent change made through the leader: the follower\'s flags equal its own and the leader\'s data plane for 500 users', async () => {

@@ -1,7 +1,7 @@
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SluiceApp } from '../../../src/app/index.js'
-import { startApp } from '../../helpers/app.js'
+import { appConfig, startApp } from '../../helpers/app.js'
 import { call, parseMetrics, valueOf } from '../../helpers/admin.js'
 import { RedisServer } from '../../helpers/redis-server.js'
 import { startSideBackend, type SideBackend } from '../../helpers/side-backend.js'
@@ -22,10 +22,7 @@ describe('shadow traffic across replicas (maxMismatchRate judged fleet-wide)', (
     redis = await new RedisServer().start()
     oldSide = await startSideBackend('old')
     newSide = await startSideBackend('new')
-    const config = `listen: 127.0.0.1:0
-admin: { listen: 127.0.0.1:0 }
-shutdown: { drainDelay: 0s, timeout: 1s }
-state: { store: redis, redis: ${redis.url}, keyPrefix: shadow-fleet, leaseTtl: 2s }
+    const config = appConfig(`state: { store: redis, redis: ${redis.url}, keyPrefix: shadow-fleet, leaseTtl: 2s }
 routes:
   - name: checkout
     old: ${oldSide.url}
@@ -36,7 +33,7 @@ routes:
       steps: [1, 100]
       interval: 1h
       analysis: { window: 1s, minRequests: 1, maxMismatchRate: 0.01, failureLimit: 2 }
-`
+`)
     for (let i = 0; i < 2; i++) apps.push((await startApp(config, { tickMs: 200 })).app)
   })
   afterAll(async () => {

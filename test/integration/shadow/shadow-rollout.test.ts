@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SluiceApp } from '../../../src/app/index.js'
 import { run } from '../../../src/cli/index.js'
 import { call, parseMetrics, valueOf } from '../../helpers/admin.js'
-import { startApp } from '../../helpers/app.js'
+import { appConfig, startApp } from '../../helpers/app.js'
 import { startSideBackend, type SideBackend } from '../../helpers/side-backend.js'
 import { waitFor } from '../../helpers/wait-for.js'
 
@@ -22,10 +22,7 @@ describe('shadow traffic in a rollout (maxMismatchRate)', () => {
   beforeAll(async () => {
     oldSide = await startSideBackend('old')
     newSide = await startSideBackend('new')
-    ;({ app, data, admin } = await startApp(`listen: 127.0.0.1:0
-admin: { listen: 127.0.0.1:0 }
-shutdown: { drainDelay: 0s, timeout: 1s }
-routes:
+    ;({ app, data, admin } = await startApp(appConfig(`routes:
   - name: checkout
     old: ${oldSide.url}
     new: ${newSide.url}
@@ -35,7 +32,7 @@ routes:
       steps: [1, 100]
       interval: 1h
       analysis: { window: 1s, minRequests: 1, maxMismatchRate: 0.01, failureLimit: 2 }
-`, { tickMs: 100 }))
+`), { tickMs: 100 }))
   })
   afterAll(async () => {
     await app?.shutdown('test')

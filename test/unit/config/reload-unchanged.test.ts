@@ -24,19 +24,16 @@ vi.mock('../../../src/config/users-file.js', async (importOriginal) => {
   }
 })
 
-const { startAppFromFile } = await import('../../helpers/app.js')
+const { appConfig, startAppFromFile } = await import('../../helpers/app.js')
 
-const config = (percent: number) => `listen: 127.0.0.1:0
-admin: { listen: 127.0.0.1:0 }
-shutdown: { drainDelay: 0s, timeout: 1s }
-routes:
+const config = (percent: number) => appConfig(`routes:
   - name: app
     old: http://127.0.0.1:9
     new: http://127.0.0.1:9
     percent: ${percent}
     groups:
       beta: { backend: new, users: [alice], usersFile: beta.txt }
-`
+`)
 
 /** The 30 s safety-net re-read must cost a hash and a stat, not a parse of everything. */
 describe('reload of an unchanged config', () => {
