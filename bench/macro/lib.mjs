@@ -113,6 +113,20 @@ export function createProcesses({ pin }) {
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
 /**
+ * For a baseline proxy run as a child: keep-alive as sluice's, listen on PORT (0 = any) and HOST,
+ * print {"port":N} once listening, and on SIGTERM/SIGINT close every connection and exit.
+ */
+export function serveBaseline(server) {
+  server.keepAliveTimeout = 65_000
+  server.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? HOST, () => {
+    process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n')
+  })
+  const stop = () => { server.closeAllConnections?.(); server.close(); setTimeout(() => process.exit(0), 200).unref() }
+  process.on('SIGTERM', stop)
+  process.on('SIGINT', stop)
+}
+
+/**
  * A SluiceApp in this process from a config file (reloaded from it, as `sluice start` does), started
  * with a silent logger; the caller stops it with `app.shutdown(...)`. Needs dist/ (npm run build).
  */
