@@ -7,6 +7,7 @@
 // Prints {"port":N} on stdout once listening.
 import http from 'node:http'
 import httpProxy from 'http-proxy'
+import { serveBaseline } from './lib.mjs'
 
 const OLD = process.env.OLD
 const NEW = process.env.NEW
@@ -26,12 +27,4 @@ proxy.on('error', (err, _req, res) => {
 const server = http.createServer((req, res) => {
   proxy.web(req, res, { target: Math.random() * 100 < PERCENT ? NEW : OLD })
 })
-server.keepAliveTimeout = 65_000
-
-server.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? '127.0.0.1', () => {
-  process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n')
-})
-
-const stop = () => { server.closeAllConnections?.(); server.close(); setTimeout(() => process.exit(0), 200).unref() }
-process.on('SIGTERM', stop)
-process.on('SIGINT', stop)
+serveBaseline(server)

@@ -6,6 +6,7 @@ import http from 'node:http'
 import net from 'node:net'
 import os from 'node:os'
 import { dirname, join, resolve } from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 
 export const HERE = dirname(fileURLToPath(import.meta.url))
@@ -110,6 +111,53 @@ export function createProcesses({ pin }) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * For a baseline proxy run as a child: keep-alive as sluice's, listen on PORT (0 = any) and HOST,
+ * print {"port":N} once listening, and on SIGTERM/SIGINT close every connection and exit.
+ */
+export function serveBaseline(server) {
+  server.keepAliveTimeout = 65_000
+  server.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? HOST, () => {
+    process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n')
+  })
+  const stop = () => { server.closeAllConnections?.(); server.close(); setTimeout(() => process.exit(0), 200).unref() }
+  process.on('SIGTERM', stop)
+  process.on('SIGINT', stop)
+}
+
+/**
+ * A SluiceApp in this process from a config file (reloaded from it, as `sluice start` does), started
+ * with a silent logger and `appOptions` (e.g. seriesResolutionMs) added to the SluiceApp options; the
+ * caller stops it with `app.shutdown(...)`. Needs dist/ (npm run build).
+ */
+export async function startAppFromFile(configPath, appOptions = {}) {
+  const [{ SluiceApp }, { loadConfigFile }, { createLogger }] = await Promise.all([
+    import('../../dist/app/index.js'), import('../../dist/config/index.js'), import('../../dist/observe/log.js'),
+  ])
+  const loaded = await loadConfigFile(configPath)
+  if (!loaded.ok) throw new Error('the bench config did not load')
+  const app = new SluiceApp({
+    config: loaded.config, configHash: loaded.hash, configSources: loaded.sources, configPath,
+    logger: createLogger({ level: 'silent' }), ...appOptions,
+  })
+  await app.start()
+  return app
+}
+
+/** The longest event-loop block (ms) while `work` runs, from a 1 ms-resolution delay histogram. */
+export async function maxBlockDuring(work) {
+  const h = monitorEventLoopDelay({ resolution: 1 })
+  h.enable()
+  const started = performance.now()
+  const result = await work()
+  const elapsed = performance.now() - started
+  // A block that ends with the work is only recorded when the histogram's timer fires after it:
+  // let it fire before disabling, or the last (often the longest) block goes unseen.
+  await new Promise((r) => setTimeout(r, 20))
+  h.disable()
+  return { blockMs: h.max / 1e6, elapsedMs: elapsed, result }
+}
 
 /** A free port: bind 0, read, close (fine for a bench, racy in tests). */
 export function freePort() {

@@ -6,6 +6,7 @@
 // Env: OLD, NEW (origins), PORT (0 = any), PERCENT (to new, default 10). Prints {"port":N} when listening.
 import http from 'node:http'
 import { Pool } from 'undici'
+import { serveBaseline } from './lib.mjs'
 
 const OLD = process.env.OLD
 const NEW = process.env.NEW
@@ -46,11 +47,4 @@ const server = http.createServer((req, res) => {
     },
   })
 })
-server.keepAliveTimeout = 65_000
-
-server.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? '127.0.0.1', () => {
-  process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n')
-})
-const stop = () => { server.closeAllConnections?.(); server.close(); setTimeout(() => process.exit(0), 200).unref() }
-process.on('SIGTERM', stop)
-process.on('SIGINT', stop)
+serveBaseline(server)

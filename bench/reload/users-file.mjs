@@ -11,10 +11,7 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { SluiceApp } from '../../dist/app/index.js'
-import { loadConfigFile } from '../../dist/config/index.js'
-import { createLogger } from '../../dist/observe/log.js'
+import { maxBlockDuring, startAppFromFile } from '../macro/lib.mjs'
 
 const LINES = Number(process.env.LINES ?? 1_000_000)
 const ROUNDS = Number(process.env.ROUNDS ?? 3)
@@ -47,27 +44,7 @@ routes:
 `)
 writeUsers(0)
 
-/** The longest event-loop block (ms) while `work` runs, from a 1 ms-resolution delay histogram. */
-async function maxBlockDuring(work) {
-  const h = monitorEventLoopDelay({ resolution: 1 })
-  h.enable()
-  const started = performance.now()
-  const result = await work()
-  const elapsed = performance.now() - started
-  // A block that ends with the work is only recorded when the histogram's timer fires after it:
-  // let it fire before disabling, or the last (often the longest) block goes unseen.
-  await new Promise((r) => setTimeout(r, 20))
-  h.disable()
-  return { blockMs: h.max / 1e6, elapsedMs: elapsed, result }
-}
-
-const loaded = await loadConfigFile(configPath)
-if (!loaded.ok) throw new Error('the bench config did not load')
-const app = new SluiceApp({
-  config: loaded.config, configHash: loaded.hash, configSources: loaded.sources, configPath,
-  logger: createLogger({ level: 'silent' }),
-})
-await app.start()
+const app = await startAppFromFile(configPath)
 
 // The machine's own noise: the longest block of an idle second, same process, same heap.
 const idle = await maxBlockDuring(() => new Promise((r) => setTimeout(r, 1000)))

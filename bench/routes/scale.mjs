@@ -15,11 +15,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { SluiceApp } from '../../dist/app/index.js'
-import { loadConfigFile } from '../../dist/config/index.js'
-import { createLogger } from '../../dist/observe/log.js'
 import { freePort } from '../../dist/util/free-port.js'
+import { maxBlockDuring, startAppFromFile } from '../macro/lib.mjs'
 
 const ROUTES = Number(process.env.ROUTES ?? 10_000)
 const ROUNDS = Number(process.env.ROUNDS ?? 3)
@@ -83,30 +80,12 @@ async function timeStart(count, label) {
   }
 }
 
-/** The longest event-loop block (ms) while `work` runs, from a 1 ms-resolution delay histogram. */
-async function maxBlockDuring(work) {
-  const h = monitorEventLoopDelay({ resolution: 1 })
-  h.enable()
-  const started = performance.now()
-  const result = await work()
-  const elapsed = performance.now() - started
-  await new Promise((r) => setTimeout(r, 20)) // let the histogram see a block that ends with the work
-  h.disable()
-  return { blockMs: h.max / 1e6, elapsedMs: elapsed, result }
-}
-
 /** In this process: start with ROUTES routes, then reload and change percents, timing the blocks. */
 async function reloads() {
   const path = join(dir, 'reload.yaml')
   const stateFile = STATE_FILE ? join(dir, 'state-reload.json') : undefined
   writeFileSync(path, configText(ROUTES, { stateFile }))
-  const loaded = await loadConfigFile(path)
-  if (!loaded.ok) throw new Error('the bench config did not load')
-  const app = new SluiceApp({
-    config: loaded.config, configHash: loaded.hash, configSources: loaded.sources, configPath: path,
-    logger: createLogger({ level: 'silent' }), ...(SERIES_MS === undefined ? {} : { seriesResolutionMs: SERIES_MS }),
-  })
-  await app.start()
+  const app = await startAppFromFile(path, SERIES_MS === undefined ? {} : { seriesResolutionMs: SERIES_MS })
   const idle = await maxBlockDuring(() => new Promise((r) => setTimeout(r, 1000)))
   const rows = []
   try {

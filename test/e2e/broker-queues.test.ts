@@ -1,7 +1,6 @@
-import { connect as amqpConnect, type ChannelModel } from 'amqplib'
 import { jetstream } from '@nats-io/jetstream'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { amqpProduce, NatsAdmin, RabbitVhost, uniqueName } from '../helpers/brokers.js'
+import { afterAll, describe, expect, it } from 'vitest'
+import { amqpProduce, NatsAdmin, uniqueName, useRabbitVhost } from '../helpers/brokers.js'
 import { SluiceProcess, testConfig } from '../helpers/sluice-process.js'
 import { waitFor } from '../helpers/wait-for.js'
 
@@ -11,20 +10,12 @@ import { waitFor } from '../helpers/wait-for.js'
  * plus num_ack_pending) while their sinks are unreachable (jobs are requeued, never dropped).
  */
 describe('broker queues through sluice start', () => {
-  const vhost = new RabbitVhost()
   const nats = new NatsAdmin()
-  let amqp: ChannelModel
+  const rabbit = useRabbitVhost(nats)
+  const { vhost } = rabbit
   let sluice: SluiceProcess | undefined
-  beforeAll(async () => {
-    await vhost.create()
-    amqp = await amqpConnect(vhost.url)
-    await nats.open()
-  })
   afterAll(async () => {
     await sluice?.stop()
-    await amqp.close().catch(() => {})
-    await nats.close()
-    await vhost.delete()
   })
 
   it('routes amqp → nats, and exports each source\'s backlog while its sinks are down', async () => {
@@ -33,8 +24,8 @@ describe('broker queues through sluice start', () => {
     const stuck = nats.names('stuck-in')
     await nats.createStream(flowNew.stream, flowNew.subject)
     await nats.createStream(stuck.stream, stuck.subject)
-    await amqpProduce(amqp, flowIn, Array.from({ length: 100 }, (_, i) => JSON.stringify({ id: `f${i}`, tenantId: `t${i}` })))
-    await amqpProduce(amqp, stuckIn, Array.from({ length: 50 }, (_, i) => JSON.stringify({ id: `s${i}` })))
+    await amqpProduce(rabbit.amqp, flowIn, Array.from({ length: 100 }, (_, i) => JSON.stringify({ id: `f${i}`, tenantId: `t${i}` })))
+    await amqpProduce(rabbit.amqp, stuckIn, Array.from({ length: 50 }, (_, i) => JSON.stringify({ id: `s${i}` })))
     const js = jetstream(nats.nc)
     for (let i = 0; i < 40; i++) await js.publish(stuck.subject, JSON.stringify({ id: `n${i}` }))
     const down = { amqp: 'amqp://guest:guest@127.0.0.1:1', nats: 'nats://127.0.0.1:1' }

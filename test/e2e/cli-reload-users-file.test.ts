@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SluiceApp } from '../../src/app/index.js'
-import { loadConfigFile } from '../../src/config/index.js'
-import { createLogger } from '../../src/observe/log.js'
+import type { SluiceApp } from '../../src/app/index.js'
+import { appConfig, startAppFromFile } from '../helpers/app.js'
 
 const LINES = 1_000_000
 
@@ -42,25 +41,16 @@ describe('reload with a 1,000,000-line usersFile', () => {
   let app: SluiceApp
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sluice-reload-big-'))
-    writeFileSync(join(dir, 'sluice.yaml'), `listen: 127.0.0.1:0
-admin: { listen: 127.0.0.1:0 }
-shutdown: { drainDelay: 0s, timeout: 1s }
-routes:
+    writeFileSync(join(dir, 'sluice.yaml'), appConfig(`routes:
   - name: app
     old: http://127.0.0.1:9
     new: http://127.0.0.1:9
     sticky: [header:x-user-id]
     groups:
       beta: { backend: new, usersFile: beta.txt }
-`)
+`))
     writeUsers(join(dir, 'beta.txt'), 'a')
-    const loaded = await loadConfigFile(join(dir, 'sluice.yaml'), {})
-    if (!loaded.ok) throw new Error('invalid test config')
-    app = new SluiceApp({
-      config: loaded.config, configHash: loaded.hash, configSources: loaded.sources, configPath: join(dir, 'sluice.yaml'),
-      logger: createLogger({ level: 'silent' }),
-    })
-    await app.start()
+    ;({ app } = await startAppFromFile(join(dir, 'sluice.yaml')))
   }, 120_000)
   afterAll(async () => {
     await app?.shutdown('test')

@@ -1,17 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { request } from 'undici'
-import { SluiceProcess, testConfig } from '../helpers/sluice-process.js'
+import { SluiceProcess, stopSluiceAndBackends, testConfig } from '../helpers/sluice-process.js'
 import { startSideBackend, type SideBackend } from '../helpers/side-backend.js'
 import { waitFor } from '../helpers/wait-for.js'
 
 describe('SIGTERM drain', () => {
   let sluice: SluiceProcess | undefined
   let backends: SideBackend[] = []
-  afterEach(async () => {
-    await sluice?.stop()
-    await Promise.all(backends.map((b) => b.close()))
-    backends = []
-  })
+  afterEach(() => stopSluiceAndBackends(sluice, backends))
 
   it('turns readiness off, finishes the in-flight request with connection: close, then exits 0', async () => {
     // Long enough for the checks below to run while the request is still in flight, even on a

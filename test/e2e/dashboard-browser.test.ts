@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
-import { Pool } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SluiceApp } from '../../src/app/index.js'
-import { startApp } from '../helpers/app.js'
+import { appConfig, startApp } from '../helpers/app.js'
 import { call } from '../helpers/admin.js'
 import { startSideBackend, type SideBackend } from '../helpers/side-backend.js'
+import { startTraffic, type Load } from '../helpers/traffic.js'
 import { waitFor } from '../helpers/wait-for.js'
 
 /**
@@ -20,22 +20,7 @@ const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
 const TOKEN = 'dash-token-7f3a'
 const SHOTS = process.env.SLUICE_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), 'sluice-dashboard-shots-'))
 
-interface Load { stop(): Promise<void> }
-
-function traffic(base: string): Load {
-  const pool = new Pool(base, { connections: 4 })
-  let running = true
-  let n = 0
-  const loop = async (path: string) => {
-    while (running) {
-      const res = await pool.request({ path, method: 'GET', headers: { 'x-user-id': `u${n++ % 500}` } }).catch(() => undefined)
-      await res?.body.dump().catch(() => undefined)
-      await new Promise((r) => setTimeout(r, 5))
-    }
-  }
-  const loops = [loop('/checkout'), loop('/checkout'), loop('/orders')]
-  return { stop: async () => { running = false; await Promise.all(loops); await pool.destroy() } }
-}
+const traffic = (base: string): Load => startTraffic(base, { paths: ['/checkout', '/checkout', '/orders'], users: 500, gapMs: 5 })
 
 interface TargetJson { state: string; percent: number; step: number }
 interface HistoryJson { events: Array<{ to: { state: string; percent: number }; from: { percent: number } }> }
@@ -57,10 +42,7 @@ describe('dashboard in a real browser', () => {
   beforeAll(async () => {
     oldSide = await startSideBackend('old')
     newSide = await startSideBackend('new')
-    const started = await startApp(`listen: 127.0.0.1:0
-admin: { listen: 127.0.0.1:0, token: ${TOKEN} }
-shutdown: { drainDelay: 0s, timeout: 1s }
-routes:
+    const started = await startApp(appConfig(`routes:
   - name: checkout
     match: { pathPrefix: /checkout }
     old: ${oldSide.url}
@@ -78,7 +60,7 @@ routes:
     new: ${newSide.url}
     sticky: [header:x-user-id]
     rollout: { steps: [5, 100], interval: 1h }
-`, { seriesResolutionMs: 250 })
+`, { token: TOKEN }), { seriesResolutionMs: 250 })
     app = started.app
     admin = started.admin
     load = traffic(started.data)

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { runCli, SluiceProcess, testConfig } from '../helpers/sluice-process.js'
+import { runCli, SluiceProcess, stopSluiceAndBackends, testConfig } from '../helpers/sluice-process.js'
 import { startSideBackend, type SideBackend } from '../helpers/side-backend.js'
 import { waitFor } from '../helpers/wait-for.js'
 
@@ -9,11 +9,7 @@ import { waitFor } from '../helpers/wait-for.js'
 describe('durable live state (state.file)', () => {
   let sluice: SluiceProcess | undefined
   let backends: SideBackend[] = []
-  afterEach(async () => {
-    await sluice?.stop()
-    await Promise.all(backends.map((b) => b.close()))
-    backends = []
-  })
+  afterEach(() => stopSluiceAndBackends(sluice, backends))
 
   const config = (rollout = '') => testConfig(`  - name: checkout
     old: ${backends[0]!.url}

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
-import { runCli, SluiceProcess, testConfig } from '../helpers/sluice-process.js'
+import { runCli, SluiceProcess, stopSluiceAndBackends, testConfig } from '../helpers/sluice-process.js'
 import { startSideBackend, type SideBackend } from '../helpers/side-backend.js'
 
 type Status = { routes: Array<{ state: string; lastVerdict: Record<string, unknown> | null }> }
@@ -12,11 +12,7 @@ type Status = { routes: Array<{ state: string; lastVerdict: Record<string, unkno
 describe('the last verdict survives a restart (state.file)', () => {
   let sluice: SluiceProcess | undefined
   let backends: SideBackend[] = []
-  afterEach(async () => {
-    await sluice?.stop()
-    await Promise.all(backends.map((b) => b.close()))
-    backends = []
-  })
+  afterEach(() => stopSluiceAndBackends(sluice, backends))
 
   it('a rolled-back route shows the same lastVerdict before and after a restart', async () => {
     backends = [await startSideBackend('old'), await startSideBackend('new')]

@@ -1,35 +1,18 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { Pool } from 'undici'
-import { runCli, SluiceProcess, testConfig } from '../helpers/sluice-process.js'
+import { runCli, SluiceProcess, stopSluiceAndBackends, testConfig } from '../helpers/sluice-process.js'
 import { startSideBackend, type SideBackend } from '../helpers/side-backend.js'
+import { startTraffic, type Load, type TrafficOptions } from '../helpers/traffic.js'
 
 /**
  * The sequential analysis end to end: real backends, 1 s windows, evidence accumulated across
  * windows (README "Automatic rollouts").
  */
 
-interface Load { stop(): Promise<void> }
-
 /**
  * `connections` loops of GETs with distinct user ids; `patienceMs` is when a client gives up; `gapMs`
  * paces each loop.
  */
-function traffic(base: string, opts: { connections?: number; patienceMs?: number; gapMs?: number } = {}): Load {
-  const connections = opts.connections ?? 8
-  const patience = opts.patienceMs ? { headersTimeout: opts.patienceMs, bodyTimeout: opts.patienceMs } : {}
-  const pool = new Pool(base, { connections, ...patience })
-  let running = true
-  let n = 0
-  const loop = async () => {
-    while (running) {
-      const res = await pool.request({ path: '/', method: 'GET', headers: { 'x-user-id': `u${n++}` } }).catch(() => undefined)
-      await res?.body.dump().catch(() => undefined)
-      if (opts.gapMs) await new Promise((r) => setTimeout(r, opts.gapMs))
-    }
-  }
-  const loops = Array.from({ length: connections }, loop)
-  return { stop: async () => { running = false; await Promise.all(loops); await pool.destroy() } }
-}
+const traffic = (base: string, opts: TrafficOptions = {}): Load => startTraffic(base, { connections: 8, ...opts })
 
 interface HistoryJson {
   events: Array<{
@@ -43,9 +26,7 @@ describe('sequential rollout analysis end to end', () => {
   let load: Load | undefined
   afterEach(async () => {
     await load?.stop()
-    await sluice?.stop()
-    await Promise.all(backends.map((b) => b.close()))
-    backends = []
+    await stopSluiceAndBackends(sluice, backends)
     load = undefined
   })
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { Pool } from 'undici'
-import { runCli, SluiceProcess, testConfig } from '../helpers/sluice-process.js'
+import { runCli, SluiceProcess, stopSluiceAndBackends, testConfig } from '../helpers/sluice-process.js'
 import { startSideBackend, type SideBackend } from '../helpers/side-backend.js'
 import { waitFor } from '../helpers/wait-for.js'
 
@@ -22,11 +22,7 @@ async function status(admin: string): Promise<RouteStatus> {
 describe('rollout guards with real backends', () => {
   let sluice: SluiceProcess | undefined
   let backends: SideBackend[] = []
-  afterEach(async () => {
-    await sluice?.stop()
-    await Promise.all(backends.map((b) => b.close()))
-    backends = []
-  })
+  afterEach(() => stopSluiceAndBackends(sluice, backends))
 
   const start = async (rollout: string, newDelayMs = 0) => {
     backends = [await startSideBackend('old'), await startSideBackend('new', { delayMs: newDelayMs })]

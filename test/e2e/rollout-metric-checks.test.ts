@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { Pool, request } from 'undici'
+import { request } from 'undici'
 import { PrometheusServer } from '../helpers/prometheus.js'
 import { runCli, SluiceProcess, testConfig } from '../helpers/sluice-process.js'
+import { startTraffic, type Load } from '../helpers/traffic.js'
 import { waitFor } from '../helpers/wait-for.js'
 
 /**
@@ -59,23 +60,8 @@ async function startAppBackend(side: 'old' | 'new'): Promise<AppBackend> {
   }
 }
 
-interface Load { stop(): Promise<void> }
-
-/** A few loops of GETs with distinct user ids, paced so the 2-core machine stays responsive. */
-function traffic(base: string): Load {
-  const pool = new Pool(base, { connections: 2 })
-  let running = true
-  let n = 0
-  const loop = async () => {
-    while (running) {
-      const res = await pool.request({ path: '/', method: 'GET', headers: { 'x-user-id': `u${n++}` } }).catch(() => undefined)
-      await res?.body.dump().catch(() => undefined)
-      await new Promise((r) => setTimeout(r, 10))
-    }
-  }
-  const loops = [loop(), loop()]
-  return { stop: async () => { running = false; await Promise.all(loops); await pool.destroy() } }
-}
+/** Two loops of GETs with distinct user ids, paced so the 2-core machine stays responsive. */
+const traffic = (base: string): Load => startTraffic(base, { connections: 2, gapMs: 10 })
 
 interface HistoryJson {
   events: Array<{

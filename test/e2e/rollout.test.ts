@@ -1,34 +1,17 @@
 import { createServer, type Server } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
-import { Pool } from 'undici'
-import { runCli, SluiceProcess, testConfig } from '../helpers/sluice-process.js'
+import { runCli, SluiceProcess, stopSluiceAndBackends, testConfig } from '../helpers/sluice-process.js'
 import { startSideBackend, type SideBackend } from '../helpers/side-backend.js'
+import { startTraffic } from '../helpers/traffic.js'
 import { waitFor } from '../helpers/wait-for.js'
-
-/** Steady traffic with distinct user ids until stopped. */
-function traffic(base: string): { stop(): Promise<void> } {
-  const pool = new Pool(base, { connections: 4 })
-  let running = true
-  let n = 0
-  const loop = async () => {
-    while (running) {
-      const res = await pool.request({ path: '/', method: 'GET', headers: { 'x-user-id': `u${n++}` } }).catch(() => undefined)
-      await res?.body.dump()
-    }
-  }
-  const loops = [loop(), loop(), loop(), loop()]
-  return { stop: async () => { running = false; await Promise.all(loops); await pool.close() } }
-}
 
 describe('automatic rollout end to end (real backends, short intervals)', () => {
   let sluice: SluiceProcess | undefined
   let backends: SideBackend[] = []
   let hook: Server | undefined
   afterEach(async () => {
-    await sluice?.stop()
-    await Promise.all(backends.map((b) => b.close()))
+    await stopSluiceAndBackends(sluice, backends)
     await new Promise<void>((r) => (hook ? hook.close(() => r()) : r()))
-    backends = []
     hook = undefined
   })
 
@@ -45,7 +28,7 @@ describe('automatic rollout end to end (real backends, short intervals)', () => 
   it('a healthy new side reaches completed and `sluice wait` exits 0', async () => {
     backends = [await startSideBackend('old'), await startSideBackend('new')]
     sluice = await new SluiceProcess(testConfig(route(''))).start()
-    const load = traffic(sluice.data)
+    const load = startTraffic(sluice.data)
     const wait = await runCli(['wait', 'app', '--admin', sluice.admin, '--timeout', '30s'], {}, 40_000)
     await load.stop()
     expect(wait.stdout).toContain('route app: completed at 100%')
@@ -66,7 +49,7 @@ describe('automatic rollout end to end (real backends, short intervals)', () => 
     await new Promise<void>((r) => hook!.listen(0, '127.0.0.1', r))
     const hookUrl = `http://127.0.0.1:${(hook.address() as { port: number }).port}/hook`
     sluice = await new SluiceProcess(testConfig(route(''), `notify: { webhooks: [${hookUrl}] }`)).start()
-    const load = traffic(sluice.data)
+    const load = startTraffic(sluice.data)
     const wait = await runCli(['wait', 'app', '--admin', sluice.admin, '--timeout', '30s'], {}, 40_000)
     await load.stop()
     expect(wait.code).toBe(1)

@@ -3,9 +3,9 @@ import { copyFile, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { SluiceApp } from '../../src/app/index.js'
-import { loadConfigFile } from '../../src/config/index.js'
+import type { SluiceApp } from '../../src/app/index.js'
 import { createLogger } from '../../src/observe/log.js'
+import { startAppFromFile } from '../helpers/app.js'
 import { createTestCa, startHttpsBackend, type HttpsBackend, type Leaf, type TestCa } from '../helpers/tls-certs.js'
 
 /**
@@ -53,13 +53,9 @@ routes:
     old: { url: "https://localhost:${backend.port}", tls: { ca: upstream-ca.pem } }
     new: { url: "https://localhost:${backend.port}", tls: { ca: upstream-ca.pem } }
 `)
-  const loaded = await loadConfigFile(join(dir, 'sluice.yaml'), {})
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems))
-  app = new SluiceApp({
-    config: loaded.config, configHash: loaded.hash, configSources: loaded.sources, configPath: join(dir, 'sluice.yaml'),
-    logger: createLogger({ level: 'warn', destination: { write: (l: string) => void warnings.push(l) } }),
-  })
-  port = (await app.start()).data.port
+  const logger = createLogger({ level: 'warn', destination: { write: (l: string) => void warnings.push(l) } })
+  ;({ app } = await startAppFromFile(join(dir, 'sluice.yaml'), { logger }))
+  port = app.addresses.data.port
 }, 60_000)
 
 afterAll(async () => {

@@ -108,6 +108,16 @@ export async function startRawOrigin(response: string): Promise<RawOrigin> {
   return { url: `http://127.0.0.1:${port}`, heads, connections: () => accepted, close: () => closeServer(server, sockets) }
 }
 
+/**
+ * Listens on 127.0.0.1 port 0 with a server the test built itself (an origin that misbehaves on
+ * purpose); `close()` destroys every socket it accepted, then closes the server.
+ */
+export async function listenOnLoopback(server: Server | NetServer): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = trackSockets(server)
+  const port = await listen(server)
+  return { url: `http://127.0.0.1:${port}`, close: () => closeServer(server, sockets) }
+}
+
 /** Header lines of a raw head, lower-cased names: [['host', 'x'], …]. */
 export function headerLines(head: string): [string, string][] {
   return head.split('\r\n').slice(1).map((line) => {

@@ -5,9 +5,10 @@ import { createConnection } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import type { ChannelModel } from 'amqplib'
+import { connect as amqpConnect, type ChannelModel } from 'amqplib'
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
+import { afterAll, beforeAll } from 'vitest'
 import { findExecutable } from './tools.js'
 import { waitFor } from './wait-for.js'
 
@@ -62,6 +63,31 @@ export class RabbitVhost {
   async delete(): Promise<void> {
     await rabbitmqctl('delete_vhost', this.name).catch(() => {})
   }
+}
+
+export interface RabbitFixture {
+  readonly vhost: RabbitVhost
+  /** An amqplib connection into the vhost; a test whose broker closed it puts a new one here. */
+  amqp: ChannelModel
+}
+
+/**
+ * For one file or describe block: a private vhost and an amqplib connection into it (and `nats`
+ * opened, when given) before all tests; after them the connection and `nats` closed, the vhost deleted.
+ */
+export function useRabbitVhost(nats?: NatsAdmin): RabbitFixture {
+  const f = { vhost: new RabbitVhost() } as RabbitFixture
+  beforeAll(async () => {
+    await f.vhost.create()
+    f.amqp = await amqpConnect(f.vhost.url)
+    await nats?.open()
+  })
+  afterAll(async () => {
+    await f.amqp?.close().catch(() => {})
+    await nats?.close()
+    await f.vhost.delete()
+  })
+  return f
 }
 
 /** A JetStream manager on the machine's NATS, remembering the streams it made so `close()` deletes them. */

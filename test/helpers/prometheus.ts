@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { request } from 'undici'
 import { freePort } from '../../src/util/free-port.js'
-import { findExecutable, missingReason } from './tools.js'
+import { findExecutable, killHard, missingReason } from './tools.js'
 import { waitFor } from './wait-for.js'
 
 /** Where the Prometheus server is (Debian's `prometheus` package, which .ci/run installs for promtool). */
@@ -90,11 +90,7 @@ export class PrometheusServer {
   async stop(): Promise<void> {
     const p = this.#proc
     this.#proc = undefined
-    if (!p || p.exitCode !== null || p.signalCode !== null) return
-    await new Promise<void>((resolve) => {
-      p.once('exit', () => resolve())
-      p.kill('SIGKILL')
-    })
+    await killHard(p)
   }
 
   async close(): Promise<void> {

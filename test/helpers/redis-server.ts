@@ -5,7 +5,7 @@ import { Redis } from 'ioredis'
 import { afterAll, beforeAll } from 'vitest'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { findExecutable, missingReason } from './tools.js'
+import { findExecutable, killHard, missingReason } from './tools.js'
 
 /** Where redis-server is, or undefined (tests then skip with a reason; CI installs it). */
 export const REDIS_SERVER: string | undefined = findExecutable('redis-server', { envVar: 'REDIS_SERVER_BIN', wellKnown: ['/usr/bin/redis-server', '/usr/local/bin/redis-server'] })
@@ -80,11 +80,7 @@ export class RedisServer {
   async stop(): Promise<void> {
     const p = this.#proc
     this.#proc = undefined
-    if (!p || p.exitCode !== null) return
-    await new Promise<void>((resolve) => {
-      p.once('exit', () => resolve())
-      p.kill('SIGKILL')
-    })
+    await killHard(p)
   }
 
   async close(): Promise<void> {

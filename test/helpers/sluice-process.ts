@@ -110,6 +110,17 @@ export class SluiceProcess {
   }
 }
 
+/**
+ * An afterEach body: stops the test's `sluice start` process (if it started one) and closes the
+ * backends it started, emptying the list for the next test.
+ */
+export async function stopSluiceAndBackends(
+  sluice: SluiceProcess | undefined, backends: Array<{ close(): Promise<void> }>,
+): Promise<void> {
+  await sluice?.stop()
+  await Promise.all(backends.splice(0).map((b) => b.close()))
+}
+
 /** A config for tests: both planes on port 0, no drain delay unless asked. */
 export function testConfig(routesYaml: string, extra = ''): string {
   return `listen: 127.0.0.1:0

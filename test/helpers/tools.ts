@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process'
 import { accessSync, constants } from 'node:fs'
 import { delimiter, join } from 'node:path'
 
@@ -33,3 +34,12 @@ export function missingReason(tool: string, debianPackage: string): string {
 
 export const PROMTOOL = findExecutable('promtool', { envVar: 'PROMTOOL', wellKnown: ['/usr/bin/promtool', '/usr/local/bin/promtool'] })
 export const NO_PROMTOOL_REASON = missingReason('promtool', 'prometheus')
+
+/** SIGKILLs a server a test spawned (an outage, no clean shutdown) and resolves once it has exited. */
+export async function killHard(proc: ChildProcess | undefined): Promise<void> {
+  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return
+  await new Promise<void>((resolve) => {
+    proc.once('exit', () => resolve())
+    proc.kill('SIGKILL')
+  })
+}

@@ -57,6 +57,12 @@ async function closeServer(server: Server): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()))
 }
 
+/** A WebSocket handshake's raw bytes (GET /socket, host example.test) with `extra` header lines, each ending CRLF. */
+export function rawHandshake(extra = ''): string {
+  return 'GET /socket HTTP/1.1\r\nhost: example.test\r\nupgrade: websocket\r\nconnection: Upgrade\r\n' +
+    `sec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n${extra}\r\n`
+}
+
 /** A `ws` echo server; `onConnection` lets a test act on each server-side WebSocket. */
 export async function startEchoBackend(
   onConnection?: (ws: WebSocket, req: IncomingMessage) => void,

@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { Pool, request } from 'undici'
+import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SluiceApp } from '../../src/app/index.js'
-import { loadConfigText } from '../../src/config/index.js'
-import { createLogger } from '../../src/observe/log.js'
+import type { SluiceApp } from '../../src/app/index.js'
+import { appConfig, startApp } from '../helpers/app.js'
 import { call, parseMetrics } from '../helpers/admin.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { startSideBackend, type SideBackend } from '../helpers/side-backend.js'
 import { NO_PROMETHEUS_REASON, PROMETHEUS, PrometheusServer } from '../helpers/prometheus.js'
+import { startTraffic, type Load } from '../helpers/traffic.js'
 import { waitFor } from '../helpers/wait-for.js'
 
 /**
@@ -93,8 +93,7 @@ describe('Grafana dashboard (deploy/grafana/sluice.json)', () => {
     let admin = ''
     let prometheus: PrometheusServer | undefined
     let prom = ''
-    let running = true
-    let load: Promise<unknown> | undefined
+    let load: Load | undefined
 
     beforeAll(async () => {
       // CI installs prometheus (.ci/run): missing, this fails rather than skips.
@@ -102,10 +101,7 @@ describe('Grafana dashboard (deploy/grafana/sluice.json)', () => {
       oldSide = await startSideBackend('old')
       newSide = await startSideBackend('new')
       redis = await new RedisServer().start()
-      const loaded = await loadConfigText(`listen: 127.0.0.1:0
-admin: { listen: 127.0.0.1:0 }
-shutdown: { drainDelay: 0s, timeout: 1s }
-state: { store: redis, redis: ${redis.url}, keyPrefix: grafana-test }
+      const started = await startApp(appConfig(`state: { store: redis, redis: ${redis.url}, keyPrefix: grafana-test }
 routes:
   - name: checkout
     old: ${oldSide.url}
@@ -122,33 +118,20 @@ queues:
     old: { type: redis-list, url: ${redis.url}, key: "grafana-test:old" }
     new: { type: redis-list, url: ${redis.url}, key: "grafana-test:new" }
     percent: 50
-`, 'grafana.yaml', {})
-      if (!loaded.ok) throw new Error(`invalid test config: ${JSON.stringify(loaded.problems)}`)
-      app = new SluiceApp({ config: loaded.config, configHash: loaded.hash, logger: createLogger({ level: 'silent' }), seriesResolutionMs: 500 })
-      const addr = await app.start()
-      admin = `http://127.0.0.1:${addr.admin.port}`
-      const pool = new Pool(`http://127.0.0.1:${addr.data.port}`, { connections: 2 })
-      let n = 0
-      load = (async () => {
-        while (running) {
-          const res = await pool.request({ path: '/', method: 'GET', headers: { 'x-user-id': `u${n++ % 100}` } }).catch(() => undefined)
-          await res?.body.dump().catch(() => undefined)
-          await new Promise((r) => setTimeout(r, 10))
-        }
-        await pool.destroy()
-      })()
+`), { seriesResolutionMs: 500 })
+      ;({ app, admin } = started)
+      load = startTraffic(started.data, { connections: 2, paths: ['/'], users: 100, gapMs: 10 })
       // A judged window, so the sluice_analysis_* gauges have figures.
       await waitFor(async () => ((await call(admin, 'GET', '/api/routes/checkout')).json as { lastVerdict: unknown }).lastVerdict !== null, { message: 'a judged analysis window' })
 
-      prometheus = await new PrometheusServer([`127.0.0.1:${addr.admin.port}`]).start()
+      prometheus = await new PrometheusServer([new URL(admin).host]).start()
       prom = prometheus.url
       // rate() over 15 s needs a few scrapes of every series.
       await waitFor(async () => Number((await query('count_over_time(sluice_build_info[15s])'))[0]?.value[1] ?? 0) >= 4, { timeoutMs: 20_000, message: 'four scrapes of sluice' })
     }, 60_000)
 
     afterAll(async () => {
-      running = false
-      await load
+      await load?.stop()
       await prometheus?.close()
       await app?.shutdown('test')
       await redis?.close()

@@ -1,11 +1,10 @@
-import { Pool } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SluiceApp } from '../../src/app/index.js'
-import { loadConfigText } from '../../src/config/index.js'
-import { createLogger } from '../../src/observe/log.js'
+import type { SluiceApp } from '../../src/app/index.js'
+import { appConfig, startApp } from '../helpers/app.js'
 import { call } from '../helpers/admin.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { startSideBackend, type SideBackend } from '../helpers/side-backend.js'
+import { startTraffic, type Load } from '../helpers/traffic.js'
 import { waitFor } from '../helpers/wait-for.js'
 
 interface SeriesJson {
@@ -24,45 +23,26 @@ describe('time series across replicas (state.store: redis)', () => {
   let oldSide: SideBackend
   let newSide: SideBackend
   const apps: SluiceApp[] = []
-  let running = true
-  let load: Promise<void> | undefined
+  let load: Load | undefined
 
   beforeAll(async () => {
     redis = await new RedisServer().start()
     oldSide = await startSideBackend('old')
     newSide = await startSideBackend('new')
-    const loaded = await loadConfigText(`listen: 127.0.0.1:0
-admin: { listen: 127.0.0.1:0 }
-shutdown: { drainDelay: 0s, timeout: 1s }
-state: { store: redis, redis: ${redis.url}, keyPrefix: series-fleet }
+    const config = appConfig(`state: { store: redis, redis: ${redis.url}, keyPrefix: series-fleet }
 routes:
   - name: checkout
     old: ${oldSide.url}
     new: ${newSide.url}
     percent: 25
     sticky: [header:x-user-id]
-`, 'fleet.yaml', {})
-    if (!loaded.ok) throw new Error(`invalid test config: ${JSON.stringify(loaded.problems)}`)
-    for (let i = 0; i < 2; i++) {
-      const app = new SluiceApp({ config: loaded.config, configHash: loaded.hash, logger: createLogger({ level: 'silent' }), seriesResolutionMs: 500 })
-      await app.start()
-      apps.push(app)
-    }
-    const pool = new Pool(`http://127.0.0.1:${apps[1]!.addresses.data.port}`, { connections: 2 })
-    let n = 0
-    load = (async () => {
-      while (running) {
-        const res = await pool.request({ path: '/', method: 'GET', headers: { 'x-user-id': `u${n++ % 200}` } }).catch(() => undefined)
-        await res?.body.dump().catch(() => undefined)
-        await new Promise((r) => setTimeout(r, 5))
-      }
-      await pool.destroy()
-    })()
+`)
+    for (let i = 0; i < 2; i++) apps.push((await startApp(config, { seriesResolutionMs: 500 })).app)
+    load = startTraffic(`http://127.0.0.1:${apps[1]!.addresses.data.port}`, { connections: 2, paths: ['/'], users: 200, gapMs: 5 })
   }, 30_000)
 
   afterAll(async () => {
-    running = false
-    await load
+    await load?.stop()
     for (const app of apps) await app.shutdown('test')
     await redis?.close()
     await oldSide?.close()

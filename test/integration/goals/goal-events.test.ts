@@ -1,12 +1,11 @@
 import { Readable } from 'node:stream'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SluiceApp } from '../../../src/app/index.js'
+import type { SluiceApp } from '../../../src/app/index.js'
 import type { GoalReport } from '../../../src/core/goals.js'
-import { loadConfigText } from '../../../src/config/index.js'
-import { createLogger } from '../../../src/observe/log.js'
 import { execFile } from 'node:child_process'
 import { call, parseMetrics } from '../../helpers/admin.js'
+import { appConfig, startApp } from '../../helpers/app.js'
 import { PROMTOOL } from '../../helpers/tools.js'
 import { startSideBackend, type SideBackend } from '../../helpers/side-backend.js'
 import { waitFor } from '../../helpers/wait-for.js'
@@ -26,10 +25,7 @@ describe('goal events (admin API and /_sluice/goal)', () => {
   beforeAll(async () => {
     oldSide = await startSideBackend('old')
     newSide = await startSideBackend('new')
-    const loaded = await loadConfigText(`listen: 127.0.0.1:0
-admin: { listen: 127.0.0.1:0 }
-shutdown: { drainDelay: 0s, timeout: 1s }
-routes:
+    ;({ app, data, admin } = await startApp(appConfig(`routes:
   - name: checkout
     old: ${oldSide.url}
     new: ${newSide.url}
@@ -38,12 +34,7 @@ routes:
     goals:
       - { name: purchase, better: higher }
       - { name: support, better: lower }
-`, 'goals.yaml', {})
-    if (!loaded.ok) throw new Error('invalid test config')
-    app = new SluiceApp({ config: loaded.config, configHash: loaded.hash, logger: createLogger({ level: 'silent' }) })
-    const addr = await app.start()
-    data = `http://127.0.0.1:${addr.data.port}`
-    admin = `http://127.0.0.1:${addr.admin.port}`
+`)))
     // 40 users, each served twice (exposure counts users, not requests)
     for (let i = 0; i < 40; i++) {
       for (let k = 0; k < 2; k++) {

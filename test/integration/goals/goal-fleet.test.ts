@@ -1,8 +1,6 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { SluiceApp } from '../../../src/app/index.js'
-import { loadConfigText } from '../../../src/config/index.js'
-import { createLogger } from '../../../src/observe/log.js'
 import { call, parseMetrics } from '../../helpers/admin.js'
+import { appConfig, startApp, type StartedApp } from '../../helpers/app.js'
 import { useRedis } from '../../helpers/redis-server.js'
 import { shop } from '../../helpers/shop.js'
 import { startSideBackend, type SideBackend } from '../../helpers/side-backend.js'
@@ -20,7 +18,7 @@ interface GoalJson { verdict: string; old: Side; new: Side; sinceRollout: { old:
 interface RouteJson { percent: number; state: string; goals: Record<string, GoalJson> }
 interface HistoryJson { events: Array<{ actor: string; reason: string | null; to: { state: string } }> }
 
-interface Replica { app: SluiceApp; data: string; admin: string }
+type Replica = StartedApp
 
 describe('goals across replicas (state.store: redis)', () => {
   const redis = useRedis()
@@ -36,10 +34,7 @@ describe('goals across replicas (state.store: redis)', () => {
 
   const config = async (prefix: string, route: string) => {
     if (backends.length === 0) backends = [await startSideBackend('old'), await startSideBackend('new')]
-    const loaded = await loadConfigText(`listen: 127.0.0.1:0
-admin: { listen: 127.0.0.1:0 }
-shutdown: { drainDelay: 0s, timeout: 1s }
-state: { store: redis, redis: ${redis.server.url}, keyPrefix: ${prefix}, leaseTtl: 2s }
+    return appConfig(`state: { store: redis, redis: ${redis.server.url}, keyPrefix: ${prefix}, leaseTtl: 2s }
 routes:
   - name: shop
     old: ${backends[0]!.url}
@@ -47,15 +42,10 @@ routes:
     sticky: [header:x-user-id]
     goals:
       - { name: purchase, better: higher, maxLoss: 0.1 }
-${route}`, 'fleet.yaml', {})
-    if (!loaded.ok) throw new Error(`invalid test config: ${JSON.stringify(loaded.problems)}`)
-    return loaded
+${route}`)
   }
   const replica = async (prefix: string, route = '    percent: 50\n'): Promise<Replica> => {
-    const loaded = await config(prefix, route)
-    const app = new SluiceApp({ config: loaded.config, configHash: loaded.hash, logger: createLogger({ level: 'silent' }), tickMs: 100 })
-    const addr = await app.start()
-    const r = { app, data: `http://127.0.0.1:${addr.data.port}`, admin: `http://127.0.0.1:${addr.admin.port}` }
+    const r = await startApp(await config(prefix, route), { tickMs: 100 })
     replicas.push(r)
     return r
   }

@@ -2,10 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { SluiceApp } from '../../../src/app/index.js'
-import { loadConfigText } from '../../../src/config/index.js'
-import { createLogger } from '../../../src/observe/log.js'
 import { call } from '../../helpers/admin.js'
+import { appConfig, startApp } from '../../helpers/app.js'
 import { shop } from '../../helpers/shop.js'
 import { startSideBackend } from '../../helpers/side-backend.js'
 import { waitFor } from '../../helpers/wait-for.js'
@@ -17,10 +15,7 @@ describe('goal counts across a restart (memory store with state.file)', () => {
 
   it('a restarted sluice shows the same goals, the step\'s and the rollout\'s, and keeps counting', async () => {
     const backends = [await startSideBackend('old'), await startSideBackend('new')]
-    const loaded = await loadConfigText(`listen: 127.0.0.1:0
-admin: { listen: 127.0.0.1:0 }
-shutdown: { drainDelay: 0s, timeout: 1s }
-state: { store: memory, file: ${join(dir, 'state.json')} }
+    const config = appConfig(`state: { store: memory, file: ${join(dir, 'state.json')} }
 routes:
   - name: shop
     old: ${backends[0]!.url}
@@ -29,13 +24,8 @@ routes:
     sticky: [header:x-user-id]
     goals:
       - { name: purchase, better: higher }
-`, join(dir, 'sluice.yaml'), {})
-    if (!loaded.ok) throw new Error(`invalid test config: ${JSON.stringify(loaded.problems)}`)
-    const boot = async () => {
-      const app = new SluiceApp({ config: loaded.config, configHash: loaded.hash, logger: createLogger({ level: 'silent' }), tickMs: 100 })
-      const addr = await app.start()
-      return { app, data: `http://127.0.0.1:${addr.data.port}`, admin: `http://127.0.0.1:${addr.admin.port}` }
-    }
+`)
+    const boot = () => startApp(config, { tickMs: 100 })
     const goals = async (admin: string) => ((await call(admin, 'GET', '/api/routes/shop')).json as { goals: Record<string, unknown> }).goals
     try {
       const first = await boot()

@@ -1,9 +1,8 @@
 import { createServer, type Server } from 'node:http'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { SluiceApp } from '../../../src/app/index.js'
-import { loadConfigText } from '../../../src/config/index.js'
-import { createLogger } from '../../../src/observe/log.js'
+import type { SluiceApp } from '../../../src/app/index.js'
 import { call, parseMetrics } from '../../helpers/admin.js'
+import { appConfig, startApp } from '../../helpers/app.js'
 import { runCli } from '../../helpers/sluice-process.js'
 import { shop } from '../../helpers/shop.js'
 import { startSideBackend, type SideBackend } from '../../helpers/side-backend.js'
@@ -71,10 +70,7 @@ describe('goals with maxLoss in the rollout analysis', () => {
 
   const start = async (interval: string) => {
     backends = [await startSideBackend('old'), await startSideBackend('new')]
-    const loaded = await loadConfigText(`listen: 127.0.0.1:0
-admin: { listen: 127.0.0.1:0 }
-shutdown: { drainDelay: 0s, timeout: 1s }
-notify: { webhooks: [${hookUrl}] }
+    const started = await startApp(appConfig(`notify: { webhooks: [${hookUrl}] }
 routes:
   - name: shop
     old: ${backends[0]!.url}
@@ -86,12 +82,9 @@ routes:
       steps: [50, 100]
       interval: ${interval}
       analysis: { window: 1s, minRequests: 50, maxErrorRate: 0.2, failureLimit: 2 }
-`, 'shop.yaml', {})
-    if (!loaded.ok) throw new Error('invalid test config')
-    app = new SluiceApp({ config: loaded.config, configHash: loaded.hash, logger: createLogger({ level: 'silent' }), tickMs: 100 })
-    const addr = await app.start()
-    const data = `http://127.0.0.1:${addr.data.port}`
-    const admin = `http://127.0.0.1:${addr.admin.port}`
+`), { tickMs: 100 })
+    app = started.app
+    const { data, admin } = started
     const route = async () => (await call(admin, 'GET', '/api/routes/shop')).json as RouteJson
     // The first step needs no verdict; the next waits for minRequests, which no one has sent yet.
     await waitFor(async () => (await route()).percent === 50, { message: 'the first step (50 %)' })

@@ -11,7 +11,7 @@ import { HttpDataPlane } from '../../../src/dataplane/http/server.js'
 import { createOutcomeBus, type Outcome } from '../../../src/observe/events.js'
 import { createRecorder } from '../../../src/observe/metrics/recorder.js'
 import { buildViews } from '../../../src/state/views.js'
-import { REFUSED_ORIGIN } from '../../helpers/backends.js'
+import { listenOnLoopback, REFUSED_ORIGIN } from '../../helpers/backends.js'
 import { routeConfig } from '../../helpers/dataplane.js'
 
 /**
@@ -141,10 +141,7 @@ function acceptFor(head: string): string {
  */
 async function startFaultyBackend(fault: Exclude<Fault, 'refused'>): Promise<FakeBackend> {
   let arrivals = 0
-  const sockets = new Set<Socket>()
   const server: NetServer = createNetServer((socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
     socket.on('error', () => {})
     let text = ''
     let heads = 0
@@ -158,16 +155,7 @@ async function startFaultyBackend(fault: Exclude<Fault, 'refused'>): Promise<Fak
       misbehave(fault, socket, text, heads)
     })
   })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    arrivals: () => arrivals,
-    async close() {
-      for (const s of sockets) s.destroy()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
-    },
-  }
+  return { ...await listenOnLoopback(server), arrivals: () => arrivals }
 }
 
 function misbehave(fault: Exclude<Fault, 'refused'>, socket: Socket, text: string, heads: number): void {

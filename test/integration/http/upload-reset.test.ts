@@ -1,9 +1,9 @@
 import { once } from 'node:events'
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { connect, createServer, type Server } from 'node:net'
 import { Readable } from 'node:stream'
 import { Client } from 'undici'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { REFUSED_ORIGIN, startBackend, type TestBackend } from '../../helpers/backends.js'
+import { listenOnLoopback, REFUSED_ORIGIN, startBackend, type TestBackend } from '../../helpers/backends.js'
 import { routeConfig, startDataPlane, waitForOutcomes, type TestDataPlane } from '../../helpers/dataplane.js'
 
 /**
@@ -20,9 +20,7 @@ let healthy: TestBackend
 
 async function startResetter(): Promise<typeof resetter> {
   let arrivals = 0
-  const sockets = new Set<Socket>()
   const server: Server = createServer((socket) => {
-    sockets.add(socket)
     socket.on('error', () => {})
     let bytes = 0
     let counted = false
@@ -32,16 +30,7 @@ async function startResetter(): Promise<typeof resetter> {
       if (bytes > 128 * 1024) socket.resetAndDestroy()
     })
   })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    arrivals: () => arrivals,
-    async close() {
-      for (const s of sockets) s.destroy()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
-    },
-  }
+  return { ...await listenOnLoopback(server), arrivals: () => arrivals }
 }
 
 beforeAll(async () => {

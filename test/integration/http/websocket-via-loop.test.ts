@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from 'vitest'
-import { startEchoBackend, type WsBackend } from '../../helpers/ws.js'
+import { rawHandshake as handshake, startEchoBackend, type WsBackend } from '../../helpers/ws.js'
 import { parseRawResponse, rawExchange, routeConfig, startDataPlane, type TestDataPlane } from '../../helpers/dataplane.js'
 import { buildViews } from '../../../src/state/views.js'
 import { VIA_VALUE } from '../../../src/dataplane/http/via.js'
@@ -17,11 +17,6 @@ afterAll(async () => {
   await dp.close()
   await backend.close()
 })
-
-function handshake(extra = ''): string {
-  return 'GET /socket HTTP/1.1\r\nhost: example.test\r\nupgrade: websocket\r\nconnection: Upgrade\r\n' +
-    `sec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n${extra}\r\n`
-}
 
 const answered = (r: string): boolean => r.includes('\r\n\r\n')
 

@@ -3,7 +3,7 @@ import { OpenFeature, type Provider } from '@openfeature/web-sdk'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SluiceApp } from '../../../src/app/index.js'
-import { startApp } from '../../helpers/app.js'
+import { appConfig, startApp } from '../../helpers/app.js'
 import { findNginx, NO_NGINX_REASON, startNginx, type NginxInstance } from '../../helpers/nginx.js'
 import { ofrepCall, proxiedSide } from '../../helpers/ofrep.js'
 import { startSideBackend, type SideBackend } from '../../helpers/side-backend.js'
@@ -31,20 +31,14 @@ describe('the browser\'s same-origin OFREP path through nginx (README "Feature f
     if (bin === undefined) throw new Error(NO_NGINX_REASON)
     oldSide = await startSideBackend('old')
     newSide = await startSideBackend('new')
-    const started = await startApp(`listen: 127.0.0.1:0
-admin: { listen: 127.0.0.1:0, token: ${TOKEN} }
-shutdown: { drainDelay: 0s, timeout: 1s }
-routes:
+    ;({ app, data, admin } = await startApp(appConfig(`routes:
   - name: checkout
     old: ${oldSide.url}
     new: ${newSide.url}
     percent: 50
     sticky: [header:x-user-id]
-`)
-    app = started.app
-    data = started.data
-    adminHostPort = new URL(started.admin).host
-    admin = `http://${adminHostPort}`
+`, { token: TOKEN })))
+    adminHostPort = new URL(admin).host
     // The README's location, with this test's admin address and token.
     nginx = await startNginx({
       bin,

@@ -1,11 +1,9 @@
 import { OFREPProvider } from '@openfeature/ofrep-provider'
 import { OpenFeature, type Client } from '@openfeature/server-sdk'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SluiceApp } from '../../../src/app/index.js'
-import { loadConfigText } from '../../../src/config/index.js'
-import { createLogger } from '../../../src/observe/log.js'
 import { randomId } from '../../../src/util/random.js'
 import { call } from '../../helpers/admin.js'
+import { appConfig, startApp, type StartedApp } from '../../helpers/app.js'
 import { mapLimit, proxiedSide } from '../../helpers/ofrep.js'
 import { RedisServer } from '../../helpers/redis-server.js'
 import { startSideBackend, type SideBackend } from '../../helpers/side-backend.js'
@@ -19,7 +17,7 @@ const USERS = Array.from({ length: 500 }, (_, i) => `user-${i}`)
  */
 const FIVE_HUNDRED_USERS_MS = 90_000
 
-interface Replica { app: SluiceApp; data: string; admin: string }
+type Replica = StartedApp
 
 /**
  * With `state.store: redis` every replica answers OFREP from the live state it routes with: a
@@ -55,10 +53,7 @@ describe('OFREP on a follower replica (state.store: redis)', () => {
   })
 
   async function startReplica(prefix: string): Promise<Replica> {
-    const loaded = await loadConfigText(`listen: 127.0.0.1:0
-admin: { listen: 127.0.0.1:0, token: ${TOKEN} }
-shutdown: { drainDelay: 0s, timeout: 1s }
-state: { store: redis, redis: ${redis.url}, keyPrefix: ${prefix}, leaseTtl: 2s }
+    return startApp(appConfig(`state: { store: redis, redis: ${redis.url}, keyPrefix: ${prefix}, leaseTtl: 2s }
 routes:
   - name: checkout
     old: ${backends[0]!.url}
@@ -67,11 +62,7 @@ routes:
     sticky: [header:x-user-id]
     groups:
       vip: { backend: new, users: [] }
-`, 'ofrep-fleet.yaml', {})
-    if (!loaded.ok) throw new Error(`invalid test config: ${JSON.stringify(loaded.problems)}`)
-    const app = new SluiceApp({ config: loaded.config, configHash: loaded.hash, logger: createLogger({ level: 'silent' }) })
-    const addr = await app.start()
-    return { app, data: `http://127.0.0.1:${addr.data.port}`, admin: `http://127.0.0.1:${addr.admin.port}` }
+`, { token: TOKEN }))
   }
 
   it('a percent change made through the leader: the follower\'s flags equal its own and the leader\'s data plane for 500 users', async () => {

@@ -3,7 +3,7 @@ import { OpenFeature, type Client } from '@openfeature/server-sdk'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SluiceApp } from '../../../src/app/index.js'
-import { startApp } from '../../helpers/app.js'
+import { appConfig, startApp } from '../../helpers/app.js'
 import { call, parseMetrics, valueOf } from '../../helpers/admin.js'
 import { mapLimit, ofrepCall, proxiedSide } from '../../helpers/ofrep.js'
 import { startSideBackend, type SideBackend } from '../../helpers/side-backend.js'
@@ -35,10 +35,7 @@ describe('OpenFeature server SDK (OFREP provider) agrees with the data plane', (
   beforeAll(async () => {
     oldSide = await startSideBackend('old')
     newSide = await startSideBackend('new')
-    const started = await startApp(`listen: 127.0.0.1:0
-admin: { listen: 127.0.0.1:0, token: ${TOKEN} }
-shutdown: { drainDelay: 0s, timeout: 1s }
-routes:
+    ;({ app, data, admin } = await startApp(appConfig(`routes:
   - name: search
     match: { pathPrefix: /search }
     old: ${oldSide.url}
@@ -54,10 +51,7 @@ routes:
     groups:
       beta: { backend: new, key: header:x-user-email, users: [beta@example.com] }
       vip: { backend: new, users: [user-7] }
-`)
-    app = started.app
-    data = started.data
-    admin = started.admin
+`, { token: TOKEN })))
     await OpenFeature.setProviderAndWait('sluice', new OFREPProvider({ baseUrl: admin, headers: [['Authorization', `Bearer ${TOKEN}`]] }))
     client = OpenFeature.getClient('sluice')
   })

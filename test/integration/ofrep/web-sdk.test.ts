@@ -2,7 +2,7 @@ import { OFREPWebProvider, type OFREPWebProviderOptions } from '@openfeature/ofr
 import { OpenFeature, type Provider } from '@openfeature/web-sdk'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SluiceApp } from '../../../src/app/index.js'
-import { startApp } from '../../helpers/app.js'
+import { appConfig, startApp } from '../../helpers/app.js'
 import { call } from '../../helpers/admin.js'
 import { proxiedSide } from '../../helpers/ofrep.js'
 import { startSideBackend, type SideBackend } from '../../helpers/side-backend.js'
@@ -29,10 +29,7 @@ describe('OpenFeature web SDK (OFREP web provider) agrees with the data plane', 
   beforeAll(async () => {
     oldSide = await startSideBackend('old')
     newSide = await startSideBackend('new')
-    const started = await startApp(`listen: 127.0.0.1:0
-admin: { listen: 127.0.0.1:0, token: ${TOKEN} }
-shutdown: { drainDelay: 0s, timeout: 1s }
-routes:
+    ;({ app, data, admin } = await startApp(appConfig(`routes:
   - name: checkout
     old: ${oldSide.url}
     new: ${newSide.url}
@@ -41,10 +38,7 @@ routes:
     optIn: true
     groups:
       beta: { backend: new, key: header:x-user-email, users: [beta@example.com] }
-`)
-    app = started.app
-    data = started.data
-    admin = started.admin
+`, { token: TOKEN })))
     // Records what sluice answered each bulk call (200 or 304), without changing the call.
     const recordingFetch = async (...args: Parameters<typeof fetch>): Promise<Response> => {
       const res = await fetch(...args)

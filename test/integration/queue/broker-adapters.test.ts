@@ -1,4 +1,3 @@
-import { connect as amqpConnect, type ChannelModel } from 'amqplib'
 import { headers as natsHeaders } from '@nats-io/transport-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PublishError } from '../../../src/dataplane/queue/failure.js'
@@ -7,7 +6,7 @@ import type { Job } from '../../../src/dataplane/queue/types.js'
 import { waitFor } from '../../helpers/wait-for.js'
 import { registry } from '../../../src/dataplane/queue/registry.js'
 import { queueSinkContract, queueSourceContract, type SinkHarness, type SourceHarness } from '../../contract/queue-adapter.contract.js'
-import { NatsAdmin, RabbitVhost, uniqueName } from '../../helpers/brokers.js'
+import { NatsAdmin, uniqueName, useRabbitVhost } from '../../helpers/brokers.js'
 import { silent } from '../../unit/queue/fakes.js'
 
 /**
@@ -16,20 +15,12 @@ import { silent } from '../../unit/queue/fakes.js'
  */
 
 describe('queue adapters: amqp (RabbitMQ)', () => {
-  const vhost = new RabbitVhost()
-  let admin: ChannelModel
-  beforeAll(async () => {
-    await vhost.create()
-    admin = await amqpConnect(vhost.url)
-  })
-  afterAll(async () => {
-    await admin.close().catch(() => {})
-    await vhost.delete()
-  })
+  const rabbit = useRabbitVhost()
+  const { vhost } = rabbit
 
   queueSourceContract('amqp', async () => {
     const queue = uniqueName('src')
-    const ch = await admin.createChannel()
+    const ch = await rabbit.amqp.createChannel()
     await ch.assertQueue(queue, { durable: true })
     return {
       make: (concurrency) => registry.source({ type: 'amqp', url: vhost.url, queue, prefetch: undefined }, { concurrency, logger: silent }),
@@ -48,7 +39,7 @@ describe('queue adapters: amqp (RabbitMQ)', () => {
       make: () => registry.sink({ type: 'amqp', url: vhost.url, queue, prefetch: undefined }, { logger: silent }),
       unreachable: () => registry.sink({ type: 'amqp', url: 'amqp://guest:guest@127.0.0.1:1', queue, prefetch: undefined }, { logger: silent }),
       readBack: async () => {
-        const ch = await admin.createChannel()
+        const ch = await rabbit.amqp.createChannel()
         const out: { id: string; body: string }[] = []
         for (let m = await ch.get(queue, { noAck: true }); m !== false; m = await ch.get(queue, { noAck: true })) {
           out.push({ id: String(m.properties.messageId), body: m.content.toString('utf8') })
@@ -63,20 +54,12 @@ describe('queue adapters: amqp (RabbitMQ)', () => {
 })
 
 describe('queue adapters: amqp on a queue declared with other arguments', () => {
-  const vhost = new RabbitVhost()
-  let admin: ChannelModel
-  beforeAll(async () => {
-    await vhost.create()
-    admin = await amqpConnect(vhost.url)
-  })
-  afterAll(async () => {
-    await admin.close().catch(() => {})
-    await vhost.delete()
-  })
+  const rabbit = useRabbitVhost()
+  const { vhost } = rabbit
 
   it('uses an existing quorum queue as it is, as source and as sink', async () => {
     const queue = uniqueName('quorum')
-    const ch = await admin.createChannel()
+    const ch = await rabbit.amqp.createChannel()
     await ch.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } })
     const sink = registry.sink({ type: 'amqp', url: vhost.url, queue, prefetch: undefined }, { logger: silent })
     await sink.publish(makeJob('{"id":"q-1"}', undefined, { id: 'q-1' }, 'q-1'))

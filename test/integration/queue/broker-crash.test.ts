@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { join } from 'node:path'
-import { connect as amqpConnect, type ChannelModel } from 'amqplib'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { amqpConsume, amqpProduce, NatsAdmin, RabbitVhost, uniqueName } from '../../helpers/brokers.js'
+import { describe, expect, it } from 'vitest'
+import { amqpConsume, amqpProduce, NatsAdmin, uniqueName, useRabbitVhost } from '../../helpers/brokers.js'
 import { waitFor } from '../../helpers/wait-for.js'
-import { countIds, jobBodies, queueConfig } from './fixtures.js'
+import {
+  countIds, jobBodies, queueConfig, exited, ROUTER_CHILD_DIST as DIST, startRouterChild as startChild,
+} from './fixtures.js'
 
 /**
  * The router in a child process on RabbitMQ queues, SIGKILLed mid-flow and started again: the
@@ -17,38 +16,14 @@ const JOBS = 3_000
 const CONCURRENCY = 32
 /** Each publish is confirmed this long after the sink took it: the kill lands with jobs published, unacknowledged. */
 const DELAY_MS = 20
-const CHILD = join(import.meta.dirname, 'router-child.mjs')
-const DIST = join(import.meta.dirname, '../../../dist/dataplane/queue/index.js')
-
-function startChild(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CHILD], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(child) })
-    child.once('exit', (code) => reject(new Error(`router child exited early with ${code}`)))
-  })
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()))
-}
 
 describe('amqp router crash', () => {
-  const vhost = new RabbitVhost()
   const nats = new NatsAdmin()
-  let amqp: ChannelModel
-  beforeAll(async () => {
-    await vhost.create()
-    amqp = await amqpConnect(vhost.url)
-    await nats.open()
-  })
-  afterAll(async () => {
-    await amqp.close().catch(() => {})
-    await nats.close()
-    await vhost.delete()
-  })
+  const rabbit = useRabbitVhost(nats)
+  const { vhost } = rabbit
 
   async function depth(queue: string): Promise<number> {
-    const ch = await amqp.createChannel()
+    const ch = await rabbit.amqp.createChannel()
     const { messageCount } = await ch.assertQueue(queue, { durable: true })
     await ch.close()
     return messageCount
@@ -57,7 +32,7 @@ describe('amqp router crash', () => {
   it('SIGKILL mid-flow, restart: every id at least once, duplicates within the in-flight bound', async () => {
     expect(existsSync(DIST), 'dist/ must be built first (npm test runs the build)').toBe(true)
     const [input, oldQ, newQ] = [uniqueName('in'), uniqueName('old'), uniqueName('new')]
-    await amqpProduce(amqp, input, jobBodies(JOBS, 500))
+    await amqpProduce(rabbit.amqp, input, jobBodies(JOBS, 500))
     const queue = queueConfig({
       source: { type: 'amqp', url: vhost.url, queue: input, prefetch: undefined },
       old: { type: 'amqp', url: vhost.url, queue: oldQ, prefetch: undefined },
@@ -79,8 +54,8 @@ describe('amqp router crash', () => {
     second.kill('SIGTERM')
     await exited(second)
 
-    const oldJobs = await amqpConsume(amqp, oldQ, JOBS * 2, 1_000)
-    const newJobs = await amqpConsume(amqp, newQ, JOBS * 2, 1_000)
+    const oldJobs = await amqpConsume(rabbit.amqp, oldQ, JOBS * 2, 1_000)
+    const newJobs = await amqpConsume(rabbit.amqp, newQ, JOBS * 2, 1_000)
     const all = countIds([...oldJobs, ...newJobs].map((j) => j.id))
     for (let i = 0; i < JOBS; i++) expect(all.get(`j${i}`) ?? 0, `j${i}`).toBeGreaterThanOrEqual(1)
     const duplicates = [...all.values()].reduce((sum, n) => sum + n - 1, 0)
@@ -95,7 +70,7 @@ describe('amqp router crash', () => {
     const [oldSide, newSide] = [nats.names('crash-old'), nats.names('crash-new')]
     await nats.createStream(oldSide.stream, oldSide.subject)
     await nats.createStream(newSide.stream, newSide.subject)
-    await amqpProduce(amqp, input, jobBodies(JOBS, 500))
+    await amqpProduce(rabbit.amqp, input, jobBodies(JOBS, 500))
     const sink = (subject: string) => ({ type: 'nats', url: nats.url, subject, stream: undefined, durable: undefined }) as const
     const queue = queueConfig({
       source: { type: 'amqp', url: vhost.url, queue: input, prefetch: undefined },

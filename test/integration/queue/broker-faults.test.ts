@@ -1,11 +1,11 @@
-import { connect as amqpConnect, type ChannelModel } from 'amqplib'
+import { connect as amqpConnect } from 'amqplib'
 import { jetstream } from '@nats-io/jetstream'
 import { createLogger, type Logger } from '../../../src/observe/log.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { QueueDataPlane } from '../../../src/dataplane/queue/plane.js'
 import { registry } from '../../../src/dataplane/queue/registry.js'
 import type { AdapterFactory, Job, QueueSink } from '../../../src/dataplane/queue/types.js'
-import { amqpConsume, amqpProduce, NatsAdmin, PrivateNatsServer, RabbitVhost, uniqueName } from '../../helpers/brokers.js'
+import { amqpConsume, amqpProduce, NatsAdmin, PrivateNatsServer, uniqueName, useRabbitVhost } from '../../helpers/brokers.js'
 import { waitFor } from '../../helpers/wait-for.js'
 import { collectOutcomes, countIds, jobBodies, queueConfig, queueViews, slowSinks, silent } from './fixtures.js'
 
@@ -52,21 +52,13 @@ function refusingSinks(failures: number): AdapterFactory & { deliveries: Job[] }
 }
 
 describe('amqp: the broker closes every connection mid-flow', () => {
-  const vhost = new RabbitVhost()
-  let amqp: ChannelModel
-  beforeAll(async () => {
-    await vhost.create()
-    amqp = await amqpConnect(vhost.url)
-  })
-  afterAll(async () => {
-    await amqp.close().catch(() => {})
-    await vhost.delete()
-  })
+  const rabbit = useRabbitVhost()
+  const { vhost } = rabbit
 
   it('reconnects by itself with one log line per state change, and loses nothing', async () => {
     const JOBS = 2_000
     const [input, oldQ, newQ] = [uniqueName('in'), uniqueName('old'), uniqueName('new')]
-    await amqpProduce(amqp, input, jobBodies(JOBS, 200, 'r'))
+    await amqpProduce(rabbit.amqp, input, jobBodies(JOBS, 200, 'r'))
     const q = queueConfig({
       name: 'restart',
       source: { type: 'amqp', url: vhost.url, queue: input, prefetch: 32 },
@@ -79,19 +71,21 @@ describe('amqp: the broker closes every connection mid-flow', () => {
     const plane = new QueueDataPlane({ bus, logger, adapters: slowSinks(100) })
     await plane.setQueues([q], queueViews([q]))
     await waitFor(() => outcomes.length >= JOBS / 4, { timeoutMs: 30_000, message: "a quarter of the jobs routed" })
-    await amqp.close() // ours too: the broker closes every connection of the vhost
+    await rabbit.amqp.close() // ours too: the broker closes every connection of the vhost
     await vhost.closeConnections()
     expect(outcomes.length, 'the close must land mid-flow').toBeLessThan(JOBS)
-    amqp = await waitFor(() => amqpConnect(vhost.url), { message: 'a new admin connection' })
+    rabbit.amqp = await waitFor(() => amqpConnect(vhost.url), { message: 'a new admin connection' })
     await waitFor(async () => {
-      const ch = await amqp.createChannel()
+      const ch = await rabbit.amqp.createChannel()
       const { messageCount } = await ch.checkQueue(input)
       await ch.close()
       return messageCount === 0 && outcomes.filter((o) => o.status === 200).length >= JOBS
     }, { timeoutMs: 60_000, message: 'the source to drain' })
     await plane.close(2_000)
 
-    const got = [...await amqpConsume(amqp, oldQ, JOBS, 1_000), ...await amqpConsume(amqp, newQ, JOBS, 1_000)]
+    const got = [
+      ...await amqpConsume(rabbit.amqp, oldQ, JOBS, 1_000), ...await amqpConsume(rabbit.amqp, newQ, JOBS, 1_000),
+    ]
     const seen = countIds(got.map((g) => g.id))
     for (const id of ids(JOBS, 'r')) expect(seen.get(id) ?? 0, id).toBeGreaterThanOrEqual(1)
     // Redelivered after the close: at most what was in flight (prefetch) per connection loss.
@@ -107,7 +101,7 @@ describe('amqp: the broker closes every connection mid-flow', () => {
 
   it('a job no sink takes is nacked back to the queue after its backoff and routed later, never dropped', async () => {
     const [input, out] = [uniqueName('in'), uniqueName('out')]
-    await amqpProduce(amqp, input, jobBodies(20, 5, 'f'))
+    await amqpProduce(rabbit.amqp, input, jobBodies(20, 5, 'f'))
     const q = queueConfig({
       name: 'refusals',
       source: { type: 'amqp', url: vhost.url, queue: input, prefetch: 4 },
@@ -120,7 +114,7 @@ describe('amqp: the broker closes every connection mid-flow', () => {
     await plane.setQueues([q], queueViews([q]))
     await waitFor(() => outcomes.filter((o) => o.status === 200).length >= 20, { timeoutMs: 30_000, message: 'every job routed' })
     await plane.close(2_000)
-    const got = await amqpConsume(amqp, out, 20, 1_000)
+    const got = await amqpConsume(rabbit.amqp, out, 20, 1_000)
     expect(new Set(got.map((g) => g.id))).toEqual(new Set(ids(20, 'f')))
     // The refused jobs came back from the broker (redelivered), not from a retry in memory.
     type Delivered = { message: { fields: { redelivered: boolean } } }

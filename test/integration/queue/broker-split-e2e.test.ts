@@ -1,9 +1,8 @@
-import { connect as amqpConnect, type ChannelModel } from 'amqplib'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { splitHash, thresholdFor } from '../../../src/core/bucket.js'
 import { QueueDataPlane } from '../../../src/dataplane/queue/plane.js'
 import type { QueueConfig } from '../../../src/config/types.js'
-import { amqpConsume, amqpProduce, NatsAdmin, RabbitVhost, uniqueName } from '../../helpers/brokers.js'
+import { amqpConsume, amqpProduce, NatsAdmin, uniqueName, useRabbitVhost } from '../../helpers/brokers.js'
 import { RedisServer, useRedis } from '../../helpers/redis-server.js'
 import { collectOutcomes, countIds, jobBodies, preload, queueConfig, queueViews, silent, until } from './fixtures.js'
 
@@ -16,20 +15,9 @@ const JOBS = 10_000
 const TENANTS = 2_500
 const PERCENT_BP = 3_000
 
-const vhost = new RabbitVhost()
 const nats = new NatsAdmin()
-let amqp: ChannelModel
-
-beforeAll(async () => {
-  await vhost.create()
-  amqp = await amqpConnect(vhost.url)
-  await nats.open()
-})
-afterAll(async () => {
-  await amqp?.close().catch(() => {})
-  await nats.close()
-  await vhost.delete()
-})
+const rabbit = useRabbitVhost(nats)
+const { vhost } = rabbit
 
 async function route(q: QueueConfig, jobs: number, timeoutMs: number): Promise<void> {
   const { bus, outcomes } = collectOutcomes()
@@ -47,7 +35,7 @@ describe('amqp → nats split end to end', () => {
     const newSide = nats.names('new')
     await nats.createStream(oldSide.stream, oldSide.subject)
     await nats.createStream(newSide.stream, newSide.subject)
-    await amqpProduce(amqp, queue, jobBodies(JOBS, TENANTS))
+    await amqpProduce(rabbit.amqp, queue, jobBodies(JOBS, TENANTS))
     const q = queueConfig({
       name: 'emails',
       source: { type: 'amqp', url: vhost.url, queue, prefetch: 64 },
@@ -71,7 +59,7 @@ describe('amqp → nats split end to end', () => {
     expect(share).toBeLessThan(32)
     // The body travels unchanged and the id is the body's id.
     expect(JSON.parse(newJobs[0]!.body)).toMatchObject({ id: newJobs[0]!.id })
-    expect((await amqp.createChannel().then((ch) => ch.checkQueue(queue))).messageCount).toBe(0)
+    expect((await rabbit.amqp.createChannel().then((ch) => ch.checkQueue(queue))).messageCount).toBe(0)
   }, 90_000)
 })
 
@@ -93,7 +81,7 @@ describe('cross combinations with the other kinds', () => {
     })
     await route(q, 400, 20_000)
     const [oldJobs, newJobs] = await Promise.all([
-      amqpConsume(amqp, queue, 400, 1_000), nats.consume(side.stream, 400, 1_000),
+      amqpConsume(rabbit.amqp, queue, 400, 1_000), nats.consume(side.stream, 400, 1_000),
     ])
     expect(oldJobs.length).toBeGreaterThan(0)
     expect(newJobs.length).toBeGreaterThan(0)
@@ -116,7 +104,7 @@ describe('cross combinations with the other kinds', () => {
       percentBp: 5_000,
     })
     await route(q1, 300, 20_000)
-    const oldJobs = await amqpConsume(amqp, queue, 300, 1_000)
+    const oldJobs = await amqpConsume(rabbit.amqp, queue, 300, 1_000)
     const streamEntries = await fx.client.xlen('cross:new')
     expect(oldJobs.length + streamEntries).toBe(300)
     expect(oldJobs.length).toBeGreaterThan(0)
@@ -125,7 +113,7 @@ describe('cross combinations with the other kinds', () => {
     const queue2 = uniqueName('amqp-src')
     const side = nats.names('amqp-new')
     await nats.createStream(side.stream, side.subject)
-    await amqpProduce(amqp, queue2, jobBodies(300, 60, 'a'), true)
+    await amqpProduce(rabbit.amqp, queue2, jobBodies(300, 60, 'a'), true)
     const q2 = queueConfig({
       name: 'cross-c',
       source: { type: 'amqp', url: vhost.url, queue: queue2, prefetch: 16 },

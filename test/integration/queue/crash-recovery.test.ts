@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { NO_REDIS_REASON, REDIS_SERVER, RedisServer, useRedis } from '../../helpers/redis-server.js'
 import { waitFor } from '../../helpers/wait-for.js'
-import { jobBodies, listIds, preload, queueConfig } from './fixtures.js'
+import {
+  jobBodies, listIds, preload, queueConfig, exited, ROUTER_CHILD_DIST as DIST, startRouterChild as startChild,
+} from './fixtures.js'
 
 /**
  * The router in a child process, SIGKILLed mid-flow and started again: every job id arrives at
@@ -18,21 +18,7 @@ const CONCURRENCY = 32
  * kill lands with up to CONCURRENCY jobs published but not acknowledged (the duplicates window).
  */
 const DELAY_MS = 20
-const CHILD = join(import.meta.dirname, 'router-child.mjs')
-const DIST = join(import.meta.dirname, '../../../dist/dataplane/queue/index.js')
 const server = new RedisServer()
-
-function startChild(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CHILD], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(child) })
-    child.once('exit', (code) => reject(new Error(`router child exited early with ${code}`)))
-  })
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()))
-}
 
 describe.skipIf(!REDIS_SERVER)(`queue router crash${REDIS_SERVER ? '' : ` (skipped: ${NO_REDIS_REASON})`}`, () => {
   const fx = useRedis(server)

@@ -1,3 +1,5 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import type { Outcome } from '../../../src/observe/events.js'
 import type { AdapterFactory, QueueSink } from '../../../src/dataplane/queue/types.js'
@@ -5,6 +7,24 @@ import { registry } from '../../../src/dataplane/queue/registry.js'
 
 export { collectOutcomes, queueConfig, queueViews, silent, until } from '../../unit/queue/fakes.js'
 export type { Outcome }
+
+/** The built queue module router-child.mjs runs: dist/ must exist (npm test builds it first). */
+export const ROUTER_CHILD_DIST = join(import.meta.dirname, '../../../dist/dataplane/queue/index.js')
+
+/** Spawns router-child.mjs with `env` added, once it says `ready`; the test kills it and awaits `exited`. */
+export function startRouterChild(env: Record<string, string>): Promise<ChildProcess> {
+  const script = join(import.meta.dirname, 'router-child.mjs')
+  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(child) })
+    child.once('exit', (code) => reject(new Error(`router child exited early with ${code}`)))
+  })
+}
+
+/** Resolves when `child` has exited (at once if it already has). */
+export function exited(child: ChildProcess): Promise<void> {
+  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()))
+}
 
 /** `n` job bodies with ids `j0…` and `tenants` tenants, round robin. */
 export function jobBodies(n: number, tenants: number, prefix = 'j'): string[] {

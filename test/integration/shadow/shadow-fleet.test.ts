@@ -1,8 +1,7 @@
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SluiceApp } from '../../../src/app/index.js'
-import { loadConfigText } from '../../../src/config/index.js'
-import { createLogger } from '../../../src/observe/log.js'
+import type { SluiceApp } from '../../../src/app/index.js'
+import { appConfig, startApp } from '../../helpers/app.js'
 import { call, parseMetrics, valueOf } from '../../helpers/admin.js'
 import { RedisServer } from '../../helpers/redis-server.js'
 import { startSideBackend, type SideBackend } from '../../helpers/side-backend.js'
@@ -23,10 +22,7 @@ describe('shadow traffic across replicas (maxMismatchRate judged fleet-wide)', (
     redis = await new RedisServer().start()
     oldSide = await startSideBackend('old')
     newSide = await startSideBackend('new')
-    const loaded = await loadConfigText(`listen: 127.0.0.1:0
-admin: { listen: 127.0.0.1:0 }
-shutdown: { drainDelay: 0s, timeout: 1s }
-state: { store: redis, redis: ${redis.url}, keyPrefix: shadow-fleet, leaseTtl: 2s }
+    const config = appConfig(`state: { store: redis, redis: ${redis.url}, keyPrefix: shadow-fleet, leaseTtl: 2s }
 routes:
   - name: checkout
     old: ${oldSide.url}
@@ -37,13 +33,8 @@ routes:
       steps: [1, 100]
       interval: 1h
       analysis: { window: 1s, minRequests: 1, maxMismatchRate: 0.01, failureLimit: 2 }
-`, 'shadow-fleet.yaml', {})
-    if (!loaded.ok) throw new Error('invalid test config')
-    for (let i = 0; i < 2; i++) {
-      const app = new SluiceApp({ config: loaded.config, configHash: loaded.hash, logger: createLogger({ level: 'silent' }), tickMs: 200 })
-      await app.start()
-      apps.push(app)
-    }
+`)
+    for (let i = 0; i < 2; i++) apps.push((await startApp(config, { tickMs: 200 })).app)
   })
   afterAll(async () => {
     for (const app of apps) await app.shutdown('test')

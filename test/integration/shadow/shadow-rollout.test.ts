@@ -1,10 +1,9 @@
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SluiceApp } from '../../../src/app/index.js'
+import type { SluiceApp } from '../../../src/app/index.js'
 import { run } from '../../../src/cli/index.js'
-import { loadConfigText } from '../../../src/config/index.js'
-import { createLogger } from '../../../src/observe/log.js'
 import { call, parseMetrics, valueOf } from '../../helpers/admin.js'
+import { appConfig, startApp } from '../../helpers/app.js'
 import { startSideBackend, type SideBackend } from '../../helpers/side-backend.js'
 import { waitFor } from '../../helpers/wait-for.js'
 
@@ -23,10 +22,7 @@ describe('shadow traffic in a rollout (maxMismatchRate)', () => {
   beforeAll(async () => {
     oldSide = await startSideBackend('old')
     newSide = await startSideBackend('new')
-    const loaded = await loadConfigText(`listen: 127.0.0.1:0
-admin: { listen: 127.0.0.1:0 }
-shutdown: { drainDelay: 0s, timeout: 1s }
-routes:
+    ;({ app, data, admin } = await startApp(appConfig(`routes:
   - name: checkout
     old: ${oldSide.url}
     new: ${newSide.url}
@@ -36,12 +32,7 @@ routes:
       steps: [1, 100]
       interval: 1h
       analysis: { window: 1s, minRequests: 1, maxMismatchRate: 0.01, failureLimit: 2 }
-`, 'shadow.yaml', {})
-    if (!loaded.ok) throw new Error('invalid test config')
-    app = new SluiceApp({ config: loaded.config, configHash: loaded.hash, logger: createLogger({ level: 'silent' }), tickMs: 100 })
-    const addr = await app.start()
-    data = `http://127.0.0.1:${addr.data.port}`
-    admin = `http://127.0.0.1:${addr.admin.port}`
+`), { tickMs: 100 }))
   })
   afterAll(async () => {
     await app?.shutdown('test')

@@ -2,6 +2,7 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { SluiceApp } from '../../../src/app/index.js'
 
 // Count every YAML parse and every users-file read the reloads do, through the real functions.
 const calls = vi.hoisted(() => ({ parse: 0, usersFile: 0 }))
@@ -23,37 +24,26 @@ vi.mock('../../../src/config/users-file.js', async (importOriginal) => {
   }
 })
 
-const { SluiceApp } = await import('../../../src/app/index.js')
-const { loadConfigFile } = await import('../../../src/config/index.js')
-const { createLogger } = await import('../../../src/observe/log.js')
+const { appConfig, startAppFromFile } = await import('../../helpers/app.js')
 
-const config = (percent: number) => `listen: 127.0.0.1:0
-admin: { listen: 127.0.0.1:0 }
-shutdown: { drainDelay: 0s, timeout: 1s }
-routes:
+const config = (percent: number) => appConfig(`routes:
   - name: app
     old: http://127.0.0.1:9
     new: http://127.0.0.1:9
     percent: ${percent}
     groups:
       beta: { backend: new, users: [alice], usersFile: beta.txt }
-`
+`)
 
 /** The 30 s safety-net re-read must cost a hash and a stat, not a parse of everything. */
 describe('reload of an unchanged config', () => {
   let dir: string
-  let app: InstanceType<typeof SluiceApp>
+  let app: SluiceApp
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sluice-reload-unchanged-'))
     writeFileSync(join(dir, 'sluice.yaml'), config(0))
     writeFileSync(join(dir, 'beta.txt'), 'bob\n')
-    const loaded = await loadConfigFile(join(dir, 'sluice.yaml'), {})
-    if (!loaded.ok) throw new Error('invalid test config')
-    app = new SluiceApp({
-      config: loaded.config, configHash: loaded.hash, configSources: loaded.sources, configPath: join(dir, 'sluice.yaml'),
-      logger: createLogger({ level: 'silent' }),
-    })
-    await app.start()
+    ;({ app } = await startAppFromFile(join(dir, 'sluice.yaml')))
     calls.parse = 0
     calls.usersFile = 0
   })
