@@ -58,21 +58,6 @@ export default defineConfig(
     },
   },
   {
-    // Other branches rewrite these files now; the lead wraps their long lines after merging them
-    // (and then deletes this block), so that the merges stay clean.
-    files: [
-      'src/app/index.ts',
-      'src/app/reload.ts',
-      'src/config/load.ts',
-      'src/config/raw.ts',
-      'src/config/schema.ts',
-      'src/observe/recorder.ts',
-      'src/dataplane/queue/job-router.ts',
-      'src/state/redis/store.ts',
-    ],
-    rules: { '@stylistic/max-len': 'off' },
-  },
-  {
     files: ['test/**/*.ts'],
     rules: {
       // Tests take untyped documents apart on purpose (state files, Kubernetes manifests): their
