@@ -9,7 +9,8 @@ import type { Config } from './types.js'
 import { entries, field, fsReason } from './data-walk.js'
 import { readPemFiles } from './pem-files.js'
 import { readGroupMembers } from './users-file.js'
-import { validate } from './validate.js'
+import { validate, validationFindings } from './validate.js'
+import { fastYamlData } from './fast-yaml.js'
 import { locate, parseYaml, problemAt } from './yaml-source.js'
 
 /**
@@ -64,6 +65,24 @@ export async function loadConfigText(text: string, fileLabel: string, env: NodeJ
 }
 
 async function loadText(text: string, hash: string, opts: LoadOptions): Promise<LoadResult> {
+  return (await loadFast(text, hash, opts)) ?? loadLocated(text, hash, opts)
+}
+
+/**
+ * A valid file through the fast parse (fast-yaml.ts). Undefined when the fast parse declines the
+ * file or anything is wrong with it: the located load then parses again and says where.
+ */
+async function loadFast(text: string, hash: string, opts: LoadOptions): Promise<LoadResult | undefined> {
+  const data = fastYamlData(text)
+  if (data === undefined || validationFindings(data).length > 0) return undefined
+  const [users, pem] = await Promise.all([readUsersFiles(data, opts.baseDir), readPemFiles(data, opts.baseDir)])
+  if (users.findings.length > 0 || pem.findings.length > 0) return undefined
+  const sources: ConfigSources = { hash, usersFiles: new Map([...users.stamps, ...pem.stamps]) }
+  return { ok: true, config: normalizeLoaded(data, opts, users, pem), hash, sources }
+}
+
+/** The load that keeps every node's position, so each problem is reported at its line and column. */
+async function loadLocated(text: string, hash: string, opts: LoadOptions): Promise<LoadResult> {
   const parsed = parseYaml(text, opts.label)
   // After a syntax error the document's structure is a guess: schema errors would only add noise.
   if (parsed.problems.length > 0) return failed(parsed.problems)
@@ -84,8 +103,15 @@ async function loadText(text: string, hash: string, opts: LoadOptions): Promise<
   const sources: ConfigSources = { hash, usersFiles: new Map([...users.stamps, ...pem.stamps]) }
   const problems = [...unset, ...users.findings, ...pem.findings].map((f) => locate(source, f)).concat(checked)
   if (problems.length > 0) return failed(problems, sources)
-  const config = normalize(data, { file: opts.file, baseDir: opts.baseDir, env: opts.env, groupMembers: users.members, pemFiles: pem.texts })
-  return { ok: true, config, hash, sources }
+  return { ok: true, config: normalizeLoaded(data, opts, users, pem), hash, sources }
+}
+
+function normalizeLoaded(
+  data: unknown, opts: LoadOptions, users: UsersFiles, pem: Awaited<ReturnType<typeof readPemFiles>>,
+): Config {
+  return normalize(data, {
+    file: opts.file, baseDir: opts.baseDir, env: opts.env, groupMembers: users.members, pemFiles: pem.texts,
+  })
 }
 
 function failed(problems: readonly Problem[], sources?: ConfigSources): LoadResult {

@@ -28,7 +28,12 @@ const EMPTY_FILE = 'the file is empty: it needs at least a routes: or a queues: 
  * `${VAR}`): problems with those values are dropped, problems with the keys themselves are not.
  */
 export function validate(data: unknown, source: YamlSource, skipValuesAt: ReadonlySet<string> = new Set()): Problem[] {
-  if (data === null || data === undefined) return [locate(source, { path: [], message: EMPTY_FILE })]
+  return validationFindings(data, skipValuesAt).map((f) => locate(source, f))
+}
+
+/** The same problems, not yet located: the fast load (fast-yaml.ts) has no positions to give them. */
+export function validationFindings(data: unknown, skipValuesAt: ReadonlySet<string> = new Set()): Finding[] {
+  if (data === null || data === undefined) return [{ path: [], message: EMPTY_FILE }]
   const check = schemaValidator()
   check(data)
   const findings: Finding[] = []
@@ -37,5 +42,5 @@ export function validate(data: unknown, source: YamlSource, skipValuesAt: Readon
     if (finding) findings.push(finding)
   }
   findings.push(...semanticFindings(data))
-  return findings.filter((f) => f.at === 'key' || !skipValuesAt.has(pathText(f.path))).map((f) => locate(source, f))
+  return findings.filter((f) => f.at === 'key' || !skipValuesAt.has(pathText(f.path)))
 }
