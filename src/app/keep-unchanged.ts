@@ -1,8 +1,5 @@
-import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import type { Config, QueueConfig, RouteConfig } from '../config/types.js'
-
-/** Targets compared between two turns of the event loop. */
-const TARGETS_PER_SLICE = 500
+import { TimeSlice } from '../util/time-slice.js'
 
 /**
  * `next` with every route and queue that is exactly as in `running` replaced by the running one's
@@ -16,13 +13,16 @@ export async function keepUnchangedTargets(running: Config, next: Config): Promi
   return Object.freeze({ ...next, routes, queues })
 }
 
-async function keepUnchanged<T extends RouteConfig | QueueConfig>(running: readonly T[], next: readonly T[]): Promise<readonly T[]> {
+async function keepUnchanged<T extends RouteConfig | QueueConfig>(
+  running: readonly T[], next: readonly T[],
+): Promise<readonly T[]> {
   const byName = new Map<string, T>()
   for (const t of running) byName.set(t.name, t)
   const out: T[] = []
+  const slice = new TimeSlice()
   let kept = 0
   for (let i = 0; i < next.length; i++) {
-    if (i > 0 && i % TARGETS_PER_SLICE === 0) await yieldToLoop()
+    await slice.pass()
     const t = next[i]!
     const old = byName.get(t.name)
     const same = old !== undefined && samePlainData(old, t)
@@ -45,7 +45,8 @@ export function samePlainData(a: unknown, b: unknown): boolean {
   const ka = Object.keys(a)
   if (ka.length !== Object.keys(b).length) return false
   for (const k of ka) {
-    if (!Object.hasOwn(b, k) || !samePlainData((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false
+    if (!Object.hasOwn(b, k)) return false
+    if (!samePlainData((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false
   }
   return true
 }

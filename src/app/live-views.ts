@@ -73,6 +73,8 @@ export class LiveViews {
     let installed = false
     try {
       await commands.applyFileIntent(next, prev)
+      // The intent's own changes are in the snapshot taken next: only a change after it needs a refresh.
+      this.#changedWhileApplying = false
       const views = await buildViewsSliced(next.routes, next.queues, store.snapshot())
       const pools = await dataPlane.prepareRoutes(next.routes, views.routes)
       commit()
