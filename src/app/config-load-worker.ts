@@ -42,7 +42,8 @@ async function sendConfig(config: Config, hash: string, sources: ConfigSources):
 async function sendTargets(list: 'routes' | 'queues', targets: readonly (RouteConfig | QueueConfig)[]): Promise<void> {
   for (let start = 0; start < targets.length; start += TARGETS_PER_MESSAGE) {
     const batch = targets.slice(start, start + TARGETS_PER_MESSAGE)
-    await send({ kind: list, targets: batch.map((t) => ({ ...t, groups: t.groups.map(withoutLargeUsers) })) } as LoadMessage)
+    const light = batch.map((t) => ({ ...t, groups: t.groups.map(withoutLargeUsers) }))
+    await send({ kind: list, targets: light } as LoadMessage)
     for (const [i, t] of batch.entries()) {
       for (const [group, g] of t.groups.entries()) {
         if (g.users.length <= IDS_PER_MESSAGE) continue

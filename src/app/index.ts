@@ -108,7 +108,9 @@ export class SluiceApp {
       logger: this.logger, recorder: this.recorder, isListening: () => this.#addresses !== undefined,
       loadState: () => this.#loadState(), refreshViews: () => this.#views.refresh(),
     })
-    this.store = createStore(opts.config, this.logger, this.#clock, this.replica, (up) => this.#storeHealth.onStoreUp(up))
+    this.store = createStore(
+      opts.config, this.logger, this.#clock, this.replica, (up) => this.#storeHealth.onStoreUp(up),
+    )
     this.#lease = new LeaderLease({
       store: this.store, clock: this.#clock, logger: this.logger, holder: this.replica,
       ttlMs: opts.config.state.leaseTtlMs, onChange: (leader) => this.recorder.leader(leader),
@@ -124,7 +126,8 @@ export class SluiceApp {
     this.recorder.watchAnalysis(() => analysisSeries(this.#config, this.store.snapshot()))
     this.#series = new SeriesBook({
       recorder: this.recorder, targets: () => this.#config, snapshot: () => this.store.snapshot(), goals: this.#goals,
-      clock: this.#clock, replica: this.replica, store: this.store.kind, fleet: this.store.fleet, resolutionMs: opts.seriesResolutionMs,
+      clock: this.#clock, replica: this.replica, store: this.store.kind, fleet: this.store.fleet,
+      resolutionMs: opts.seriesResolutionMs,
       shadowMismatchRate: mismatchRateSince((route) => this.#dataPlane.shadow.report(route)),
     })
     this.#notifier = new WebhookNotifier(() => this.#config.notify.webhooks, this.logger, this.recorder)
@@ -136,13 +139,17 @@ export class SluiceApp {
     const goalLog = this.store.goalLog
     if (goalLog) {
       this.#goals.shareWithFleet()
-      this.#goalSync = new GoalSync({ counter: this.#goals, log: goalLog, store: this.store, clock: this.#clock, logger: this.logger })
+      this.#goalSync = new GoalSync({
+        counter: this.#goals, log: goalLog, store: this.store, clock: this.#clock, logger: this.logger,
+      })
     }
     this.controller = new RolloutController({
       commands: this.commands, store: this.store, windows, clock: this.#clock, logger: this.logger,
       targets: () => this.#config, ...(opts.tickMs === undefined ? {} : { tickMs: opts.tickMs }),
       // Several replicas: every one hands its counts to the fleet; the lease holder judges the sum.
-      ...(fleet ? { source: new FleetWindowSource(fleet), flusher: new FleetFlusher(windows, fleet, this.replica) } : {}),
+      ...(fleet
+        ? { source: new FleetWindowSource(fleet), flusher: new FleetFlusher(windows, fleet, this.replica) }
+        : {}),
       isActive: () => this.#lease.isLeader && this.#storeHealth.up, goals: this.#goals,
       metricChecks: new MetricCheckRunner({ logger: this.logger, recorder: this.recorder }),
     })
@@ -176,11 +183,14 @@ export class SluiceApp {
   #createAdmin(): ReturnType<typeof createAdminServer> {
     const c = this.opts.config
     return createAdminServer({
-      listen: c.admin.listen, tls: c.admin.tls, token: c.admin.token, allowedHosts: c.admin.allowedHosts, recorder: this.recorder,
+      listen: c.admin.listen, tls: c.admin.tls, token: c.admin.token, allowedHosts: c.admin.allowedHosts,
+      recorder: this.recorder,
       commands: this.commands, store: this.store, targets: () => this.#config,
       readiness: () => this.#readiness(), logger: this.logger,
       rolloutFacts: (ref, cfg) => this.controller.info(ref, cfg),
-      reportOutcomes: (queue, outcomes) => { for (const o of outcomes) this.#bus.publish(buildWorkerOutcome(queue, o)) },
+      reportOutcomes: (queue, outcomes) => {
+        for (const o of outcomes) this.#bus.publish(buildWorkerOutcome(queue, o))
+      },
       groupSizes: (ref) => groupSizesOf(this.#views.current, ref), clock: this.#clock,
       goals: { goals: this.#goals, view: (route) => this.#views.current?.routes.get(route) }, series: this.#series,
       shadowReport: (route) => this.#dataPlane.shadow.report(route),
@@ -236,7 +246,9 @@ export class SluiceApp {
       })
       this.#hooks.install()
     }
-    logStartSummary(this.logger, this.#config, this.store, { ...this.#addresses!, configPath: this.opts.configPath, replica: this.replica })
+    logStartSummary(this.logger, this.#config, this.store, {
+      ...this.#addresses!, configPath: this.opts.configPath, replica: this.replica,
+    })
     return this.#addresses
   }
 

@@ -82,7 +82,9 @@ class Assembly {
     const head = this.#head
     if (head === undefined) throw new Error('the config loader thread sent no config')
     for (const t of [...this.#routes, ...this.#queues]) for (const g of t.groups) Object.freeze(g.users)
-    const config: Config = deepFreeze({ ...head.config, routes: Object.freeze(this.#routes), queues: Object.freeze(this.#queues) })
+    const config: Config = deepFreeze({
+      ...head.config, routes: Object.freeze(this.#routes), queues: Object.freeze(this.#queues),
+    })
     return { ok: true, config, hash: head.hash, sources: head.sources }
   }
 }

@@ -51,7 +51,9 @@ export class ConfigReloader {
   reload(reason: string): Promise<boolean> {
     // Serialise reloads: a SIGHUP during a file-change reload waits for it. #reloadNow catches
     // everything itself; this catch only keeps one bug from breaking the chain for every later reload.
-    this.#reloading = this.#reloading.then(() => this.#reloadNow(reason)).catch((err: unknown) => this.#refuse(reason, err))
+    this.#reloading = this.#reloading
+      .then(() => this.#reloadNow(reason))
+      .catch((err: unknown) => this.#refuse(reason, err))
     return this.#reloading
   }
 

@@ -60,7 +60,9 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = proc
  * The same for a configuration held in memory (tests, `sluice demo`). `fileLabel` is what
  * problems print; relative `usersFile`s and `state.file` resolve against `baseDir` (default: cwd).
  */
-export async function loadConfigText(text: string, fileLabel: string, env: NodeJS.ProcessEnv = process.env, baseDir?: string): Promise<LoadResult> {
+export async function loadConfigText(
+  text: string, fileLabel: string, env: NodeJS.ProcessEnv = process.env, baseDir?: string,
+): Promise<LoadResult> {
   return loadText(text, sha256(text), { label: fileLabel, file: MEMORY_FILE, baseDir: resolve(baseDir ?? '.'), env })
 }
 

@@ -50,7 +50,7 @@ export const SINK_TYPES = ['redis-list', 'redis-stream', 'bullmq', 'http', 'amqp
  */
 type Extra = Readonly<Record<string, unknown>>
 
-function obj<const P extends Readonly<Record<string, SchemaNode>>, const E extends Extra = {}>(
+function obj<const P extends Readonly<Record<string, SchemaNode>>, const E extends Extra = Record<never, never>>(
   description: string, properties: P, extra: E = {} as E,
 ): {
   readonly type: 'object'; readonly description: string; readonly additionalProperties: false; readonly properties: P
@@ -58,7 +58,7 @@ function obj<const P extends Readonly<Record<string, SchemaNode>>, const E exten
   return { type: 'object', description, additionalProperties: false, properties, ...extra }
 }
 
-function str<const E extends Extra = {}>(
+function str<const E extends Extra = Record<never, never>>(
   description: string, extra: E = {} as E,
 ): { readonly type: 'string'; readonly description: string } & NoInfer<E> {
   return { type: 'string', description, ...extra }
@@ -72,7 +72,7 @@ function duration(description: string, def?: string): DurationNode {
   return str(description, { pattern: PATTERNS.duration, examples: ['500ms', '30s', '10m', '1h'], ...(def ? { default: def } : {}) })
 }
 
-function percent<const E extends Extra = {}>(
+function percent<const E extends Extra = Record<never, never>>(
   description: string, extra: E = {} as E,
 ): { readonly type: 'number'; readonly minimum: 0; readonly maximum: 100; readonly description: string } & NoInfer<E> {
   return { type: 'number', minimum: 0, maximum: 100, description: `${description} (0-100, at most two decimals)`, ...extra }
@@ -88,7 +88,7 @@ function ref<const N extends DefinitionName>(name: N): { readonly $ref: `#/defin
   return { $ref: `#/definitions/${name}` }
 }
 
-function list<const I extends SchemaNode, const E extends Extra = {}>(
+function list<const I extends SchemaNode, const E extends Extra = Record<never, never>>(
   description: string, items: I, extra: E = {} as E,
 ): { readonly type: 'array'; readonly description: string; readonly items: I } & NoInfer<E> {
   return { type: 'array', description, items, ...extra }
@@ -276,7 +276,7 @@ type EndpointBranch<B extends Branches, X extends RequiredKeys> = {
   [T in keyof B & string]: {
     readonly if: { readonly properties: { readonly type: { readonly const: T } }; readonly required: readonly ['type'] }
     readonly then: {
-      readonly properties: { readonly type: {} } & B[T]
+      readonly properties: { readonly type: Record<never, never> } & B[T]
       readonly additionalProperties: false
       readonly required: readonly ['url', ...RequiredOf<T, X>]
     }
@@ -284,7 +284,7 @@ type EndpointBranch<B extends Branches, X extends RequiredKeys> = {
 }[keyof B & string]
 
 /** One branch per endpoint `type`: if/then rather than oneOf, so an error names one branch only. */
-function endpoint<const B extends Branches, const X extends RequiredKeys = {}>(
+function endpoint<const B extends Branches, const X extends RequiredKeys = Record<never, never>>(
   description: string, branches: B, extraRequired: X = {} as X,
 ): {
   readonly type: 'object'

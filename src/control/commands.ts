@@ -143,7 +143,9 @@ export class Commands {
         const before = store.get(ref)
         steps.push({ ref, cfg, before, step: this.#plan(ref, cfg, opts, planner(ref, cfg), before) })
       }
-      for (const s of steps) if (s.step.change === undefined && s.before !== undefined) warn(s.ref, s.cfg, s.before, s.before)
+      for (const s of steps) {
+        if (s.step.change === undefined && s.before !== undefined) warn(s.ref, s.cfg, s.before, s.before)
+      }
       const writes = steps.filter((s) => s.step.change !== undefined)
       const results = await store.updateMany(writes.map((w) => w.step.change!))
       const retry: { ref: TargetRef; cfg: TargetConfig }[] = []

@@ -51,7 +51,9 @@ const GAUGES_PER_SLICE = 1_000
  * `recordLiveState` a slice at a time (after a reload that touched 10,000 targets), each slice from
  * the store's snapshot of that moment: a live change in between is never overwritten with older values.
  */
-export async function recordLiveStateSliced(recorder: Recorder, targets: GaugeTargets, snapshot: () => LiveSnapshot): Promise<void> {
+export async function recordLiveStateSliced(
+  recorder: Recorder, targets: GaugeTargets, snapshot: () => LiveSnapshot,
+): Promise<void> {
   const all = [...targets.routes.map((t) => ['route', t] as const), ...targets.queues.map((t) => ['queue', t] as const)]
   for (let start = 0; start < all.length; start += GAUGES_PER_SLICE) {
     if (start > 0) await yieldToLoop()

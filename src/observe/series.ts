@@ -5,7 +5,7 @@ import { refKey, type LiveSnapshot } from '../state/store.js'
 import type { Clock, Timer } from '../util/clock.js'
 import type { GoalCounter } from './goals.js'
 import type { GaugeTargets } from './live-gauges.js'
-import type { Recorder, SideTotals, TargetTotals } from './metrics/recorder.js'
+import type { Recorder, TargetTotals } from './metrics/recorder.js'
 import { SeriesRing, type SeriesPoint } from './series-ring.js'
 import { pointOf, sideDelta, type SidePoint } from './series-point.js'
 

@@ -30,7 +30,9 @@ const TARGETS_PER_SLICE = 500
  * land in the cache, so `buildViews` with the same config and snapshot afterwards is quick. For a
  * reload, whose every target may have a new config or new live state.
  */
-export async function buildViewsSliced(routes: readonly RouteConfig[], queues: readonly QueueConfig[], live: LiveSnapshot): Promise<ViewTable> {
+export async function buildViewsSliced(
+  routes: readonly RouteConfig[], queues: readonly QueueConfig[], live: LiveSnapshot,
+): Promise<ViewTable> {
   const r = new Map<string, TargetView>()
   const q = new Map<string, TargetView>()
   let n = 0
@@ -138,7 +140,9 @@ const IDS_PER_SLICE = 4_096
  * turn of the event loop in between: after it, `buildViews` with the same config and snapshot is
  * quick even for groups of a million ids. A reload calls it before switching to the new config.
  */
-export async function prepareViews(routes: readonly RouteConfig[], queues: readonly QueueConfig[], live: LiveSnapshot): Promise<void> {
+export async function prepareViews(
+  routes: readonly RouteConfig[], queues: readonly QueueConfig[], live: LiveSnapshot,
+): Promise<void> {
   let n = 0
   for (const [kind, list] of [['route', routes], ['queue', queues]] as const) {
     for (const cfg of list) {

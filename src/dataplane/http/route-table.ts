@@ -59,7 +59,9 @@ const EMPTY_INDEX: RouteIndex = Object.freeze({
   source: Object.freeze([]), byHost: undefined, withoutHost: new PrefixTree().seal(),
 })
 
-export const EMPTY_TABLE: RouteTable = Object.freeze({ routes: Object.freeze([]), index: EMPTY_INDEX, byName: new Map() })
+export const EMPTY_TABLE: RouteTable = Object.freeze({
+  routes: Object.freeze([]), index: EMPTY_INDEX, byName: new Map(),
+})
 
 export function compileRoutes(
   routes: readonly RouteConfig[],
@@ -70,7 +72,8 @@ export function compileRoutes(
 ): RouteTable {
   const compiled = routes.map((r) => compiledRoute(r, need(views, r.name, 'view'), need(backends, r.name, 'backends'), shadowStats(r.name)))
   const index = previous.index.source === routes ? previous.index
-    : sameMatches(previous.index.source, routes) ? Object.freeze({ ...previous.index, source: routes }) : indexRoutes(routes)
+    : sameMatches(previous.index.source, routes) ? Object.freeze({ ...previous.index, source: routes })
+      : indexRoutes(routes)
   const byName = new Map<string, CompiledRoute>()
   for (const r of compiled) if (!byName.has(r.name)) byName.set(r.name, r)
   return Object.freeze({ routes: Object.freeze(compiled), index, byName })

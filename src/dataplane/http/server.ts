@@ -133,7 +133,8 @@ export class HttpDataPlane {
     }
     this.shadow.configure(routes)
     this.#backendsFor = { routes, backends: this.#pools.commit(pools) }
-    this.#plane.table = compileRoutes(routes, views, this.#backendsFor.backends, (name) => this.shadow.stats(name), this.#plane.table)
+    const stats = (name: string) => this.shadow.stats(name)
+    this.#plane.table = compileRoutes(routes, views, this.#backendsFor.backends, stats, this.#plane.table)
   }
 
   /**

@@ -146,7 +146,10 @@ export class UpstreamPools {
     return entry
   }
 
-  #current(used: ReadonlyMap<string, Dispatcher>, inUse: ReadonlyMap<string, Dispatcher>, pending: ReadonlyMap<string, Dispatcher>): boolean {
+  #current(
+    used: ReadonlyMap<string, Dispatcher>, inUse: ReadonlyMap<string, Dispatcher>,
+    pending: ReadonlyMap<string, Dispatcher>,
+  ): boolean {
     for (const [key, dispatcher] of used) if ((inUse.get(key) ?? pending.get(key)) !== dispatcher) return false
     return true
   }

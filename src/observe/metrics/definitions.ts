@@ -2,11 +2,15 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import type { Kind, Side, TargetRef } from '../../core/types.js'
 
 /** Proxy latency buckets in seconds: fine below 5 ms (proxy overhead), up to 60 s (slow backends, long uploads). */
-export const REQUEST_BUCKETS_S: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+export const REQUEST_BUCKETS_S: readonly number[] = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+]
 /** A shadow call's time: new's answer, read to its end (or to maxBodyBytes). */
 const SHADOW_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
 /** Routing a job is a publish to a broker: much faster than a proxied request. */
-export const JOB_BUCKETS_S: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
+export const JOB_BUCKETS_S: readonly number[] = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+]
 export const ROLLBACK_REASONS = ['error_rate', 'error_rate_vs_old', 'p99', 'p99_vs_old', 'mismatch_rate', 'goal', 'metric', 'manual'] as const
 export const JOB_OUTCOMES = ['routed', 'failed'] as const
 /** Where an unhandled fault surfaced: a thrown exception nothing caught, or a rejected promise nobody awaited. */
@@ -35,19 +39,32 @@ export interface TargetTotals {
   readonly new: SideTotals
 }
 
+/** One side's figures in the window last judged. */
+export interface JudgedSide {
+  readonly requests: number
+  readonly errorRate: number
+  readonly p99Ms: number | null
+}
+
 /** The last judged window of one target and its configured limits (sluice_analysis_* gauges). */
 export interface AnalysisSeries {
   readonly ref: TargetRef
   /** undefined until a window was judged. */
-  readonly judged: Readonly<Record<Side, { readonly requests: number; readonly errorRate: number; readonly p99Ms: number | null }>> | undefined
-  /** Check label (error_rate, error_rate_vs_old, p99, p99_vs_old) → limit; p99 in seconds; empty without an analysis. */
+  readonly judged: Readonly<Record<Side, JudgedSide>> | undefined
+  /**
+   * Check label (error_rate, error_rate_vs_old, p99, p99_vs_old) → limit; p99 in seconds; empty
+   * without an analysis.
+   */
   readonly limits: Readonly<Record<string, number>>
   /** The rollout's step interval, and (once a step began) when the current one did, in Unix seconds. */
   readonly intervalSeconds: number
   readonly stepSinceSeconds: number | undefined
 }
 
-/** Name, HELP and TYPE of a family whose series the recorder keeps as plain numbers (route-series.ts, rollout-series.ts). */
+/**
+ * Name, HELP and TYPE of a family whose series the recorder keeps as plain numbers (route-series.ts,
+ * rollout-series.ts).
+ */
 export interface FamilyHeader {
   readonly name: string
   readonly help: string

@@ -28,7 +28,10 @@ export {
  * ~110 MB. Leaves out: deciding anything; it only records.
  */
 export interface Recorder {
-  /** (Re)initialise every known label set at 0 for these routes/queues (start-up and every reload); removes series of targets that disappeared. Existing series keep their values. */
+  /**
+   * (Re)initialise every known label set at 0 for these routes/queues (start-up and every reload);
+   * removes series of targets that disappeared. Existing series keep their values.
+   */
   setTargets(routes: readonly RouteConfig[], queues: readonly QueueConfig[]): void
   /** Subscribe this to the OutcomeBus. Outcomes of targets not passed to `setTargets` are dropped. */
   outcome(o: Outcome): void
@@ -45,7 +48,10 @@ export interface Recorder {
   queueBacklog(queue: string, jobs: number): void
   /** A fault nothing handled (a bug): the process policy logs it, counts it here and keeps serving. */
   internalError(source: InternalErrorSource): void
-  /** A metric check of `target` (a route's or queue's name) could not be judged this window (no data, NaN, query error, unreachable). */
+  /**
+   * A metric check of `target` (a route's or queue's name) could not be judged this window (no data,
+   * NaN, query error, unreachable).
+   */
   metricCheckError(target: string, check: string): void
   /** One webhook attempt's result: delivered, retried (an attempt failed, another follows) or failed (given up). */
   webhookDelivery(result: WebhookDeliveryResult): void
@@ -66,7 +72,11 @@ export interface Recorder {
 
 type CounterChild = Counter.Internal
 type HistogramChild = Histogram.Internal<string>
-type QueueSeries = Readonly<Record<Side, { readonly routed: CounterChild; readonly failed: CounterChild; readonly duration: HistogramChild }>>
+type QueueSeries = Readonly<Record<Side, {
+  readonly routed: CounterChild
+  readonly failed: CounterChild
+  readonly duration: HistogramChild
+}>>
 
 export function createRecorder(opts: { version?: string } = {}): Recorder {
   return new PromRecorder(opts.version ?? 'unknown')
@@ -176,7 +186,8 @@ class PromRecorder implements Recorder {
     for (const t of targets) {
       for (const check of t.rollout?.analysis?.metrics ?? []) {
         const key = `${t.name}\0${check.name}`
-        const child = this.#metricChecks.get(key) ?? this.#m.metricCheckErrors.labels({ route: t.name, check: check.name })
+        const child = this.#metricChecks.get(key)
+          ?? this.#m.metricCheckErrors.labels({ route: t.name, check: check.name })
         child.inc(0)
         next.set(key, child)
       }
@@ -298,10 +309,12 @@ function emptyTotals(bounds: readonly number[]): SideTotals {
   return { requests: 0, errors: 0, buckets: new Array<number>(bounds.length + 1).fill(0), bounds }
 }
 
+type Labels = Partial<Record<string, string | number>>
+
 /** Adds a histogram's `_bucket` values (cumulative per `le`) into the sides `sideOf` finds. */
 function addBuckets(
-  metric: { values: ReadonlyArray<{ value: number; labels: Partial<Record<string, string | number>>; metricName?: string }> },
-  bounds: readonly number[], sideOf: (labels: Partial<Record<string, string | number>>) => SideTotals | undefined,
+  metric: { values: ReadonlyArray<{ value: number; labels: Labels; metricName?: string }> },
+  bounds: readonly number[], sideOf: (labels: Labels) => SideTotals | undefined,
 ): void {
   for (const v of metric.values) {
     if (v.metricName === undefined || !v.metricName.endsWith('_bucket')) continue

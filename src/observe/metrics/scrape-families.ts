@@ -1,7 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client'
 import { SIDES } from '../../config/types.js'
 import type { GoalSeries } from '../goals.js'
-import type { AnalysisSeries } from './definitions.js'
+import type { AnalysisSeries, JudgedSide } from './definitions.js'
 
 /**
  * `sluice_goal_events_total{route,goal,backend}` and `sluice_exposed_users{route,backend}`, read
@@ -19,7 +19,9 @@ export function registerGoalMetrics(registry: Registry, source: () => readonly G
     collect() {
       this.reset()
       for (const s of source()) {
-        for (const [goal, events] of s.events) for (const backend of SIDES) this.inc({ route: s.route, goal, backend }, events[backend])
+        for (const [goal, events] of s.events) {
+          for (const backend of SIDES) this.inc({ route: s.route, goal, backend }, events[backend])
+        }
       }
     },
   })
@@ -43,7 +45,7 @@ export function registerGoalMetrics(registry: Registry, source: () => readonly G
  */
 export function registerAnalysisMetrics(registry: Registry, source: () => readonly AnalysisSeries[]): void {
   const registers = [registry]
-  const judged = (name: string, help: string, value: (s: { requests: number; errorRate: number; p99Ms: number | null }) => number | null) => new Gauge({
+  const judged = (name: string, help: string, value: (s: JudgedSide) => number | null) => new Gauge({
     name, help, labelNames: ['kind', 'name', 'backend'] as const, registers,
     collect() {
       this.reset()
@@ -76,7 +78,9 @@ export function registerAnalysisMetrics(registry: Registry, source: () => readon
     registers,
     collect() {
       this.reset()
-      for (const a of source()) if (a.stepSinceSeconds !== undefined) this.set({ kind: a.ref.kind, name: a.ref.name }, a.stepSinceSeconds)
+      for (const a of source()) {
+        if (a.stepSinceSeconds !== undefined) this.set({ kind: a.ref.kind, name: a.ref.name }, a.stepSinceSeconds)
+      }
     },
   })
   new Gauge({
@@ -86,7 +90,9 @@ export function registerAnalysisMetrics(registry: Registry, source: () => readon
     registers,
     collect() {
       this.reset()
-      for (const a of source()) for (const [check, v] of Object.entries(a.limits)) this.set({ kind: a.ref.kind, name: a.ref.name, check }, v)
+      for (const a of source()) {
+        for (const [check, v] of Object.entries(a.limits)) this.set({ kind: a.ref.kind, name: a.ref.name, check }, v)
+      }
     },
   })
 }

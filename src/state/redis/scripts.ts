@@ -75,7 +75,9 @@ export function defineScripts(redis: Redis, scripts: ScriptSet): RunScript {
 }
 
 /** Queue one of the scripts (defined on the connection the pipeline came from) on a pipeline. */
-export function queueScript(pipeline: ChainableCommander, name: ScriptName, keys: readonly string[], args: readonly ScriptArg[]): void {
+export function queueScript(
+  pipeline: ChainableCommander, name: ScriptName, keys: readonly string[], args: readonly ScriptArg[],
+): void {
   const methods = pipeline as unknown as Record<string, (...args: ScriptArg[]) => unknown>
   methods[commandName(name)]!.call(pipeline, ...keys, ...args)
 }

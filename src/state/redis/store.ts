@@ -19,7 +19,10 @@ export interface RedisStoreOptions {
   readonly url: string
   /** Prefix of every key and of the change channel; fleets sharing one Redis need different prefixes. */
   readonly keyPrefix?: string
-  /** This replica's id: shown in CLIENT LIST (`PREFIX:NAME:cmd|sub`) and the origin of its change notices. Random by default. */
+  /**
+   * This replica's id: shown in CLIENT LIST (`PREFIX:NAME:cmd|sub`) and the origin of its change
+   * notices. Random by default.
+   */
   readonly name?: string
   readonly now?: () => number
   readonly logger?: Logger
@@ -30,7 +33,10 @@ export interface RedisStoreOptions {
 export const DEFAULT_KEY_PREFIX = 'sluice'
 /** After a failed resync on a live connection (not a connection loss: that retries by reconnecting). */
 const RESYNC_RETRY_MS = 1000
-/** Goal log chunks read per call: a replica catching up on a long log does it in bites (a chunk is up to a second of one replica's new users). */
+/**
+ * Goal log chunks read per call: a replica catching up on a long log does it in bites (a chunk is
+ * up to a second of one replica's new users).
+ */
 const GOAL_READ_CHUNKS = 20
 /** Updates sent in one pipeline by updateMany: bounds the buffers of one reload of 10,000 targets. */
 const UPDATES_PER_PIPELINE = 1_000
@@ -71,7 +77,8 @@ export class RedisStateStore implements StateStore {
 
   constructor(opts: RedisStoreOptions) {
     this.#opts = opts
-    // Before any connection is opened: a missing script must not leave sockets reconnecting behind a failed constructor.
+    // Before any connection is opened: a missing script must not leave sockets reconnecting behind a
+    // failed constructor.
     const scripts = loadScripts()
     const prefix = opts.keyPrefix ?? DEFAULT_KEY_PREFIX
     this.#keys = new RedisKeys(prefix)
@@ -215,10 +222,15 @@ export class RedisStateStore implements StateStore {
   #fleet(): FleetWindows {
     const cmd = this.#link.cmd
     return {
-      flushWindow: (ref, window, replica, sides) => this.#call(() => flushWindowTo(cmd, this.#keys.window(refKey(ref), window), window, replica, sides)),
-      readWindow: (ref, window) => this.#call(() => readWindowFrom(cmd, this.#keys.window(refKey(ref), window), (replica) => {
-        this.#opts.logger?.warn({ target: refKey(ref), window: window.id, replica }, 'ignoring a malformed fleet window contribution')
-      })),
+      flushWindow: (ref, window, replica, sides) => this.#call(
+        () => flushWindowTo(cmd, this.#keys.window(refKey(ref), window), window, replica, sides),
+      ),
+      readWindow: (ref, window) => this.#call(() => readWindowFrom(
+        cmd, this.#keys.window(refKey(ref), window),
+        (replica) => this.#opts.logger?.warn(
+          { target: refKey(ref), window: window.id, replica }, 'ignoring a malformed fleet window contribution',
+        ),
+      )),
     }
   }
 
@@ -227,9 +239,10 @@ export class RedisStateStore implements StateStore {
     const key = (route: string, rolloutStart: number) => this.#keys.goals(refKey({ kind: 'route', name: route }), rolloutStart)
     return {
       append: (route, rolloutStart, chunk) => this.#call(() => appendChunk(cmd, key(route, rolloutStart), chunk)),
-      read: (route, rolloutStart, from) => this.#call(() => readChunks(cmd, key(route, rolloutStart), from, GOAL_READ_CHUNKS, (index) => {
-        this.#opts.logger?.warn({ route, index }, 'ignoring a malformed goal log chunk')
-      })),
+      read: (route, rolloutStart, from) => this.#call(() => readChunks(
+        cmd, key(route, rolloutStart), from, GOAL_READ_CHUNKS,
+        (index) => this.#opts.logger?.warn({ route, index }, 'ignoring a malformed goal log chunk'),
+      )),
     }
   }
 

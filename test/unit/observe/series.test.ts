@@ -69,13 +69,21 @@ describe('SeriesRing (bounded memory)', () => {
   it('grows its columns with the points (a new ring is small) and keeps every value across growth and wrapping', () => {
     const ring = new SeriesRing(20)
     for (let t = 1; t <= 50; t++) {
-      ring.push(point(t * 1000, { percentBp: t, old: { rps: t, errorRate: t % 2 ? null : t / 100, p99Ms: t }, goals: { buy: { old: t, new: null } } }))
+      ring.push(point(t * 1000, {
+        percentBp: t,
+        old: { rps: t, errorRate: t % 2 ? null : t / 100, p99Ms: t },
+        goals: { buy: { old: t, new: null } },
+      }))
       const ts = ring.points(0).map((p) => p.t / 1000)
       expect(ts).toEqual(Array.from({ length: Math.min(t, 20) }, (_, k) => Math.max(1, t - 19) + k))
     }
     for (const p of ring.points(0)) {
       const t = p.t / 1000
-      expect(p).toMatchObject({ percentBp: t, old: { rps: t, errorRate: t % 2 ? null : t / 100, p99Ms: t }, goals: { buy: { old: t, new: null } } })
+      expect(p).toMatchObject({
+        percentBp: t,
+        old: { rps: t, errorRate: t % 2 ? null : t / 100, p99Ms: t },
+        goals: { buy: { old: t, new: null } },
+      })
     }
   })
 })
