@@ -20,7 +20,8 @@ type FromConfigSchema = FromSchema<Schema>
  * The endpoints stay written out: their schema is an `allOf` of `if`/`then` per `type`, which
  * FromSchema reads loosely (`{ type, [key]: unknown }`) and reading each branch generically runs
  * into TypeScript's instantiation depth limit. test/unit/config/raw-types.test.ts holds them to the
- * schema's `type` lists.
+ * schema at compile time: the same `type` lists, and for each type exactly the keys of its source
+ * and sink branches (a key added to a branch and not here fails `npm run typecheck`).
  */
 export type RawEndpoint =
   | { readonly type: 'redis-list'; readonly url: string; readonly key: string }

@@ -29,8 +29,16 @@ describe('raw config types', () => {
   it('keep the written-out endpoints to the endpoint types of the schema', () => {
     expectTypeOf<RawEndpoint['type']>().toEqualTypeOf<(typeof SOURCE_TYPES)[number] | (typeof SINK_TYPES)[number]>()
     expectTypeOf<RawEndpoint['type']>().toEqualTypeOf<EndpointTypes>()
+    // Each written-out endpoint has exactly the keys of its type's branches (source and sink) in the schema.
+    expectTypeOf<{ [T in EndpointTypes]: WrittenKeys<T> }>().toEqualTypeOf<{ [T in EndpointTypes]: SchemaKeys<T> }>()
   })
 })
 
 type Definitions = (typeof configSchema)['definitions']
 type EndpointTypes = Definitions['source' | 'sink']['properties']['type']['enum'][number]
+type Branch = Definitions['source' | 'sink']['allOf'][number]
+/** The keys of every schema branch for endpoint type T (a union's keys, not only the shared ones). */
+type BranchFor<T> = { readonly if: { readonly properties: { readonly type: { readonly const: T } } } }
+type SchemaKeys<T> = KeysOf<Extract<Branch, BranchFor<T>>['then']['properties']>
+type WrittenKeys<T> = keyof Extract<RawEndpoint, { readonly type: T }>
+type KeysOf<U> = U extends unknown ? keyof U : never
