@@ -4,13 +4,18 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { SluiceApp } from '../../../src/app/index.js'
 
-// Count every YAML parse and every users-file read the reloads do, through the real functions.
+// Count every load that parses the file and every users-file read the reloads do, through the real
+// functions. Each such load starts with the fast parse (config/fast-yaml.ts), once; a file with a
+// problem is then parsed again, with positions, within the same load.
 const calls = vi.hoisted(() => ({ parse: 0, usersFile: 0 }))
-vi.mock('../../../src/config/yaml-source.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../../src/config/yaml-source.js')>()
+vi.mock('../../../src/config/fast-yaml.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../../src/config/fast-yaml.js')>()
   return {
     ...real,
-    parseYaml: (...args: Parameters<typeof real.parseYaml>) => { calls.parse++; return real.parseYaml(...args) },
+    fastYamlData: (...args: Parameters<typeof real.fastYamlData>) => {
+      calls.parse++
+      return real.fastYamlData(...args)
+    },
   }
 })
 vi.mock('../../../src/config/users-file.js', async (importOriginal) => {
