@@ -76,10 +76,10 @@ export class LiveViews {
       // The intent's own changes are in the snapshot taken next: only a change after it needs a refresh.
       this.#changedWhileApplying = false
       const views = await buildViewsSliced(next.routes, next.queues, store.snapshot())
-      const pools = await dataPlane.prepareRoutes(next.routes, views.routes)
+      const prepared = await dataPlane.prepareRoutes(next.routes, views.routes)
       commit()
       if (!this.#changedWhileApplying) {
-        this.#install(views, () => dataPlane.installRoutes(pools, views.routes))
+        this.#install(views, () => dataPlane.installRoutes(prepared))
         installed = true
       }
     } finally {

@@ -5,9 +5,9 @@ import type { RouteShadowStats } from '../../observe/shadow.js'
 import { compileShadow, type CompiledShadow } from './shadow/compile.js'
 import { optCookieName } from './opt-cookie.js'
 import type { RouteBackends } from './upstream.js'
-import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import { HostTable } from './host-table.js'
 import { NO_ROUTE, PrefixTree } from './prefix-tree.js'
+import { TimeSlice } from '../../util/time-slice.js'
 
 /** One route, precompiled for the hot path: everything a request needs, found with one lookup. */
 export interface CompiledRoute {
@@ -80,25 +80,32 @@ export function compileRoutes(
 }
 
 /**
- * Fill the compiled-route cache for these routes and views, a slice at a time with a turn of the
- * event loop in between, so that `compileRoutes` with them afterwards (a reload's swap) is quick.
+ * `compileRoutes`, in time slices with a turn of the event loop in between: a reload of 10,000
+ * routes builds its next table while the current one serves, and the swap is one assignment.
+ * `stats` is read once per route; the caller checks at the swap that the shadow figures it read
+ * are still the current ones.
  */
-export async function precompileRoutes(
+export async function prepareTable(
   routes: readonly RouteConfig[],
   views: ReadonlyMap<string, TargetView>,
-  backendsOf: (route: RouteConfig) => RouteBackends | undefined,
+  backends: ReadonlyMap<string, RouteBackends>,
   shadowStats: (route: string) => RouteShadowStats | undefined,
-): Promise<void> {
-  for (let i = 0; i < routes.length; i++) {
-    if (i > 0 && i % ROUTES_PER_SLICE === 0) await yieldToLoop()
-    const r = routes[i]!
-    const view = views.get(r.name)
-    const backends = backendsOf(r)
-    if (view !== undefined && backends !== undefined) compiledRoute(r, view, backends, shadowStats(r.name))
+  previous: RouteTable,
+): Promise<RouteTable> {
+  const slice = new TimeSlice()
+  const compiled: CompiledRoute[] = []
+  const byName = new Map<string, CompiledRoute>()
+  for (const r of routes) {
+    await slice.pass()
+    const c = compiledRoute(r, need(views, r.name, 'view'), need(backends, r.name, 'backends'), shadowStats(r.name))
+    compiled.push(c)
+    if (!byName.has(c.name)) byName.set(c.name, c)
   }
+  const index = previous.index.source === routes ? previous.index
+    : sameMatches(previous.index.source, routes) ? Object.freeze({ ...previous.index, source: routes })
+      : indexRoutes(routes)
+  return Object.freeze({ routes: Object.freeze(compiled), index, byName })
 }
-
-const ROUTES_PER_SLICE = 500
 
 /**
  * The index depends only on each route's host and prefix, in order: a reload that changes percents

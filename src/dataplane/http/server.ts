@@ -8,19 +8,28 @@ import type { TargetView } from '../../core/types.js'
 import { SluiceError } from '../../util/errors.js'
 import type { OutcomeBus } from '../../observe/events.js'
 import type { GoalCounter } from '../../observe/goals.js'
-import { ShadowLedger } from '../../observe/shadow.js'
+import { ShadowLedger, type RouteShadowStats } from '../../observe/shadow.js'
 import { IdleWaiters } from '../../util/idle-waiters.js'
 import { systemRandom, type Random } from '../../util/random.js'
 import type { PlaneState } from './context.js'
 import { onResponseClose, watchQueuedResponse } from './outcome.js'
 import { HTTP_PASSES } from './passes/index.js'
 import { runPasses } from './pipeline.js'
-import { compileRoutes, EMPTY_TABLE, precompileRoutes, type CompiledRoute, type RouteTable } from './route-table.js'
+import { compileRoutes, EMPTY_TABLE, prepareTable, type CompiledRoute, type RouteTable } from './route-table.js'
 import { HttpLeg } from './upstream-leg/leg.js'
 import { ProxyResponse } from './upstream-leg/state.js'
 import { UpstreamPools, type PreparedPools, type RouteBackends } from './upstream.js'
 import { handleUpgrade } from './upgrade.js'
 import type { Tunnel } from './websocket.js'
+
+/** What `prepareRoutes` made for `installRoutes`: the pools, and the table compiled from them. */
+export interface PreparedRoutes {
+  readonly pools: PreparedPools
+  readonly views: ReadonlyMap<string, TargetView>
+  readonly table: RouteTable
+  /** The shadow figures the table was compiled with, by route. */
+  readonly statsRead: ReadonlyMap<string, RouteShadowStats | undefined>
+}
 
 export interface HttpDataPlaneOptions {
   listen: ListenAddress
@@ -118,23 +127,35 @@ export class HttpDataPlane {
    * Make, a slice at a time, what `installRoutes` needs (backends, compiled routes) so that the
    * swap itself is quick: a reload of 10,000 routes never holds requests for long.
    */
-  async prepareRoutes(routes: readonly RouteConfig[], views: ReadonlyMap<string, TargetView>): Promise<PreparedPools> {
+  async prepareRoutes(routes: readonly RouteConfig[], views: ReadonlyMap<string, TargetView>): Promise<PreparedRoutes> {
     const pools = await this.#pools.prepare(routes)
-    await precompileRoutes(routes, views, (r) => pools.backends.get(r.name)!, (name) => this.shadow.stats(name))
-    return pools
+    const statsRead = new Map<string, RouteShadowStats | undefined>()
+    const stats = (name: string) => {
+      const s = this.shadow.stats(name)
+      statsRead.set(name, s)
+      return s
+    }
+    const table = await prepareTable(routes, views, pools.backends, stats, this.#plane.table)
+    return { pools, views, table, statsRead }
   }
 
-  /** `setRoutes` with the backends `prepareRoutes` made for these routes. */
-  installRoutes(pools: PreparedPools, views: ReadonlyMap<string, TargetView>): void {
+  /**
+   * `setRoutes` with what `prepareRoutes` made: the prepared table is assigned as it is when its
+   * backends and shadow figures are still the current ones (the usual case); else compiled again.
+   */
+  installRoutes(prepared: PreparedRoutes): void {
     if (this.#closing !== undefined) return
+    const { pools, views, table, statsRead } = prepared
     const { routes } = pools
-    for (const r of routes) {
-      if (!views.has(r.name)) throw new Error(`route '${r.name}' has no view: installRoutes needs one for every route`)
-    }
     this.shadow.configure(routes)
-    this.#backendsFor = { routes, backends: this.#pools.commit(pools) }
+    const backends = this.#pools.commit(pools)
+    this.#backendsFor = { routes, backends }
+    let current = backends === pools.backends
+    for (const r of routes) {
+      if (r.shadow !== undefined && statsRead.get(r.name) !== this.shadow.stats(r.name)) current = false
+    }
     const stats = (name: string) => this.shadow.stats(name)
-    this.#plane.table = compileRoutes(routes, views, this.#backendsFor.backends, stats, this.#plane.table)
+    this.#plane.table = current ? table : compileRoutes(routes, views, backends, stats, this.#plane.table)
   }
 
   /**
