@@ -1,5 +1,6 @@
 import { DURATION_PATTERN } from '../util/duration.js'
 import { SIZE_PATTERN } from '../util/size.js'
+import { duration, endpoint, list, obj, percent, ref, str } from './schema-nodes.js'
 
 /**
  * The JSON Schema (draft-07) of sluice's YAML file: the single source of its structure and of
@@ -12,8 +13,6 @@ import { SIZE_PATTERN } from '../util/size.js'
  * strictly increasing steps and unique names.
  */
 
-/** A JSON Schema node; plain data, so it serialises to the shipped file unchanged. */
-export type SchemaNode = { readonly [keyword: string]: unknown }
 
 /** Patterns that the validator turns into a human message (see messages.ts). */
 export const PATTERNS = {
@@ -43,56 +42,6 @@ export const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as co
 const WEEK = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const
 export const SOURCE_TYPES = ['redis-list', 'redis-stream', 'amqp', 'nats'] as const
 export const SINK_TYPES = ['redis-list', 'redis-stream', 'bullmq', 'http', 'amqp', 'nats'] as const
-
-/**
- * The helpers below return their node's literal type (`const` type parameters, no widening to
- * SchemaNode), so that raw.ts can derive the accepted data's types from `configSchema` itself.
- */
-type Extra = Readonly<Record<string, unknown>>
-
-function obj<const P extends Readonly<Record<string, SchemaNode>>, const E extends Extra = Record<never, never>>(
-  description: string, properties: P, extra: E = {} as E,
-): {
-  readonly type: 'object'; readonly description: string; readonly additionalProperties: false; readonly properties: P
-} & NoInfer<E> {
-  return { type: 'object', description, additionalProperties: false, properties, ...extra }
-}
-
-function str<const E extends Extra = Record<never, never>>(
-  description: string, extra: E = {} as E,
-): { readonly type: 'string'; readonly description: string } & NoInfer<E> {
-  return { type: 'string', description, ...extra }
-}
-
-type DurationNode = ReturnType<typeof str<{ readonly pattern: string; readonly examples: readonly string[] }>>
-
-function duration(description: string): DurationNode
-function duration<const D extends string>(description: string, def: D): DurationNode & { readonly default: D }
-function duration(description: string, def?: string): DurationNode {
-  return str(description, { pattern: PATTERNS.duration, examples: ['500ms', '30s', '10m', '1h'], ...(def ? { default: def } : {}) })
-}
-
-function percent<const E extends Extra = Record<never, never>>(
-  description: string, extra: E = {} as E,
-): { readonly type: 'number'; readonly minimum: 0; readonly maximum: 100; readonly description: string } & NoInfer<E> {
-  return { type: 'number', minimum: 0, maximum: 100, description: `${description} (0-100, at most two decimals)`, ...extra }
-}
-
-/** The blocks in `definitions` (spelled out: `keyof typeof definitions` would be circular). */
-type DefinitionName =
-  | 'backends' | 'group' | 'window' | 'schedule' | 'analysis'
-  | 'metricCheck' | 'prometheus' | 'rollout' | 'source' | 'sink'
-
-/** A reference into `definitions`: shared blocks appear once in the shipped file. */
-function ref<const N extends DefinitionName>(name: N): { readonly $ref: `#/definitions/${N}` } {
-  return { $ref: `#/definitions/${name}` }
-}
-
-function list<const I extends SchemaNode, const E extends Extra = Record<never, never>>(
-  description: string, items: I, extra: E = {} as E,
-): { readonly type: 'array'; readonly description: string; readonly items: I } & NoInfer<E> {
-  return { type: 'array', description, items, ...extra }
-}
 
 const upstreamTls = obj('TLS to an https:// backend', {
   ca: str('PEM file of the CA(s) to trust instead of the system ones, relative to the config file'),
@@ -259,58 +208,6 @@ const route = obj('A route: requests matching it are split between old and new',
   }, { default: {} }),
   exposeBackendHeader: { type: 'boolean', default: false, description: 'Responses carry x-sluice-backend: old|new' },
 }, { required: ['name', 'old', 'new'] })
-
-type Branches = Readonly<Record<string, Readonly<Record<string, SchemaNode>>>>
-type RequiredKeys = Readonly<Record<string, readonly string[]>>
-
-const REQUIRED = { bullmq: ['queue'], http: [], amqp: ['queue'], nats: ['subject'] } as const satisfies RequiredKeys
-
-/** The keys a branch requires besides `url`: its own (`key` by default), then the caller's extra ones. */
-type RequiredOf<T extends string, X extends RequiredKeys> = readonly [
-  ...(T extends keyof typeof REQUIRED ? (typeof REQUIRED)[T] : readonly ['key']),
-  ...(T extends keyof X ? X[T] : readonly []),
-]
-
-/** One `if`/`then` of an endpoint, typed as written so raw.ts can derive each branch's data. */
-type EndpointBranch<B extends Branches, X extends RequiredKeys> = {
-  [T in keyof B & string]: {
-    readonly if: { readonly properties: { readonly type: { readonly const: T } }; readonly required: readonly ['type'] }
-    readonly then: {
-      readonly properties: { readonly type: Record<never, never> } & B[T]
-      readonly additionalProperties: false
-      readonly required: readonly ['url', ...RequiredOf<T, X>]
-    }
-  }
-}[keyof B & string]
-
-/** One branch per endpoint `type`: if/then rather than oneOf, so an error names one branch only. */
-function endpoint<const B extends Branches, const X extends RequiredKeys = Record<never, never>>(
-  description: string, branches: B, extraRequired: X = {} as X,
-): {
-  readonly type: 'object'
-  readonly description: string
-  readonly required: readonly ['type']
-  readonly properties: { readonly type: { readonly enum: readonly (keyof B & string)[]; readonly description: string } }
-  readonly allOf: readonly EndpointBranch<B, X>[]
-} {
-  const types = Object.keys(branches)
-  return {
-    type: 'object',
-    description,
-    required: ['type'],
-    properties: { type: { enum: types, description: `One of ${types.join(', ')}` } },
-    // The cast is the one place the types trust the code: Object.keys and map lose the literal types.
-    allOf: types.map((t) => ({
-      if: { properties: { type: { const: t } }, required: ['type'] },
-      then: { properties: { type: {}, ...branches[t] }, additionalProperties: false, required: ['url', ...requiredOf(t, extraRequired)] },
-    })) as unknown as readonly EndpointBranch<B, X>[],
-  }
-}
-
-function requiredOf(type: string, extra: RequiredKeys): string[] {
-  const own: RequiredKeys = REQUIRED
-  return [...(own[type] ?? ['key']), ...(extra[type] ?? [])]
-}
 
 const redisUrl = str('Redis URL', { examples: ['redis://127.0.0.1:6379/0'] })
 const redisKey = str('Redis key', { minLength: 1 })
