@@ -227,7 +227,7 @@ export class SluiceApp {
     if (this.store.kind === 'memory') this.recorder.stateStoreUp(true)
     await this.#storeHealth.loadState()
     this.#views.refresh()
-    this.store.onChange(() => this.#views.onLiveChange())
+    this.store.onChange((ref) => this.#views.onLiveChange(ref))
     const data = await this.#dataPlane.listen()
     const admin = await this.#admin.listen()
     this.#addresses = { data, admin }

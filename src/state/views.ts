@@ -55,7 +55,7 @@ const viewCache = new WeakMap<
   { readonly live: TargetLive | undefined; readonly edits: unknown; readonly view: TargetView }
 >()
 
-function buildView(kind: Kind, cfg: RouteConfig | QueueConfig, snapshot: LiveSnapshot): TargetView {
+export function buildView(kind: Kind, cfg: RouteConfig | QueueConfig, snapshot: LiveSnapshot): TargetView {
   const key = refKey({ kind, name: cfg.name })
   const live: TargetLive | undefined = snapshot.targets.get(key)
   const edits = snapshot.members.get(key)

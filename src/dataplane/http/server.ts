@@ -15,7 +15,7 @@ import type { PlaneState } from './context.js'
 import { onResponseClose, watchQueuedResponse } from './outcome.js'
 import { HTTP_PASSES } from './passes/index.js'
 import { runPasses } from './pipeline.js'
-import { compileRoutes, EMPTY_TABLE, prepareTable, type CompiledRoute, type RouteTable } from './route-table.js'
+import { compileRoutes, EMPTY_TABLE, prepareTable, withViews, type CompiledRoute, type RouteTable } from './route-table.js'
 import { HttpLeg } from './upstream-leg/leg.js'
 import { ProxyResponse } from './upstream-leg/state.js'
 import { UpstreamPools, type PreparedPools, type RouteBackends } from './upstream.js'
@@ -121,6 +121,22 @@ export class HttpDataPlane {
     if (routes !== this.#backendsFor?.routes) this.#backendsFor = { routes, backends: this.#pools.replace(routes) }
     const shadowStats = (name: string) => this.shadow.stats(name)
     this.#plane.table = compileRoutes(routes, views, this.#backendsFor.backends, shadowStats, this.#plane.table)
+  }
+
+  /**
+   * A live change of a few routes (their new views by name) on the running route list: only those
+   * routes are compiled again. The same as `setRoutes(routes, all views)` with the other views unchanged.
+   */
+  updateViews(
+    routes: readonly RouteConfig[], changed: ReadonlyMap<string, TargetView>, all: ReadonlyMap<string, TargetView>,
+  ): void {
+    if (this.#closing !== undefined) return
+    const shadowStats = (name: string) => this.shadow.stats(name)
+    const table = routes === this.#backendsFor?.routes
+      ? withViews(this.#plane.table, routes, changed, shadowStats)
+      : undefined
+    if (table === undefined) this.setRoutes(routes, all)
+    else this.#plane.table = table
   }
 
   /**

@@ -2,7 +2,9 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { RouteConfig } from '../../../src/config/types.js'
 import type { TargetView } from '../../../src/core/types.js'
-import { compileRoutes, findRoute, indexRoutes, type RouteTable } from '../../../src/dataplane/http/route-table.js'
+import {
+  compileRoutes, findRoute, indexRoutes, withViews, type RouteTable,
+} from '../../../src/dataplane/http/route-table.js'
 import { HostTable } from '../../../src/dataplane/http/host-table.js'
 import type { RouteBackends } from '../../../src/dataplane/http/upstream.js'
 
@@ -143,6 +145,42 @@ describe('route lookup: the index picks what trying the routes in file order pic
     expect(second.index).not.toBe(first.index)
     expect(second.index).toEqual(indexRoutes(reloaded))
     expect(findRoute(second, undefined, '/a')?.name).toBe('a')
+  })
+})
+
+describe('withViews (a live change of a few routes)', () => {
+  const view = (name: string, percentBp: number) => ({ name, percentBp }) as unknown as TargetView
+
+  it('equals compiling the whole table with the changed views, and keeps every other compiled route', () => {
+    fc.assert(fc.property(
+      fc.array(fc.nat(9), { minLength: 1, maxLength: 40 }), fc.array(fc.nat(60), { maxLength: 8 }),
+      (hosts, changedAt) => {
+        const routes = Object.freeze(hosts.map((h, i) => route(`r${i}`, h === 0 ? undefined : `h${h}.example`, `/p${i}`)))
+        const backends = new Map(routes.map((r) => [r.name, {} as RouteBackends]))
+        const before = new Map(routes.map((r) => [r.name, view(r.name, 100)]))
+        const current = compileRoutes(routes, before, backends)
+        const changed = new Map<string, TargetView>()
+        for (const i of changedAt) if (i < routes.length) changed.set(`r${i}`, view(`r${i}`, 200 + i))
+        const after = new Map([...before, ...changed])
+        const patched = withViews(current, routes, changed, () => undefined)!
+        const whole = compileRoutes(routes, after, backends)
+        expect(patched.routes).toEqual(whole.routes)
+        expect([...patched.byName.keys()]).toEqual([...whole.byName.keys()])
+        expect(patched.index).toBe(current.index)
+        patched.routes.forEach((c, i) => {
+          if (changed.has(c.name)) expect(c.view).toBe(changed.get(c.name))
+          else expect(c).toBe(current.routes[i])
+          expect(patched.byName.get(c.name)).toBe(c)
+        })
+      },
+    ))
+  })
+
+  it('declines a table compiled from another route list (a reload in between): the caller compiles it whole', () => {
+    const routes = Object.freeze([route('a', undefined, '/a')])
+    const current = table(routes)
+    const other = Object.freeze([route('a', undefined, '/a')])
+    expect(withViews(current, other, new Map([['a', view('a', 1)]]), () => undefined)).toBeUndefined()
   })
 })
 
