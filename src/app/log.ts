@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { Config } from '../config/types.js'
+import { SIDES, type Config } from '../config/types.js'
 import type { StateStore } from '../state/store.js'
 import { VERSION } from '../util/version.js'
 
@@ -37,13 +37,16 @@ export function logStartSummary(logger: Logger, c: Config, store: StateStore, o:
  * backend, a migration's first hours) but said loudly at every start, per backend.
  */
 export function warnUnverifiedTls(logger: Logger, c: Config): void {
+  // Plain loops: this runs in the turn that swaps a reload's config, over every route.
   for (const r of c.routes) {
-    for (const side of ['old', 'new'] as const) {
-      r.transport?.[side].tls.forEach((tls, i) => {
-        if (tls?.rejectUnauthorized === false) {
+    if (r.transport === undefined) continue
+    for (const side of SIDES) {
+      const tls = r.transport[side].tls
+      for (let i = 0; i < tls.length; i++) {
+        if (tls[i]?.rejectUnauthorized === false) {
           logger.warn({ route: r.name, side, backend: r[side][i] }, 'tls.rejectUnauthorized is false: this backend\'s certificate is NOT verified')
         }
-      })
+      }
     }
   }
 }

@@ -144,13 +144,16 @@ class PromRecorder implements Recorder {
 
   setTargets(routes: readonly RouteConfig[], queues: readonly QueueConfig[]): void {
     for (const name of this.#queues.keys()) if (!queues.some((q) => q.name === name)) this.#removeQueue(name)
-    const kept = new Set(routes.map((r) => r.name))
-    for (const name of this.#routes.names()) if (!kept.has(name)) this.#rollouts.remove('route', name)
-    for (const r of routes) if (!this.#routes.has(r.name)) this.#initRollout({ kind: 'route', name: r.name }, r.percentBp)
-    this.#routes.setRoutes(kept, this.#bucketsFor(routes))
+    // A reload swaps its config in one turn with this: at 10,000 routes only walks, no copies.
+    const { added, removed } = this.#routes.setRoutes(routeNames(routes), this.#bucketsFor(routes))
+    for (const name of removed) this.#rollouts.remove('route', name)
+    if (added.length > 0) {
+      const percents = new Map(routes.map((r) => [r.name, r.percentBp]))
+      for (const name of added) this.#initRollout({ kind: 'route', name }, percents.get(name)!)
+    }
     for (const q of queues) if (!this.#queues.has(q.name)) this.#queues.set(q.name, this.#initQueue(q))
     this.#setShadows(routes)
-    this.#initMetricChecks([...routes, ...queues])
+    this.#initMetricChecks(routes, queues)
   }
 
   shadowSeries(route: string): ShadowSeries | undefined {
@@ -159,7 +162,8 @@ class PromRecorder implements Recorder {
 
   /** Series for every route with a shadow block, at 0 from the start; removed with the block. */
   #setShadows(routes: readonly RouteConfig[]): void {
-    const wanted = new Set(routes.filter((r) => r.shadow !== undefined).map((r) => r.name))
+    const wanted = new Set<string>()
+    for (const r of routes) if (r.shadow !== undefined) wanted.add(r.name)
     for (const route of this.#shadows.keys()) {
       if (wanted.has(route)) continue
       for (const result of SHADOW_RESULTS) this.#m.shadow.remove({ route, result })
@@ -181,9 +185,9 @@ class PromRecorder implements Recorder {
   }
 
   /** One child per configured check, at 0 from the start; checks that left the config lose their series. */
-  #initMetricChecks(targets: ReadonlyArray<RouteConfig | QueueConfig>): void {
+  #initMetricChecks(routes: readonly RouteConfig[], queues: readonly QueueConfig[]): void {
     const next = new Map<string, CounterChild>()
-    for (const t of targets) {
+    for (const t of targetsOf(routes, queues)) {
       for (const check of t.rollout?.analysis?.metrics ?? []) {
         const key = `${t.name}\0${check.name}`
         const child = this.#metricChecks.get(key)
@@ -342,4 +346,15 @@ function childrenOf<K extends string, L extends string>(
 /** Counts must stay finite: a non-finite observation would poison the sums; the hot path must never throw. */
 function seconds(ms: number): number {
   return Number.isFinite(ms) && ms > 0 ? ms / 1000 : 0
+}
+
+function* routeNames(routes: readonly RouteConfig[]): Generator<string> {
+  for (const r of routes) yield r.name
+}
+
+function* targetsOf(
+  routes: readonly RouteConfig[], queues: readonly QueueConfig[],
+): Generator<RouteConfig | QueueConfig> {
+  yield* routes
+  yield* queues
 }
