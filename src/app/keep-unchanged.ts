@@ -32,21 +32,30 @@ async function keepUnchanged<T extends RouteConfig | QueueConfig>(
   return kept === 0 ? next : Object.freeze(out)
 }
 
-/** Deep equality of config data (objects, arrays, strings, numbers, booleans, undefined). */
+/**
+ * Deep equality of config data (objects, arrays, strings, numbers, booleans, undefined). Keys are
+ * walked with for-in, not Object.keys: a reload compares 10,000 routes of a few dozen objects each,
+ * and an array of keys per object was most of the garbage (config objects have no inherited keys).
+ */
 export function samePlainData(a: unknown, b: unknown): boolean {
   if (a === b) return true
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false
-    for (let i = 0; i < a.length; i++) if (!samePlainData(a[i], b[i])) return false
+  const isArray = Array.isArray(a)
+  if (isArray !== Array.isArray(b)) return false
+  if (isArray) {
+    const x = a as readonly unknown[]
+    const y = b as readonly unknown[]
+    if (x.length !== y.length) return false
+    for (let i = 0; i < x.length; i++) if (!samePlainData(x[i], y[i])) return false
     return true
   }
-  if (Array.isArray(b)) return false
-  const ka = Object.keys(a)
-  if (ka.length !== Object.keys(b).length) return false
-  for (const k of ka) {
-    if (!Object.hasOwn(b, k)) return false
-    if (!samePlainData((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false
+  const x = a as Record<string, unknown>
+  const y = b as Record<string, unknown>
+  let keys = 0
+  for (const k in x) {
+    if (!Object.hasOwn(y, k) || !samePlainData(x[k], y[k])) return false
+    keys++
   }
-  return true
+  for (const _ in y) keys--
+  return keys === 0
 }
