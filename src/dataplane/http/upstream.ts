@@ -1,8 +1,8 @@
 import { BalancedPool, Pool, type buildConnector, type Dispatcher } from 'undici'
-import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import type { HostRule, RouteConfig, Side, SideTransport } from '../../config/types.js'
 import { defaultTransport, originConnector, sessionServername } from './upstream-tls.js'
+import { TimeSlice } from '../../util/time-slice.js'
 
 /**
  * One side of one route: where its requests go. The dispatcher is shared by every route that
@@ -40,8 +40,6 @@ export interface PreparedPools {
 function emptyPrepared(routes: readonly RouteConfig[], generation: number): PreparedPools {
   return { routes, generation, backends: new Map(), dispatchers: new Map(), shadowDispatchers: new Map() }
 }
-
-const ROUTES_PER_SLICE = 500
 
 interface RouteEntry {
   readonly backends: RouteBackends
@@ -92,9 +90,10 @@ export class UpstreamPools {
    */
   async prepare(routes: readonly RouteConfig[]): Promise<PreparedPools> {
     const next = emptyPrepared(routes, this.#generation)
-    for (let i = 0; i < routes.length; i++) {
-      if (i > 0 && i % ROUTES_PER_SLICE === 0) await yieldToLoop()
-      this.#add(next, routes[i]!)
+    const slice = new TimeSlice()
+    for (const route of routes) {
+      await slice.pass()
+      this.#add(next, route)
     }
     return next
   }
