@@ -100,7 +100,7 @@ export class MemoryStateStore implements StateStore {
     const results: UpdateResult[] = []
     const changed: TargetRef[] = []
     for (const { ref, expectVersion, next, event } of changes) {
-      await slice?.pass()
+      if (slice !== undefined) await slice.pass()
       const key = refKey(ref)
       const current = targets.get(key)
       if ((current?.version ?? 0) !== expectVersion) {
