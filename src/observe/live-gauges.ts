@@ -2,6 +2,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import type { QueueConfig, RouteConfig } from '../config/types.js'
 import type { RolloutState, TargetRef } from '../core/types.js'
 import { refKey, type LiveSnapshot } from '../state/store.js'
+import { TimeSlice } from '../util/time-slice.js'
 import type { Recorder } from './metrics/recorder.js'
 
 /** The configured routes and queues (a Config satisfies it). */
@@ -44,21 +45,21 @@ export function recordLiveState(recorder: Recorder, targets: GaugeTargets, snaps
   }
 }
 
-/** Gauges set between two turns of the event loop by `recordLiveStateSliced`. */
-const GAUGES_PER_SLICE = 1_000
-
 /**
- * `recordLiveState` a slice at a time (after a reload that touched 10,000 targets), each slice from
- * the store's snapshot of that moment: a live change in between is never overwritten with older values.
+ * `recordLiveState` in time slices (after a reload that touched 10,000 targets), each slice from
+ * the store's snapshot of that moment: a live change in between is never overwritten with older
+ * values. It yields before its first slice too: its caller has just swapped the route table, one
+ * long synchronous turn, and requests waiting since then go first.
  */
 export async function recordLiveStateSliced(
   recorder: Recorder, targets: GaugeTargets, snapshot: () => LiveSnapshot,
 ): Promise<void> {
-  const all = [...targets.routes.map((t) => ['route', t] as const), ...targets.queues.map((t) => ['queue', t] as const)]
-  for (let start = 0; start < all.length; start += GAUGES_PER_SLICE) {
-    if (start > 0) await yieldToLoop()
-    const live = snapshot()
-    for (const [kind, t] of all.slice(start, start + GAUGES_PER_SLICE)) {
+  await yieldToLoop()
+  const slice = new TimeSlice()
+  let live = snapshot()
+  for (const [kind, list] of [['route', targets.routes], ['queue', targets.queues]] as const) {
+    for (const t of list) {
+      if (await slice.pass()) live = snapshot()
       const ref: TargetRef = { kind, name: t.name }
       const state = live.targets.get(refKey(ref))
       recorder.percent(ref, state?.percentBp ?? t.percentBp)

@@ -1,6 +1,7 @@
 import type { TargetRef } from '../core/types.js'
 import { SluiceError } from '../util/errors.js'
-import { readStateFile, writeStateFile, type PersistedState } from './state-file.js'
+import { TimeSlice } from '../util/time-slice.js'
+import { readStateFile, writeStateFile } from './state-file.js'
 import { FileGoalLog } from './file-goal-log.js'
 import type { GoalLog } from './goal-log.js'
 import {
@@ -18,6 +19,13 @@ export interface MemoryStoreOptions {
 }
 
 type Members = Map<string, Map<string, GroupEdits>>
+
+/**
+ * Changes above this many are always applied to copies, in time slices: a reload's 10,000 would
+ * otherwise hold the event loop for tens of ms. Below it, without a file or a shared snapshot, the
+ * maps change in place and nothing yields.
+ */
+const IN_PLACE_MAX = 64
 
 /**
  * The embedded default: live state in this process, optionally persisted to `state.file`.
@@ -79,14 +87,20 @@ export class MemoryStateStore implements StateStore {
    * never changes under its reader, and with a file the new state is written before it counts (a
    * failed write changes nothing). Otherwise the maps change in place, so 10,000 targets created
    * one by one cost 10,000 steps, not 10,000 copies of everything.
+   *
+   * Working on copies, the next maps are built (and written) in time slices, and swapped in at the
+   * end: readers in the turns in between see the old state whole, never half a batch.
    */
   async #apply(changes: readonly StoreChange[]): Promise<UpdateResult[]> {
     const persisted = this.#opts.file !== undefined
-    const targets = this.#shared || persisted ? new Map(this.#targets) : this.#targets
-    const history = persisted ? new Map(this.#history) : this.#history
+    const copy = this.#shared || persisted || changes.length > IN_PLACE_MAX
+    const targets = copy ? new Map(this.#targets) : this.#targets
+    const history = copy ? new Map(this.#history) : this.#history
+    const slice = copy ? new TimeSlice() : undefined
     const results: UpdateResult[] = []
     const changed: TargetRef[] = []
     for (const { ref, expectVersion, next, event } of changes) {
+      if (slice !== undefined) await slice.pass()
       const key = refKey(ref)
       const current = targets.get(key)
       if ((current?.version ?? 0) !== expectVersion) {
@@ -104,7 +118,7 @@ export class MemoryStateStore implements StateStore {
     if (targets !== this.#targets) this.#shared = false
     this.#targets = targets
     this.#history = history
-    for (const ref of changed) this.#emit(ref)
+    await this.#emitAll(changed)
     return results
   }
 
@@ -153,7 +167,7 @@ export class MemoryStateStore implements StateStore {
     const file = this.#opts.file
     if (!file) return
     try {
-      await writeStateFile(file, toPersisted(targets, history, members, this.#now()))
+      await writeStateFile(file, { savedAt: this.#now(), targets, history, members })
     } catch (err) {
       throw new SluiceError('SLUICE_ERR_STATE_STORE', `cannot write the state file ${file}: ${(err as Error).message}; the change was not applied`, { cause: err })
     }
@@ -161,6 +175,19 @@ export class MemoryStateStore implements StateStore {
 
   #emit(ref: TargetRef): void {
     for (const l of this.#listeners) l(ref)
+  }
+
+  /**
+   * Every listener told of every ref before the change's promise resolves (a caller may rely on it),
+   * in time slices: 10,000 refs of a reload times the listeners would be one long turn. A few are
+   * told at once, in the turn that committed them.
+   */
+  async #emitAll(refs: readonly TargetRef[]): Promise<void> {
+    const slice = refs.length > IN_PLACE_MAX ? new TimeSlice() : undefined
+    for (const ref of refs) {
+      if (slice !== undefined) await slice.pass()
+      this.#emit(ref)
+    }
   }
 
   #now(): number {
@@ -182,18 +209,4 @@ function withMember(members: Members, key: string, group: string, id: string, pr
   if (present) { added.add(id); removed.delete(id) } else { added.delete(id); removed.add(id) }
   groups.set(group, { added, removed })
   return new Map(members).set(key, groups)
-}
-
-function toPersisted(
-  targets: Map<string, TargetLive>, history: Map<string, HistoryEvent[]>, members: Members, now: number,
-): PersistedState {
-  return {
-    format: 1,
-    savedAt: now,
-    targets: Object.fromEntries(targets),
-    history: Object.fromEntries(history),
-    members: Object.fromEntries([...members].map(([k, groups]) => [k, Object.fromEntries(
-      [...groups].map(([g, e]) => [g, { added: [...e.added], removed: [...e.removed] }]),
-    )])),
-  }
 }

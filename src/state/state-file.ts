@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
+import { TimeSlice } from '../util/time-slice.js'
 import { stateFileProblems } from './state-schema.js'
-import type { HistoryEvent, TargetLive } from './store.js'
+import type { GroupEdits, HistoryEvent, TargetLive } from './store.js'
 
 /** What the memory store writes to `state.file`. Bump `format` on an incompatible change. */
 export interface PersistedState {
@@ -13,6 +14,18 @@ export interface PersistedState {
   readonly members?: Readonly<Record<string, Readonly<Record<string, {
     readonly added: readonly string[]; readonly removed: readonly string[]
   }>>>>
+}
+
+/**
+ * The live state to write as the memory store holds it: maps, which `writeStateFile` serialises an
+ * entry at a time in time slices. Made into a `PersistedState` first, 10,000 targets would be one
+ * long synchronous turn before the first byte is written. The file is the same either way.
+ */
+export interface StateMaps {
+  readonly savedAt: number
+  readonly targets: ReadonlyMap<string, TargetLive>
+  readonly history: ReadonlyMap<string, readonly HistoryEvent[]>
+  readonly members: ReadonlyMap<string, ReadonlyMap<string, GroupEdits>>
 }
 
 export type ReadResult =
@@ -59,7 +72,7 @@ function checkState(text: string): PersistedState | string {
  * Write atomically: a temp file in the same directory, fsync, rename over the old file, fsync the
  * directory. A crash at any point leaves either the old or the new file, never half of one.
  */
-export async function writeStateFile(path: string, state: PersistedState): Promise<void> {
+export async function writeStateFile(path: string, state: PersistedState | StateMaps): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`)
   const fh = await open(tmp, 'w', 0o600)
   try {
@@ -78,25 +91,30 @@ export async function writeStateFile(path: string, state: PersistedState): Promi
   await syncDir(dirname(path))
 }
 
-/** Targets (or their histories) serialised per write: their JSON is a few hundred KB at most. */
-const ENTRIES_PER_WRITE = 500
+/** JSON gathered before a write (characters): large enough that a write's fixed cost is small. */
+const CHARS_PER_WRITE = 256 * 1024
+
+type Entries = Iterable<readonly [string, unknown]>
 
 /**
- * `JSON.stringify(state)` written a few hundred entries at a time: 10,000 targets with their
- * histories are megabytes, and one stringify of them would hold the event loop for 100 ms and more.
- * The maps handed in do not change while this runs (the memory store serialises its changes).
+ * `JSON.stringify(state)` an entry at a time, in time slices, written a few hundred KB at a time:
+ * 10,000 targets with their histories are megabytes, and one stringify of them would hold the event
+ * loop for 100 ms and more. The maps handed in do not change while this runs (the memory store
+ * writes copies, and serialises its changes).
  */
-async function writeJson(fh: FileHandle, state: PersistedState): Promise<void> {
-  let text = `{"format":${JSON.stringify(state.format)},"savedAt":${JSON.stringify(state.savedAt)}`
-  for (const field of ['targets', 'history', 'members'] as const) {
-    const record: Readonly<Record<string, unknown>> | undefined = state[field]
-    if (record === undefined) continue
+async function writeJson(fh: FileHandle, state: PersistedState | StateMaps): Promise<void> {
+  const slice = new TimeSlice()
+  let text = `{"format":1,"savedAt":${JSON.stringify(state.savedAt)}`
+  for (const [field, entries] of fieldsOf(state)) {
+    if (entries === undefined) continue
     text += `,${JSON.stringify(field)}:{`
-    let n = 0
-    for (const key of Object.keys(record)) {
-      if (record[key] === undefined) continue // as JSON.stringify leaves such a key out
-      text += `${n === 0 ? '' : ','}${JSON.stringify(key)}:${JSON.stringify(record[key])}`
-      if (++n % ENTRIES_PER_WRITE === 0) {
+    let first = true
+    for (const [key, value] of entries) {
+      await slice.pass()
+      if (value === undefined) continue // as JSON.stringify leaves such a key out
+      text += `${first ? '' : ','}${JSON.stringify(key)}:${JSON.stringify(value)}`
+      first = false
+      if (text.length >= CHARS_PER_WRITE) {
         await fh.writeFile(text) // from the current position: appends
         text = ''
       }
@@ -104,6 +122,34 @@ async function writeJson(fh: FileHandle, state: PersistedState): Promise<void> {
     text += '}'
   }
   await fh.writeFile(`${text}}`)
+}
+
+/** The top-level maps in the file's order; members (optional in a PersistedState) left out when absent. */
+function fieldsOf(state: PersistedState | StateMaps): [string, Entries | undefined][] {
+  if ('format' in state) {
+    return [
+      ['targets', recordEntries(state.targets)],
+      ['history', recordEntries(state.history)],
+      ['members', state.members && recordEntries(state.members)],
+    ]
+  }
+  return [['targets', state.targets], ['history', state.history], ['members', memberEntries(state.members)]]
+}
+
+/** A record's entries in `Object.keys` order, which is the order JSON.stringify writes. */
+function* recordEntries(record: Readonly<Record<string, unknown>>): Entries {
+  for (const key of Object.keys(record)) yield [key, record[key]]
+}
+
+/**
+ * Each target's group edits as the file has them: `{group: {added: [...], removed: [...]}}`. A map's
+ * keys in insertion order are the record's `Object.keys` order too: target keys (`kind/name`) are
+ * never array indexes, and the groups are made a record here exactly as before.
+ */
+function* memberEntries(members: StateMaps['members']): Entries {
+  for (const [key, groups] of members) {
+    yield [key, Object.fromEntries([...groups].map(([g, e]) => [g, { added: [...e.added], removed: [...e.removed] }]))]
+  }
 }
 
 async function syncDir(dir: string): Promise<void> {

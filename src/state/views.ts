@@ -4,6 +4,7 @@ import { groupDecision } from '../core/decide.js'
 import type { Decision, GroupView, Kind, TargetView } from '../core/types.js'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import { stringMap, type ShardedMap } from '../util/sharded-map.js'
+import { TimeSlice } from '../util/time-slice.js'
 import { refKey, type GroupEdits, type LiveSnapshot, type TargetLive } from './store.js'
 
 /** Every target's decision view, by name. Immutable: replaced whole on any change. */
@@ -22,11 +23,8 @@ export function buildViews(
   return { routes: r, queues: q }
 }
 
-/** Targets whose views are built between two turns of the event loop. */
-const TARGETS_PER_SLICE = 500
-
 /**
- * `buildViews` a slice of targets at a time, with a turn of the event loop in between: the views
+ * `buildViews` in time slices, with a turn of the event loop in between: the views
  * land in the cache, so `buildViews` with the same config and snapshot afterwards is quick. For a
  * reload, whose every target may have a new config or new live state.
  */
@@ -35,10 +33,10 @@ export async function buildViewsSliced(
 ): Promise<ViewTable> {
   const r = new Map<string, TargetView>()
   const q = new Map<string, TargetView>()
-  let n = 0
+  const slice = new TimeSlice()
   for (const [kind, list, out] of [['route', routes, r], ['queue', queues, q]] as const) {
     for (const cfg of list) {
-      if (++n % TARGETS_PER_SLICE === 0) await yieldToLoop()
+      await slice.pass()
       out.set(cfg.name, buildView(kind, cfg, live))
     }
   }
@@ -136,17 +134,17 @@ function applyEdits(members: Members, edits: GroupEdits | undefined, decision: D
 const IDS_PER_SLICE = 4_096
 
 /**
- * Build the member maps that `buildViews` would build for these targets, a slice at a time with a
+ * Build the member maps that `buildViews` would build for these targets, in time slices with a
  * turn of the event loop in between: after it, `buildViews` with the same config and snapshot is
  * quick even for groups of a million ids. A reload calls it before switching to the new config.
  */
 export async function prepareViews(
   routes: readonly RouteConfig[], queues: readonly QueueConfig[], live: LiveSnapshot,
 ): Promise<void> {
-  let n = 0
+  const slice = new TimeSlice()
   for (const [kind, list] of [['route', routes], ['queue', queues]] as const) {
     for (const cfg of list) {
-      if (++n % TARGETS_PER_SLICE === 0) await yieldToLoop()
+      await slice.pass()
       const targetEdits = live.members.get(refKey({ kind, name: cfg.name }))
       for (const g of cfg.groups) {
         const edits = targetEdits?.get(g.name)

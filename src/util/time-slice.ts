@@ -11,10 +11,14 @@ export class TimeSlice {
 
   constructor(private readonly budgetMs = 8) {}
 
-  /** Resolves at once while the budget lasts; after a turn of the event loop once it is spent. */
-  async pass(): Promise<void> {
-    if (performance.now() - this.#since < this.budgetMs) return
+  /**
+   * Resolves at once (to false) while the budget lasts; after a turn of the event loop (to true)
+   * once it is spent. A loop that reads shared state per slice re-reads it when this says true.
+   */
+  async pass(): Promise<boolean> {
+    if (performance.now() - this.#since < this.budgetMs) return false
     await yieldToLoop()
     this.#since = performance.now()
+    return true
   }
 }

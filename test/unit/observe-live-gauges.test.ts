@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { liveGauges, recordLiveState } from '../../src/observe/live-gauges.js'
-import { createRecorder } from '../../src/observe/metrics/recorder.js'
+import { liveGauges, recordLiveState, recordLiveStateSliced } from '../../src/observe/live-gauges.js'
+import { createRecorder, type Recorder } from '../../src/observe/metrics/recorder.js'
 import type { LiveSnapshot, TargetLive } from '../../src/state/store.js'
 import { parseMetrics, queueConfig, routeConfig, valueOf } from '../helpers/admin.js'
 
@@ -40,5 +40,54 @@ describe('gauges derived from the live state', () => {
     expect(valueOf(s, 'sluice_rollout_state', { kind: 'route', name: 'checkout', state: 'rolled_back' })).toBe(1)
     expect(valueOf(s, 'sluice_rollout_state', { kind: 'route', name: 'checkout', state: 'paused' })).toBe(0)
     expect(s.filter((x) => x.labels['name'] === 'search')).toEqual([])
+  })
+})
+
+describe('gauges set in time slices after a reload', () => {
+  const many = { routes: Array.from({ length: 2_000 }, (_, i) => routeConfig(`r${i}`, { percentBp: 100 })), queues: [] }
+  /** Records each percent set; `costMs` makes every call that slow, so that the whole must be sliced. */
+  const recorderOf = (costMs: number) => {
+    const percents: number[] = []
+    const recorder = {
+      percent: (_ref: unknown, bp: number) => {
+        percents.push(bp)
+        const until = performance.now() + costMs
+        while (performance.now() < until);
+      },
+      rolloutState: () => undefined,
+    } as unknown as Recorder
+    return { recorder, percents }
+  }
+
+  it('yields before its first slice: a turn scheduled before the call runs before any gauge is set', async () => {
+    const { recorder, percents } = recorderOf(0)
+    let setBeforeTurn = -1
+    setImmediate(() => { setBeforeTurn = percents.length })
+    await recordLiveStateSliced(recorder, many, () => snapshot({}))
+    expect(setBeforeTurn).toBe(0)
+    expect(percents).toHaveLength(2_000)
+  })
+
+  it('each slice reads the snapshot of its moment: a change between slices is what the later gauges show', async () => {
+    const { recorder, percents } = recorderOf(0.05) // 100 ms in all
+    let current = snapshot({})
+    let reads = 0
+    const done = recordLiveStateSliced(recorder, many, () => { reads++; return current })
+    // After the first slice: every later route is at 42 % live.
+    const changed = new Promise<number>((resolve) => {
+      const wait = () => {
+        if (percents.length === 0) return setImmediate(wait)
+        current = snapshot(Object.fromEntries(many.routes.map((r) => [`route/${r.name}`, live(4200, 'manual')])))
+        resolve(percents.length)
+      }
+      setImmediate(wait)
+    })
+    await done
+    const at = await changed
+    expect(at).toBeGreaterThan(0)
+    expect(at).toBeLessThan(2_000)
+    expect(reads).toBeGreaterThan(1)
+    expect(percents.slice(0, at).every((p) => p === 100)).toBe(true)
+    expect(percents.slice(at).every((p) => p === 4200)).toBe(true)
   })
 })

@@ -141,3 +141,120 @@ describe('memory store: many targets', () => {
     expect(store.get(ref(0))).toBeUndefined()
   })
 })
+
+describe('memory store: a large batch in time slices, applied whole', () => {
+  const live = (percentBp: number) => ({ percentBp, state: 'manual', step: -1, filePercentBp: percentBp, updatedAt: 5 }) as const
+  const ref = (i: number) => ({ kind: 'route', name: `svc${i}` }) as const
+  const event = (from: number, to: number) => ({ at: 5, actor: 'config', reason: 'file', from: { percentBp: from, state: 'manual' }, to: { percentBp: to, state: 'manual' } }) as const
+  const N = 5_000
+  /** svc0..svc{N-1} each from `from` to `to` (bp) at `version`, with a history event unless told otherwise. */
+  const batch = (version: number, from: number, to: number, withEvent = true) => Array.from({ length: N }, (_, i) => ({
+    ref: ref(i), expectVersion: version, next: live(to), event: withEvent ? event(from, to) : undefined,
+  }))
+
+  /** Busy for `ms`: a listener or a change that costs time, so that a batch of them must be sliced. */
+  const spin = (ms: number) => { const until = performance.now() + ms; while (performance.now() < until); }
+
+  /** A store with a file holding svc0..svc{N-1} at 1 % (version 1, one history event each). */
+  async function storeWithTargets(file: string): Promise<MemoryStateStore> {
+    const store = new MemoryStateStore({ file })
+    await store.load()
+    await store.updateMany(batch(0, 0, 100))
+    return store
+  }
+
+  /** Run `work`, calling `probe` in every turn of the loop until it settles (the first is scheduled before it). */
+  async function probeTurns<T>(work: () => Promise<T>, probe: () => void): Promise<{ result: T; turns: number }> {
+    let settled = false
+    let turns = 0
+    const tick = () => {
+      if (settled) return
+      turns++
+      probe()
+      setImmediate(tick)
+    }
+    setImmediate(tick)
+    try {
+      return { result: await work(), turns }
+    } finally {
+      settled = true
+    }
+  }
+
+  it('builds the batch across turns of the event loop, and a reader in such a turn sees none of it', async () => {
+    const store = await storeWithTargets(tempFile())
+    let built = 0
+    // Each change costs 20 µs to read (the store copies `next`): 100 ms in all, which must be sliced.
+    const changes = Array.from({ length: N }, (_, i) => ({
+      ref: ref(i), expectVersion: 1, event: event(100, 200),
+      next: { ...live(200), get updatedAt() { built++; spin(0.02); return 6 } },
+    }))
+    let heard = 0
+    store.onChange(() => heard++)
+    const midBuild: number[] = []
+    const { result, turns } = await probeTurns(() => store.updateMany(changes), () => {
+      if (built > 0 && built < N) midBuild.push(built)
+      if (heard > 0) return // committed: the turns after the swap tell listeners
+      const snap = store.snapshot()
+      for (let i = 0; i < N; i += 499) {
+        expect(store.get(ref(i))).toMatchObject({ percentBp: 100, version: 1 })
+        expect(snap.targets.get(`route/svc${i}`)).toMatchObject({ percentBp: 100, version: 1 })
+      }
+      expect([...snap.targets.values()].every((t) => t.percentBp === 100)).toBe(true)
+    })
+    expect(midBuild.length).toBeGreaterThan(0)
+    expect(turns).toBeGreaterThan(midBuild.length)
+    expect(result.every((r) => r.ok)).toBe(true)
+    expect(heard).toBe(N)
+    expect(store.get(ref(N - 1))).toMatchObject({ percentBp: 200, version: 2, updatedAt: 6 })
+    expect((await store.history(ref(0), 10)).map((e) => e.to.percentBp)).toEqual([100, 200])
+  })
+
+  it('a reader during the state file write sees the old state and history', async () => {
+    const store = await storeWithTargets(tempFile())
+    let heard = 0
+    store.onChange(() => heard++)
+    const seen: number[] = []
+    const { turns } = await probeTurns(
+      () => store.updateMany(batch(1, 100, 300)),
+      () => {
+        if (heard > 0) return
+        seen.push(store.get(ref(N - 1))!.percentBp, store.snapshot().targets.get('route/svc0')!.percentBp)
+        void store.history(ref(N - 1), 10).then((h) => seen.push(h.length * 100))
+      },
+    )
+    expect(turns).toBeGreaterThan(0)
+    expect(seen.length).toBeGreaterThan(0)
+    expect(new Set(seen)).toEqual(new Set([100]))
+    expect(store.get(ref(N - 1))?.percentBp).toBe(300)
+  })
+
+  it('tells every listener of every change before it resolves, across turns when listeners are slow', async () => {
+    const store = new MemoryStateStore()
+    let heard = 0
+    store.onChange(() => { heard++; spin(0.02) }) // 100 ms for the batch: must be sliced
+    const partial: number[] = []
+    const { result } = await probeTurns(
+      () => store.updateMany(batch(0, 0, 100, false)),
+      () => { if (heard > 0 && heard < N) partial.push(heard) },
+    )
+    expect(result).toHaveLength(N)
+    expect(heard).toBe(N)
+    expect(partial.length).toBeGreaterThan(0)
+  })
+
+  it('a failed write of a large batch changes nothing: state, snapshot, history, listeners', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-state-'))
+    dirs.push(dir)
+    const store = await storeWithTargets(join(dir, 'state.json'))
+    const before = store.snapshot()
+    rmSync(dir, { recursive: true, force: true })
+    let heard = 0
+    store.onChange(() => heard++)
+    await expect(store.updateMany(batch(1, 100, 900))).rejects.toMatchObject({ code: 'SLUICE_ERR_STATE_STORE' })
+    expect(heard).toBe(0)
+    expect(store.snapshot().targets).toBe(before.targets)
+    expect([...store.snapshot().targets.values()].every((t) => t.percentBp === 100 && t.version === 1)).toBe(true)
+    expect(await store.history(ref(N - 1), 10)).toHaveLength(1)
+  })
+})

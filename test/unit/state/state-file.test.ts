@@ -5,7 +5,7 @@ import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ROLLOUT_STATES } from '../../../src/core/types.js'
 import { MemoryStateStore } from '../../../src/state/memory.js'
-import { readStateFile, writeStateFile, type PersistedState } from '../../../src/state/state-file.js'
+import { readStateFile, writeStateFile, type PersistedState, type StateMaps } from '../../../src/state/state-file.js'
 import { buildViews } from '../../../src/state/views.js'
 import type { RouteConfig } from '../../../src/config/types.js'
 
@@ -51,6 +51,66 @@ describe('writeStateFile in pieces', () => {
     await writeStateFile(file, state)
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(JSON.parse(JSON.stringify(state)))
     expect(await readStateFile(file, 0)).toEqual({ kind: 'ok', state: JSON.parse(JSON.stringify(state)) })
+  })
+})
+
+describe('writeStateFile from the store\'s maps', () => {
+  /** What the memory store holds for validState(), plus what JSON leaves out or reorders. */
+  function stateMaps(): StateMaps {
+    const base = validState()
+    const targets = new Map(Object.entries(base.targets))
+    // Fields present but undefined (as a spread of an optional field can make them): left out, as by JSON.stringify.
+    const plain = { ...base.targets['queue/emails']!, stepSince: undefined, failures: undefined }
+    targets.set('route/plain', plain as unknown as PersistedState['targets'][string])
+    const history = new Map(Object.entries(base.history))
+    // Group names that are array indexes: a record puts them first, in numeric order, as it did before.
+    const groups = new Map([
+      ['beta', { added: new Set(['dora@example.com']), removed: new Set(['erin@example.com']) }],
+      ['2', { added: new Set(['b', 'a']), removed: new Set<string>() }],
+      ['1', { added: new Set<string>(), removed: new Set(['c']) }],
+    ])
+    const members = new Map([['route/checkout', groups], ['queue/emails', new Map()]])
+    return { savedAt: base.savedAt, targets, history, members }
+  }
+
+  /** The record the memory store built from its maps before it wrote maps itself (its `toPersisted`). */
+  function asRecord(s: StateMaps): PersistedState {
+    return {
+      format: 1,
+      savedAt: s.savedAt,
+      targets: Object.fromEntries(s.targets),
+      history: Object.fromEntries(s.history),
+      members: Object.fromEntries([...s.members].map(([k, groups]) => [k, Object.fromEntries(
+        [...groups].map(([g, e]) => [g, { added: [...e.added], removed: [...e.removed] }]),
+      )])),
+    }
+  }
+
+  it('writes the very bytes of JSON.stringify of the record, and reads back equal, members included', async () => {
+    const maps = stateMaps()
+    const file = join(tempDir(), 'state.json')
+    await writeStateFile(file, maps)
+    const text = readFileSync(file, 'utf8')
+    expect(text).toBe(JSON.stringify(asRecord(maps)))
+    expect(Object.keys(JSON.parse(text).members['route/checkout'])).toEqual(['1', '2', 'beta'])
+    expect(JSON.parse(text).targets['route/plain']).not.toHaveProperty('stepSince')
+    const read = await readStateFile(file, 0)
+    expect(read).toEqual({ kind: 'ok', state: JSON.parse(JSON.stringify(asRecord(maps))) })
+    expect(read.kind === 'ok' && read.state.members?.['route/checkout']?.['2']).toEqual({ added: ['b', 'a'], removed: [] })
+  })
+
+  it('the same bytes for 3,000 targets with history, across many writes and time slices', async () => {
+    const base = validState()
+    const targets = new Map<string, PersistedState['targets'][string]>()
+    const history = new Map<string, PersistedState['history'][string]>()
+    for (let i = 0; i < 3_000; i++) {
+      targets.set(`queue/q${i}`, { ...base.targets['route/checkout']!, percentBp: i % 10_001 })
+      history.set(`queue/q${i}`, base.history['route/checkout']!)
+    }
+    const maps: StateMaps = { savedAt: 7, targets, history, members: new Map() }
+    const file = join(tempDir(), 'state.json')
+    await writeStateFile(file, maps)
+    expect(readFileSync(file, 'utf8')).toBe(JSON.stringify(asRecord(maps)))
   })
 })
 
