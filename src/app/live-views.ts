@@ -2,7 +2,7 @@ import type { Logger } from 'pino'
 import type { Config, QueueConfig, RouteConfig } from '../config/types.js'
 import type { Kind, TargetRef, TargetView } from '../core/types.js'
 import { refKey, type StateStore } from '../state/store.js'
-import { buildView, buildViews, buildViewsSliced, type ViewTable } from '../state/views.js'
+import { buildView, buildViews, buildViewsSliced, type BuiltViewTable, type ViewTable } from '../state/views.js'
 import type { GoalCounter } from '../observe/goals.js'
 import type { Recorder } from '../observe/metrics/recorder.js'
 import { recordLiveState, recordLiveStateSliced } from '../observe/live-gauges.js'
@@ -41,7 +41,8 @@ const PATCH_LIMIT = 256
  * (`switchTo`); changes that arrive meanwhile are applied on top once it has swapped.
  */
 export class LiveViews {
-  #views: ViewTable | undefined
+  /** Built by this class, so its maps are its own: a live change sets entries in place. */
+  #views: BuiltViewTable | undefined
   /** Reload switches and sliced rebuilds under way: live changes wait in `#dirty` until none is. */
   #rebuilds = 0
   /** Targets (refKey) whose live state changed since the views were last brought up to date. */
@@ -127,7 +128,7 @@ export class LiveViews {
       .catch((err: unknown) => this.opts.logger.error({ err }, 'queue routers could not be (re)started'))
   }
 
-  #install(views: ViewTable, setRoutes: () => void): void {
+  #install(views: BuiltViewTable, setRoutes: () => void): void {
     this.#views = views
     this.opts.goals.configure(this.opts.config().routes, views.routes)
     setRoutes()
@@ -156,6 +157,8 @@ export class LiveViews {
     const targets = this.#targetsOf(cfg)
     const snapshot = store.snapshot()
     const views = this.#views!
+    // Only the changed entries: at 10,000 routes a copy of the maps per change would cost more than
+    // the change (a follower receives another replica's changes one by one).
     const routes = new Map<string, TargetView>()
     const queues = new Map<string, TargetView>()
     for (const key of dirty) {
@@ -171,11 +174,11 @@ export class LiveViews {
       }
     }
     if (routes.size === 0 && queues.size === 0) return
-    const next: ViewTable = { routes: withChanges(views.routes, routes), queues: withChanges(views.queues, queues) }
-    this.#views = next
+    for (const [name, view] of routes) views.routes.set(name, view)
+    for (const [name, view] of queues) views.queues.set(name, view)
     if (routes.size > 0) {
-      goals.configure(cfg.routes, next.routes)
-      dataPlane.updateViews(cfg.routes, routes, next.routes)
+      goals.configure(cfg.routes, views.routes)
+      dataPlane.updateViews(cfg.routes, routes, views.routes)
     }
     if (queues.size > 0 && this.opts.isListening()) this.startQueues()
   }
@@ -220,12 +223,3 @@ function targetsByKey(cfg: Config): Map<string, TargetEntry> {
   return out
 }
 
-/** `views` with `changes` set over it: a copy (the views are immutable), or `views` itself when nothing changed. */
-function withChanges(
-  views: ReadonlyMap<string, TargetView>, changes: ReadonlyMap<string, TargetView>,
-): ReadonlyMap<string, TargetView> {
-  if (changes.size === 0) return views
-  const out = new Map(views)
-  for (const [name, view] of changes) out.set(name, view)
-  return out
-}

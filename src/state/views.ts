@@ -7,15 +7,24 @@ import { stringMap, type ShardedMap } from '../util/sharded-map.js'
 import { TimeSlice } from '../util/time-slice.js'
 import { refKey, type GroupEdits, type LiveSnapshot, type TargetLive } from './store.js'
 
-/** Every target's decision view, by name. Immutable: replaced whole on any change. */
+/**
+ * Every target's decision view, by name. Each view is immutable; the table is replaced whole by a
+ * reload, and its owner (app/live-views.ts) sets a live change's few entries in place.
+ */
 export interface ViewTable {
   readonly routes: ReadonlyMap<string, TargetView>
   readonly queues: ReadonlyMap<string, TargetView>
 }
 
+/** A table just built: whoever built it owns its maps and may set entries in place. */
+export interface BuiltViewTable extends ViewTable {
+  readonly routes: Map<string, TargetView>
+  readonly queues: Map<string, TargetView>
+}
+
 export function buildViews(
   routes: readonly RouteConfig[], queues: readonly QueueConfig[], live: LiveSnapshot,
-): ViewTable {
+): BuiltViewTable {
   const r = new Map<string, TargetView>()
   for (const cfg of routes) r.set(cfg.name, buildView('route', cfg, live))
   const q = new Map<string, TargetView>()
@@ -30,7 +39,7 @@ export function buildViews(
  */
 export async function buildViewsSliced(
   routes: readonly RouteConfig[], queues: readonly QueueConfig[], live: LiveSnapshot,
-): Promise<ViewTable> {
+): Promise<BuiltViewTable> {
   const r = new Map<string, TargetView>()
   const q = new Map<string, TargetView>()
   const slice = new TimeSlice()
@@ -53,6 +62,7 @@ const viewCache = new WeakMap<
   { readonly live: TargetLive | undefined; readonly edits: unknown; readonly view: TargetView }
 >()
 
+/** One target's view (cached as above): a live change rebuilds only the targets it names. */
 export function buildView(kind: Kind, cfg: RouteConfig | QueueConfig, snapshot: LiveSnapshot): TargetView {
   const key = refKey({ kind, name: cfg.name })
   const live: TargetLive | undefined = snapshot.targets.get(key)

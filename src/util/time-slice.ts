@@ -12,6 +12,15 @@ export class TimeSlice {
   constructor(private readonly budgetMs = 8) {}
 
   /**
+   * The budget is spent: `pass()` would yield now. For loops that must not await per item: every
+   * `await` lets the microtasks queued meanwhile run between two items (a listener that collects
+   * changes in a microtask would then see them one by one).
+   */
+  get spent(): boolean {
+    return performance.now() - this.#since >= this.budgetMs
+  }
+
+  /**
    * Resolves at once (to false) while the budget lasts; after a turn of the event loop (to true)
    * once it is spent. A loop that reads shared state per slice re-reads it when this says true.
    */

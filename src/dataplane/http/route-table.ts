@@ -41,8 +41,11 @@ export interface CompiledRoute {
 export interface RouteTable {
   readonly routes: readonly CompiledRoute[]
   readonly index: RouteIndex
-  /** Routes by name: the /_sluice endpoints name one per request, and 10,000 are not walked for it. */
-  readonly byName: ReadonlyMap<string, CompiledRoute>
+  /**
+   * Where each name's (first) route is in `routes`: the /_sluice endpoints name one per request, and
+   * 10,000 are not walked for it; a live change finds the routes it recompiles (see `routeNamed`).
+   */
+  readonly positions: ReadonlyMap<string, number>
 }
 
 /** Built from the routes' hosts and prefixes alone, so a live change (a percent) reuses it. */
@@ -60,8 +63,14 @@ const EMPTY_INDEX: RouteIndex = Object.freeze({
 })
 
 export const EMPTY_TABLE: RouteTable = Object.freeze({
-  routes: Object.freeze([]), index: EMPTY_INDEX, byName: new Map(),
+  routes: Object.freeze([]), index: EMPTY_INDEX, positions: new Map(),
 })
+
+/** The route named `name` (the first, should a hand-built config repeat a name). */
+export function routeNamed(table: RouteTable, name: string): CompiledRoute | undefined {
+  const i = table.positions.get(name)
+  return i === undefined ? undefined : table.routes[i]
+}
 
 export function compileRoutes(
   routes: readonly RouteConfig[],
@@ -71,12 +80,9 @@ export function compileRoutes(
   previous: RouteTable = EMPTY_TABLE,
 ): RouteTable {
   const compiled = routes.map((r) => compiledRoute(r, need(views, r.name, 'view'), need(backends, r.name, 'backends'), shadowStats(r.name)))
-  const index = previous.index.source === routes ? previous.index
-    : sameMatches(previous.index.source, routes) ? Object.freeze({ ...previous.index, source: routes })
-      : indexRoutes(routes)
-  const byName = new Map<string, CompiledRoute>()
-  for (const r of compiled) if (!byName.has(r.name)) byName.set(r.name, r)
-  return Object.freeze({ routes: Object.freeze(compiled), index, byName })
+  return Object.freeze({
+    routes: Object.freeze(compiled), index: indexFor(routes, previous), positions: positionsFor(routes, previous),
+  })
 }
 
 /**
@@ -94,23 +100,36 @@ export async function prepareTable(
 ): Promise<RouteTable> {
   const slice = new TimeSlice()
   const compiled: CompiledRoute[] = []
-  const byName = new Map<string, CompiledRoute>()
   for (const r of routes) {
     await slice.pass()
-    const c = compiledRoute(r, need(views, r.name, 'view'), need(backends, r.name, 'backends'), shadowStats(r.name))
-    compiled.push(c)
-    if (!byName.has(c.name)) byName.set(c.name, c)
+    compiled.push(compiledRoute(r, need(views, r.name, 'view'), need(backends, r.name, 'backends'), shadowStats(r.name)))
   }
-  const index = previous.index.source === routes ? previous.index
-    : sameMatches(previous.index.source, routes) ? Object.freeze({ ...previous.index, source: routes })
-      : indexRoutes(routes)
-  return Object.freeze({ routes: Object.freeze(compiled), index, byName })
+  return Object.freeze({
+    routes: Object.freeze(compiled), index: indexFor(routes, previous), positions: positionsFor(routes, previous),
+  })
+}
+
+function indexFor(routes: readonly RouteConfig[], previous: RouteTable): RouteIndex {
+  if (previous.index.source === routes) return previous.index
+  if (sameMatches(previous.index.source, routes)) return Object.freeze({ ...previous.index, source: routes })
+  return indexRoutes(routes)
+}
+
+/** Names by position depend only on the route list: the same list (a live change) keeps them. */
+function positionsFor(routes: readonly RouteConfig[], previous: RouteTable): ReadonlyMap<string, number> {
+  if (previous.index.source === routes) return previous.positions
+  const positions = new Map<string, number>()
+  routes.forEach((r, i) => {
+    if (!positions.has(r.name)) positions.set(r.name, i)
+  })
+  return positions
 }
 
 /**
  * `table` with the views of a few routes replaced (a live change: one percent of 10,000 routes), or
  * undefined when `table` was not compiled from `routes` (the caller then compiles it whole). The
- * other routes' compiled objects and the index are kept; the walk over the routes only compares.
+ * other routes' compiled objects, the index and the positions are kept: the cost is the changed
+ * routes and one copy of the array of compiled routes.
  */
 export function withViews(
   table: RouteTable,
@@ -120,16 +139,13 @@ export function withViews(
 ): RouteTable | undefined {
   if (table.index.source !== routes || table.routes.length !== routes.length) return undefined
   const compiled = table.routes.slice()
-  const byName = new Map(table.byName)
-  for (let i = 0; i < compiled.length; i++) {
+  for (const [name, view] of changed) {
+    const i = table.positions.get(name)
+    if (i === undefined) continue
     const c = compiled[i]!
-    const view = changed.get(c.name)
-    if (view === undefined || view === c.view) continue
-    const next = compiledRoute(routes[i]!, view, c.backends, shadowStats(c.name))
-    compiled[i] = next
-    if (byName.get(c.name) === c) byName.set(c.name, next)
+    if (view !== c.view) compiled[i] = compiledRoute(routes[i]!, view, c.backends, shadowStats(name))
   }
-  return Object.freeze({ routes: Object.freeze(compiled), index: table.index, byName })
+  return Object.freeze({ routes: Object.freeze(compiled), index: table.index, positions: table.positions })
 }
 
 /**

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import type { RouteConfig } from '../../../src/config/types.js'
 import type { TargetView } from '../../../src/core/types.js'
 import {
-  compileRoutes, findRoute, indexRoutes, withViews, type RouteTable,
+  compileRoutes, findRoute, indexRoutes, routeNamed, withViews, type RouteTable,
 } from '../../../src/dataplane/http/route-table.js'
 import { HostTable } from '../../../src/dataplane/http/host-table.js'
 import type { RouteBackends } from '../../../src/dataplane/http/upstream.js'
@@ -165,12 +165,12 @@ describe('withViews (a live change of a few routes)', () => {
         const patched = withViews(current, routes, changed, () => undefined)!
         const whole = compileRoutes(routes, after, backends)
         expect(patched.routes).toEqual(whole.routes)
-        expect([...patched.byName.keys()]).toEqual([...whole.byName.keys()])
+        expect(patched.positions).toEqual(whole.positions)
         expect(patched.index).toBe(current.index)
         patched.routes.forEach((c, i) => {
           if (changed.has(c.name)) expect(c.view).toBe(changed.get(c.name))
           else expect(c).toBe(current.routes[i])
-          expect(patched.byName.get(c.name)).toBe(c)
+          expect(routeNamed(patched, c.name)).toBe(c)
         })
       },
     ))

@@ -3,6 +3,7 @@ import { queryValue } from '../../../core/sticky.js'
 import type { Decision } from '../../../core/types.js'
 import { decideFor, keyOf, reasonLabel } from '../decision.js'
 import type { PassResult } from '../pipeline.js'
+import { routeNamed } from '../route-table.js'
 import { setCookieValue } from '../set-cookie.js'
 import { respondError } from '../upstream-leg/answer.js'
 import type { HttpLegState } from '../upstream-leg/state.js'
@@ -30,7 +31,7 @@ export function sluiceEndpoints(ctx: HttpLegState): PassResult {
 
 function opt(ctx: HttpLegState, choice: 'in' | 'out'): void {
   const name = param(ctx.url, 'route')
-  const route = name === undefined ? undefined : ctx.plane.table.byName.get(name)
+  const route = name === undefined ? undefined : routeNamed(ctx.plane.table, name)
   if (name === undefined) return respondError(ctx, 'SLUICE_ERR_BAD_REQUEST', `add ?route=NAME to choose the route to opt ${choice} of`, false)
   if (route === undefined || !route.view.optIn) return respondError(ctx, 'SLUICE_ERR_NOT_FOUND', `route '${name}' does not exist or does not allow opting in and out`, false)
   const rawRedirect = queryValue(ctx.url, 'redirect')
@@ -62,7 +63,7 @@ function goal(ctx: HttpLegState): void {
   const name = param(ctx.url, 'route')
   const goalName = param(ctx.url, 'goal')
   if (name === undefined || goalName === undefined) return respondError(ctx, 'SLUICE_ERR_BAD_REQUEST', 'add ?route=NAME&goal=GOAL to name the goal', false)
-  const route = name === undefined ? undefined : ctx.plane.table.byName.get(name)
+  const route = name === undefined ? undefined : routeNamed(ctx.plane.table, name)
   const goals = ctx.plane.goals
   if (route === undefined || goals === undefined || !goals.hasGoal(name, goalName)) {
     return respondError(ctx, 'SLUICE_ERR_NOT_FOUND', `route '${name}' does not exist or has no goal '${goalName}'`, false)
