@@ -306,15 +306,21 @@ export class SluiceApp {
     const prev = this.#config
     // Groups of a million ids: their member maps are built in slices now, not in one block below.
     await prepareViews(next.routes, next.queues, this.store.snapshot())
-    await this.#views.switchTo(next, prev, () => {
-      warnRestartOnly(this.logger, prev, next)
-      // An unverified backend is said at every start and at every reload that keeps or adds one.
-      warnUnverifiedTls(this.logger, next)
-      this.#dataPlane.setTls(next.listenTls)
-      this.#admin.setTls(next.admin.tls)
-      this.recorder.setTargets(next.routes, next.queues)
-      this.#config = next
-    })
+    // The metric series of next's new targets exist before the swap; the removed ones go after it.
+    await this.recorder.addTargets(next.routes, next.queues)
+    try {
+      await this.#views.switchTo(next, prev, () => {
+        warnRestartOnly(this.logger, prev, next)
+        // An unverified backend is said at every start and at every reload that keeps or adds one.
+        warnUnverifiedTls(this.logger, next)
+        this.#dataPlane.setTls(next.listenTls)
+        this.#admin.setTls(next.admin.tls)
+        this.#config = next
+      })
+    } finally {
+      // A refused switch keeps the running config: the series added for next go again.
+      await this.recorder.retainTargets(this.#config.routes, this.#config.queues)
+    }
   }
 
   /**

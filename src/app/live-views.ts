@@ -1,3 +1,4 @@
+import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import type { Config, QueueConfig, RouteConfig } from '../config/types.js'
 import type { Kind, TargetRef, TargetView } from '../core/types.js'
@@ -100,7 +101,10 @@ export class LiveViews {
       this.#dirty.clear()
       const views = await buildViewsSliced(next.routes, next.queues, store.snapshot())
       const prepared = await dataPlane.prepareRoutes(next.routes, views.routes)
-      this.#targetsOf(next) // the first live change after the swap must not pay for it
+      // In a turn of its own (~3 ms at 10,000 routes): the first live change after the swap must not pay for it.
+      await yieldToLoop()
+      this.#targetsOf(next)
+      await yieldToLoop()
       commit()
       this.#install(views, () => dataPlane.installRoutes(prepared))
       installed = true

@@ -11,6 +11,7 @@ import {
 import { RolloutSeriesStore } from './rollout-series.js'
 import { RouteSeriesStore } from './route-series.js'
 import { registerAnalysisMetrics, registerGoalMetrics } from './scrape-families.js'
+import { TimeSlice } from '../../util/time-slice.js'
 
 export {
   INTERNAL_ERROR_SOURCES, ROLLBACK_REASONS, WEBHOOK_DELIVERY_RESULTS,
@@ -33,6 +34,14 @@ export interface Recorder {
    * removes series of targets that disappeared. Existing series keep their values.
    */
   setTargets(routes: readonly RouteConfig[], queues: readonly QueueConfig[]): void
+  /**
+   * `setTargets` in two halves around a reload's swap, each in time slices so that 10,000 routes
+   * never hold the event loop: `addTargets` before it (the new targets' series at 0, so the first
+   * request of an added route is counted), `retainTargets` after it (the series of targets the
+   * running config no longer has are removed).
+   */
+  addTargets(routes: readonly RouteConfig[], queues: readonly QueueConfig[]): Promise<void>
+  retainTargets(routes: readonly RouteConfig[], queues: readonly QueueConfig[]): Promise<void>
   /** Subscribe this to the OutcomeBus. Outcomes of targets not passed to `setTargets` are dropped. */
   outcome(o: Outcome): void
   percent(ref: TargetRef, percentBp: number): void
@@ -143,16 +152,51 @@ class PromRecorder implements Recorder {
   }
 
   setTargets(routes: readonly RouteConfig[], queues: readonly QueueConfig[]): void {
-    for (const name of this.#queues.keys()) if (!queues.some((q) => q.name === name)) this.#removeQueue(name)
-    // A reload swaps its config in one turn with this: at 10,000 routes only walks, no copies.
-    const { added, removed } = this.#routes.setRoutes(routeNames(routes), this.#bucketsFor(routes))
-    for (const name of removed) this.#rollouts.remove('route', name)
-    if (added.length > 0) {
-      const percents = new Map(routes.map((r) => [r.name, r.percentBp]))
-      for (const name of added) this.#initRollout({ kind: 'route', name }, percents.get(name)!)
+    this.#routes.setBounds(this.#bucketsFor(routes))
+    for (const r of routes) this.#ensureRoute(r)
+    for (const q of queues) this.#ensureQueue(q)
+    this.#addShadows(routes)
+    const retain = this.#routes.retain()
+    for (const r of routes) retain.keep(r.name)
+    this.#dropRemoved(retain.sweep(), routes, queues)
+  }
+
+  async addTargets(routes: readonly RouteConfig[], queues: readonly QueueConfig[]): Promise<void> {
+    const slice = new TimeSlice()
+    this.#routes.setBounds(this.#bucketsFor(routes))
+    for (const r of routes) {
+      await slice.pass()
+      this.#ensureRoute(r)
     }
-    for (const q of queues) if (!this.#queues.has(q.name)) this.#queues.set(q.name, this.#initQueue(q))
-    this.#setShadows(routes)
+    for (const q of queues) this.#ensureQueue(q)
+    this.#addShadows(routes)
+  }
+
+  async retainTargets(routes: readonly RouteConfig[], queues: readonly QueueConfig[]): Promise<void> {
+    const slice = new TimeSlice()
+    const retain = this.#routes.retain()
+    for (const r of routes) {
+      // No await per route while the budget lasts: an outcome in between changes nothing here anyway.
+      if (slice.spent) await slice.pass()
+      retain.keep(r.name)
+    }
+    await slice.pass()
+    this.#dropRemoved(retain.sweep(), routes, queues)
+  }
+
+  #ensureRoute(r: RouteConfig): void {
+    if (this.#routes.ensure(r.name)) this.#initRollout({ kind: 'route', name: r.name }, r.percentBp)
+  }
+
+  #ensureQueue(q: QueueConfig): void {
+    if (!this.#queues.has(q.name)) this.#queues.set(q.name, this.#initQueue(q))
+  }
+
+  /** What the configured targets no longer include: route series the store `removed`, queues, shadows, checks. */
+  #dropRemoved(removed: readonly string[], routes: readonly RouteConfig[], queues: readonly QueueConfig[]): void {
+    for (const name of removed) this.#rollouts.remove('route', name)
+    for (const name of this.#queues.keys()) if (!queues.some((q) => q.name === name)) this.#removeQueue(name)
+    this.#dropShadows(routes)
     this.#initMetricChecks(routes, queues)
   }
 
@@ -160,8 +204,24 @@ class PromRecorder implements Recorder {
     return this.#shadows.get(route)
   }
 
-  /** Series for every route with a shadow block, at 0 from the start; removed with the block. */
-  #setShadows(routes: readonly RouteConfig[]): void {
+  /**
+   * Series for every route with a shadow block, at 0 from the start (added before a reload's swap,
+   * which hands them to the data plane); removed with the block.
+   */
+  #addShadows(routes: readonly RouteConfig[]): void {
+    for (const r of routes) {
+      const route = r.name
+      if (r.shadow === undefined || this.#shadows.has(route)) continue
+      this.#m.shadowDuration.zero({ route })
+      this.#shadows.set(route, {
+        results: childrenOf(this.#m.shadow, SHADOW_RESULTS, (result) => ({ route, result })),
+        duration: this.#m.shadowDuration.labels({ route }),
+      })
+    }
+  }
+
+  #dropShadows(routes: readonly RouteConfig[]): void {
+    if (this.#shadows.size === 0) return
     const wanted = new Set<string>()
     for (const r of routes) if (r.shadow !== undefined) wanted.add(r.name)
     for (const route of this.#shadows.keys()) {
@@ -169,14 +229,6 @@ class PromRecorder implements Recorder {
       for (const result of SHADOW_RESULTS) this.#m.shadow.remove({ route, result })
       this.#m.shadowDuration.remove({ route })
       this.#shadows.delete(route)
-    }
-    for (const route of wanted) {
-      if (this.#shadows.has(route)) continue
-      this.#m.shadowDuration.zero({ route })
-      this.#shadows.set(route, {
-        results: childrenOf(this.#m.shadow, SHADOW_RESULTS, (result) => ({ route, result })),
-        duration: this.#m.shadowDuration.labels({ route }),
-      })
     }
   }
 
@@ -346,10 +398,6 @@ function childrenOf<K extends string, L extends string>(
 /** Counts must stay finite: a non-finite observation would poison the sums; the hot path must never throw. */
 function seconds(ms: number): number {
   return Number.isFinite(ms) && ms > 0 ? ms / 1000 : 0
-}
-
-function* routeNames(routes: readonly RouteConfig[]): Generator<string> {
-  for (const r of routes) yield r.name
 }
 
 function* targetsOf(

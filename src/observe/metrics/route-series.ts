@@ -81,39 +81,56 @@ export class RouteSeriesStore {
 
   /**
    * Keeps the series of routes still configured (at their values), adds the new ones at 0, drops
-   * the others, in place: at 10,000 routes this runs in the turn that swaps a reload's config, so it
-   * walks the names and allocates only for routes added or removed. `bounds` (only ever grown by
-   * the caller) restarts every duration histogram when it changed.
+   * the others: `setBounds`, `ensure` of every name, then `retain` of every name.
    */
   setRoutes(names: Iterable<string>, bounds: readonly number[]): RouteChanges {
-    const rebucket = bounds.length !== this.#bounds.length || bounds.some((b, i) => b !== this.#bounds[i])
-    this.#bounds = bounds
-    const generation = ++this.#generation
+    this.setBounds(bounds)
     const added: string[] = []
-    let named = 0
-    for (const name of names) {
-      const route = this.#routes.get(name)
-      if (route === undefined) {
-        const sides = { old: new SideCounts(bounds.length), new: new SideCounts(bounds.length) }
-        this.#routes.set(name, { ...sides, seen: generation })
-        added.push(name)
-        named++
-        continue
-      }
-      if (route.seen === generation) continue // named twice
-      route.seen = generation
-      named++
-      if (rebucket) for (const side of SIDES) route[side].resetDuration(bounds.length)
+    for (const name of names) if (this.ensure(name)) added.push(name)
+    const retain = this.retain()
+    for (const name of names) retain.keep(name)
+    return { added, removed: retain.sweep() }
+  }
+
+  /** `bounds` (only ever grown by the caller) restarts every duration histogram when it changed. */
+  setBounds(bounds: readonly number[]): void {
+    if (bounds.length === this.#bounds.length && bounds.every((b, i) => b === this.#bounds[i])) return
+    this.#bounds = bounds
+    for (const route of this.#routes.values()) for (const side of SIDES) route[side].resetDuration(bounds.length)
+  }
+
+  /** Adds the route's series at 0 unless it has them; true when it added them. */
+  ensure(name: string): boolean {
+    if (this.#routes.has(name)) return false
+    const bucketCount = this.#bounds.length
+    const sides = { old: new SideCounts(bucketCount), new: new SideCounts(bucketCount) }
+    this.#routes.set(name, { ...sides, seen: this.#generation })
+    return true
+  }
+
+  /**
+   * Drops the routes not named: `keep` each route still configured (in as many slices as the caller
+   * likes), then `sweep` removes the others and returns their names. At 10,000 routes this walks the
+   * names and allocates only for the routes removed.
+   */
+  retain(): { keep(name: string): void; sweep(): string[] } {
+    const generation = ++this.#generation
+    const routes = this.#routes
+    return {
+      keep(name) {
+        const route = routes.get(name)
+        if (route !== undefined) route.seen = generation
+      },
+      sweep() {
+        const removed: string[] = []
+        for (const [name, route] of routes) {
+          if (route.seen === generation) continue
+          routes.delete(name)
+          removed.push(name)
+        }
+        return removed
+      },
     }
-    const removed: string[] = []
-    if (named !== this.#routes.size) {
-      for (const [name, route] of this.#routes) {
-        if (route.seen === generation) continue
-        this.#routes.delete(name)
-        removed.push(name)
-      }
-    }
-    return { added, removed }
   }
 
   /** One proxied request's outcome; routes not configured (removed while in flight) are dropped. */

@@ -14,6 +14,8 @@ export class FakeRecorder implements Recorder {
   readonly percents = new Map<string, number>()
   readonly states = new Map<string, RolloutState>()
   setTargets(): void {}
+  async addTargets(): Promise<void> {}
+  async retainTargets(): Promise<void> {}
   outcome(_o: Outcome): void {}
   percent(ref: TargetRef, percentBp: number): void { this.percents.set(`${ref.kind}/${ref.name}`, percentBp) }
   rolloutState(ref: TargetRef, state: RolloutState): void { this.states.set(`${ref.kind}/${ref.name}`, state) }

@@ -37,6 +37,26 @@ describe('Recorder.setTargets across reloads', () => {
     expect((await lines(r, 'sluice_requests_total{')).some((l) => l.includes('route="b"'))).toBe(false)
   })
 
+  it('a reload in two halves: the new routes\' series before the swap, the removed ones dropped after it', async () => {
+    const r = createRecorder()
+    r.setTargets([routeConfig('a'), routeConfig('b')], [])
+    r.outcome(outcome('b'))
+    const next = [routeConfig('a'), routeConfig('c', { percentBp: 300 })]
+    await r.addTargets(next, [])
+    // Between the halves both configs' routes are counted: a request of either is not lost.
+    r.outcome(outcome('b'))
+    r.outcome(outcome('c'))
+    let requests = await lines(r, 'sluice_requests_total{')
+    expect(requests).toContain('sluice_requests_total{route="b",backend="new",code="200"} 2')
+    expect(requests).toContain('sluice_requests_total{route="c",backend="new",code="200"} 1')
+    expect(await lines(r, 'sluice_percent{')).toContain('sluice_percent{kind="route",name="c"} 3')
+    await r.retainTargets(next, [])
+    requests = await lines(r, 'sluice_requests_total{')
+    expect(requests.some((l) => l.includes('route="b"'))).toBe(false)
+    expect(requests).toContain('sluice_requests_total{route="c",backend="new",code="200"} 1')
+    expect((await lines(r, 'sluice_percent{')).some((l) => l.includes('name="b"'))).toBe(false)
+  })
+
   it('RouteSeriesStore.setRoutes reports what it added and removed, and nothing for the same names again', () => {
     const store = new RouteSeriesStore()
     const bounds = store.bounds
