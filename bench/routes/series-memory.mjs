@@ -9,6 +9,7 @@
 // ACTIVE (default 20) routes served a few requests; the other routes stay idle.
 //
 // Run from the repository root after `npm run build`:  node --expose-gc bench/routes/series-memory.mjs
+import { loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { createRecorder } from '../../dist/observe/metrics/recorder.js'
@@ -35,27 +36,39 @@ function routeConfig(name) {
 }
 
 function outcome(name, side, status, durationMs) {
-  return { kind: 'route', name, side, reason: 'bucket', servedBy: side, status, error: undefined, fellBack: false, durationMs }
+  return {
+    kind: 'route', name, side, reason: 'bucket', servedBy: side, status, error: undefined, fellBack: false, durationMs,
+  }
 }
 
 /** Heap used plus ArrayBuffers (typed-array columns live outside the V8 heap), after a full GC. */
 async function memory() {
   for (let i = 0; i < 3; i++) { globalThis.gc(); await nextTurn() }
   const m = process.memoryUsage()
-  return { heap: m.heapUsed / 2 ** 20, buffers: m.arrayBuffers / 2 ** 20, total: (m.heapUsed + m.arrayBuffers) / 2 ** 20 }
+  const mb = (bytes) => bytes / 2 ** 20
+  return { heap: mb(m.heapUsed), buffers: mb(m.arrayBuffers), total: mb(m.heapUsed + m.arrayBuffers) }
 }
 
-/** Runs `work` while a chain of setImmediate callbacks notes the longest gap between two turns. */
+/**
+ * Runs `work` while a chain of setImmediate callbacks notes the longest gap between two turns, in
+ * wall time and in this process' CPU time (on a shared machine the wall time also counts the
+ * stretches the process was not scheduled; the CPU time does not).
+ */
 async function longestTurn(work) {
   let longest = 0
+  let longestCpu = 0
   let last = performance.now()
+  let lastCpu = process.cpuUsage()
   let running = true
   const ticker = (async () => {
     while (running) {
       await nextTurn()
       const now = performance.now()
+      const cpu = process.cpuUsage(lastCpu)
       longest = Math.max(longest, now - last)
+      longestCpu = Math.max(longestCpu, (cpu.user + cpu.system) / 1000)
       last = now
+      lastCpu = process.cpuUsage()
     }
   })()
   const started = performance.now()
@@ -63,7 +76,7 @@ async function longestTurn(work) {
   const wall = performance.now() - started
   running = false
   await ticker
-  return { longest, wall }
+  return { longest, longestCpu, wall }
 }
 
 const routes = Array.from({ length: ROUTES }, (_, i) => routeConfig(`svc${i}`))
@@ -78,6 +91,7 @@ const book = new SeriesBook({
   recorder, targets: () => targets, snapshot: () => snapshot, clock, replica: 'bench', store: 'memory',
 })
 const turns = []
+const cpuTurns = []
 const walls = []
 for (let s = 0; s <= SAMPLES; s++) {
   for (let a = 0; a < ACTIVE && s > 0; a++) {
@@ -85,15 +99,18 @@ for (let s = 0; s <= SAMPLES; s++) {
     for (let k = 0; k < 5; k++) recorder.outcome(outcome(name, k % 2 ? 'new' : 'old', k === 4 ? 503 : 200, 5 + k * 20))
   }
   clock.advance(book.resolutionMs)
-  const { longest, wall } = await longestTurn(() => book.sample())
+  const { longest, longestCpu, wall } = await longestTurn(() => book.sample())
   turns.push(longest)
+  cpuTurns.push(longestCpu)
   walls.push(wall)
 }
 const after = await memory()
 const points = book.json({ kind: 'route', name: 'svc1' }, 60, undefined).points.length
 const activePoints = book.json({ kind: 'route', name: 'svc0' }, 60, undefined).points
+if (process.env.DEBUG) console.log(turns.map((x, i) => [i, Math.round(x), Math.round(cpuTurns[i])]).filter(([, x]) => x > 20).join(' '))
 const sorted = [...turns].sort((a, b) => a - b)
 const fmt = (x) => x.toFixed(1)
+const sortedCpu = [...cpuTurns].sort((a, b) => a - b)
 console.log(`routes ${ROUTES}, samples ${SAMPLES + 1} (first a baseline), active routes ${ACTIVE}, node ${process.version}`)
 console.log(`points per idle route ${points}, per active route ${activePoints.length} (last rps old ${activePoints.at(-1)?.old.rps})`)
 const grown = after.total - before.total
@@ -102,3 +119,6 @@ console.log(`heap used + array buffers: before ${fmt(before.heap)} + ${fmt(befor
 console.log(`longest event-loop turn per sample: max ${fmt(sorted.at(-1))} ms (the baseline reading ${fmt(turns[0])} ms), ` +
   `median ${fmt(sorted[sorted.length >> 1])} ms, 95th ${fmt(sorted[Math.floor(sorted.length * 0.95)])} ms; ` +
   `sample wall time median ${fmt([...walls].sort((a, b) => a - b)[walls.length >> 1])} ms`)
+console.log(`the same turns in CPU time: max ${fmt(sortedCpu.at(-1))} ms (the baseline reading ${fmt(cpuTurns[0])} ms), ` +
+  `median ${fmt(sortedCpu[sortedCpu.length >> 1])} ms, 95th ${fmt(sortedCpu[Math.floor(sortedCpu.length * 0.95)])} ms; ` +
+  `load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`)

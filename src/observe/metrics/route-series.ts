@@ -2,7 +2,9 @@ import type { Registry } from 'prom-client'
 import { SIDES, type Side } from '../../config/types.js'
 import { DECISION_REASONS } from '../../core/types.js'
 import { UPSTREAM_ERROR_REASONS, type Outcome } from '../events.js'
-import { CLIENT_CLOSED_CODE, FAMILIES, REQUEST_BUCKETS_S, type SideTotals } from './definitions.js'
+import {
+  CLIENT_CLOSED_CODE, FAMILIES, REQUEST_BUCKETS_S, type SideTotals, type TargetTotals,
+} from './definitions.js'
 import { registerFamily, type ExpositionValue } from './exposition.js'
 
 /*
@@ -109,14 +111,19 @@ export class RouteSeriesStore {
     if (r !== undefined) r[variant].counts[FLAG]!++
   }
 
-  /** Every route's cumulative figures per side (the dashboard's time series sample these). */
-  totals(): Array<{ name: string } & Record<Side, SideTotals>> {
+  /**
+   * One route's cumulative figures per side, read now (the dashboard's time series sample these,
+   * one route at a time); undefined for a route not configured. `previous` itself when nothing
+   * changed since it was read: an idle route allocates nothing.
+   */
+  totals(name: string, previous?: TargetTotals): TargetTotals | undefined {
+    const r = this.#routes.get(name)
+    if (r === undefined) return undefined
     const bounds = this.#bounds
-    const out: Array<{ name: string } & Record<Side, SideTotals>> = []
-    for (const [name, r] of this.#routes) {
-      out.push({ name, old: sideTotals(r.old, bounds), new: sideTotals(r.new, bounds) })
+    if (previous !== undefined && unchanged(r.old, previous.old, bounds) && unchanged(r.new, previous.new, bounds)) {
+      return previous
     }
-    return out
+    return { old: sideTotals(r.old, bounds), new: sideTotals(r.new, bounds) }
   }
 
   /** The five families, in the registry at the places their prom-client metrics had. */
@@ -182,18 +189,34 @@ function observe(c: Float64Array, bounds: readonly number[], s: number): void {
 }
 
 function sideTotals(side: SideCounts, bounds: readonly number[]): SideTotals {
-  let requests = 0
-  let errors = 0
-  for (const [status, c] of side.codes) {
-    requests += c.n
-    // As analysis counts them: 5xx and 499 (the client went away, status 0, or a backend's own 499).
-    if (status >= 500 || codeLabel(status) === CLIENT_CLOSED_CODE) errors += c.n
-  }
+  const requests = requestsOf(side)
+  const errors = errorsOf(side)
   const buckets = new Array<number>(bounds.length + 1)
   let acc = 0
   for (let i = 0; i < bounds.length; i++) buckets[i] = acc += side.counts[BUCKETS + i]!
   buckets[bounds.length] = side.counts[DURATION_COUNT]!
   return { requests, errors, buckets, bounds }
+}
+
+/** Whether `before` still holds `side`'s figures (without building them: this runs for every idle route). */
+function unchanged(side: SideCounts, before: SideTotals, bounds: readonly number[]): boolean {
+  if (before.bounds !== bounds || requestsOf(side) !== before.requests || errorsOf(side) !== before.errors) return false
+  let acc = 0
+  for (let i = 0; i < bounds.length; i++) if ((acc += side.counts[BUCKETS + i]!) !== before.buckets[i]) return false
+  return side.counts[DURATION_COUNT] === before.buckets[bounds.length]
+}
+
+function requestsOf(side: SideCounts): number {
+  let requests = 0
+  for (const c of side.codes.values()) requests += c.n
+  return requests
+}
+
+/** As analysis counts them: 5xx and 499 (the client went away, status 0, or a backend's own 499). */
+function errorsOf(side: SideCounts): number {
+  let errors = 0
+  for (const [status, c] of side.codes) if (status >= 500 || codeLabel(status) === CLIENT_CLOSED_CODE) errors += c.n
+  return errors
 }
 
 export function codeLabel(status: number): string {
