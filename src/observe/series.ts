@@ -18,8 +18,8 @@ import { pointOf, sideDelta, type SidePoint } from './series-point.js'
  *
  * Nothing is done per request: every RESOLUTION_MS the sampler reads the recorder's cumulative
  * counters and histograms (the same figures /metrics exports) and keeps the difference to the last
- * reading. Memory is bounded: each target has a fixed ring of typed-array columns, enough for
- * KEEP_MS, whatever the traffic.
+ * reading. Memory is bounded: each target has a ring of KEEP_MS of points, whose columns stay one
+ * number while the points agree (an idle target: series-columns.ts).
  *
  * Scope: with `state.store: redis` the traffic figures are the fleet's (each replica adds its
  * counts per interval to the store and reads back the sum; the JSON says `"scope": "fleet"`),
