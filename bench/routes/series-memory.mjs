@@ -8,6 +8,10 @@
 // baseline reading, then SAMPLES (361: an hour at 10 s, the ring's capacity) samples, each after
 // ACTIVE (default 20) routes served a few requests; the other routes stay idle.
 //
+// FLEET=redis://127.0.0.1:6379 samples as a replica of a fleet does (`state.store: redis`): every
+// target's interval flushed to that Redis and the fleet's sum read back (keys under a prefix of
+// their own, expiring by themselves); use fewer SAMPLES, each is 2 × ROUTES round trips.
+//
 // Run from the repository root after `npm run build`:  node --expose-gc bench/routes/series-memory.mjs
 import { loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
@@ -19,6 +23,7 @@ import { ManualClock } from '../../dist/util/clock.js'
 const ROUTES = Number(process.env.ROUTES ?? 10_000)
 const SAMPLES = Number(process.env.SAMPLES ?? 361)
 const ACTIVE = Number(process.env.ACTIVE ?? 20)
+const FLEET = process.env.FLEET
 
 if (typeof globalThis.gc !== 'function') {
   console.error('run with node --expose-gc')
@@ -86,9 +91,16 @@ const clock = new ManualClock(Date.UTC(2026, 10, 26, 12, 0, 0))
 const targets = { routes, queues: [] }
 const snapshot = { targets: new Map(), members: new Map() }
 
+const redis = FLEET === undefined
+  ? undefined
+  : new (await import('../../dist/state/redis/store.js')).RedisStateStore({
+    url: FLEET, keyPrefix: `bench-series-${process.pid}`, name: 'bench',
+  })
+await redis?.load()
 const before = await memory()
 const book = new SeriesBook({
-  recorder, targets: () => targets, snapshot: () => snapshot, clock, replica: 'bench', store: 'memory',
+  recorder, targets: () => targets, snapshot: () => snapshot, clock, replica: 'bench',
+  store: redis === undefined ? 'memory' : 'redis', fleet: redis?.fleet,
 })
 const turns = []
 const cpuTurns = []
@@ -105,13 +117,15 @@ for (let s = 0; s <= SAMPLES; s++) {
   walls.push(wall)
 }
 const after = await memory()
+await redis?.close()
 const points = book.json({ kind: 'route', name: 'svc1' }, 60, undefined).points.length
 const activePoints = book.json({ kind: 'route', name: 'svc0' }, 60, undefined).points
 if (process.env.DEBUG) console.log(turns.map((x, i) => [i, Math.round(x), Math.round(cpuTurns[i])]).filter(([, x]) => x > 20).join(' '))
 const sorted = [...turns].sort((a, b) => a - b)
 const fmt = (x) => x.toFixed(1)
 const sortedCpu = [...cpuTurns].sort((a, b) => a - b)
-console.log(`routes ${ROUTES}, samples ${SAMPLES + 1} (first a baseline), active routes ${ACTIVE}, node ${process.version}`)
+console.log(`routes ${ROUTES}, samples ${SAMPLES + 1} (first a baseline), active routes ${ACTIVE}, ` +
+  `${FLEET === undefined ? 'one process' : `fleet through ${FLEET}`}, node ${process.version}`)
 console.log(`points per idle route ${points}, per active route ${activePoints.length} (last rps old ${activePoints.at(-1)?.old.rps})`)
 const grown = after.total - before.total
 console.log(`heap used + array buffers: before ${fmt(before.heap)} + ${fmt(before.buffers)} MB, ` +

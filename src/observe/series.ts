@@ -1,6 +1,6 @@
 import type { AnalysisPolicy, Side } from '../config/types.js'
 import type { Kind, RolloutState, TargetRef } from '../core/types.js'
-import type { FleetWindows, WindowSides } from '../state/fleet.js'
+import { EMPTY_SIDE, type FleetWindows, type WindowSides } from '../state/fleet.js'
 import { refKey, type LiveSnapshot } from '../state/store.js'
 import type { Clock, Timer } from '../util/clock.js'
 import { TimeSlice } from '../util/time-slice.js'
@@ -102,6 +102,13 @@ const TICK_MS = 1000
  * that with a young-generation GC now and then a turn stays near 10 ms.
  */
 const SAMPLE_SLICE_MS = 5
+/**
+ * Several replicas: how many targets' flushes and reads may wait for the store at once (replies
+ * arrive in chunks, and all those a chunk holds are handled in one turn of the event loop).
+ */
+const FLEET_BATCH = 200
+/** An interval without requests on either side (sideDelta of a reading and itself). */
+const IDLE_DELTA: WindowSides = Object.freeze({ old: EMPTY_SIDE, new: EMPTY_SIDE })
 /** The goals of a queue's points (shared: every point of every queue has none). */
 const NO_GOALS: SeriesPoint['goals'] = Object.freeze({})
 
@@ -123,7 +130,7 @@ export class SeriesBook {
   /** The last cumulative reading per target: each interval is the difference to it. */
   readonly #last = new Map<string, TargetTotals>()
   /** Several replicas: per target, the facts of the interval whose fleet figures are read next. */
-  readonly #pending = new Map<string, { readonly interval: number; readonly facts: IntervalFacts }>()
+  readonly #pending = new Map<string, { interval: number; facts: IntervalFacts }>()
   /** The grid interval of the last reading and when it was taken. */
   #lastReading: { readonly interval: number; readonly at: number } | undefined
   #timer: Timer | undefined
@@ -217,13 +224,15 @@ export class SeriesBook {
       if (current !== last) this.#last.set(key, current)
       if (last === undefined || seconds === undefined || !(seconds > 0)) return
       const live = snapshot.targets.get(key)
-      const facts: IntervalFacts = {
+      const facts = factsOf(this.#pending.get(key)?.facts, {
         percentBp: live?.percentBp ?? filePercentBp, state: live?.state ?? 'manual',
         goals: kind === 'route' ? this.#conversion(name) : NO_GOALS,
         shadowMismatchRate: kind === 'route' ? this.#deps.shadowMismatchRate?.(name) ?? null : null,
         oldBounds: current.old.bounds, newBounds: current.new.bounds,
-      }
-      const delta: WindowSides = { old: sideDelta(last.old, current.old), new: sideDelta(last.new, current.new) }
+      })
+      const delta: WindowSides = current === last
+        ? IDLE_DELTA
+        : { old: sideDelta(last.old, current.old), new: sideDelta(last.new, current.new) }
       const fleet = this.#deps.fleet
       if (fleet === undefined) {
         this.#push(key, interval * this.resolutionMs, facts, delta, seconds)
@@ -231,13 +240,19 @@ export class SeriesBook {
       }
       work.push(this.#viaFleet(fleet, ref, key, interval - 1, facts, delta))
     }
+    const next = async () => {
+      // Several replicas: at most FLEET_BATCH targets wait for the store at once, so that one
+      // turn of the event loop never handles the replies of thousands of them.
+      if (work.length >= FLEET_BATCH) await Promise.all(work.splice(0))
+      await slice.pass()
+    }
     for (const r of routes) {
       take('route', r.name, r.percentBp)
-      await slice.pass()
+      await next()
     }
     for (const q of queues) {
       take('queue', q.name, q.percentBp)
-      await slice.pass()
+      await next()
     }
     await Promise.all(work)
     // Deleting from a Map while iterating it is safe; at most a few thousand Set lookups.
@@ -255,14 +270,18 @@ export class SeriesBook {
     fleet: FleetWindows, ref: TargetRef, key: string, ended: number, facts: IntervalFacts, delta: WindowSides,
   ): Promise<void> {
     const window = (id: number) => ({ id, ms: this.resolutionMs, counts: 'series' as const })
-    const before = this.#pending.get(key)
-    this.#pending.set(key, { interval: ended, facts })
+    // Updated in place: a new entry per target and interval would outlive the young generation.
+    const pending = this.#pending.get(key)
+    const beforeInterval = pending?.interval
+    const beforeFacts = pending?.facts
+    if (pending === undefined) this.#pending.set(key, { interval: ended, facts })
+    else { pending.interval = ended; pending.facts = facts }
     try {
       await fleet.flushWindow(ref, window(ended), this.#deps.replica, delta)
-      if (before === undefined || before.interval !== ended - 1) return
+      if (beforeFacts === undefined || beforeInterval !== ended - 1) return
       const merged = await fleet.readWindow(ref, window(ended - 1))
       if (merged.replicas === 0) return
-      this.#push(key, ended * this.resolutionMs, before.facts, merged, this.resolutionMs / 1000)
+      this.#push(key, ended * this.resolutionMs, beforeFacts, merged, this.resolutionMs / 1000)
     } catch {
       // The state store is unreachable: no point for this interval (the gauges say the store is down).
     }
@@ -293,6 +312,18 @@ export class SeriesBook {
     }
     return out ?? NO_GOALS
   }
+}
+
+/**
+ * Several replicas keep an interval's facts until its fleet figures are read (an interval later):
+ * an idle target's are those of the interval before, kept rather than a copy that would outlive
+ * the young generation.
+ */
+function factsOf(previous: IntervalFacts | undefined, next: IntervalFacts): IntervalFacts {
+  const same = previous !== undefined && previous.percentBp === next.percentBp && previous.state === next.state &&
+    previous.goals === next.goals && previous.shadowMismatchRate === next.shadowMismatchRate &&
+    previous.oldBounds === next.oldBounds && previous.newBounds === next.newBounds
+  return same ? previous : next
 }
 
 function limitsOf(a: AnalysisPolicy | undefined): SeriesJson['limits'] {

@@ -212,10 +212,13 @@ function requestsOf(side: SideCounts): number {
   return requests
 }
 
-/** As analysis counts them: 5xx and 499 (the client went away, status 0, or a backend's own 499). */
+/**
+ * As analysis counts them: 5xx and 499 (the client went away, status 0, or a backend's own 499:
+ * the statuses codeLabel names CLIENT_CLOSED_CODE, compared as numbers to allocate no label).
+ */
 function errorsOf(side: SideCounts): number {
   let errors = 0
-  for (const [status, c] of side.codes) if (status >= 500 || codeLabel(status) === CLIENT_CLOSED_CODE) errors += c.n
+  for (const [status, c] of side.codes) if (status >= 500 || status === 0 || status === 499) errors += c.n
   return errors
 }
 

@@ -336,4 +336,47 @@ describe('SeriesBook: the sample at many targets', () => {
     }
     expect(reused.book.json({ kind: 'route', name: 'r3' }, 60, undefined).points.some((p) => p.old.rps === 5)).toBe(true)
   })
+
+  it('with several replicas, keeps at most 200 targets waiting for the store at once', async () => {
+    const clock = new ManualClock(1_000_000)
+    const routes = Array.from({ length: 700 }, (_, i) => routeConfig(`r${i}`))
+    let waiting = 0
+    let most = 0
+    let flushes = 0
+    const stored = new Map<string, WindowSides>()
+    const slow = async <T>(work: () => T): Promise<T> => {
+      waiting++
+      most = Math.max(most, waiting)
+      await new Promise<void>((resolve) => setImmediate(resolve))
+      waiting--
+      return work()
+    }
+    const fleet: FleetWindows = {
+      flushWindow: (ref, w, _replica, sides) => slow(() => { flushes++; stored.set(`${ref.name}:${w.id}`, sides) }),
+      readWindow: (ref, w) => slow(() => {
+        const sides = stored.get(`${ref.name}:${w.id}`)
+        return sides === undefined ? { old: EMPTY_SIDE, new: EMPTY_SIDE, replicas: 0 } : { ...sides, replicas: 1 }
+      }),
+    }
+    const book = new SeriesBook({
+      clock, replica: 'a', store: 'redis', fleet,
+      recorder: {
+        totals: async (): Promise<TotalsReader> => () => ({
+          old: totals(0, 0, [0, 0, 0, 0]), new: totals(0, 0, [0, 0, 0, 0]),
+        }),
+      },
+      targets: () => ({ routes, queues: [] }),
+      snapshot: () => ({ targets: new Map(), members: new Map() }),
+    })
+    for (let i = 0; i < 4; i++) { clock.advance(10_000); await book.sample() }
+    expect(flushes).toBe(3 * 700)
+    expect(most).toBeGreaterThan(1)
+    expect(most).toBeLessThanOrEqual(200)
+    // Readings 101..104: flushed 101..103, summed 101 and 102, for every route.
+    for (const name of ['r0', 'r350', 'r699']) {
+      expect(book.json({ kind: 'route', name }, 60, undefined).points.map((p) => p.old)).toEqual([
+        { rps: 0, errorRate: null, p99Ms: null }, { rps: 0, errorRate: null, p99Ms: null },
+      ])
+    }
+  })
 })
