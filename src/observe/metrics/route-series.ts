@@ -56,6 +56,7 @@ export type RouteCounts = Readonly<Record<Side, SideCounts>>
 export class RouteSeriesStore {
   #routes = new Map<string, RouteCounts>()
   #bounds: readonly number[] = REQUEST_BUCKETS_S
+  #zero: TargetTotals | undefined
 
   /** The duration histogram's bucket bounds in seconds, ascending; +Inf is implicit. */
   get bounds(): readonly number[] {
@@ -123,7 +124,19 @@ export class RouteSeriesStore {
     if (previous !== undefined && unchanged(r.old, previous.old, bounds) && unchanged(r.new, previous.new, bounds)) {
       return previous
     }
+    // A route that never served shares one frozen reading: most of 10,000 routes keep no figures of their own.
+    if (untouched(r.old) && untouched(r.new)) return this.#zeroTotals(bounds)
     return { old: sideTotals(r.old, bounds), new: sideTotals(r.new, bounds) }
+  }
+
+  /** The reading of a route that never served, under `bounds`: one object per bounds. */
+  #zeroTotals(bounds: readonly number[]): TargetTotals {
+    if (this.#zero?.old.bounds !== bounds) {
+      const buckets = Object.freeze(new Array<number>(bounds.length + 1).fill(0)) as number[]
+      const side = (): SideTotals => Object.freeze({ requests: 0, errors: 0, buckets, bounds })
+      this.#zero = Object.freeze({ old: side(), new: side() })
+    }
+    return this.#zero
   }
 
   /** The five families, in the registry at the places their prom-client metrics had. */
@@ -204,6 +217,13 @@ function unchanged(side: SideCounts, before: SideTotals, bounds: readonly number
   let acc = 0
   for (let i = 0; i < bounds.length; i++) if ((acc += side.counts[BUCKETS + i]!) !== before.buckets[i]) return false
   return side.counts[DURATION_COUNT] === before.buckets[bounds.length]
+}
+
+/** No request counted on this side: no status count, no duration observed (since its histogram's last reset). */
+function untouched(side: SideCounts): boolean {
+  if (side.counts[DURATION_COUNT] !== 0 || requestsOf(side) !== 0) return false
+  for (let i = BUCKETS; i < side.counts.length; i++) if (side.counts[i] !== 0) return false
+  return true
 }
 
 function requestsOf(side: SideCounts): number {

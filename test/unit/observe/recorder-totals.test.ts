@@ -62,4 +62,20 @@ describe('Recorder.totals', () => {
     r.outcome(outcome({ status: 503, durationMs: 4 }))
     expect((await r.totals())('route', 'checkout', second)!.new).toMatchObject({ requests: 2, errors: 1 })
   })
+
+  it('gives every route that never served one shared reading of zeros', async () => {
+    const r = createRecorder()
+    r.setTargets([routeConfig('a'), routeConfig('b')], [])
+    const read = await r.totals()
+    const a = read('route', 'a')!
+    expect(read('route', 'b')).toBe(a)
+    expect(a.old).toMatchObject({ requests: 0, errors: 0 })
+    expect(a.new.buckets).toHaveLength(a.new.bounds.length + 1)
+    expect(a.new.buckets.every((n) => n === 0)).toBe(true)
+    r.outcome(outcome({ name: 'b', durationMs: 4 }))
+    const b = (await r.totals())('route', 'b', a)!
+    expect(b).not.toBe(a)
+    expect(b.new).toMatchObject({ requests: 1 })
+    expect((await r.totals())('route', 'a', a)).toBe(a)
+  })
 })
