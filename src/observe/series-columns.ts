@@ -13,15 +13,20 @@
  * It becomes dense when a value breaks the progression, and compact again once the progression
  * has covered every stored point (a route idle for as long as the ring keeps).
  */
+/** The three numbers a column keeps while it is compact (see #state). */
+const LAST = 0
+const STEP = 1
+const RUN = 2
+
 export class SeriesColumns {
-  /** Per column, the newest value. */
-  readonly #last: number[]
-  /** Per column, the progression's step (0: constant; NaN: one point, any step fits the next). */
-  readonly #step: number[]
-  /** Per column, how many of the newest points lie on the progression (at most the capacity). */
-  readonly #run: number[]
-  /** Per column, the slots while the column is dense. */
-  readonly #dense: Array<Float64Array | undefined>
+  /**
+   * Per column c, three numbers from c × 3: the newest value, the progression's step (0: constant;
+   * NaN: one point, any step fits the next) and how many of the newest points lie on the
+   * progression (at most the capacity). One array of doubles: an idle ring's whole state.
+   */
+  readonly #state: number[]
+  /** Per column, the slots while the column is dense; undefined while none is. */
+  #dense: Array<Float64Array | undefined> | undefined
   /** How many leading columns may step (the ring's times); the others are constant or dense. */
   readonly #stepped: number
 
@@ -30,10 +35,12 @@ export class SeriesColumns {
    * points holds `fill` for each of them (`held` points).
    */
   constructor(count: number, stepped = 0, fill = 0, held = 0) {
-    this.#last = new Array<number>(count).fill(fill)
-    this.#step = new Array<number>(count).fill(0)
-    this.#run = new Array<number>(count).fill(held)
-    this.#dense = new Array<Float64Array | undefined>(count).fill(undefined)
+    this.#state = new Array<number>(count * 3)
+    for (let c = 0; c < count; c++) {
+      this.#state[c * 3 + LAST] = fill
+      this.#state[c * 3 + STEP] = 0
+      this.#state[c * 3 + RUN] = held
+    }
     this.#stepped = stepped
   }
 
@@ -43,9 +50,11 @@ export class SeriesColumns {
    * of `room` slots.
    */
   set(c: number, slot: number, v: number, size: number, capacity: number, room: number): void {
-    const last = this.#last[c]!
-    const step = this.#step[c]!
-    const run = this.#run[c]!
+    const at = c * 3
+    const state = this.#state
+    const last = state[at + LAST]!
+    const step = state[at + STEP]!
+    const run = state[at + RUN]!
     let next: number
     let nextStep = step
     if (run === 0) next = 1
@@ -56,45 +65,56 @@ export class SeriesColumns {
       next = Number.isSafeInteger(v) && Number.isSafeInteger(nextStep) ? run + 1 : 1
     } else next = Number.isSafeInteger(v) && v - last === step ? run + 1 : 1
     if (next === 1) nextStep = c < this.#stepped ? Number.NaN : 0
-    let dense = this.#dense[c]
+    let dense = this.#dense?.[c]
     if (dense === undefined && next < size) {
       // The value breaks the progression: the points before it go to slots as they were.
       dense = new Float64Array(room)
       for (let age = 1; age < size; age++) {
         dense[(slot - age + capacity) % capacity] = step === 0 || Number.isNaN(step) ? last : last - (age - 1) * step
       }
+      this.#dense ??= new Array<Float64Array | undefined>(state.length / 3).fill(undefined)
       this.#dense[c] = dense
     }
     if (dense !== undefined) {
       dense[slot] = v
-      if (next >= size) this.#dense[c] = undefined
+      if (next >= size) this.#collapse(c)
     }
-    this.#last[c] = v
-    this.#step[c] = nextStep
-    this.#run[c] = Math.min(next, capacity)
+    state[at + LAST] = v
+    state[at + STEP] = nextStep
+    state[at + RUN] = Math.min(next, capacity)
   }
 
   /** Column `c` at `slot`, which holds the point `age` points before the newest. */
   get(c: number, slot: number, age: number): number {
-    const dense = this.#dense[c]
+    const dense = this.#dense?.[c]
     if (dense !== undefined) return dense[slot]!
-    const step = this.#step[c]!
-    return step === 0 || Number.isNaN(step) ? this.#last[c]! : this.#last[c]! - age * step
+    const last = this.#state[c * 3 + LAST]!
+    const step = this.#state[c * 3 + STEP]!
+    return step === 0 || Number.isNaN(step) ? last : last - age * step
   }
 
   /** The ring's columns grew to `room` slots (before it wraps: its points are at 0..size-1). */
   grow(room: number): void {
-    for (let c = 0; c < this.#dense.length; c++) {
-      const dense = this.#dense[c]
+    const all = this.#dense
+    if (all === undefined) return
+    for (let c = 0; c < all.length; c++) {
+      const dense = all[c]
       if (dense === undefined) continue
       const out = new Float64Array(room)
       out.set(dense)
-      this.#dense[c] = out
+      all[c] = out
     }
   }
 
   /** How many columns are dense now (tests and the bench look at it). */
   get denseCount(): number {
-    return this.#dense.reduce((n, d) => n + (d === undefined ? 0 : 1), 0)
+    return this.#dense?.reduce((n, d) => n + (d === undefined ? 0 : 1), 0) ?? 0
+  }
+
+  /** Column `c` is one progression again; with no dense column left, the slot list goes too. */
+  #collapse(c: number): void {
+    const all = this.#dense!
+    all[c] = undefined
+    if (all.every((d) => d === undefined)) this.#dense = undefined
   }
 }
