@@ -1,4 +1,4 @@
-import { toSparse, type SerializedSide } from '../state/fleet.js'
+import { EMPTY_SIDE, toSparse, type SerializedSide } from '../state/fleet.js'
 import type { SideTotals } from './metrics/recorder.js'
 
 /**
@@ -21,6 +21,7 @@ export interface SidePoint {
  * give no histogram for that interval (so no p99) rather than a wrong one.
  */
 export function sideDelta(before: SideTotals, after: SideTotals): SerializedSide {
+  if (before === after) return EMPTY_SIDE
   const requests = Math.max(0, after.requests - before.requests)
   const errors = Math.max(0, after.errors - before.errors)
   const comparable = before.bounds === after.bounds || sameBounds(before.bounds, after.bounds)
@@ -38,6 +39,8 @@ export function sideDelta(before: SideTotals, after: SideTotals): SerializedSide
 
 /** An interval's figures for the chart: per second, the error share, p99 over `bounds` (seconds, +Inf after). */
 export function pointOf(side: SerializedSide, bounds: readonly number[], seconds: number): SidePoint {
+  // What the math below gives for an interval without requests (most of them at 10,000 routes).
+  if (side.requests === 0 && side.histogram.length === 0 && seconds > 0) return NO_REQUESTS
   const cumulative = new Array<number>(bounds.length + 1).fill(0)
   for (const [i, n] of side.histogram) cumulative[Math.min(Math.max(0, i), bounds.length)]! += n
   for (let i = 1; i < cumulative.length; i++) cumulative[i]! += cumulative[i - 1]!
@@ -47,6 +50,8 @@ export function pointOf(side: SerializedSide, bounds: readonly number[], seconds
     p99Ms: quantileMs(0.99, bounds, cumulative),
   }
 }
+
+const NO_REQUESTS: SidePoint = Object.freeze({ rps: 0, errorRate: null, p99Ms: null })
 
 /** The point of the interval between two cumulative readings `seconds` apart. */
 export function sidePoint(before: SideTotals, after: SideTotals, seconds: number): SidePoint {

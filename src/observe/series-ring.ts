@@ -1,5 +1,6 @@
 import { SIDES, type Side } from '../config/types.js'
 import { ROLLOUT_STATES, type RolloutState } from '../core/types.js'
+import { SeriesColumns } from './series-columns.js'
 import type { SidePoint } from './series-point.js'
 
 export interface SeriesPoint {
@@ -15,119 +16,119 @@ export interface SeriesPoint {
   readonly shadowMismatchRate: number | null
 }
 
-type SideColumns = Record<keyof SidePoint, Float64Array>
+/** The ring's columns in SeriesColumns: t first (it may step), then the values (constant or dense). */
+const T = 0
+const PERCENT = 1
+const STATE = 2
+const SHADOW = 3
+const SIDE_COLUMNS = { old: 4, new: 7 } as const satisfies Record<Side, number>
+const RPS = 0
+const ERROR_RATE = 1
+const P99 = 2
+const COLUMNS = 10
 
 /** Points a new ring has room for; the room doubles up to the capacity as points arrive. */
 const FIRST_ROOM = 8
 
 /**
- * A bounded ring of columns (typed arrays): pushing the (capacity+1)-th point overwrites the
- * oldest. Missing values are NaN inside and null outside. The columns grow with the points (a full
- * hour is ~26 KB per target: 10,000 routes must not pay 260 MB on their first interval).
+ * A bounded ring of columns: pushing the (capacity+1)-th point overwrites the oldest. Missing
+ * values are NaN inside and null outside. A column is one number while every point agrees with it
+ * (series-columns.ts: an idle route's ring is a few hundred bytes) and a Float64Array while they
+ * differ; those grow with the points (a full hour is ~3 KB per dense column: 10,000 routes must
+ * not pay 260 MB).
  */
 export class SeriesRing {
   readonly capacity: number
-  /** Points the columns hold now (≤ capacity); wrapping only begins once it is the capacity. */
+  /** Slots the dense columns hold now (≤ capacity); wrapping only begins once it is the capacity. */
   #room: number
-  #t: Float64Array
-  #percentBp: Float64Array
-  #state: Uint8Array
-  #sides: Record<Side, SideColumns>
-  #shadow: Float64Array
-  #goals = new Map<string, Record<Side, Float64Array>>()
+  readonly #columns = new SeriesColumns(COLUMNS, 1)
+  /** Goal name → its two columns (old, new); undefined while the points have no goals. */
+  #goals: Map<string, SeriesColumns> | undefined
   /** Index the next point goes to. */
   #next = 0
   #size = 0
 
   constructor(capacity: number) {
     this.capacity = capacity
-    const room = Math.min(capacity, FIRST_ROOM)
-    this.#room = room
-    this.#t = new Float64Array(room)
-    this.#percentBp = new Float64Array(room)
-    this.#state = new Uint8Array(room)
-    this.#shadow = new Float64Array(room)
-    const side = (): SideColumns => ({
-      rps: new Float64Array(room), errorRate: new Float64Array(room), p99Ms: new Float64Array(room),
-    })
-    this.#sides = { old: side(), new: side() }
-  }
-
-  /** Before the ring is full its points are 0..size-1 in order: growing is a copy into longer columns. */
-  #grow(): void {
-    const room = Math.min(this.capacity, this.#room * 2)
-    this.#room = room
-    this.#t = grown(this.#t, room)
-    this.#percentBp = grown(this.#percentBp, room)
-    this.#state = grown(this.#state, room)
-    this.#shadow = grown(this.#shadow, room)
-    for (const s of SIDES) {
-      const c = this.#sides[s]
-      this.#sides[s] = { rps: grown(c.rps, room), errorRate: grown(c.errorRate, room), p99Ms: grown(c.p99Ms, room) }
-    }
-    for (const [name, cols] of this.#goals) {
-      this.#goals.set(name, { old: grown(cols.old, room, Number.NaN), new: grown(cols.new, room, Number.NaN) })
-    }
+    this.#room = Math.min(capacity, FIRST_ROOM)
   }
 
   get size(): number {
     return this.#size
   }
 
+  /** How many columns are typed arrays now (a ring of an idle target has none). */
+  get denseColumns(): number {
+    let n = this.#columns.denseCount
+    for (const cols of this.#goals?.values() ?? []) n += cols.denseCount
+    return n
+  }
+
   push(p: SeriesPoint): void {
     const i = this.#next
-    if (i === this.#room) this.#grow()
-    this.#t[i] = p.t
-    this.#percentBp[i] = p.percentBp
-    this.#state[i] = ROLLOUT_STATES.indexOf(p.state)
-    this.#shadow[i] = nanOf(p.shadowMismatchRate)
+    if (i === this.#room) {
+      // Before the ring is full its points are 0..size-1 in order: growing is a copy into longer columns.
+      this.#room = Math.min(this.capacity, this.#room * 2)
+      this.#columns.grow(this.#room)
+      for (const cols of this.#goals?.values() ?? []) cols.grow(this.#room)
+    }
+    const held = Math.min(this.#size, this.capacity - 1)
+    const size = held + 1
+    const set = (cols: SeriesColumns, c: number, v: number) => cols.set(c, i, v, size, this.capacity, this.#room)
+    const columns = this.#columns
+    set(columns, T, p.t)
+    set(columns, PERCENT, p.percentBp)
+    set(columns, STATE, ROLLOUT_STATES.indexOf(p.state))
+    set(columns, SHADOW, nanOf(p.shadowMismatchRate))
     for (const s of SIDES) {
-      const c = this.#sides[s]
-      c.rps[i] = p[s].rps
-      c.errorRate[i] = nanOf(p[s].errorRate)
-      c.p99Ms[i] = nanOf(p[s].p99Ms)
+      const at = SIDE_COLUMNS[s]
+      set(columns, at + RPS, p[s].rps)
+      set(columns, at + ERROR_RATE, nanOf(p[s].errorRate))
+      set(columns, at + P99, nanOf(p[s].p99Ms))
     }
     // Goals follow the config: a goal removed by a reload loses its column, a new one starts empty.
-    const goals = new Map<string, Record<Side, Float64Array>>()
+    let goals: Map<string, SeriesColumns> | undefined
     for (const [name, rates] of Object.entries(p.goals)) {
-      const cols = this.#goals.get(name) ?? {
-        old: new Float64Array(this.#room).fill(Number.NaN), new: new Float64Array(this.#room).fill(Number.NaN),
-      }
-      for (const s of SIDES) cols[s][i] = nanOf(rates[s])
+      goals ??= new Map()
+      const cols = this.#goals?.get(name) ?? new SeriesColumns(2, 0, Number.NaN, held)
+      set(cols, 0, nanOf(rates.old))
+      set(cols, 1, nanOf(rates.new))
       goals.set(name, cols)
     }
     this.#goals = goals
     this.#next = (i + 1) % this.capacity
-    if (this.#size < this.capacity) this.#size++
+    this.#size = size
   }
 
   /** The points with t > since, oldest first. */
   points(since: number): SeriesPoint[] {
     const out: SeriesPoint[] = []
     const first = (this.#next - this.#size + this.capacity) % this.capacity
+    const columns = this.#columns
     for (let k = 0; k < this.#size; k++) {
       const i = (first + k) % this.capacity
-      if (this.#t[i]! <= since) continue
+      const age = this.#size - 1 - k
+      const t = columns.get(T, i, age)
+      if (t <= since) continue
       const side = (s: Side): SidePoint => {
-        const c = this.#sides[s]
-        return { rps: c.rps[i]!, errorRate: nullOf(c.errorRate[i]!), p99Ms: nullOf(c.p99Ms[i]!) }
+        const at = SIDE_COLUMNS[s]
+        return {
+          rps: columns.get(at + RPS, i, age),
+          errorRate: nullOf(columns.get(at + ERROR_RATE, i, age)),
+          p99Ms: nullOf(columns.get(at + P99, i, age)),
+        }
       }
       const goals: Record<string, Record<Side, number | null>> = {}
-      for (const [name, cols] of this.#goals) goals[name] = { old: nullOf(cols.old[i]!), new: nullOf(cols.new[i]!) }
+      for (const [name, cols] of this.#goals ?? []) {
+        goals[name] = { old: nullOf(cols.get(0, i, age)), new: nullOf(cols.get(1, i, age)) }
+      }
       out.push({
-        t: this.#t[i]!, percentBp: this.#percentBp[i]!, state: ROLLOUT_STATES[this.#state[i]!] ?? 'manual',
-        old: side('old'), new: side('new'), goals, shadowMismatchRate: nullOf(this.#shadow[i]!),
+        t, percentBp: columns.get(PERCENT, i, age), state: ROLLOUT_STATES[columns.get(STATE, i, age)] ?? 'manual',
+        old: side('old'), new: side('new'), goals, shadowMismatchRate: nullOf(columns.get(SHADOW, i, age)),
       })
     }
     return out
   }
-}
-
-function grown<A extends Float64Array | Uint8Array>(a: A, length: number, fill = 0): A {
-  const out = new (a.constructor as new (n: number) => A)(length)
-  if (fill !== 0) out.fill(fill)
-  out.set(a)
-  return out
 }
 
 function nanOf(x: number | null): number {

@@ -32,12 +32,18 @@ export interface SideTotals {
   readonly bounds: readonly number[]
 }
 
+/** One target's cumulative figures per side. */
 export interface TargetTotals {
-  readonly kind: Kind
-  readonly name: string
   readonly old: SideTotals
   readonly new: SideTotals
 }
+
+/**
+ * One target's cumulative figures, read when called (undefined for a target not configured): the
+ * dashboard's time series call it once per target, spread over several turns of the event loop.
+ * Answers `previous` itself when the figures did not change since it was read (an idle target).
+ */
+export type TotalsReader = (kind: Kind, name: string, previous?: TargetTotals) => TargetTotals | undefined
 
 /** One side's figures in the window last judged. */
 export interface JudgedSide {

@@ -6,7 +6,8 @@ import type { GoalSeries } from '../goals.js'
 import { SHADOW_RESULTS, type ShadowSeries } from '../shadow.js'
 import {
   INTERNAL_ERROR_SOURCES, JOB_BUCKETS_S, JOB_OUTCOMES, WEBHOOK_DELIVERY_RESULTS, defineMetrics,
-  type AnalysisSeries, type InternalErrorSource, type SideTotals, type TargetTotals, type WebhookDeliveryResult,
+  type AnalysisSeries, type InternalErrorSource, type SideTotals, type TargetTotals, type TotalsReader,
+  type WebhookDeliveryResult,
 } from './definitions.js'
 import { RolloutSeriesStore } from './rollout-series.js'
 import { RouteSeriesStore } from './route-series.js'
@@ -15,7 +16,8 @@ import { TimeSlice } from '../../util/time-slice.js'
 
 export {
   INTERNAL_ERROR_SOURCES, ROLLBACK_REASONS, WEBHOOK_DELIVERY_RESULTS,
-  type AnalysisSeries, type InternalErrorSource, type SideTotals, type TargetTotals, type WebhookDeliveryResult,
+  type AnalysisSeries, type InternalErrorSource, type SideTotals, type TargetTotals, type TotalsReader,
+  type WebhookDeliveryResult,
 } from './definitions.js'
 
 /**
@@ -70,9 +72,12 @@ export interface Recorder {
   watchAnalysis(source: () => readonly AnalysisSeries[]): void
   /**
    * Every target's cumulative figures per side, read from the metrics above (nothing extra is
-   * counted per request): the dashboard's time series samples these every few seconds.
+   * counted per request): the dashboard's time series samples these every few seconds. A reader,
+   * not one array: at 10,000 routes building every target's figures at once blocked the event
+   * loop; the reader reads a route's figures when called for it (queues, which prom-client keeps,
+   * are read when the reader is made).
    */
-  totals(): Promise<TargetTotals[]>
+  totals(): Promise<TotalsReader>
   /** The shadow metric children of a route with a shadow block (README "Shadow traffic"); undefined otherwise. */
   shadowSeries(route: string): ShadowSeries | undefined
   render(): Promise<string>
@@ -129,9 +134,8 @@ class PromRecorder implements Recorder {
     registerAnalysisMetrics(this.#registry, source)
   }
 
-  async totals(): Promise<TargetTotals[]> {
-    const routes: TargetTotals[] = this.#routes.totals().map((r) => ({ kind: 'route', ...r }))
-    const queues = new Map<string, Record<Side, SideTotals>>()
+  async totals(): Promise<TotalsReader> {
+    const queues = new Map<string, TargetTotals>()
     const sideOf = (name: unknown, backend: unknown): SideTotals | undefined => {
       if (typeof name !== 'string' || !this.#queues.has(name) || (backend !== 'old' && backend !== 'new')) return undefined
       let pair = queues.get(name)
@@ -148,7 +152,11 @@ class PromRecorder implements Recorder {
       if (v.labels.outcome === 'failed') side.errors += v.value
     }
     addBuckets(await this.#m.jobDuration.get(), JOB_BUCKETS_S, (l) => sideOf(l.queue, l.backend))
-    return [...routes, ...[...queues].map(([name, s]) => ({ kind: 'queue' as const, name, ...s }))]
+    return (kind, name, previous) => {
+      if (kind === 'route') return this.#routes.totals(name, previous)
+      const queue = queues.get(name)
+      return queue !== undefined && previous !== undefined && sameTotals(queue, previous) ? previous : queue
+    }
   }
 
   setTargets(routes: readonly RouteConfig[], queues: readonly QueueConfig[]): void {
@@ -359,6 +367,12 @@ class PromRecorder implements Recorder {
     this.#rollouts.remove('queue', name)
     this.#queues.delete(name)
   }
+}
+
+function sameTotals(a: TargetTotals, b: TargetTotals): boolean {
+  const same = (x: SideTotals, y: SideTotals) => x.requests === y.requests && x.errors === y.errors &&
+    x.bounds === y.bounds && x.buckets.length === y.buckets.length && x.buckets.every((n, i) => n === y.buckets[i])
+  return same(a.old, b.old) && same(a.new, b.new)
 }
 
 function emptyTotals(bounds: readonly number[]): SideTotals {

@@ -2,7 +2,9 @@ import type { Registry } from 'prom-client'
 import { SIDES, type Side } from '../../config/types.js'
 import { DECISION_REASONS } from '../../core/types.js'
 import { UPSTREAM_ERROR_REASONS, type Outcome } from '../events.js'
-import { CLIENT_CLOSED_CODE, FAMILIES, REQUEST_BUCKETS_S, type SideTotals } from './definitions.js'
+import {
+  CLIENT_CLOSED_CODE, FAMILIES, REQUEST_BUCKETS_S, type SideTotals, type TargetTotals,
+} from './definitions.js'
 import { registerFamily, type ExpositionValue } from './exposition.js'
 
 /*
@@ -63,8 +65,9 @@ export interface RouteChanges {
 export class RouteSeriesStore {
   #routes = new Map<string, RouteCounts>()
   #bounds: readonly number[] = REQUEST_BUCKETS_S
-  /** Counts the `setRoutes` calls: a route's `seen` says which call named it last. */
+  /** Counts the `retain` passes: a route's `seen` says which pass named it last. */
   #generation = 0
+  #zero: TargetTotals | undefined
 
   /** The duration histogram's bucket bounds in seconds, ascending; +Inf is implicit. */
   get bounds(): readonly number[] {
@@ -157,14 +160,31 @@ export class RouteSeriesStore {
     if (r !== undefined) r[variant].counts[FLAG]!++
   }
 
-  /** Every route's cumulative figures per side (the dashboard's time series sample these). */
-  totals(): Array<{ name: string } & Record<Side, SideTotals>> {
+  /**
+   * One route's cumulative figures per side, read now (the dashboard's time series sample these,
+   * one route at a time); undefined for a route not configured. `previous` itself when nothing
+   * changed since it was read: an idle route allocates nothing.
+   */
+  totals(name: string, previous?: TargetTotals): TargetTotals | undefined {
+    const r = this.#routes.get(name)
+    if (r === undefined) return undefined
     const bounds = this.#bounds
-    const out: Array<{ name: string } & Record<Side, SideTotals>> = []
-    for (const [name, r] of this.#routes) {
-      out.push({ name, old: sideTotals(r.old, bounds), new: sideTotals(r.new, bounds) })
+    if (previous !== undefined && unchanged(r.old, previous.old, bounds) && unchanged(r.new, previous.new, bounds)) {
+      return previous
     }
-    return out
+    // A route that never served shares one frozen reading: most of 10,000 routes keep no figures of their own.
+    if (untouched(r.old) && untouched(r.new)) return this.#zeroTotals(bounds)
+    return { old: sideTotals(r.old, bounds), new: sideTotals(r.new, bounds) }
+  }
+
+  /** The reading of a route that never served, under `bounds`: one object per bounds. */
+  #zeroTotals(bounds: readonly number[]): TargetTotals {
+    if (this.#zero?.old.bounds !== bounds) {
+      const buckets = Object.freeze(new Array<number>(bounds.length + 1).fill(0)) as number[]
+      const side = (): SideTotals => Object.freeze({ requests: 0, errors: 0, buckets, bounds })
+      this.#zero = Object.freeze({ old: side(), new: side() })
+    }
+    return this.#zero
   }
 
   /** The five families, in the registry at the places their prom-client metrics had. */
@@ -230,18 +250,44 @@ function observe(c: Float64Array, bounds: readonly number[], s: number): void {
 }
 
 function sideTotals(side: SideCounts, bounds: readonly number[]): SideTotals {
-  let requests = 0
-  let errors = 0
-  for (const [status, c] of side.codes) {
-    requests += c.n
-    // As analysis counts them: 5xx and 499 (the client went away, status 0, or a backend's own 499).
-    if (status >= 500 || codeLabel(status) === CLIENT_CLOSED_CODE) errors += c.n
-  }
+  const requests = requestsOf(side)
+  const errors = errorsOf(side)
   const buckets = new Array<number>(bounds.length + 1)
   let acc = 0
   for (let i = 0; i < bounds.length; i++) buckets[i] = acc += side.counts[BUCKETS + i]!
   buckets[bounds.length] = side.counts[DURATION_COUNT]!
   return { requests, errors, buckets, bounds }
+}
+
+/** Whether `before` still holds `side`'s figures (without building them: this runs for every idle route). */
+function unchanged(side: SideCounts, before: SideTotals, bounds: readonly number[]): boolean {
+  if (before.bounds !== bounds || requestsOf(side) !== before.requests || errorsOf(side) !== before.errors) return false
+  let acc = 0
+  for (let i = 0; i < bounds.length; i++) if ((acc += side.counts[BUCKETS + i]!) !== before.buckets[i]) return false
+  return side.counts[DURATION_COUNT] === before.buckets[bounds.length]
+}
+
+/** No request counted on this side: no status count, no duration observed (since its histogram's last reset). */
+function untouched(side: SideCounts): boolean {
+  if (side.counts[DURATION_COUNT] !== 0 || requestsOf(side) !== 0) return false
+  for (let i = BUCKETS; i < side.counts.length; i++) if (side.counts[i] !== 0) return false
+  return true
+}
+
+function requestsOf(side: SideCounts): number {
+  let requests = 0
+  for (const c of side.codes.values()) requests += c.n
+  return requests
+}
+
+/**
+ * As analysis counts them: 5xx and 499 (the client went away, status 0, or a backend's own 499:
+ * the statuses codeLabel names CLIENT_CLOSED_CODE, compared as numbers to allocate no label).
+ */
+function errorsOf(side: SideCounts): number {
+  let errors = 0
+  for (const [status, c] of side.codes) if (status >= 500 || status === 0 || status === 499) errors += c.n
+  return errors
 }
 
 export function codeLabel(status: number): string {

@@ -2,7 +2,7 @@ import type { QueueConfig, RouteConfig } from '../../../src/config/types.js'
 import { Commands } from '../../../src/control/commands.js'
 import type { RolloutState, TargetRef } from '../../../src/core/types.js'
 import type { Outcome } from '../../../src/observe/events.js'
-import type { Recorder } from '../../../src/observe/metrics/recorder.js'
+import type { Recorder, TotalsReader } from '../../../src/observe/metrics/recorder.js'
 import { recordLiveState } from '../../../src/observe/live-gauges.js'
 import { MemoryStateStore } from '../../../src/state/memory.js'
 import { ManualClock } from '../../../src/util/clock.js'
@@ -31,7 +31,7 @@ export class FakeRecorder implements Recorder {
   webhookDelivery(result: string): void { this.deliveries.push(result) }
   watchGoals(): void {}
   watchAnalysis(): void {}
-  async totals(): Promise<[]> { return [] }
+  async totals(): Promise<TotalsReader> { return () => undefined }
   shadowSeries(): undefined { return undefined }
   async render(): Promise<string> { return '' }
 }

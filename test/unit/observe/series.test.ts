@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { SideTotals, TargetTotals } from '../../../src/observe/metrics/recorder.js'
+import type { SideTotals, TotalsReader } from '../../../src/observe/metrics/recorder.js'
 import { quantileMs, sidePoint } from '../../../src/observe/series-point.js'
 import { SeriesRing, type SeriesPoint } from '../../../src/observe/series-ring.js'
 import { SeriesBook } from '../../../src/observe/series.js'
@@ -102,7 +102,14 @@ describe('SeriesBook', () => {
     const state = { routes }
     const book = new SeriesBook({
       clock, replica: 'r1', store: 'memory',
-      recorder: { totals: async (): Promise<TargetTotals[]> => state.routes.map((r) => ({ kind: 'route', name: r.name, old: totals(requests, 0, [requests, requests, requests, requests]), new: totals(requests / 10, 0, [0, 0, requests / 10, requests / 10]) })) },
+      recorder: {
+        totals: async (): Promise<TotalsReader> => (_kind, name) => state.routes.some((r) => r.name === name)
+          ? {
+            old: totals(requests, 0, [requests, requests, requests, requests]),
+            new: totals(requests / 10, 0, [0, 0, requests / 10, requests / 10]),
+          }
+          : undefined,
+      },
       targets: () => ({ routes: state.routes, queues: [] }),
       snapshot: () => snapshot,
     })
@@ -181,7 +188,12 @@ describe('SeriesBook with several replicas (a shared fleet store)', () => {
     const counts = { a: 0, b: 0 }
     const book = (replica: 'a' | 'b') => new SeriesBook({
       clock, replica, store: 'redis', fleet,
-      recorder: { totals: async (): Promise<TargetTotals[]> => [{ kind: 'route', name: 'checkout', old: totals(counts[replica], counts[replica] / 10, [counts[replica], counts[replica], counts[replica], counts[replica]]), new: totals(0, 0, [0, 0, 0, 0]) }] },
+      recorder: {
+        totals: async (): Promise<TotalsReader> => () => {
+          const n = counts[replica]
+          return { old: totals(n, n / 10, [n, n, n, n]), new: totals(0, 0, [0, 0, 0, 0]) }
+        },
+      },
       targets: () => ({ routes: [route], queues: [] }),
       snapshot: () => ({ targets: new Map(), members: new Map() }),
     })
@@ -216,7 +228,11 @@ describe('SeriesBook with several replicas (a shared fleet store)', () => {
     }
     const book = new SeriesBook({
       clock, replica: 'a', store: 'redis', fleet,
-      recorder: { totals: async (): Promise<TargetTotals[]> => [{ kind: 'route', name: 'checkout', old: totals(n, 0, [n, n, n, n]), new: totals(0, 0, [0, 0, 0, 0]) }] },
+      recorder: {
+        totals: async (): Promise<TotalsReader> => () => ({
+          old: totals(n, 0, [n, n, n, n]), new: totals(0, 0, [0, 0, 0, 0]),
+        }),
+      },
       targets: () => ({ routes: [route], queues: [] }),
       snapshot: () => ({ targets: new Map(), members: new Map() }),
     })
@@ -232,12 +248,135 @@ describe('SeriesBook: the shadow slot', () => {
     let n = 0
     const book = new SeriesBook({
       clock, replica: 'a', store: 'memory', shadowMismatchRate: () => rates.shift() ?? null,
-      recorder: { totals: async (): Promise<TargetTotals[]> => [{ kind: 'route', name: 'checkout', old: totals(n, 0, [n, n, n, n]), new: totals(0, 0, [0, 0, 0, 0]) }] },
+      recorder: {
+        totals: async (): Promise<TotalsReader> => () => ({
+          old: totals(n, 0, [n, n, n, n]), new: totals(0, 0, [0, 0, 0, 0]),
+        }),
+      },
       targets: () => ({ routes: [routeConfig('checkout')], queues: [] }),
       snapshot: () => ({ targets: new Map(), members: new Map() }),
     })
     for (let i = 0; i < 3; i++) { n += 10; clock.advance(10_000); await book.sample() }
     // The first reading is a baseline (no point, no call); then one call per interval.
     expect(book.json({ kind: 'route', name: 'checkout' }, 60, undefined).points.map((p) => p.shadowMismatchRate)).toEqual([0.25, null])
+  })
+})
+
+describe('SeriesBook: the sample at many targets', () => {
+  function manyRoutes(count: number, sliceMs: number | undefined, reuse: boolean) {
+    const clock = new ManualClock(1_000_000)
+    const routes = Array.from({ length: count }, (_, i) => routeConfig(`r${i}`, { percentBp: 100 }))
+    // Route i serves `served[i]` requests so far; most stay idle.
+    const served = new Array<number>(count).fill(0)
+    let reads = 0
+    const reading = (n: number) => ({ old: totals(n, n / 10, [n, n, n, n]), new: totals(0, 0, [0, 0, 0, 0]) })
+    const book = new SeriesBook({
+      clock, replica: 'r1', store: 'memory', sliceMs,
+      recorder: {
+        totals: async (): Promise<TotalsReader> => (_kind, name, previous) => {
+          reads++
+          const n = served[Number(name.slice(1))]!
+          // As the recorder does: an unchanged target answers its previous reading itself.
+          return reuse && previous !== undefined && previous.old.requests === n ? previous : reading(n)
+        },
+      },
+      targets: () => ({ routes, queues: [] }),
+      snapshot: () => ({ targets: new Map(), members: new Map() }),
+    })
+    return { clock, book, served, reads: () => reads }
+  }
+
+  /** How many turns of the event loop pass while `work` runs. */
+  async function turnsDuring(work: () => Promise<void>): Promise<number> {
+    let turns = 0
+    let running = true
+    const ticker = (async () => {
+      while (running) {
+        await new Promise<void>((resolve) => setImmediate(resolve))
+        turns++
+      }
+    })()
+    await work()
+    running = false
+    await ticker
+    return turns
+  }
+
+  it('yields to the event loop between targets once its slice is spent', async () => {
+    // A slice of 0 ms is spent after every target: each one gets a turn of its own.
+    const sliced = manyRoutes(300, 0, true)
+    sliced.clock.advance(10_000)
+    expect(await turnsDuring(() => sliced.book.sample())).toBeGreaterThanOrEqual(299)
+    sliced.clock.advance(10_000)
+    expect(await turnsDuring(() => sliced.book.sample())).toBeGreaterThanOrEqual(299)
+    expect(sliced.reads()).toBe(600)
+    expect(sliced.book.json({ kind: 'route', name: 'r299' }, 60, undefined).points).toHaveLength(1)
+    // A slice longer than the work: the same sample in one go.
+    const whole = manyRoutes(300, 60_000, true)
+    whole.clock.advance(10_000)
+    expect(await turnsDuring(() => whole.book.sample())).toBeLessThan(5)
+  })
+
+  it('charts the same points whether an idle target\'s reading is its previous one or a fresh one', async () => {
+    const reused = manyRoutes(20, 0, true)
+    const fresh = manyRoutes(20, 0, false)
+    for (let i = 0; i < 40; i++) {
+      for (const s of [reused, fresh]) {
+        if (i % 7 === 3) s.served[i % 20]! += 50
+        if (i % 11 === 5) s.served[(i * 3) % 20]! += 1
+        s.clock.advance(10_000)
+        await s.book.sample()
+      }
+    }
+    for (let r = 0; r < 20; r++) {
+      const ref = { kind: 'route' as const, name: `r${r}` }
+      const points = reused.book.json(ref, 60, undefined).points
+      expect(points).toHaveLength(39)
+      expect(JSON.stringify(points)).toBe(JSON.stringify(fresh.book.json(ref, 60, undefined).points))
+    }
+    expect(reused.book.json({ kind: 'route', name: 'r3' }, 60, undefined).points.some((p) => p.old.rps === 5)).toBe(true)
+  })
+
+  it('with several replicas, keeps at most 50 targets waiting for the store at once', async () => {
+    const clock = new ManualClock(1_000_000)
+    const routes = Array.from({ length: 700 }, (_, i) => routeConfig(`r${i}`))
+    let waiting = 0
+    let most = 0
+    let flushes = 0
+    const stored = new Map<string, WindowSides>()
+    const slow = async <T>(work: () => T): Promise<T> => {
+      waiting++
+      most = Math.max(most, waiting)
+      await new Promise<void>((resolve) => setImmediate(resolve))
+      waiting--
+      return work()
+    }
+    const fleet: FleetWindows = {
+      flushWindow: (ref, w, _replica, sides) => slow(() => { flushes++; stored.set(`${ref.name}:${w.id}`, sides) }),
+      readWindow: (ref, w) => slow(() => {
+        const sides = stored.get(`${ref.name}:${w.id}`)
+        return sides === undefined ? { old: EMPTY_SIDE, new: EMPTY_SIDE, replicas: 0 } : { ...sides, replicas: 1 }
+      }),
+    }
+    const book = new SeriesBook({
+      clock, replica: 'a', store: 'redis', fleet,
+      recorder: {
+        totals: async (): Promise<TotalsReader> => () => ({
+          old: totals(0, 0, [0, 0, 0, 0]), new: totals(0, 0, [0, 0, 0, 0]),
+        }),
+      },
+      targets: () => ({ routes, queues: [] }),
+      snapshot: () => ({ targets: new Map(), members: new Map() }),
+    })
+    for (let i = 0; i < 4; i++) { clock.advance(10_000); await book.sample() }
+    expect(flushes).toBe(3 * 700)
+    expect(most).toBeGreaterThan(1)
+    expect(most).toBeLessThanOrEqual(50)
+    // Readings 101..104: flushed 101..103, summed 101 and 102, for every route.
+    for (const name of ['r0', 'r350', 'r699']) {
+      expect(book.json({ kind: 'route', name }, 60, undefined).points.map((p) => p.old)).toEqual([
+        { rps: 0, errorRate: null, p99Ms: null }, { rps: 0, errorRate: null, p99Ms: null },
+      ])
+    }
   })
 })
