@@ -26,7 +26,7 @@ import { createStore } from './store.js'
 import { LeaderLease } from '../control/leader.js'
 import { FleetFlusher, FleetWindowSource } from '../control/window-sources.js'
 import { GoalSync } from '../control/goal-sync.js'
-import { logStartSummary, warnRestartOnly, warnUnverifiedTls } from './log.js'
+import { logStartSummary, warnRestartOnly, warnUnverifiedTlsSliced } from './log.js'
 import { ProcessHooks } from './process-hooks.js'
 import { readinessOf, type Readiness } from './readiness.js'
 import { ConfigReloader } from './reload.js'
@@ -311,12 +311,12 @@ export class SluiceApp {
     try {
       await this.#views.switchTo(next, prev, () => {
         warnRestartOnly(this.logger, prev, next)
-        // An unverified backend is said at every start and at every reload that keeps or adds one.
-        warnUnverifiedTls(this.logger, next)
         this.#dataPlane.setTls(next.listenTls)
         this.#admin.setTls(next.admin.tls)
         this.#config = next
       })
+      // An unverified backend is said at every start and at every reload that keeps or adds one.
+      await warnUnverifiedTlsSliced(this.logger, next)
     } finally {
       // A refused switch keeps the running config: the series added for next go again.
       await this.recorder.retainTargets(this.#config.routes, this.#config.queues)
