@@ -11,18 +11,25 @@ export interface TargetEntry {
 /**
  * A replica's copy of the shared state, served synchronously to the data plane.
  *
- * Guarantees: copy-on-write (a snapshot handed out never changes); it only moves forward — a live
+ * Guarantees: copy-on-write (a snapshot handed out never changes; the maps are copied at the first
+ * change after one was handed out, not at every change: a follower re-reads another replica's
+ * 10,000 changes one by one, and a copy per change cost O(n²)); it only moves forward — a live
  * state or a members set replaces the cached one only when its version is higher, so replies that
  * arrive out of order (our own write's reply, a re-read after a notice, a full resync) can never
  * put an older state back. Nothing is ever dropped: sluice has no delete, and a key missing from
  * Redis (lost in a restart) is restored from here, not forgotten.
  */
 export class LiveCache {
-  #targets: ReadonlyMap<string, TargetLive> = new Map()
-  #members: ReadonlyMap<string, ReadonlyMap<string, GroupEdits>> = new Map()
+  #targets = new Map<string, TargetLive>()
+  #members = new Map<string, ReadonlyMap<string, GroupEdits>>()
   readonly #memberVersions = new Map<string, number>()
+  /** A snapshot handed out may still be reading the current maps: the next change to each copies it first. */
+  #targetsShared = false
+  #membersShared = false
 
   snapshot(): LiveSnapshot {
+    this.#targetsShared = true
+    this.#membersShared = true
     return { targets: this.#targets, members: this.#members }
   }
 
@@ -56,11 +63,19 @@ export class LiveCache {
     const changed = new Set<string>()
     for (const { key, live, members: m } of entries) {
       if (live && live.version > this.liveVersion(key)) {
-        (targets ??= new Map(this.#targets)).set(key, live)
+        if (targets === undefined) {
+          targets = this.#targetsShared ? new Map(this.#targets) : this.#targets
+          this.#targetsShared = false
+        }
+        targets.set(key, live)
         changed.add(key)
       }
       if (m && m.version > this.membersVersion(key)) {
-        (members ??= new Map(this.#members)).set(key, m.groups)
+        if (members === undefined) {
+          members = this.#membersShared ? new Map(this.#members) : this.#members
+          this.#membersShared = false
+        }
+        members.set(key, m.groups)
         this.#memberVersions.set(key, m.version)
         changed.add(key)
       }
@@ -69,6 +84,7 @@ export class LiveCache {
     if (members) this.#members = members
     return [...changed]
   }
+
 
   /**
    * Apply our own membership edit, written as members version `version`. Only valid when the cache
@@ -84,6 +100,7 @@ export class LiveCache {
     if (present) { added.add(id); removed.delete(id) } else { added.delete(id); removed.add(id) }
     groups.set(group, { added, removed })
     this.#members = new Map(this.#members).set(key, groups)
+    this.#membersShared = false
     this.#memberVersions.set(key, version)
     return true
   }

@@ -38,8 +38,8 @@ const RESYNC_RETRY_MS = 1000
  * up to a second of one replica's new users).
  */
 const GOAL_READ_CHUNKS = 20
-/** Updates sent in one pipeline by updateMany: bounds the buffers of one reload of 10,000 targets. */
-const UPDATES_PER_PIPELINE = 1_000
+/** Updates sent in one pipeline by updateMany: each pipeline is built and its replies decoded in one turn. */
+const UPDATES_PER_PIPELINE = 250
 
 /**
  * Live state shared by every replica through one Redis.
