@@ -228,6 +228,9 @@ export class SluiceApp {
     await this.#storeHealth.loadState()
     this.#views.refresh()
     this.store.onChange((ref) => this.#views.onLiveChange(ref))
+    // The first goal pass starts the tallies afresh and replays the goal log (what a restart left):
+    // done before the first request, or the counts of the first second would vanish until replayed.
+    await this.#goalSync?.syncAll()
     const data = await this.#dataPlane.listen()
     const admin = await this.#admin.listen()
     this.#addresses = { data, admin }
