@@ -1,3 +1,4 @@
+import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import type { Config, QueueConfig, RouteConfig } from '../config/types.js'
 import { TimeSlice } from '../util/time-slice.js'
 
@@ -7,6 +8,8 @@ import { TimeSlice } from '../util/time-slice.js'
  * edits one route of 10,000 then rebuilds that one, not all of them. Compares in slices.
  */
 export async function keepUnchangedTargets(running: Config, next: Config): Promise<Config> {
+  // The worker's last piece was put together in this turn: the comparison starts in a turn of its own.
+  await yieldToLoop()
   const routes = await keepUnchanged(running.routes, next.routes)
   const queues = await keepUnchanged(running.queues, next.queues)
   if (routes === next.routes && queues === next.queues) return next
