@@ -1,3 +1,4 @@
+import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import type { TargetRef } from '../../core/types.js'
 import { SluiceError } from '../../util/errors.js'
@@ -12,7 +13,7 @@ import { appendChunk, readChunks } from './goal-log.js'
 import { RedisKeys } from './keys.js'
 import { RedisLink } from './link.js'
 import { defineScripts, loadScripts, queueScript, type RunScript } from './scripts.js'
-import { readTarget, restoreFrom, scanTargets, type SyncDeps } from './sync.js'
+import { readTarget, readTargets, restoreFrom, scanTargets, type SyncDeps } from './sync.js'
 
 export interface RedisStoreOptions {
   /** redis://[user:pass@]host:port/db (or rediss:// for TLS). */
@@ -38,6 +39,8 @@ const RESYNC_RETRY_MS = 1000
  * up to a second of one replica's new users).
  */
 const GOAL_READ_CHUNKS = 20
+/** Targets re-read in one pipeline after other replicas' changes (each turn decodes one batch of replies). */
+const REREADS_PER_BATCH = 100
 /** Updates sent in one pipeline by updateMany: each pipeline is built and its replies decoded in one turn. */
 const UPDATES_PER_PIPELINE = 250
 
@@ -72,8 +75,9 @@ export class RedisStateStore implements StateStore {
   #resyncAgain = false
   #retry: NodeJS.Timeout | undefined
   #closed = false
-  readonly #rereads = new Map<string, Promise<void>>()
-  readonly #rereadAgain = new Set<string>()
+  /** Targets noticed changed by another replica and not read since. */
+  readonly #toReread = new Set<string>()
+  #rereading: Promise<void> | undefined
 
   constructor(opts: RedisStoreOptions) {
     this.#opts = opts
@@ -335,25 +339,33 @@ export class RedisStateStore implements StateStore {
     if (newLive || newMembers) void this.#reread(n.ref)
   }
 
-  /** Re-read one target; notices arriving meanwhile coalesce into one more read. Never rejects. */
+  /**
+   * Re-read a target another replica changed; resolves once it was read (or the read failed: the
+   * resync after the reconnect brings it). Never rejects. Targets noticed in one turn are read
+   * together, REREADS_PER_BATCH per pipeline, one batch after the other; a notice for a target
+   * whose read is in flight reads it once more after it.
+   */
   #reread(key: string): Promise<void> {
-    const inFlight = this.#rereads.get(key)
-    if (inFlight) {
-      this.#rereadAgain.add(key)
-      return inFlight
+    this.#toReread.add(key)
+    this.#rereading ??= this.#rereadAll().finally(() => { this.#rereading = undefined })
+    return this.#rereading
+  }
+
+  async #rereadAll(): Promise<void> {
+    while (this.#toReread.size > 0 && !this.#closed) {
+      await yieldToLoop() // the notices of this turn join the batch
+      const keys: string[] = []
+      for (const key of this.#toReread) {
+        if (keys.length === REREADS_PER_BATCH) break
+        keys.push(key)
+      }
+      for (const key of keys) this.#toReread.delete(key)
+      try {
+        this.#commit(await readTargets(this.#syncDeps(), keys))
+      } catch (err) {
+        this.#opts.logger?.debug({ err, targets: keys.length }, 'state store (Redis) re-read failed')
+      }
     }
-    const run = async () => {
-      do {
-        this.#rereadAgain.delete(key)
-        this.#commit([await readTarget(this.#syncDeps(), key)])
-      } while (this.#rereadAgain.has(key) && !this.#closed)
-    }
-    const p = run().catch((err: Error) => {
-      // The resync after the reconnect will bring it.
-      this.#opts.logger?.debug({ err, target: key }, 'state store (Redis) re-read failed')
-    }).finally(() => this.#rereads.delete(key))
-    this.#rereads.set(key, p)
-    return p
   }
 
   #commit(entries: readonly TargetEntry[]): void {

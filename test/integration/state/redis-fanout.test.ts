@@ -34,6 +34,27 @@ describe.skipIf(!REDIS_SERVER)(suiteTitle('redis store: change fan-out between r
     expect(new Set(heard)).toEqual(new Set(['route/checkout']))
   })
 
+  it('a batch of 1,000 changes through A (a reload) reaches B whole: every target, each listener told once per target', async () => {
+    const keyPrefix = uniquePrefix()
+    const a = await rig.store({ keyPrefix, name: 'a' })
+    const b = await rig.store({ keyPrefix, name: 'b' })
+    const heard = new Map<string, number>()
+    b.onChange((r) => heard.set(r.name, (heard.get(r.name) ?? 0) + 1))
+    const targets = Array.from({ length: 1000 }, (_, i) => ({ kind: 'route' as const, name: `r${i}` }))
+    const change = (expectVersion: number, percentBp: number) =>
+      targets.map((t) => ({ ref: t, expectVersion, next: live(percentBp), event: undefined }))
+    const created = await a.updateMany!(change(0, 100))
+    expect(created.every((r) => r.ok)).toBe(true)
+    await waitFor(() => targets.every((t) => b.get(t)?.version === 1), 10_000, 'B to see every target created')
+    heard.clear()
+    const changed = await a.updateMany!(change(1, 700))
+    expect(changed.every((r) => r.ok)).toBe(true)
+    await waitFor(() => targets.every((t) => b.get(t)?.percentBp === 700), 10_000, 'B to see every new percent')
+    expect(heard.size).toBe(1000)
+    expect([...heard.values()].every((n) => n === 1)).toBe(true)
+    expect(b.snapshot().targets.get('route/r999')).toMatchObject({ version: 2, percentBp: 700 })
+  })
+
   it('the last verdict fans out with the target: B holds the identical object, fields unknown to the store included', async () => {
     const keyPrefix = uniquePrefix()
     const a = await rig.store({ keyPrefix, name: 'a' })
