@@ -121,6 +121,7 @@ export class LiveViews {
     const { config, store, recorder, dataPlane } = this.opts
     const cfg = config()
     this.#dirty.clear()
+    this.#targetsOf(cfg) // made here (start), not in the turn of the first live change
     const views = buildViews(cfg.routes, cfg.queues, store.snapshot())
     recordLiveState(recorder, cfg, store.snapshot())
     this.#install(views, () => dataPlane.setRoutes(cfg.routes, views.routes))
