@@ -1,15 +1,16 @@
-import { Registry, collectDefaultMetrics, type Counter, type Histogram } from 'prom-client'
-import { SIDES, type QueueConfig, type RouteConfig, type Side } from '../../config/types.js'
+import { Registry, collectDefaultMetrics, type Counter } from 'prom-client'
+import type { QueueConfig, RouteConfig, Side } from '../../config/types.js'
 import type { RolloutState, TargetRef } from '../../core/types.js'
 import type { Outcome } from '../events.js'
 import type { GoalSeries } from '../goals.js'
 import { SHADOW_RESULTS, type ShadowSeries } from '../shadow.js'
 import {
-  INTERNAL_ERROR_SOURCES, JOB_BUCKETS_S, JOB_OUTCOMES, WEBHOOK_DELIVERY_RESULTS, defineMetrics,
-  type AnalysisSeries, type InternalErrorSource, type SideTotals, type TargetTotals, type TotalsReader,
+  INTERNAL_ERROR_SOURCES, WEBHOOK_DELIVERY_RESULTS, defineMetrics,
+  type AnalysisSeries, type InternalErrorSource, type TotalsReader,
   type WebhookDeliveryResult,
 } from './definitions.js'
 import { RolloutSeriesStore } from './rollout-series.js'
+import { childrenOf, QueueSeriesStore } from './queue-series.js'
 import { RouteSeriesStore } from './route-series.js'
 import { registerAnalysisMetrics, registerGoalMetrics } from './scrape-families.js'
 import { TimeSlice } from '../../util/time-slice.js'
@@ -28,7 +29,8 @@ export {
  * removed; `outcome` never throws and allocates nothing (a route's counters are resolved by one Map
  * lookup, then numbers are incremented). Per-route and per-target series are plain numbers rendered
  * at scrape time (route-series.ts, rollout-series.ts): at 10,000 routes prom-client children cost
- * ~110 MB. Leaves out: deciding anything; it only records.
+ * ~110 MB. Queues are few: their series are prom-client children (queue-series.ts). Leaves out:
+ * deciding anything; it only records.
  */
 export interface Recorder {
   /**
@@ -85,12 +87,6 @@ export interface Recorder {
 }
 
 type CounterChild = Counter.Internal
-type HistogramChild = Histogram.Internal<string>
-type QueueSeries = Readonly<Record<Side, {
-  readonly routed: CounterChild
-  readonly failed: CounterChild
-  readonly duration: HistogramChild
-}>>
 
 export function createRecorder(opts: { version?: string } = {}): Recorder {
   return new PromRecorder(opts.version ?? 'unknown')
@@ -101,7 +97,7 @@ class PromRecorder implements Recorder {
   readonly #m
   readonly #routes = new RouteSeriesStore()
   readonly #rollouts = new RolloutSeriesStore()
-  #queues = new Map<string, QueueSeries>()
+  readonly #queues: QueueSeriesStore
   #shadows = new Map<string, ShadowSeries>()
   /** `target\0check` → its sluice_metric_check_errors_total child, for every configured metric check. */
   #metricChecks = new Map<string, CounterChild>()
@@ -113,6 +109,7 @@ class PromRecorder implements Recorder {
     this.#rollouts.register(this.#registry)
     this.#m = defineMetrics(this.#registry)
     this.#routes.registerDuration(this.#registry)
+    this.#queues = new QueueSeriesStore(this.#m)
     this.#m.buildInfo.set({ version, node_version: process.version }, 1)
     for (const source of INTERNAL_ERROR_SOURCES) this.#m.internalErrors.inc({ source }, 0)
     for (const result of WEBHOOK_DELIVERY_RESULTS) this.#m.webhookDeliveries.inc({ result }, 0)
@@ -135,28 +132,8 @@ class PromRecorder implements Recorder {
   }
 
   async totals(): Promise<TotalsReader> {
-    const queues = new Map<string, TargetTotals>()
-    const sideOf = (name: unknown, backend: unknown): SideTotals | undefined => {
-      if (typeof name !== 'string' || !this.#queues.has(name) || (backend !== 'old' && backend !== 'new')) return undefined
-      let pair = queues.get(name)
-      if (pair === undefined) {
-        pair = { old: emptyTotals(JOB_BUCKETS_S), new: emptyTotals(JOB_BUCKETS_S) }
-        queues.set(name, pair)
-      }
-      return pair[backend]
-    }
-    for (const v of (await this.#m.jobs.get()).values) {
-      const side = sideOf(v.labels.queue, v.labels.backend)
-      if (side === undefined) continue
-      side.requests += v.value
-      if (v.labels.outcome === 'failed') side.errors += v.value
-    }
-    addBuckets(await this.#m.jobDuration.get(), JOB_BUCKETS_S, (l) => sideOf(l.queue, l.backend))
-    return (kind, name, previous) => {
-      if (kind === 'route') return this.#routes.totals(name, previous)
-      const queue = queues.get(name)
-      return queue !== undefined && previous !== undefined && sameTotals(queue, previous) ? previous : queue
-    }
+    const queues = await this.#queues.totals()
+    return (kind, name, previous) => kind === 'route' ? this.#routes.totals(name, previous) : queues(name, previous)
   }
 
   setTargets(routes: readonly RouteConfig[], queues: readonly QueueConfig[]): void {
@@ -197,13 +174,13 @@ class PromRecorder implements Recorder {
   }
 
   #ensureQueue(q: QueueConfig): void {
-    if (!this.#queues.has(q.name)) this.#queues.set(q.name, this.#initQueue(q))
+    if (this.#queues.ensure(q.name)) this.#initRollout({ kind: 'queue', name: q.name }, q.percentBp)
   }
 
   /** What the configured targets no longer include: route series the store `removed`, queues, shadows, checks. */
   #dropRemoved(removed: readonly string[], routes: readonly RouteConfig[], queues: readonly QueueConfig[]): void {
     for (const name of removed) this.#rollouts.remove('route', name)
-    for (const name of this.#queues.keys()) if (!queues.some((q) => q.name === name)) this.#removeQueue(name)
+    for (const name of this.#queues.retain(new Set(queues.map((q) => q.name)))) this.#rollouts.remove('queue', name)
     this.#dropShadows(routes)
     this.#initMetricChecks(routes, queues)
   }
@@ -266,7 +243,7 @@ class PromRecorder implements Recorder {
 
   outcome(o: Outcome): void {
     if (o.origin === 'worker') return // a worker's job result: analysis input, not a routing event
-    if (o.kind === 'queue') return this.#job(o)
+    if (o.kind === 'queue') return this.#queues.job(o, seconds(o.durationMs))
     // Unknown names (routes removed by a reload while their last requests were in flight) are
     // dropped by the store: recording them would resurrect series that setTargets just removed.
     this.#routes.outcome(o, seconds(o.durationMs))
@@ -302,7 +279,7 @@ class PromRecorder implements Recorder {
   }
 
   queueBacklog(queue: string, jobs: number): void {
-    this.#m.backlog.set({ queue }, jobs)
+    this.#queues.backlog(queue, jobs)
   }
 
   internalError(source: InternalErrorSource): void {
@@ -311,21 +288,6 @@ class PromRecorder implements Recorder {
 
   webhookDelivery(result: WebhookDeliveryResult): void {
     this.#m.webhookDeliveries.inc({ result })
-  }
-
-  #job(o: Outcome): void {
-    const q = this.#queues.get(o.name)
-    if (q === undefined) return
-    // A fallback is two facts: the decided side failed the job, the other side routed it.
-    if (o.fellBack) {
-      q[o.side].failed.inc()
-      q[o.servedBy].routed.inc()
-    } else {
-      // "routed" once a sink accepted the job; otherwise it went back to the source for a retry.
-      ;(o.error === undefined && o.status < 300 ? q[o.servedBy].routed : q[o.servedBy].failed).inc()
-    }
-    const side = q[o.servedBy]
-    side.duration.observe(seconds(o.durationMs))
   }
 
   /** Every maxP99Ms becomes a bucket bound so "share of requests under the SLO" is exact in PromQL. */
@@ -340,17 +302,6 @@ class PromRecorder implements Recorder {
     return wanted.size === current.length ? current : [...wanted].sort((a, b) => a - b)
   }
 
-  #initQueue(q: QueueConfig): QueueSeries {
-    this.#initRollout({ kind: 'queue', name: q.name }, q.percentBp)
-    this.#m.backlog.set({ queue: q.name }, 0)
-    const side = (backend: Side): QueueSeries[Side] => {
-      const children = childrenOf(this.#m.jobs, JOB_OUTCOMES, (outcome) => ({ queue: q.name, backend, outcome }))
-      this.#m.jobDuration.zero({ queue: q.name, backend })
-      return { ...children, duration: this.#m.jobDuration.labels({ queue: q.name, backend }) }
-    }
-    return { old: side('old'), new: side('new') }
-  }
-
   /** A new target starts at its file percent in `manual` until control/ reports the live state. */
   #initRollout(ref: TargetRef, percentBp: number): void {
     this.#rollouts.init(ref)
@@ -358,55 +309,6 @@ class PromRecorder implements Recorder {
     this.rolloutState(ref, 'manual')
   }
 
-  #removeQueue(name: string): void {
-    for (const backend of SIDES) {
-      this.#m.jobDuration.remove({ queue: name, backend })
-      for (const outcome of JOB_OUTCOMES) this.#m.jobs.remove({ queue: name, backend, outcome })
-    }
-    this.#m.backlog.remove({ queue: name })
-    this.#rollouts.remove('queue', name)
-    this.#queues.delete(name)
-  }
-}
-
-function sameTotals(a: TargetTotals, b: TargetTotals): boolean {
-  const same = (x: SideTotals, y: SideTotals) => x.requests === y.requests && x.errors === y.errors &&
-    x.bounds === y.bounds && x.buckets.length === y.buckets.length && x.buckets.every((n, i) => n === y.buckets[i])
-  return same(a.old, b.old) && same(a.new, b.new)
-}
-
-function emptyTotals(bounds: readonly number[]): SideTotals {
-  return { requests: 0, errors: 0, buckets: new Array<number>(bounds.length + 1).fill(0), bounds }
-}
-
-type Labels = Partial<Record<string, string | number>>
-
-/** Adds a histogram's `_bucket` values (cumulative per `le`) into the sides `sideOf` finds. */
-function addBuckets(
-  metric: { values: ReadonlyArray<{ value: number; labels: Labels; metricName?: string }> },
-  bounds: readonly number[], sideOf: (labels: Labels) => SideTotals | undefined,
-): void {
-  for (const v of metric.values) {
-    if (v.metricName === undefined || !v.metricName.endsWith('_bucket')) continue
-    const le = v.labels.le
-    const i = le === '+Inf' ? bounds.length : bounds.indexOf(Number(le))
-    if (i === -1) continue
-    const side = sideOf(v.labels)
-    if (side !== undefined && side.bounds === bounds) side.buckets[i] = v.value
-  }
-}
-
-/** Resolves one child per enum value and creates its series at 0. */
-function childrenOf<K extends string, L extends string>(
-  counter: Counter<L>, keys: readonly K[], labelsFor: (k: K) => Partial<Record<L, string>>,
-): Record<K, CounterChild> {
-  const out = {} as Record<K, CounterChild>
-  for (const k of keys) {
-    const child = counter.labels(labelsFor(k))
-    child.inc(0)
-    out[k] = child
-  }
-  return out
 }
 
 /** Counts must stay finite: a non-finite observation would poison the sums; the hot path must never throw. */
